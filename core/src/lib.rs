@@ -1,0 +1,13 @@
+//! `fastio-core`: everything a Fast.io client decides, with no I/O.
+//!
+//! The core never opens a socket, reads a file, looks at a clock, reads the
+//! environment or asks the OS for randomness. Hosts (a wasmtime program, an edge
+//! gateway, a phone app, a Python script) do the I/O and feed results back in;
+//! time arrives as arguments and randomness as a seed. See `design.md` for the
+//! contract each machine follows.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod secret;
+pub mod webhook;

@@ -1,0 +1,1 @@
+//! Webhook signatures: verify and sign every scheme a Fast.io receiver may meet.

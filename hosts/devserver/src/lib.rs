@@ -1,0 +1,1 @@
+//! A local Fast.io-compatible server.

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The project's one test command: installs what is missing, then runs every suite.
+#
+#   tests/run.sh           full run (what CI runs)
+#   tests/run.sh --quick   format, lints, no-I/O checks and the Rust tests only
+#   tests/run.sh --long    full run plus bounded fuzzing
+#
+# Heavy build output lives outside the checkout so repeated runs are incremental.
+set -euo pipefail
+
+mode=full
+for arg in "$@"; do
+  case "$arg" in
+    --quick) mode=quick ;;
+    --long) mode=long ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fastio-core/target}"
+export CARGO_TERM_COLOR=never
+mkdir -p "$CARGO_TARGET_DIR"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# ---------------------------------------------------------------- installs
+step "toolchain"
+if ! command -v cargo >/dev/null 2>&1; then
+  [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
+fi
+if ! command -v rustup >/dev/null 2>&1; then
+  echo "rustup is required (https://rustup.rs); this machine has none" >&2
+  exit 1
+fi
+installed_components=$(rustup component list --installed 2>/dev/null || true)
+for c in rustfmt clippy; do
+  grep -q "^$c" <<<"$installed_components" || rustup component add "$c"
+done
+installed_targets=$(rustup target list --installed)
+for t in wasm32-unknown-unknown; do
+  grep -qx "$t" <<<"$installed_targets" || rustup target add "$t"
+done
+command -v python3 >/dev/null || { apt-get update && apt-get install -y python3; }
+
+# ---------------------------------------------------------------- style
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# ---------------------------------------------------------------- no I/O in the core
+step "the core does no I/O"
+tests/check_no_io.sh
+
+# ---------------------------------------------------------------- vectors made independently
+step "webhook vectors regenerate identically from the independent generator"
+if [ -f tests/vectors/webhooks/generate.py ]; then
+  python3 tests/vectors/webhooks/generate.py --check
+fi
+
+# ---------------------------------------------------------------- Rust tests
+step "cargo test"
+if [ "$mode" = quick ]; then
+  cargo test --workspace --locked
+else
+  cargo test --workspace --locked --release
+fi
+
+# ---------------------------------------------------------------- long mode: fuzzing
+if [ "$mode" = long ]; then
+  step "bounded fuzzing (nightly, cargo-fuzz)"
+  command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+  for target in $(cargo +nightly fuzz list --fuzz-dir fuzz 2>/dev/null); do
+    cargo +nightly fuzz run --fuzz-dir fuzz "$target" -- -max_total_time=60
+  done
+fi
+
+step "all suites passed ($mode)"
