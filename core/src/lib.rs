@@ -9,5 +9,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod api;
+mod b64;
+pub mod config;
+pub mod decode;
+pub mod http;
+pub mod pager;
+mod redact;
 pub mod secret;
 pub mod webhook;

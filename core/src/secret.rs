@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use serde::Serialize;
+
 /// A secret string (API key, token, webhook secret). `Debug` and `Display`
 /// print `[redacted]`; the value is reachable only through [`Secret::expose`].
 #[derive(Clone, PartialEq, Eq, Default)]
@@ -33,6 +35,31 @@ impl fmt::Debug for Secret {
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[redacted]")
+    }
+}
+
+// Secrets are read from configuration and test vectors but never written
+// back out, so only `Deserialize` is implemented.
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret)
+    }
+}
+
+impl Secret {
+    /// Serialises the exposed value. For models whose secret must be stored
+    /// (a freshly created API key, say); serialising is an explicit act,
+    /// unlike `Debug`, which never shows the value.
+    pub fn serialize_exposed<S: serde::Serializer>(s: &Secret, ser: S) -> Result<S::Ok, S::Error> {
+        s.0.serialize(ser)
+    }
+
+    /// As [`Secret::serialize_exposed`], for an optional secret.
+    pub fn serialize_exposed_opt<S: serde::Serializer>(
+        s: &Option<Secret>,
+        ser: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.as_ref().map(|v| v.0.as_str()).serialize(ser)
     }
 }
 

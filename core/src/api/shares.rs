@@ -1,0 +1,239 @@
+//! Shares (reference §6).
+
+use serde::Deserialize;
+
+use super::path::{join, seg};
+use super::{BuildError, Params, Req, invalid};
+use crate::http::Body;
+use crate::secret::Secret;
+
+/// Share settings, for create and update. `None` fields are not sent.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ShareFields {
+    /// Title.
+    pub title: Option<String>,
+    /// `send`, `receive` or `exchange` (the server's default).
+    pub share_type: Option<String>,
+    /// `independent` (default) or `workspace_folder`; fixed at creation.
+    pub storage_mode: Option<String>,
+    /// A workspace folder to share (each folder only once).
+    pub folder_node_id: Option<String>,
+    /// Create a new folder for the share.
+    pub create_folder: Option<bool>,
+    /// Its name.
+    pub folder_name: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Such as `Anyone with the link` (send shares only).
+    pub access_options: Option<String>,
+    /// A password (send shares only).
+    pub password: Option<Secret>,
+    /// `off`, `medium` or `high`.
+    pub download_security: Option<String>,
+    /// Let people without an account upload.
+    pub anonymous_uploads_enabled: Option<bool>,
+    /// Share AI (not on folder-backed shares).
+    pub intelligence: Option<bool>,
+}
+
+/// Share calls.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SharesCall {
+    /// `POST workspace/{workspace_id}/create/share/` (form).
+    Create {
+        /// The workspace.
+        workspace_id: String,
+        /// The settings.
+        #[serde(flatten)]
+        fields: ShareFields,
+    },
+    /// `GET share/{share_id}/details/`.
+    Details {
+        /// The share.
+        share_id: String,
+    },
+    /// `POST share/{share_id}/update/` (form).
+    Update {
+        /// The share.
+        share_id: String,
+        /// The settings to change.
+        #[serde(flatten)]
+        fields: ShareFields,
+    },
+    /// `DELETE share/{share_id}/delete/` with `confirm` in the query.
+    Delete {
+        /// The share.
+        share_id: String,
+        /// The confirmation value the API asks for (often the share id).
+        #[serde(default)]
+        confirm: Option<String>,
+    },
+    /// `GET shares/all/`.
+    List {
+        /// Page size.
+        #[serde(default)]
+        limit: Option<u32>,
+        /// Offset.
+        #[serde(default)]
+        offset: Option<u64>,
+    },
+    /// `POST workspace/{workspace_id}/create/fileshare/`: share one file.
+    CreateFileShare {
+        /// The workspace.
+        workspace_id: String,
+        /// The file.
+        node_id: String,
+        /// Title.
+        #[serde(default)]
+        title: Option<String>,
+    },
+}
+
+impl SharesCall {
+    pub(crate) fn is_idempotent(&self) -> bool {
+        !matches!(
+            self,
+            SharesCall::Create { .. } | SharesCall::CreateFileShare { .. }
+        )
+    }
+}
+
+// The documented rules, checked before a request costs a round trip.
+fn check_rules(f: &ShareFields, creating: bool) -> Result<(), BuildError> {
+    let share_type = f
+        .share_type
+        .as_deref()
+        .unwrap_or(if creating { "exchange" } else { "" });
+    if let Some(t) = &f.share_type
+        && !["send", "receive", "exchange"].contains(&t.as_str())
+    {
+        return Err(invalid("share_type", "must be send, receive or exchange"));
+    }
+    if let Some(m) = &f.storage_mode
+        && !["independent", "workspace_folder"].contains(&m.as_str())
+    {
+        return Err(invalid(
+            "storage_mode",
+            "must be independent or workspace_folder",
+        ));
+    }
+    if creating || f.share_type.is_some() {
+        if f.password.is_some() && share_type != "send" {
+            return Err(invalid(
+                "password",
+                "a password is allowed on send shares only",
+            ));
+        }
+        if f.access_options
+            .as_deref()
+            .is_some_and(|a| a.eq_ignore_ascii_case("Anyone with the link"))
+            && share_type != "send"
+        {
+            return Err(invalid(
+                "access_options",
+                "\"Anyone with the link\" is allowed on send shares only",
+            ));
+        }
+    }
+    if f.storage_mode.as_deref() == Some("workspace_folder") && f.intelligence == Some(true) {
+        return Err(invalid(
+            "intelligence",
+            "a folder-backed share cannot have intelligence",
+        ));
+    }
+    if let Some(d) = &f.download_security
+        && !["off", "medium", "high"].contains(&d.as_str())
+    {
+        return Err(invalid("download_security", "must be off, medium or high"));
+    }
+    Ok(())
+}
+
+fn fields(f: &ShareFields) -> Vec<(String, String)> {
+    Params::new()
+        .opt("title", &f.title)
+        .opt("share_type", &f.share_type)
+        .opt("storage_mode", &f.storage_mode)
+        .opt("folder_node_id", &f.folder_node_id)
+        .opt_bool("create_folder", f.create_folder)
+        .opt("folder_name", &f.folder_name)
+        .opt("description", &f.description)
+        .opt("access_options", &f.access_options)
+        .opt(
+            "password",
+            &f.password.as_ref().map(|p| p.expose().to_string()),
+        )
+        .opt("download_security", &f.download_security)
+        .opt_bool("anonymous_uploads_enabled", f.anonymous_uploads_enabled)
+        .opt_bool("intelligence", f.intelligence)
+        .done()
+}
+
+pub(crate) fn build(call: &SharesCall) -> Result<Req, BuildError> {
+    Ok(match call {
+        SharesCall::Create {
+            workspace_id,
+            fields: f,
+        } => {
+            check_rules(f, true)?;
+            Req::post_form(
+                join(&[
+                    "workspace",
+                    &seg("workspace_id", workspace_id)?,
+                    "create",
+                    "share",
+                ]),
+                fields(f),
+            )
+        }
+        SharesCall::Details { share_id } => {
+            Req::get(join(&["share", &seg("share_id", share_id)?, "details"]))
+        }
+        SharesCall::Update {
+            share_id,
+            fields: f,
+        } => {
+            check_rules(f, false)?;
+            Req::post_form(
+                join(&["share", &seg("share_id", share_id)?, "update"]),
+                fields(f),
+            )
+        }
+        SharesCall::Delete { share_id, confirm } => {
+            let mut r = Req::delete(join(&["share", &seg("share_id", share_id)?, "delete"]));
+            let q = Params::new().opt("confirm", confirm).done();
+            if !q.is_empty() {
+                r.body = Body::Query(q);
+            }
+            r
+        }
+        SharesCall::List { limit, offset } => {
+            super::orgs::check_limit(limit, 500)?;
+            Req::get(join(&["shares", "all"])).query(
+                Params::new()
+                    .opt("limit", limit)
+                    .opt("offset", offset)
+                    .done(),
+            )
+        }
+        SharesCall::CreateFileShare {
+            workspace_id,
+            node_id,
+            title,
+        } => Req::post_form(
+            join(&[
+                "workspace",
+                &seg("workspace_id", workspace_id)?,
+                "create",
+                "fileshare",
+            ]),
+            Params::new()
+                .put("node_id", node_id)
+                .opt("title", title)
+                .done(),
+        ),
+    })
+}

@@ -1,0 +1,471 @@
+//! Files and folders in a workspace or share (reference §5).
+
+use serde::Deserialize;
+
+use super::path::{join, seg};
+use super::{Auth, BuildError, Params, Profile, Req, invalid};
+use crate::http::Body;
+
+/// The most node ids one bulk details call accepts.
+pub const MAX_BULK_DETAILS: usize = 25;
+
+/// Storage calls. `profile` selects `workspace/{id}` or `share/{id}`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum StorageCall {
+    /// `GET …/storage/{folder}/list/` with cursor paging.
+    List {
+        /// Workspace or share.
+        profile: Profile,
+        /// A folder id, `root` or `trash`.
+        #[serde(default = "root")]
+        folder: String,
+        /// `name`, `updated`, `created` or `type`.
+        #[serde(default)]
+        sort_by: Option<String>,
+        /// `asc` or `desc`.
+        #[serde(default)]
+        sort_dir: Option<String>,
+        /// 100, 250 or 500.
+        #[serde(default)]
+        page_size: Option<u32>,
+        /// The cursor from the previous page.
+        #[serde(default)]
+        cursor: Option<String>,
+    },
+    /// `GET …/storage/{ids}/details/`: one node, or up to 25 ids joined by
+    /// unencoded commas (answered with `format: "multi"`).
+    Details {
+        /// Workspace or share.
+        profile: Profile,
+        /// Node ids (1 to 25).
+        nodes: Vec<String>,
+    },
+    /// `POST …/storage/{parent}/createfolder/`.
+    CreateFolder {
+        /// Workspace or share.
+        profile: Profile,
+        /// The parent folder id or `root`.
+        #[serde(default = "root")]
+        parent: String,
+        /// The new folder's name.
+        name: String,
+        /// Create even if the name exists.
+        #[serde(default)]
+        force: Option<bool>,
+    },
+    /// `POST …/storage/{node}/move/`.
+    Move {
+        /// Workspace or share.
+        profile: Profile,
+        /// The node to move.
+        node: String,
+        /// The destination folder id or `root`.
+        parent: String,
+    },
+    /// `POST …/storage/{node}/copy/`.
+    Copy {
+        /// Workspace or share.
+        profile: Profile,
+        /// The node to copy.
+        node: String,
+        /// The destination folder id or `root`.
+        parent: String,
+    },
+    /// `POST …/storage/{node}/update/`: rename or change metadata.
+    Update {
+        /// Workspace or share.
+        profile: Profile,
+        /// The node.
+        node: String,
+        /// A new name.
+        #[serde(default)]
+        name: Option<String>,
+        /// Replace the content from a source (a JSON object as a string).
+        #[serde(default)]
+        from: Option<String>,
+        /// Metadata title.
+        #[serde(default)]
+        metadata_title: Option<String>,
+        /// Short metadata description.
+        #[serde(default)]
+        metadata_short: Option<String>,
+        /// Fail with 409 unless the node is still at this version.
+        #[serde(default)]
+        if_version_id: Option<String>,
+    },
+    /// `DELETE …/storage/{node}/delete/`: move to trash.
+    Trash {
+        /// Workspace or share.
+        profile: Profile,
+        /// The node.
+        node: String,
+    },
+    /// `DELETE …/storage/{node}/purge/`: delete for good.
+    Purge {
+        /// Workspace or share.
+        profile: Profile,
+        /// The node.
+        node: String,
+    },
+    /// `DELETE …/storage/trash/delete/`: empty the trash.
+    EmptyTrash {
+        /// Workspace or share.
+        profile: Profile,
+    },
+    /// `GET …/storage/{node}/versions/`.
+    Versions {
+        /// Workspace or share.
+        profile: Profile,
+        /// The node.
+        node: String,
+    },
+    /// `GET …/storage/search/?search=…`.
+    Search {
+        /// Workspace or share.
+        profile: Profile,
+        /// The query.
+        search: String,
+        /// Where to search.
+        #[serde(default)]
+        search_in: Option<String>,
+        /// Name matching mode.
+        #[serde(default)]
+        name_match: Option<String>,
+        /// Restrict to files (`nodeId:versionId,…`).
+        #[serde(default)]
+        files_scope: Option<String>,
+        /// Restrict to folders (`nodeId:depth,…`).
+        #[serde(default)]
+        folders_scope: Option<String>,
+        /// Page size.
+        #[serde(default)]
+        limit: Option<u32>,
+        /// Offset.
+        #[serde(default)]
+        offset: Option<u64>,
+        /// Include details.
+        #[serde(default)]
+        details: Option<bool>,
+    },
+    /// `POST …/storage/{node}/lock/`: take a lock (60–3600 s).
+    Lock {
+        /// Workspace or share.
+        profile: Profile,
+        /// The node.
+        node: String,
+        /// Lock duration in seconds.
+        #[serde(default)]
+        duration: Option<u32>,
+        /// Free text naming the client.
+        #[serde(default)]
+        client_info: Option<String>,
+    },
+    /// `GET …/storage/{node}/lock/`: lock status.
+    LockStatus {
+        /// Workspace or share.
+        profile: Profile,
+        /// The node.
+        node: String,
+    },
+    /// `POST …/storage/{node}/lock/heartbeat/`.
+    LockHeartbeat {
+        /// Workspace or share.
+        profile: Profile,
+        /// The node.
+        node: String,
+        /// The lock token.
+        lock_token: String,
+    },
+    /// `DELETE …/storage/{node}/lock/?lock_token=…` (a DELETE body is ignored
+    /// by the server, so the token goes in the query).
+    Unlock {
+        /// Workspace or share.
+        profile: Profile,
+        /// The node.
+        node: String,
+        /// The lock token.
+        lock_token: String,
+    },
+    /// `GET …/storage/{node}/requestread/`: a download token (about 2 h).
+    RequestRead {
+        /// Workspace or share.
+        profile: Profile,
+        /// The node.
+        node: String,
+        /// A specific version.
+        #[serde(default)]
+        version_id: Option<String>,
+    },
+    /// `GET …/storage/{node}/read/?token=…`: the bytes, with no
+    /// `Authorization` header (the token authorises).
+    Read {
+        /// Workspace or share.
+        profile: Profile,
+        /// The node.
+        node: String,
+        /// The token from `requestread`.
+        token: String,
+        /// A specific version.
+        #[serde(default)]
+        version_id: Option<String>,
+    },
+    /// `GET …/storage/{folder}/zip/` with the bearer.
+    Zip {
+        /// Workspace or share.
+        profile: Profile,
+        /// The folder id or `root`.
+        folder: String,
+    },
+    /// `GET …/storage/{folder}/requestzip/`: a zip token (7200 s).
+    RequestZip {
+        /// Workspace or share.
+        profile: Profile,
+        /// The folder id or `root`.
+        folder: String,
+    },
+    /// `GET …/storage/{folder}/zip/?token=…` with no `Authorization` header.
+    ZipWithToken {
+        /// Workspace or share.
+        profile: Profile,
+        /// The folder id or `root`.
+        folder: String,
+        /// The token from `requestzip`.
+        token: String,
+    },
+}
+
+fn root() -> String {
+    "root".into()
+}
+
+impl StorageCall {
+    pub(crate) fn is_idempotent(&self) -> bool {
+        !matches!(
+            self,
+            StorageCall::CreateFolder { .. } | StorageCall::Copy { .. } | StorageCall::Lock { .. }
+        )
+    }
+}
+
+/// `workspace/{id}/storage` or `share/{id}/storage`, encoded.
+pub(crate) fn storage_base(profile: &Profile) -> Result<String, BuildError> {
+    Ok(format!(
+        "{}/{}/storage",
+        profile.kind(),
+        seg("profile id", profile.id())?
+    ))
+}
+
+fn node_path(profile: &Profile, node: &str, tail: &[&str]) -> Result<String, BuildError> {
+    let base = storage_base(profile)?;
+    let node = seg("node", node)?;
+    let mut parts = vec![base.as_str(), node.as_str()];
+    parts.extend_from_slice(tail);
+    Ok(join(&parts))
+}
+
+pub(crate) fn build(call: &StorageCall) -> Result<Req, BuildError> {
+    Ok(match call {
+        StorageCall::List {
+            profile,
+            folder,
+            sort_by,
+            sort_dir,
+            page_size,
+            cursor,
+        } => {
+            if let Some(ps) = page_size
+                && ![100, 250, 500].contains(ps)
+            {
+                return Err(invalid(
+                    "page_size",
+                    format!("must be 100, 250 or 500, got {ps}"),
+                ));
+            }
+            if let Some(d) = sort_dir
+                && d != "asc"
+                && d != "desc"
+            {
+                return Err(invalid("sort_dir", "must be asc or desc"));
+            }
+            Req::get(node_path(profile, folder, &["list"])?).query(
+                Params::new()
+                    .opt("sort_by", sort_by)
+                    .opt("sort_dir", sort_dir)
+                    .opt("page_size", page_size)
+                    .opt("cursor", cursor)
+                    .done(),
+            )
+        }
+        StorageCall::Details { profile, nodes } => {
+            if nodes.is_empty() || nodes.len() > MAX_BULK_DETAILS {
+                return Err(invalid(
+                    "nodes",
+                    format!("1 to {MAX_BULK_DETAILS} ids per call, got {}", nodes.len()),
+                ));
+            }
+            let ids = nodes
+                .iter()
+                .map(|n| seg("node", n))
+                .collect::<Result<Vec<_>, _>>()?
+                .join(",");
+            Req::get(join(&[&storage_base(profile)?, &ids, "details"]))
+        }
+        StorageCall::CreateFolder {
+            profile,
+            parent,
+            name,
+            force,
+        } => {
+            if name.trim().is_empty() {
+                return Err(invalid("name", "is empty"));
+            }
+            Req::post_form(
+                node_path(profile, parent, &["createfolder"])?,
+                Params::new()
+                    .put("name", name)
+                    .opt_bool("force", *force)
+                    .done(),
+            )
+        }
+        StorageCall::Move {
+            profile,
+            node,
+            parent,
+        } => Req::post_form(
+            node_path(profile, node, &["move"])?,
+            Params::new().put("parent", parent).done(),
+        ),
+        StorageCall::Copy {
+            profile,
+            node,
+            parent,
+        } => Req::post_form(
+            node_path(profile, node, &["copy"])?,
+            Params::new().put("parent", parent).done(),
+        ),
+        StorageCall::Update {
+            profile,
+            node,
+            name,
+            from,
+            metadata_title,
+            metadata_short,
+            if_version_id,
+        } => Req::post_form(
+            node_path(profile, node, &["update"])?,
+            Params::new()
+                .opt("name", name)
+                .opt("from", from)
+                .opt("metadata_title", metadata_title)
+                .opt("metadata_short", metadata_short)
+                .opt("if_version_id", if_version_id)
+                .done(),
+        ),
+        StorageCall::Trash { profile, node } => Req::delete(node_path(profile, node, &["delete"])?),
+        StorageCall::Purge { profile, node } => Req::delete(node_path(profile, node, &["purge"])?),
+        StorageCall::EmptyTrash { profile } => {
+            Req::delete(join(&[&storage_base(profile)?, "trash", "delete"]))
+        }
+        StorageCall::Versions { profile, node } => {
+            Req::get(node_path(profile, node, &["versions"])?)
+        }
+        StorageCall::Search {
+            profile,
+            search,
+            search_in,
+            name_match,
+            files_scope,
+            folders_scope,
+            limit,
+            offset,
+            details,
+        } => {
+            super::orgs::check_limit(limit, 500)?;
+            Req::get(join(&[&storage_base(profile)?, "search"])).query(
+                Params::new()
+                    .put("search", search)
+                    .opt("search_in", search_in)
+                    .opt("name_match", name_match)
+                    .opt("files_scope", files_scope)
+                    .opt("folders_scope", folders_scope)
+                    .opt("limit", limit)
+                    .opt("offset", offset)
+                    .opt_bool("details", *details)
+                    .done(),
+            )
+        }
+        StorageCall::Lock {
+            profile,
+            node,
+            duration,
+            client_info,
+        } => {
+            if let Some(d) = duration
+                && !(60..=3600).contains(d)
+            {
+                return Err(invalid(
+                    "duration",
+                    format!("must be 60 to 3600 seconds, got {d}"),
+                ));
+            }
+            Req::post_form(
+                node_path(profile, node, &["lock"])?,
+                Params::new()
+                    .opt("duration", duration)
+                    .opt("client_info", client_info)
+                    .done(),
+            )
+        }
+        StorageCall::LockStatus { profile, node } => Req::get(node_path(profile, node, &["lock"])?),
+        StorageCall::LockHeartbeat {
+            profile,
+            node,
+            lock_token,
+        } => Req::post_form(
+            node_path(profile, node, &["lock", "heartbeat"])?,
+            Params::new().put("lock_token", lock_token).done(),
+        ),
+        StorageCall::Unlock {
+            profile,
+            node,
+            lock_token,
+        } => {
+            let mut r = Req::delete(node_path(profile, node, &["lock"])?);
+            r.body = Body::Query(Params::new().put("lock_token", lock_token).done());
+            r
+        }
+        StorageCall::RequestRead {
+            profile,
+            node,
+            version_id,
+        } => Req::get(node_path(profile, node, &["requestread"])?)
+            .query(Params::new().opt("version_id", version_id).done()),
+        StorageCall::Read {
+            profile,
+            node,
+            token,
+            version_id,
+        } => Req::get(node_path(profile, node, &["read"])?)
+            .query(
+                Params::new()
+                    .put("token", token)
+                    .opt("version_id", version_id)
+                    .done(),
+            )
+            .auth(Auth::None),
+        StorageCall::Zip { profile, folder } => Req::get(node_path(profile, folder, &["zip"])?),
+        StorageCall::RequestZip { profile, folder } => {
+            Req::get(node_path(profile, folder, &["requestzip"])?)
+        }
+        StorageCall::ZipWithToken {
+            profile,
+            folder,
+            token,
+        } => Req::get(node_path(profile, folder, &["zip"])?)
+            .query(Params::new().put("token", token).done())
+            .auth(Auth::None),
+    })
+}

@@ -1,0 +1,187 @@
+//! The one error a call can end in: what happened, and what to do about it.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::ratelimit::RateLimit;
+
+/// How long to wait after a 429 when `x-ve-limit-expires` is absent.
+pub const DEFAULT_RATE_LIMIT_WAIT_S: u64 = 60;
+
+/// What the caller should do after an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Retry {
+    /// Do not retry: the request itself is wrong, or resending could repeat
+    /// a committed effect.
+    Never,
+    /// Retry with exponential backoff (a 5xx or transport failure on an
+    /// idempotent call).
+    Backoff,
+    /// Retry at this Unix time (from `x-ve-limit-expires`).
+    At {
+        /// Unix seconds.
+        unix_s: u64,
+    },
+    /// Retry after this many seconds (a 429 without an expiry header).
+    After {
+        /// Seconds.
+        seconds: u64,
+    },
+}
+
+/// What kind of failure this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The server answered with an error status or `result: false`.
+    Api,
+    /// A success status with a body that is not what the API sends.
+    MalformedResponse,
+    /// The response body is larger than the configured cap.
+    BodyTooLarge,
+    /// The request never got an answer (reported by the host).
+    Transport,
+}
+
+/// One rejected field, from `error.params[]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamError {
+    /// The field.
+    pub name: String,
+    /// `missing` or `invalid`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// A per-field code.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// What is wrong.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// The type the field should have.
+    #[serde(default)]
+    pub expected_type: Option<String>,
+}
+
+/// A failed call. Branch on [`ApiError::status`] first and
+/// [`ApiError::code`] second; [`ApiError::retry`] says what to do.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// The HTTP status, when there was a response.
+    pub status: Option<u16>,
+    /// `error.code` (a number or a string on the wire; kept as text).
+    pub code: Option<String>,
+    /// `error.error_code`, such as `APP_X`.
+    pub error_code: Option<String>,
+    /// The message (`error.text`, `error.message` or `error_message`).
+    pub message: String,
+    /// `error.resource`, such as `POST /current/upload/`.
+    pub resource: Option<String>,
+    /// Per-field failures.
+    pub params: Vec<ParamError>,
+    /// `error.documentation_url`.
+    pub documentation_url: Option<String>,
+    /// What to do next.
+    pub retry: Retry,
+    /// The rate-limit figures of the response.
+    pub rate_limit: RateLimit,
+}
+
+impl ApiError {
+    /// `error.code` as a number, when it is one.
+    pub fn code_number(&self) -> Option<i64> {
+        self.code.as_deref().and_then(|c| c.trim().parse().ok())
+    }
+
+    /// A transport failure (connection refused, reset, timed out) reported by
+    /// the host. Idempotent calls may be retried with backoff.
+    pub fn transport(message: impl Into<String>, idempotent: bool) -> Self {
+        ApiError {
+            kind: ErrorKind::Transport,
+            status: None,
+            code: None,
+            error_code: None,
+            message: message.into(),
+            resource: None,
+            params: Vec::new(),
+            documentation_url: None,
+            retry: if idempotent {
+                Retry::Backoff
+            } else {
+                Retry::Never
+            },
+            rate_limit: RateLimit::default(),
+        }
+    }
+
+    pub(crate) fn bare(kind: ErrorKind, status: Option<u16>, message: String) -> Self {
+        ApiError {
+            kind,
+            status,
+            code: None,
+            error_code: None,
+            message,
+            resource: None,
+            params: Vec::new(),
+            documentation_url: None,
+            retry: Retry::Never,
+            rate_limit: RateLimit::default(),
+        }
+    }
+}
+
+/// The retry decision for a status: 429 waits for the window, 5xx and 408
+/// back off when the call is idempotent, everything else is final.
+pub fn retry_for_status(status: u16, idempotent: bool, rate_limit: &RateLimit) -> Retry {
+    match status {
+        429 => match rate_limit.expires {
+            Some(unix_s) => Retry::At { unix_s },
+            None => Retry::After {
+                seconds: DEFAULT_RATE_LIMIT_WAIT_S,
+            },
+        },
+        408 | 500..=599 if idempotent => Retry::Backoff,
+        _ => Retry::Never,
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.status {
+            Some(s) => write!(f, "HTTP {s}")?,
+            None => write!(f, "{:?}", self.kind)?,
+        }
+        if let Some(c) = &self.code {
+            write!(f, " (code {c})")?;
+        }
+        write!(f, ": {}", self.message)?;
+        for p in &self.params {
+            write!(f, "; {}", p.name)?;
+            if let Some(m) = &p.message {
+                write!(f, ": {m}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiError")
+            .field("kind", &self.kind)
+            .field("status", &self.status)
+            .field("code", &self.code)
+            .field("error_code", &self.error_code)
+            .field("message", &self.message)
+            .field("params", &self.params)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+impl std::error::Error for ApiError {}
