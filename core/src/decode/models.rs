@@ -309,7 +309,7 @@ pub enum NodeDetails {
     /// One node.
     One {
         /// The node.
-        node: Node,
+        node: Box<Node>,
     },
     /// A bulk answer.
     Multi {
@@ -344,7 +344,7 @@ impl<'de> Deserialize<'de> for NodeDetails {
             _ => v,
         };
         Ok(NodeDetails::One {
-            node: Node::deserialize(node).map_err(serde::de::Error::custom)?,
+            node: Box::new(Node::deserialize(node).map_err(serde::de::Error::custom)?),
         })
     }
 }

@@ -1,0 +1,141 @@
+//! Runs the response vectors in `tests/vectors/responses/`.
+//!
+//! Set `FASTIO_BLESS=1` to fill expectations that are null (new cases).
+
+// The helpers pass ApiError through unchanged.
+#![allow(clippy::result_large_err)]
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use fastio_core::decode::models::*;
+use fastio_core::decode::{ApiError, DecodeOptions, Model, decode_as};
+use fastio_core::http::HttpResponse;
+use serde_json::{Value, json};
+
+fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/responses")
+}
+
+fn run<T: Model>(resp: &HttpResponse, opts: &DecodeOptions) -> Result<Value, ApiError> {
+    decode_as::<T>(resp, opts).map(|d| {
+        json!({
+            "value": serde_json::to_value(&d.value).expect("model serialises"),
+            "rate_limit": d.rate_limit,
+        })
+    })
+}
+
+fn decode_named(name: &str, resp: &HttpResponse, opts: &DecodeOptions) -> Result<Value, ApiError> {
+    match name {
+        "payload" => run::<Value>(resp, opts),
+        "token_check" => run::<TokenCheck>(resp, opts),
+        "auth_token" => run::<AuthToken>(resp, opts),
+        "oauth_token" => run::<OAuthToken>(resp, opts),
+        "user" => run::<User>(resp, opts),
+        "api_key" => run::<ApiKey>(resp, opts),
+        "org" => run::<Org>(resp, opts),
+        "workspace" => run::<Workspace>(resp, opts),
+        "org_list" => run::<OrgList>(resp, opts),
+        "workspace_list" => run::<WorkspaceList>(resp, opts),
+        "node_details" => run::<NodeDetails>(resp, opts),
+        "node_list" => run::<NodeList>(resp, opts),
+        "read_token" => run::<ReadToken>(resp, opts),
+        "lock" => run::<Lock>(resp, opts),
+        "upload_session" => run::<UploadSession>(resp, opts),
+        "chunk_list" => run::<ChunkList>(resp, opts),
+        "algos" => run::<Algos>(resp, opts),
+        "upload_limits" => run::<UploadLimits>(resp, opts),
+        "batch" => run::<Batch>(resp, opts),
+        "share" => run::<Share>(resp, opts),
+        "ai_turn_ref" => run::<AiTurnRef>(resp, opts),
+        "ai_message" => run::<AiMessage>(resp, opts),
+        "event" => run::<Event>(resp, opts),
+        "event_list" => run::<EventList>(resp, opts),
+        "activity" => run::<Activity>(resp, opts),
+        "webhook_subscription" => run::<WebhookSubscription>(resp, opts),
+        "transfer_token" => run::<TransferToken>(resp, opts),
+        other => panic!("unknown decode target {other}"),
+    }
+}
+
+fn error_json(e: &ApiError, expect: &Value) -> Value {
+    let mut v = json!({
+        "kind": e.kind,
+        "status": e.status,
+        "code": e.code,
+        "error_code": e.error_code,
+        "message": e.message,
+        "retry": e.retry,
+    });
+    if expect.get("params").is_some() {
+        v["params"] = serde_json::to_value(&e.params).unwrap();
+    }
+    // A null expected message means the text comes from a parser and is not
+    // part of the contract; only its presence is.
+    if expect.get("message").is_some_and(Value::is_null) {
+        assert!(!e.message.is_empty(), "error message is empty");
+        v["message"] = Value::Null;
+    }
+    v
+}
+
+#[test]
+fn response_vectors() {
+    let bless = std::env::var("FASTIO_BLESS").is_ok();
+    let mut files: Vec<_> = std::fs::read_dir(vectors_dir())
+        .expect("vectors dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut checked = 0;
+    for path in files {
+        let mut doc: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let mut changed = false;
+        for case in doc["cases"].as_array_mut().unwrap() {
+            let name = case["name"].as_str().unwrap().to_string();
+            let r = &case["response"];
+            let body = match (r.get("body"), r.get("body_b64")) {
+                (_, Some(Value::String(b))) => {
+                    base64::engine::general_purpose::STANDARD.decode(b).unwrap()
+                }
+                (Some(Value::String(t)), _) => t.as_bytes().to_vec(),
+                _ => Vec::new(),
+            };
+            let resp = HttpResponse {
+                status: r["status"].as_u64().unwrap() as u16,
+                headers: serde_json::from_value(r["headers"].clone()).unwrap(),
+                body,
+            };
+            let mut opts = DecodeOptions {
+                idempotent: case
+                    .get("idempotent")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(true),
+                ..DecodeOptions::default()
+            };
+            if let Some(cap) = case.get("max_body_bytes").and_then(Value::as_u64) {
+                opts.max_body_bytes = cap as usize;
+            }
+            let got = match decode_named(case["decode"].as_str().unwrap(), &resp, &opts) {
+                Ok(v) => json!({"ok": v}),
+                Err(e) => json!({"error": error_json(&e, &case["expect"]["error"])}),
+            };
+            if case["expect"].is_null() && bless {
+                case["expect"] = got;
+                changed = true;
+                continue;
+            }
+            assert_eq!(case["expect"], got, "{}: case {name}", path.display());
+            checked += 1;
+        }
+        if changed {
+            std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap() + "\n").unwrap();
+        }
+    }
+    assert!(
+        checked >= 50 || bless,
+        "only {checked} response cases checked"
+    );
+}
