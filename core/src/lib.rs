@@ -9,5 +9,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod hash;
 pub mod secret;
+pub mod upload;
 pub mod webhook;
