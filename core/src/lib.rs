@@ -20,5 +20,7 @@ pub mod decode;
 pub mod http;
 pub mod pager;
 mod redact;
+pub mod hash;
 pub mod secret;
+pub mod upload;
 pub mod webhook;

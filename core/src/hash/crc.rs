@@ -1,0 +1,118 @@
+//! CRC32C combination: the CRC of a concatenation from the CRCs of its parts.
+//!
+//! Chunks hashed out of order, or before and after a resume, still give the whole-file CRC32C
+//! without reading anything again.
+
+use std::collections::BTreeMap;
+
+use super::HashError;
+
+/// The CRC32C of `A ‖ B` from `crc1 = crc32c(A)`, `crc2 = crc32c(B)` and `len2 = |B|`.
+pub fn crc32c_combine(crc1: u32, crc2: u32, len2: u64) -> u32 {
+    match usize::try_from(len2) {
+        Ok(len) => crc32c::crc32c_combine(crc1, crc2, len),
+        Err(_) => {
+            // Only on targets whose usize is narrower than the length (wasm32 with a part over
+            // 4 GiB). Combining is linear: shifting crc1 past len2 zero bytes is
+            // combine(crc1, 0, len2), and that shift can be done in pieces.
+            let mut shifted = crc1;
+            let mut left = len2;
+            while left > 0 {
+                let step = left.min(u64::from(u32::MAX));
+                // `step` fits in u32, and usize is at least 32 bits on every supported target.
+                let step_usize = usize::try_from(step).unwrap_or(usize::MAX);
+                shifted = crc32c::crc32c_combine(shifted, 0, step_usize);
+                left -= step;
+            }
+            shifted ^ crc2
+        }
+    }
+}
+
+/// The CRC32C of consecutive parts given as `(crc, len)` in order.
+pub fn crc32c_concat(parts: impl IntoIterator<Item = (u32, u64)>) -> u32 {
+    parts
+        .into_iter()
+        .fold(0, |acc, (crc, len)| crc32c_combine(acc, crc, len))
+}
+
+/// Collects part CRCs in any order and gives the whole CRC32C once they cover the file.
+///
+/// Keyed by offset, so recording the same part again (a chunk re-sent after a retry) replaces
+/// it; a part that overlaps a different one is refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Crc32cParts {
+    parts: BTreeMap<u64, (u64, u32)>,
+}
+
+impl Crc32cParts {
+    /// No parts yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records the CRC32C `crc` of `len` bytes at file offset `offset`.
+    ///
+    /// # Errors
+    /// [`HashError::Overlap`] when the range overlaps a part recorded at another offset or
+    /// with another length, or ends past `u64::MAX`.
+    pub fn insert(&mut self, offset: u64, len: u64, crc: u32) -> Result<(), HashError> {
+        let overlap = HashError::Overlap { offset, len };
+        let end = offset.checked_add(len).ok_or(overlap.clone())?;
+        if let Some(&(old_len, _)) = self.parts.get(&offset) {
+            if old_len == len {
+                self.parts.insert(offset, (len, crc));
+                return Ok(());
+            }
+            return Err(overlap);
+        }
+        if let Some((&prev_off, &(prev_len, _))) = self.parts.range(..offset).next_back()
+            && prev_off + prev_len > offset
+        {
+            return Err(overlap);
+        }
+        if let Some((&next_off, _)) = self.parts.range(offset..).next()
+            && next_off < end
+        {
+            return Err(overlap);
+        }
+        self.parts.insert(offset, (len, crc));
+        Ok(())
+    }
+
+    /// Number of parts recorded.
+    pub fn len(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// True when no part is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    /// Length of the prefix `[0, n)` covered without a gap.
+    pub fn contiguous_len(&self) -> u64 {
+        let mut end = 0u64;
+        for (&off, &(len, _)) in &self.parts {
+            if off != end {
+                break;
+            }
+            end += len;
+        }
+        end
+    }
+
+    /// The CRC32C of `[0, total_len)` when the parts cover exactly that range, else `None`.
+    pub fn combined(&self, total_len: u64) -> Option<u32> {
+        let mut end = 0u64;
+        let mut crc = 0u32;
+        for (&off, &(len, part)) in &self.parts {
+            if off != end {
+                return None;
+            }
+            crc = crc32c_combine(crc, part, len);
+            end += len;
+        }
+        (end == total_len).then_some(crc)
+    }
+}
