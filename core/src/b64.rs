@@ -8,9 +8,10 @@ pub(crate) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::E
     s.serialize_str(&STANDARD.encode(bytes))
 }
 
-pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<bytes::Bytes, D::Error> {
     let s = String::deserialize(d)?;
     STANDARD
         .decode(s.as_bytes())
+        .map(bytes::Bytes::from)
         .map_err(serde::de::Error::custom)
 }

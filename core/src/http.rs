@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::redact;
@@ -248,8 +249,9 @@ pub enum Segment<'a> {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PartData {
-    /// The request owns the bytes (moved in, not copied).
-    Inline(#[serde(with = "crate::b64")] Vec<u8>),
+    /// The request holds the bytes. `Bytes` is reference-counted, so a
+    /// machine can keep a chunk for a retry without copying it.
+    Inline(#[serde(with = "crate::b64")] Bytes),
     /// The host supplies `len` bytes when it sends the request, for example
     /// straight from the buffer it read a chunk into.
     External {
@@ -321,7 +323,7 @@ impl Part {
             name: name.into(),
             filename: None,
             content_type: None,
-            data: PartData::Inline(value.into().into_bytes()),
+            data: PartData::Inline(Bytes::from(value.into().into_bytes())),
         }
     }
 
@@ -530,7 +532,7 @@ mod tests {
         let data = b"hello chunk".to_vec();
         let inline = Multipart::new(vec![
             Part::text("order", "1"),
-            Part::file("chunk", "blob", PartData::Inline(data.clone())),
+            Part::file("chunk", "blob", PartData::Inline(data.clone().into())),
         ]);
         let mut external = inline.clone();
         external.parts[1].data = PartData::External {
@@ -575,7 +577,7 @@ mod tests {
         let m = Multipart::new(vec![Part::file(
             "chunk\"\r\nX-Evil: 1",
             "a\"b\r\n.txt",
-            PartData::Inline(vec![1]),
+            PartData::Inline(vec![1].into()),
         )]);
         let body = Body::Multipart(m).encode(&[]).unwrap();
         let text = String::from_utf8_lossy(&body);

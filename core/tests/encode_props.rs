@@ -125,7 +125,7 @@ proptest! {
     ) {
         let mut parts: Vec<Part> = fields.iter().map(|(k, v)| Part::text(k.clone(), v.clone())).collect();
         for (name, fname, data) in &files {
-            parts.push(Part::file(name.clone(), fname.clone(), PartData::Inline(data.clone())));
+            parts.push(Part::file(name.clone(), fname.clone(), PartData::Inline(data.clone().into())));
         }
         parts.push(Part::file("chunk", "chunk", PartData::External { len: external_len }));
         let m = Multipart::new(parts);
