@@ -124,6 +124,14 @@ pub enum Body {
     },
     /// `multipart/form-data`.
     Multipart(Multipart),
+    /// A body of unknown length that the host streams from its source (with
+    /// chunked transfer encoding), handing each piece it sends to the machine
+    /// that asked for it (`on_data` with this request's id) so the bytes are
+    /// hashed as they go.
+    Stream {
+        /// The `Content-Type`.
+        content_type: String,
+    },
 }
 
 impl Body {
@@ -133,15 +141,23 @@ impl Body {
             Body::Empty | Body::Query(_) => None,
             Body::Form(_) => Some("application/x-www-form-urlencoded".into()),
             Body::Json(_) => Some("application/json".into()),
-            Body::Bytes { content_type, .. } => Some(content_type.clone()),
+            Body::Bytes { content_type, .. } | Body::Stream { content_type } => {
+                Some(content_type.clone())
+            }
             Body::Multipart(m) => Some(m.content_type()),
         }
     }
 
-    /// The exact length in bytes of the encoded body.
+    /// True for a [`Body::Stream`], whose length is not known up front.
+    pub fn is_streamed(&self) -> bool {
+        matches!(self, Body::Stream { .. })
+    }
+
+    /// The exact length in bytes of the encoded body (0 for a stream, whose
+    /// length is unknown; see [`Body::is_streamed`]).
     pub fn content_length(&self) -> u64 {
         match self {
-            Body::Empty | Body::Query(_) => 0,
+            Body::Empty | Body::Query(_) | Body::Stream { .. } => 0,
             Body::Form(fields) => encode_form(fields).len() as u64,
             Body::Json(v) => serde_json::to_vec(v).map(|b| b.len() as u64).unwrap_or(0),
             Body::Bytes { data, .. } => data.len(),
@@ -153,7 +169,7 @@ impl Body {
     /// where the host writes bytes it holds itself ([`PartData::External`]).
     pub fn segments(&self) -> Vec<Segment<'_>> {
         match self {
-            Body::Empty | Body::Query(_) => Vec::new(),
+            Body::Empty | Body::Query(_) | Body::Stream { .. } => Vec::new(),
             Body::Form(fields) => vec![Segment::Owned(encode_form(fields).into_bytes())],
             // Serialising a `Value` cannot fail: its keys are strings.
             Body::Json(v) => vec![Segment::Owned(serde_json::to_vec(v).unwrap_or_default())],
@@ -203,6 +219,7 @@ impl fmt::Debug for Body {
                 .field("len", &data.len())
                 .finish(),
             Body::Multipart(m) => m.fmt(f),
+            Body::Stream { content_type } => write!(f, "Stream({content_type})"),
         }
     }
 }

@@ -26,7 +26,7 @@ pub use shares::{ShareFields, SharesCall};
 pub use storage::StorageCall;
 pub use subscriptions::SubscriptionsCall;
 pub use transfer::TransferCall;
-pub use upload::{BatchFile, UploadCall};
+pub use upload::{BatchFile, MAX_DETAILS_WAIT_S, SINGLE_REQUEST_MAX, UploadCall};
 
 use base64::Engine;
 use serde::Deserialize;
@@ -36,7 +36,7 @@ use crate::http::{Body, HttpRequest, Method, encode_form};
 use crate::secret::Secret;
 
 /// Where a storage, share or AI call applies: a workspace or a share.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Profile {
     /// A workspace, by id.

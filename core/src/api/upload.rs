@@ -164,8 +164,10 @@ pub enum UploadCall {
     StreamSend {
         /// The stream session.
         upload_id: String,
-        /// The bytes.
-        data: PartData,
+        /// The bytes, or `None` for a body the host streams from its source
+        /// ([`crate::http::Body::Stream`]).
+        #[serde(default)]
+        data: Option<PartData>,
         /// Hex digest of the whole stream.
         #[serde(default)]
         hash: Option<String>,
@@ -434,9 +436,13 @@ pub(crate) fn build(call: &UploadCall, config: &ClientConfig) -> Result<Req, Bui
                     .opt("hash_algo", hash_algo)
                     .done(),
             );
-            r.body = Body::Bytes {
-                content_type: "application/octet-stream".into(),
-                data: data.clone(),
+            let content_type = "application/octet-stream".to_string();
+            r.body = match data {
+                Some(data) => Body::Bytes {
+                    content_type,
+                    data: data.clone(),
+                },
+                None => Body::Stream { content_type },
             };
             r
         }

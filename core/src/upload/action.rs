@@ -1,0 +1,205 @@
+//! What the upload and download machines ask of the host, and how they end.
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::BuildError;
+use crate::decode::ApiError;
+use crate::hash::{HashError, VerifyError};
+use crate::http::HttpRequest;
+use crate::upload::plan::PlanError;
+
+/// Identifies one request or one read, so the host's answer finds its way back.
+pub type RequestId = u64;
+
+/// The next thing the host must do.
+///
+/// After any action, call `next_action` again until it returns `None`; then
+/// wait for a response, data or the time of the last [`Action::Wait`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Action {
+    /// Send this request; pass its response to `on_response(id, …)` or, if it
+    /// never gets one, report the failure with `on_transport_error(id, …)`.
+    /// A [`crate::http::Body::Stream`] body is streamed from the source, each
+    /// piece also passed to `on_data(id, …)`.
+    Send {
+        /// The request's id.
+        id: RequestId,
+        /// The request.
+        request: HttpRequest,
+    },
+    /// Read `len` bytes of the source at `offset` and pass them to
+    /// `on_data(id, …)`. Fewer bytes than asked mean the source ended.
+    Read {
+        /// The read's id.
+        id: RequestId,
+        /// Byte offset in the source.
+        offset: u64,
+        /// Bytes wanted.
+        len: u64,
+    },
+    /// Nothing to do before this time (host clock, ms) unless an input
+    /// arrives; at that time call `on_timeout(now)`.
+    Wait {
+        /// When to call `on_timeout`.
+        until_ms: u64,
+    },
+    /// Progress to show.
+    Progress(Progress),
+    /// The upload is stored.
+    Done(UploadDone),
+    /// The upload failed; nothing more will happen.
+    Failed(UploadError),
+}
+
+/// Upload progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Progress {
+    /// Bytes the server has acknowledged.
+    pub bytes_acked: u64,
+    /// The file size, when known.
+    pub bytes_total: Option<u64>,
+    /// Chunks acknowledged.
+    pub chunks_acked: u64,
+    /// Chunks in the plan (1 for a single request, 0 for a stream).
+    pub chunks_total: u64,
+}
+
+/// A stored upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadDone {
+    /// The upload session id.
+    pub upload_id: Option<String>,
+    /// The stored file's node id.
+    pub node_id: Option<String>,
+    /// Bytes uploaded.
+    pub size: u64,
+    /// Whole-file SHA-256, lowercase hex.
+    pub sha256: String,
+    /// Whole-file CRC32C, 8 lowercase hex digits.
+    pub crc32c: String,
+}
+
+/// Why an upload or download failed. Every case is final.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UploadError {
+    /// The server refused a request for good.
+    #[error("{what} failed: {error}")]
+    Api {
+        /// Which step.
+        what: String,
+        /// The server's answer.
+        error: ApiError,
+    },
+    /// A request kept failing after every allowed retry.
+    #[error("{what} failed after {attempts} attempts; last error: {last}")]
+    RetriesExhausted {
+        /// Which step.
+        what: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure.
+        last: ApiError,
+    },
+    /// The assembled file's CRC32C does not match what was sent.
+    #[error("integrity check failed: expected CRC32C {expected:?}, server computed {computed:?}")]
+    Integrity {
+        /// The CRC the client sent.
+        expected: Option<String>,
+        /// The CRC of what the server assembled.
+        computed: Option<String>,
+    },
+    /// The server could not assemble or store the file.
+    #[error("the server reports {status}: {message}")]
+    Assembly {
+        /// `assembly_failed` or `store_failed`.
+        status: String,
+        /// The server's message.
+        message: String,
+    },
+    /// The session the token names is gone (expired, cancelled or unknown).
+    #[error("upload session {upload_id} no longer exists on the server")]
+    SessionExpired {
+        /// The session.
+        upload_id: String,
+    },
+    /// The source had fewer bytes than planned (a truncated file).
+    #[error("the source ended early: wanted {expected} bytes at offset {offset}, got {got}")]
+    ShortRead {
+        /// Where the read started.
+        offset: u64,
+        /// Bytes wanted.
+        expected: u64,
+        /// Bytes received.
+        got: u64,
+    },
+    /// A chunk read again differs from the first read: the file changed.
+    #[error("chunk {order} changed since it was first read; the source file was modified")]
+    SourceChanged {
+        /// The chunk.
+        order: u64,
+    },
+    /// A stream went past its announced maximum size.
+    #[error("the stream passed its maximum of {max} bytes")]
+    StreamTooLarge {
+        /// The maximum.
+        max: u64,
+    },
+    /// A stream upload failed and the server did not keep it; a stream
+    /// cannot be replayed, so it must be started again.
+    #[error("the stream upload was interrupted and the server kept nothing")]
+    StreamInterrupted,
+    /// The file could not be planned (too big, too many chunks).
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// A request could not be built.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// Hashing failed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// A download did not match its expected digest or size.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+    /// The server kept reporting an unfinished status past the poll limit.
+    #[error("the server did not finish after {polls} status polls (last status {status})")]
+    PollLimit {
+        /// Polls made.
+        polls: u32,
+        /// The last status.
+        status: String,
+    },
+    /// A response could not be understood.
+    #[error("unexpected response to {what}: {message}")]
+    Protocol {
+        /// Which step.
+        what: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// `cancel()` was called.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// The host called the machine wrongly. The machine's state is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// No request or read with this id is outstanding.
+    #[error("no request or read {0} is outstanding")]
+    UnknownId(RequestId),
+    /// This id was already answered.
+    #[error("request {0} was already answered")]
+    Duplicate(RequestId),
+    /// The id timed out or was cancelled; its late answer is ignored.
+    #[error("request {0} was abandoned (timed out or cancelled); its answer is ignored")]
+    Abandoned(RequestId),
+    /// Data was passed for a request that does not take any.
+    #[error("request {0} does not take data")]
+    NotExpectingData(RequestId),
+    /// The machine has finished.
+    #[error("the machine has finished")]
+    Finished,
+}
