@@ -56,6 +56,33 @@ fn crc32c_hex_is_big_endian_eight_digits() {
 }
 
 #[test]
+fn digests_serialise() {
+    let mut c = ChunkHasher::new(HashAlgo::Sha1);
+    c.update(b"abc");
+    let d = c.finish();
+    let json = serde_json::to_value(&d).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "len": 3,
+            "crc32c": 0x364b3fb7u32,
+            "digest": {"algo": "sha1", "hex": "a9993e364706816aba3e25717850c26c9cd0d89d"}
+        })
+    );
+    assert_eq!(
+        serde_json::from_value::<fastio_core::hash::ChunkDigest>(json).unwrap(),
+        d
+    );
+    assert!(
+        serde_json::from_value::<Digest>(serde_json::json!({"algo": "sha1", "hex": "abc"}))
+            .is_err()
+    );
+    assert!(
+        serde_json::from_value::<Digest>(serde_json::json!({"algo": "sha9", "hex": "ab"})).is_err()
+    );
+}
+
+#[test]
 fn digest_parsing() {
     let d = Digest::from_hex(HashAlgo::Crc32c, "E3069283").unwrap();
     assert_eq!(d.to_hex(), "e3069283");
