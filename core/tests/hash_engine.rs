@@ -326,6 +326,12 @@ fn crc_parts_reject_overlaps_and_gaps() {
     data.extend([1u8; 10]);
     assert_eq!(p.combined(20), Some(crc32c::crc32c(&data)));
     assert_eq!(p.combined(21), None, "short of the total");
+    assert!(p.remove(10));
+    assert!(!p.remove(10));
+    assert_eq!(p.combined(20), None);
+    assert_eq!(p.contiguous_len(), 10);
+    p.insert(10, 5, crc32c::crc32c(&[1; 5])).unwrap();
+    assert_eq!(p.combined(15), Some(crc32c::crc32c(&data[..15])));
 }
 
 #[test]
