@@ -125,8 +125,10 @@ impl<'de> Deserialize<'de> for HashAlgo {
 /// A finished digest: the algorithm and its bytes.
 ///
 /// For CRC32C the bytes are the 32-bit value in big-endian order, so [`Digest::to_hex`]
-/// gives the 8 digits the server expects.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// gives the 8 digits the server expects. Serialises as `{"algo": "sha256", "hex": "…"}`;
+/// deserialising checks the hex against the algorithm.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "DigestRepr", try_from = "DigestRepr")]
 pub struct Digest {
     algo: HashAlgo,
     bytes: Vec<u8>,
@@ -188,6 +190,30 @@ impl Digest {
     /// Lowercase hex, as sent in `hash` and compared with a node's `hash`.
     pub fn to_hex(&self) -> String {
         to_hex(&self.bytes)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DigestRepr {
+    algo: HashAlgo,
+    hex: String,
+}
+
+impl From<Digest> for DigestRepr {
+    fn from(d: Digest) -> Self {
+        DigestRepr {
+            algo: d.algo,
+            hex: d.to_hex(),
+        }
+    }
+}
+
+impl TryFrom<DigestRepr> for Digest {
+    type Error = HashError;
+
+    fn try_from(r: DigestRepr) -> Result<Self, Self::Error> {
+        Digest::from_hex(r.algo, &r.hex)
     }
 }
 

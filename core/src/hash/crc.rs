@@ -80,6 +80,11 @@ impl Crc32cParts {
         Ok(())
     }
 
+    /// Forgets the part at `offset` (a chunk the server no longer holds); true if there was one.
+    pub fn remove(&mut self, offset: u64) -> bool {
+        self.parts.remove(&offset).is_some()
+    }
+
     /// Number of parts recorded.
     pub fn len(&self) -> usize {
         self.parts.len()

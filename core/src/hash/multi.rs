@@ -100,7 +100,7 @@ impl SequentialSha256 {
 }
 
 /// The digests of a whole file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileDigest {
     /// Bytes hashed.
     pub len: u64,
@@ -193,8 +193,9 @@ impl FileHasher {
     }
 }
 
-/// The digests of one chunk.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The digests of one chunk. Serialises (for a resume token's acknowledged chunks) as
+/// `{"len": …, "crc32c": <u32>, "digest": {"algo": …, "hex": …}}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ChunkDigest {
     /// Bytes in the chunk.
     pub len: u64,

@@ -122,6 +122,9 @@ impl std::fmt::Debug for HasherState {
 }
 
 #[derive(Clone, PartialEq, Eq)]
+/// One algorithm's state. A `HasherState` only exists after `check_record` and `check_shape`
+/// accepted its records (or a hasher built them), so indexing records by the positions its
+/// kind guarantees cannot fail.
 struct Record {
     algo: HashAlgo,
     processed: u64,
@@ -442,6 +445,7 @@ impl Hasher {
     /// [`StateError::Corrupt`] if the digest library rejects the raw state.
     pub fn from_state(state: &HasherState) -> Result<Self, StateError> {
         state.expect_kind(StateKind::Hasher)?;
+        // The Hasher shape is exactly one record (check_shape).
         let rec = &state.records[0];
         Ok(Hasher {
             inner: inner_of(rec)?,
@@ -469,6 +473,7 @@ impl SequentialSha256 {
     /// As [`Hasher::from_state`].
     pub fn from_state(state: &HasherState) -> Result<Self, StateError> {
         state.expect_kind(StateKind::SequentialSha256)?;
+        // The SequentialSha256 shape is exactly [sha256] (check_shape).
         let rec = &state.records[0];
         Ok(SequentialSha256 {
             sha: sha256_of(rec)?,
@@ -503,6 +508,7 @@ impl FileHasher {
     /// As [`Hasher::from_state`].
     pub fn from_state(state: &HasherState) -> Result<Self, StateError> {
         state.expect_kind(StateKind::File)?;
+        // The File shape is exactly [sha256, crc32c] (check_shape).
         let sha = &state.records[0];
         Ok(FileHasher {
             sha: SequentialSha256 {
@@ -534,6 +540,7 @@ impl ChunkHasher {
     /// As [`Hasher::from_state`].
     pub fn from_state(state: &HasherState) -> Result<Self, StateError> {
         state.expect_kind(StateKind::Chunk)?;
+        // The Chunk shape is [crc32c] or [crc32c, other] (check_shape).
         let crc = &state.records[0];
         let other = match state.records.get(1) {
             Some(rec) => Some(inner_of(rec)?),
