@@ -17,6 +17,7 @@ pub mod api;
 mod b64;
 pub mod config;
 pub mod decode;
+pub mod download;
 pub mod hash;
 pub mod http;
 pub mod pager;

@@ -1,0 +1,467 @@
+//! The download machine: find the node's hash, get a read token, stream the
+//! bytes through a verifier, and report the verified digest or the mismatch.
+//!
+//! # Run loop
+//!
+//! Like the upload machine: pull [`DownloadAction`]s; for `Send`, pass the
+//! response to [`Download::on_response`]. For the `read` request, whose body
+//! is the file, pass the status and headers with an empty body to
+//! `on_response`, then each piece of the body to [`Download::on_data`] as it
+//! arrives (writing it wherever the host keeps the file), then call
+//! [`Download::on_end`]. `Done` means every byte matched the node's hash;
+//! `Failed` with a mismatch means the bytes the host wrote must be discarded.
+
+use crate::api::{Call, Client, Profile, StorageCall};
+use crate::decode::models::{Node, NodeDetails, ReadToken};
+use crate::decode::{ApiError, DecodeOptions, Retry, decode, decode_as};
+use crate::hash::{DownloadVerifier, FileDigest, VerifyError};
+use crate::http::{HttpRequest, HttpResponse};
+use crate::upload::action::{InputError, RequestId, UploadError};
+use crate::upload::backoff::{Jitter, RetryPolicy};
+
+/// What to download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadSpec {
+    /// Workspace or share.
+    pub profile: Profile,
+    /// The file's node id.
+    pub node_id: String,
+    /// A specific version.
+    pub version_id: Option<String>,
+    /// Fail when the server reports no hash for the node (default). When
+    /// false, such a download ends `Done` with `checked: None`.
+    pub require_hash: bool,
+}
+
+impl DownloadSpec {
+    /// The current version of a file in a workspace, verified.
+    pub fn file(workspace: impl Into<String>, node_id: impl Into<String>) -> Self {
+        DownloadSpec {
+            profile: Profile::Workspace(workspace.into()),
+            node_id: node_id.into(),
+            version_id: None,
+            require_hash: true,
+        }
+    }
+}
+
+/// The next thing the host must do for a download.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum DownloadAction {
+    /// Send this request.
+    Send {
+        /// The request's id.
+        id: RequestId,
+        /// The request.
+        request: HttpRequest,
+    },
+    /// Nothing to do before this time unless an input arrives; then call
+    /// `on_timeout(now)`.
+    Wait {
+        /// Host clock, ms.
+        until_ms: u64,
+    },
+    /// Bytes received so far, and the total when known.
+    Progress {
+        /// Bytes received.
+        bytes: u64,
+        /// The node's size.
+        total: Option<u64>,
+    },
+    /// Every byte arrived and matched.
+    Done(DownloadDone),
+    /// The download failed; discard what was written.
+    Failed(UploadError),
+}
+
+/// A verified download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadDone {
+    /// The node.
+    pub node_id: String,
+    /// Bytes received.
+    pub size: u64,
+    /// SHA-256, lowercase hex.
+    pub sha256: String,
+    /// CRC32C, 8 lowercase hex digits.
+    pub crc32c: String,
+    /// The server's digest that was checked: (algorithm, hex).
+    pub checked: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Details,
+    Token,
+    Read,
+}
+
+#[derive(Debug)]
+enum Phase {
+    Details,
+    Token,
+    Read { token: String },
+    Receiving,
+    Finished,
+}
+
+/// A download, driven by the host.
+#[derive(Debug)]
+pub struct Download {
+    client: Client,
+    spec: DownloadSpec,
+    retry: RetryPolicy,
+    jitter: Jitter,
+    request_timeout_ms: u64,
+    phase: Phase,
+    next_id: RequestId,
+    pending: Option<(RequestId, Step, u64)>,
+    abandoned: Vec<RequestId>,
+    attempts: u32,
+    not_before_ms: u64,
+    size: Option<u64>,
+    verifier: Option<DownloadVerifier>,
+    received: u64,
+    progress_dirty: bool,
+    outcome: Option<DownloadAction>,
+}
+
+impl Download {
+    /// A download of `spec`, with retries from `retry` and jitter from `seed`.
+    pub fn new(client: Client, spec: DownloadSpec, retry: RetryPolicy, seed: u64) -> Self {
+        Download {
+            client,
+            spec,
+            retry,
+            jitter: Jitter::new(seed),
+            request_timeout_ms: 120_000,
+            phase: Phase::Details,
+            next_id: 1,
+            pending: None,
+            abandoned: Vec::new(),
+            attempts: 0,
+            not_before_ms: 0,
+            size: None,
+            verifier: None,
+            received: 0,
+            progress_dirty: false,
+            outcome: None,
+        }
+    }
+
+    /// Sets how long a request may go unanswered (default 120 s).
+    pub fn set_request_timeout_ms(&mut self, ms: u64) {
+        self.request_timeout_ms = ms;
+    }
+
+    fn fail(&mut self, e: UploadError) {
+        if let Some((id, _, _)) = self.pending.take() {
+            self.abandoned.push(id);
+        }
+        self.outcome = Some(DownloadAction::Failed(e));
+    }
+
+    /// The next action.
+    #[must_use = "the host must carry out the action"]
+    pub fn next_action(&mut self, now: u64) -> Option<DownloadAction> {
+        if let Some(a) = self.outcome.take() {
+            self.phase = Phase::Finished;
+            return Some(a);
+        }
+        if self.progress_dirty {
+            self.progress_dirty = false;
+            return Some(DownloadAction::Progress {
+                bytes: self.received,
+                total: self.size,
+            });
+        }
+        if let Some((_, _, deadline)) = self.pending {
+            return Some(DownloadAction::Wait { until_ms: deadline });
+        }
+        if now < self.not_before_ms {
+            return Some(DownloadAction::Wait {
+                until_ms: self.not_before_ms,
+            });
+        }
+        let (step, call) = match &self.phase {
+            Phase::Details => (
+                Step::Details,
+                StorageCall::Details {
+                    profile: self.spec.profile.clone(),
+                    nodes: vec![self.spec.node_id.clone()],
+                },
+            ),
+            Phase::Token => (
+                Step::Token,
+                StorageCall::RequestRead {
+                    profile: self.spec.profile.clone(),
+                    node: self.spec.node_id.clone(),
+                    version_id: self.spec.version_id.clone(),
+                },
+            ),
+            Phase::Read { token } => (
+                Step::Read,
+                StorageCall::Read {
+                    profile: self.spec.profile.clone(),
+                    node: self.spec.node_id.clone(),
+                    token: token.clone(),
+                    version_id: self.spec.version_id.clone(),
+                },
+            ),
+            Phase::Receiving | Phase::Finished => return None,
+        };
+        match self.client.build(&Call::Storage(call)) {
+            Ok(request) => {
+                let id = self.next_id;
+                self.next_id += 1;
+                self.pending = Some((id, step, now.saturating_add(self.request_timeout_ms)));
+                Some(DownloadAction::Send { id, request })
+            }
+            Err(e) => {
+                self.phase = Phase::Finished;
+                Some(DownloadAction::Failed(e.into()))
+            }
+        }
+    }
+
+    fn take(&mut self, id: RequestId) -> Result<Step, InputError> {
+        if matches!(self.phase, Phase::Finished) {
+            return Err(InputError::Finished);
+        }
+        match self.pending {
+            Some((pid, step, _)) if pid == id => {
+                self.pending = None;
+                Ok(step)
+            }
+            _ if self.abandoned.contains(&id) => Err(InputError::Abandoned(id)),
+            _ if id < self.next_id => Err(InputError::Duplicate(id)),
+            _ => Err(InputError::UnknownId(id)),
+        }
+    }
+
+    /// A response. For the read request, pass the head (status, headers)
+    /// with an empty body, then stream the body through [`Download::on_data`].
+    pub fn on_response(
+        &mut self,
+        id: RequestId,
+        resp: &HttpResponse,
+        now: u64,
+    ) -> Result<(), InputError> {
+        let step = self.take(id)?;
+        let opts = DecodeOptions {
+            max_body_bytes: self.client.config().max_response_bytes,
+            idempotent: true,
+        };
+        match step {
+            Step::Details => match decode_as::<NodeDetails>(resp, &opts) {
+                Ok(d) => self.on_node(d.value),
+                Err(e) => self.failed(step, e, now),
+            },
+            Step::Token => match decode_as::<ReadToken>(resp, &opts) {
+                Ok(d) => {
+                    self.phase = Phase::Read {
+                        token: d.value.token.expose().to_string(),
+                    };
+                    self.attempts = 0;
+                }
+                Err(e) => self.failed(step, e, now),
+            },
+            Step::Read => {
+                if (200..300).contains(&resp.status) {
+                    self.phase = Phase::Receiving;
+                    self.pending = Some((id, Step::Read, u64::MAX));
+                    if !resp.body.is_empty() {
+                        let body = resp.body.clone();
+                        return self.on_data(id, &body);
+                    }
+                } else {
+                    let e = decode(resp, &opts).err().unwrap_or_else(|| {
+                        ApiError::transport(format!("read answered {}", resp.status), true)
+                    });
+                    self.failed(step, e, now);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn on_node(&mut self, details: NodeDetails) {
+        let node: Node = match details {
+            NodeDetails::One { node } => *node,
+            NodeDetails::Multi { mut nodes, .. } if !nodes.is_empty() => nodes.remove(0),
+            NodeDetails::Multi { .. } => {
+                return self.fail(UploadError::Protocol {
+                    what: "reading the node's details".into(),
+                    message: "no node in the answer".into(),
+                });
+            }
+        };
+        self.size = node.size;
+        let verifier = match (node.hash.as_deref(), node.hash_algo.as_deref()) {
+            (Some(h), Some(a)) if !h.is_empty() => DownloadVerifier::for_node(h, a),
+            _ if self.spec.require_hash => Err(VerifyError::MissingHash),
+            _ => Ok(DownloadVerifier::unchecked()),
+        };
+        match verifier {
+            Ok(v) => {
+                self.verifier = Some(v);
+                self.phase = Phase::Token;
+                self.attempts = 0;
+            }
+            Err(e) => self.fail(e.into()),
+        }
+    }
+
+    fn failed(&mut self, step: Step, e: ApiError, now: u64) {
+        let retry = match e.retry {
+            Retry::Never if e.status.is_none() => Retry::Backoff,
+            r => r,
+        };
+        let wait = match retry {
+            Retry::Never => {
+                let what = match step {
+                    Step::Details => "reading the node's details",
+                    Step::Token => "requesting a read token",
+                    Step::Read => "reading the file",
+                };
+                return self.fail(UploadError::Api {
+                    what: what.into(),
+                    error: e,
+                });
+            }
+            Retry::Backoff => None,
+            Retry::At { unix_s } => Some(
+                unix_s
+                    .saturating_mul(1000)
+                    .saturating_sub(now)
+                    .min(self.retry.max_rate_limit_wait_ms),
+            ),
+            Retry::After { seconds } => {
+                Some((seconds * 1000).min(self.retry.max_rate_limit_wait_ms))
+            }
+        };
+        self.attempts += 1;
+        if self.attempts >= self.retry.max_attempts {
+            return self.fail(UploadError::RetriesExhausted {
+                what: format!("{step:?}"),
+                attempts: self.attempts,
+                last: e,
+            });
+        }
+        let delay = wait.unwrap_or_else(|| self.retry.delay_ms(self.attempts, &mut self.jitter));
+        self.not_before_ms = now.saturating_add(delay);
+    }
+
+    /// A piece of the file's body.
+    pub fn on_data(&mut self, id: RequestId, data: &[u8]) -> Result<(), InputError> {
+        match (&self.phase, self.pending) {
+            (Phase::Receiving, Some((pid, Step::Read, _))) if pid == id => {}
+            (Phase::Finished, _) => return Err(InputError::Finished),
+            _ if self.abandoned.contains(&id) => return Err(InputError::Abandoned(id)),
+            _ => return Err(InputError::NotExpectingData(id)),
+        }
+        self.received += data.len() as u64;
+        if let Some(size) = self.size
+            && self.received > size
+        {
+            self.fail(UploadError::ShortRead {
+                offset: 0,
+                expected: size,
+                got: self.received,
+            });
+            return Ok(());
+        }
+        if let Some(v) = &mut self.verifier {
+            v.update(data);
+        }
+        self.progress_dirty = true;
+        Ok(())
+    }
+
+    /// The body ended. Verifies size and digest.
+    pub fn on_end(&mut self, id: RequestId) -> Result<(), InputError> {
+        match (&self.phase, self.pending) {
+            (Phase::Receiving, Some((pid, Step::Read, _))) if pid == id => {}
+            (Phase::Finished, _) => return Err(InputError::Finished),
+            _ if self.abandoned.contains(&id) => return Err(InputError::Abandoned(id)),
+            _ => return Err(InputError::UnknownId(id)),
+        }
+        self.pending = None;
+        if let Some(size) = self.size
+            && self.received != size
+        {
+            self.fail(UploadError::ShortRead {
+                offset: 0,
+                expected: size,
+                got: self.received,
+            });
+            return Ok(());
+        }
+        let Some(v) = self.verifier.take() else {
+            self.fail(UploadError::Protocol {
+                what: "the download machine".into(),
+                message: "no verifier".into(),
+            });
+            return Ok(());
+        };
+        match v.finish() {
+            Ok(done) => {
+                let FileDigest {
+                    len,
+                    sha256,
+                    crc32c,
+                } = done.file;
+                self.outcome = Some(DownloadAction::Done(DownloadDone {
+                    node_id: self.spec.node_id.clone(),
+                    size: len,
+                    sha256: sha256.to_hex(),
+                    crc32c: crate::hash::crc32c_hex(crc32c),
+                    checked: done
+                        .checked
+                        .map(|d| (d.algo().as_str().to_string(), d.to_hex())),
+                }));
+            }
+            Err(e) => self.fail(e.into()),
+        }
+        Ok(())
+    }
+
+    /// A request failed without a response, or the body broke off.
+    pub fn on_transport_error(
+        &mut self,
+        id: RequestId,
+        message: &str,
+        now: u64,
+    ) -> Result<(), InputError> {
+        if matches!(self.phase, Phase::Receiving) {
+            // Bytes were already handed to the host: a retry would have to
+            // restart its file, so the break is final.
+            self.take(id)?;
+            self.fail(UploadError::Api {
+                what: "reading the file".into(),
+                error: ApiError::transport(message, false),
+            });
+            return Ok(());
+        }
+        let step = self.take(id)?;
+        self.failed(step, ApiError::transport(message, true), now);
+        Ok(())
+    }
+
+    /// Checks the deadline of the outstanding request.
+    pub fn on_timeout(&mut self, now: u64) {
+        if let Some((id, step, deadline)) = self.pending
+            && deadline <= now
+            && !matches!(self.phase, Phase::Receiving)
+        {
+            self.pending = None;
+            self.abandoned.push(id);
+            self.failed(
+                step,
+                ApiError::transport("no response before the deadline", true),
+                now,
+            );
+        }
+    }
+}
