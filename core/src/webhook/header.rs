@@ -7,7 +7,7 @@
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
-use super::key::MacBytes;
+pub use super::key::MacBytes;
 use super::scheme::Encoding;
 
 /// Standard base64 that accepts the padding present or absent: senders differ,
@@ -182,9 +182,8 @@ fn decode_hex(text: &str) -> Option<MacBytes> {
     }
     let mut out = MacBytes::empty();
     for pair in bytes.chunks_exact(2) {
-        let hi = hex_value(pair[0])?;
-        let lo = hex_value(pair[1])?;
-        out.push((hi << 4) | lo);
+        let &[hi, lo] = pair else { return None };
+        out.push((hex_value(hi)? << 4) | hex_value(lo)?);
     }
     Some(out)
 }
@@ -213,6 +212,7 @@ fn decode_base64(text: &str) -> Option<MacBytes> {
 pub(crate) fn encode_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
+    // Indexes are nibbles (0..16), always inside the 16-entry table.
     for &b in bytes {
         out.push(char::from(DIGITS[usize::from(b >> 4)]));
         out.push(char::from(DIGITS[usize::from(b & 0x0f)]));

@@ -37,7 +37,10 @@ mod verify;
 pub use error::{ErrorKind, Hint, WebhookError};
 pub use event::{Event, EventError, EventInfo, Scope, StorageAction, StorageObject, parse_event};
 pub use replay::{ReplayGuard, ReplayVerdict};
-pub use scheme::{Algorithm, CustomScheme, Encoding, Scheme, SchemeKind, Template, TemplatePart};
+pub use scheme::{
+    Algorithm, CustomScheme, DEFAULT_FASTIO_TIMESTAMP_HEADER, Encoding, Scheme, SchemeKind,
+    Template, TemplatePart,
+};
 pub use sign::Signer;
 pub use verify::{Delivery, TimestampCheck, Tolerance, Verifier};
 
