@@ -49,18 +49,19 @@ fn scheme() -> impl Strategy<Value = Scheme> {
     ]
 }
 
-/// A secret of the right shape for the scheme: `whsec_` + base64 of random
-/// bytes for Standard Webhooks, printable text otherwise.
+/// A secret of the right shape for the scheme: for Standard Webhooks
+/// `whsec_` + base64 of random bytes (HMAC, `v1`) or `whsk_` + base64 of a
+/// random ed25519 seed (`v1a`); printable text otherwise.
 fn secret_for(scheme: &Scheme) -> BoxedStrategy<Secret> {
     if *scheme == Scheme::StandardWebhooks {
-        prop::collection::vec(any::<u8>(), 16..48)
-            .prop_map(|k| {
-                Secret::new(format!(
-                    "whsec_{}",
-                    base64::engine::general_purpose::STANDARD.encode(k)
-                ))
-            })
-            .boxed()
+        let b64 = |k: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(k);
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 16..48)
+                .prop_map(move |k| Secret::new(format!("whsec_{}", b64(k)))),
+            prop::collection::vec(any::<u8>(), 32..=32)
+                .prop_map(move |k| Secret::new(format!("whsk_{}", b64(k)))),
+        ]
+        .boxed()
     } else {
         "[A-Za-z0-9_][A-Za-z0-9_.:/+=-]{0,63}"
             .prop_map(Secret::new)

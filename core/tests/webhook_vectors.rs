@@ -159,8 +159,13 @@ fn run_case(case: &Value) -> Result<(), String> {
     }
 
     if let Some(sign) = case.get("sign") {
-        let index = sign["secret_index"].as_u64().unwrap() as usize;
-        let signer = Signer::new(scheme(&case["scheme"]).unwrap(), &secrets[index])
+        // A separate signing secret is given where the verifier holds only
+        // the public half (ed25519 `whpk_`).
+        let signing_secret = match sign.get("secret").and_then(Value::as_str) {
+            Some(secret) => Secret::new(secret),
+            None => secrets[sign["secret_index"].as_u64().unwrap() as usize].clone(),
+        };
+        let signer = Signer::new(scheme(&case["scheme"]).unwrap(), &signing_secret)
             .map_err(|e| format!("signer: {e}"))?;
         let mut produced = signer
             .sign(sign["id"].as_str(), sign["timestamp"].as_u64(), &body)

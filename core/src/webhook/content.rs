@@ -1,7 +1,7 @@
 //! The exact bytes each scheme signs, assembled without copying the body.
 
 use super::error::WebhookError;
-use super::key::MacKey;
+use super::key::{MacKey, SignKey, VerifyKey};
 use super::scheme::{Scheme, Template, TemplatePart};
 use crate::secret::Secret;
 
@@ -134,15 +134,52 @@ pub(crate) fn validate_scheme(scheme: &Scheme) -> Result<(), WebhookError> {
     }
 }
 
-/// Turns a secret into a keyed MAC for `scheme`, rejecting the usual
-/// copy-paste mistakes. Returns the key and whether the secret is a `whsec_`
-/// secret used with a scheme that signs with the text itself.
+/// A usable key parsed from a secret string.
+pub(crate) enum KeyMaterial {
+    /// HMAC secret.
+    Mac(MacKey),
+    /// Standard Webhooks `whpk_` ed25519 public key (verify only).
+    Ed25519Public(ed25519_dalek::VerifyingKey),
+    /// Standard Webhooks `whsk_` ed25519 secret key.
+    Ed25519Secret(ed25519_dalek::SigningKey),
+}
+
+impl KeyMaterial {
+    pub(crate) fn into_verify_key(self) -> VerifyKey {
+        match self {
+            KeyMaterial::Mac(key) => VerifyKey::Mac(key),
+            KeyMaterial::Ed25519Public(key) => VerifyKey::Ed25519(key),
+            KeyMaterial::Ed25519Secret(key) => VerifyKey::Ed25519(key.verifying_key()),
+        }
+    }
+
+    pub(crate) fn into_sign_key(self, index: usize) -> Result<SignKey, WebhookError> {
+        match self {
+            KeyMaterial::Mac(key) => Ok(SignKey::Mac(key)),
+            KeyMaterial::Ed25519Secret(key) => Ok(SignKey::Ed25519(key)),
+            KeyMaterial::Ed25519Public(_) => Err(WebhookError::InvalidSecret {
+                index,
+                reason: "a `whpk_` public key can verify but not sign; sign with the `whsk_` secret key",
+                hint: None,
+            }),
+        }
+    }
+}
+
+/// Turns a secret into a key for `scheme`, rejecting the usual copy-paste
+/// mistakes. Also returns whether the secret is a `whsec_` secret used with
+/// a scheme that signs with the text itself.
+///
+/// Standard Webhooks secrets are `whsec_<base64>` (HMAC, `v1`; the prefix may
+/// be left off), `whpk_<base64 of 32 bytes>` (ed25519 public key, `v1a`) or
+/// `whsk_<base64 of the 32-byte seed, or seed and public key (64 bytes)>`.
 pub(crate) fn prepare_key(
     scheme: &Scheme,
     index: usize,
     secret: &Secret,
-) -> Result<(MacKey, bool), WebhookError> {
+) -> Result<(KeyMaterial, bool), WebhookError> {
     use super::error::Hint;
+    use super::header::decode_base64_secret;
     let invalid = |reason, hint| WebhookError::InvalidSecret {
         index,
         reason,
@@ -167,19 +204,46 @@ pub(crate) fn prepare_key(
             Some(Hint::SecretLooksLikeSignature),
         ));
     }
-    let (bytes, whsec_elsewhere): (std::borrow::Cow<'_, [u8]>, bool) = match scheme {
-        Scheme::StandardWebhooks => {
-            let encoded = text.strip_prefix("whsec_").unwrap_or(text);
-            let decoded = super::header::decode_base64_secret(encoded)
-                .ok_or_else(|| invalid("not base64 after `whsec_`", Some(Hint::SecretNotWhsec)))?;
-            if decoded.is_empty() {
-                return Err(invalid("decodes to no bytes", Some(Hint::SecretNotWhsec)));
-            }
-            (decoded.into(), false)
-        }
-        _ => (text.as_bytes().into(), text.starts_with("whsec_")),
+    let mac = |bytes: &[u8]| {
+        MacKey::new(scheme.algorithm(), bytes)
+            .map(KeyMaterial::Mac)
+            .ok_or_else(|| invalid("rejected by the HMAC implementation", None))
     };
-    let key = MacKey::new(scheme.algorithm(), &bytes)
-        .ok_or_else(|| invalid("rejected by the HMAC implementation", None))?;
-    Ok((key, whsec_elsewhere))
+    if *scheme != Scheme::StandardWebhooks {
+        return Ok((mac(text.as_bytes())?, text.starts_with("whsec_")));
+    }
+    if let Some(encoded) = text.strip_prefix("whpk_") {
+        let bytes: [u8; 32] = decode_base64_secret(encoded)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| {
+                invalid(
+                    "`whpk_` is not base64 of a 32-byte ed25519 public key",
+                    None,
+                )
+            })?;
+        let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+            .map_err(|_| invalid("`whpk_` is not a valid ed25519 public key", None))?;
+        return Ok((KeyMaterial::Ed25519Public(key), false));
+    }
+    if let Some(encoded) = text.strip_prefix("whsk_") {
+        let bytes = decode_base64_secret(encoded)
+            .filter(|b| b.len() == 32 || b.len() == 64)
+            .ok_or_else(|| {
+                invalid(
+                    "`whsk_` is not base64 of a 32- or 64-byte ed25519 key",
+                    None,
+                )
+            })?;
+        let mut seed = [0u8; 32];
+        seed.copy_from_slice(bytes.get(..32).unwrap_or(&[0; 32]));
+        let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+        return Ok((KeyMaterial::Ed25519Secret(key), false));
+    }
+    let encoded = text.strip_prefix("whsec_").unwrap_or(text);
+    let decoded = decode_base64_secret(encoded)
+        .ok_or_else(|| invalid("not base64 after `whsec_`", Some(Hint::SecretNotWhsec)))?;
+    if decoded.is_empty() {
+        return Err(invalid("decodes to no bytes", Some(Hint::SecretNotWhsec)));
+    }
+    Ok((mac(&decoded)?, false))
 }

@@ -194,8 +194,11 @@ pub enum Hint {
     WhsecWithOtherScheme,
     /// The signature header holds a `whsec_` value: a secret, not a signature.
     SignatureLooksLikeSecret,
-    /// Only `v1a` (ed25519) or unknown signature versions are present.
+    /// Only unknown signature versions are present.
     UnsupportedSignatureVersion,
+    /// The header's signatures are all of a kind no configured key checks:
+    /// `v1a` (ed25519) without a `whpk_` key, or `v1` without a `whsec_` one.
+    NoKeyForSignatureVersion,
     /// The signature matches the body with surrounding whitespace removed:
     /// the body was altered (a trailing newline added) after signing.
     BodyWhitespaceChanged,
@@ -221,6 +224,7 @@ impl Hint {
             Hint::WhsecWithOtherScheme => "whsec_with_other_scheme",
             Hint::SignatureLooksLikeSecret => "signature_looks_like_secret",
             Hint::UnsupportedSignatureVersion => "unsupported_signature_version",
+            Hint::NoKeyForSignatureVersion => "no_key_for_signature_version",
             Hint::BodyWhitespaceChanged => "body_whitespace_changed",
             Hint::BodyReserialised => "body_reserialised",
             Hint::UseRawBody => "use_raw_body",
@@ -249,7 +253,10 @@ impl fmt::Display for Hint {
                 "the signature header holds a `whsec_` secret; signatures look like `v1,<base64>`"
             }
             Hint::UnsupportedSignatureVersion => {
-                "only non-`v1` signatures are present (for example `v1a` ed25519), which this verifier does not check"
+                "only unknown signature versions are present; this verifier checks `v1` (HMAC) and `v1a` (ed25519)"
+            }
+            Hint::NoKeyForSignatureVersion => {
+                "no key checks these signatures: `v1a` needs a `whpk_` public key, `v1` a `whsec_` secret"
             }
             Hint::BodyWhitespaceChanged => {
                 "the signature matches the body without its surrounding whitespace; pass the raw request bytes unchanged"

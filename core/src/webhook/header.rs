@@ -119,8 +119,8 @@ pub fn parse_timestamped(header: &str) -> Result<TimestampedSignatures<'_>, Malf
 }
 
 /// A parsed Standard Webhooks `webhook-signature` value: space-separated
-/// `<version>,<base64>` entries. Only `v1` (HMAC-SHA256) entries are checked;
-/// `v1a` (ed25519) and unknown versions are skipped.
+/// `<version>,<base64>` entries. `v1` (HMAC-SHA256) and `v1a` (ed25519)
+/// entries are checked; unknown versions are skipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StandardSignatures<'a> {
     header: &'a str,
@@ -134,17 +134,24 @@ impl<'a> StandardSignatures<'a> {
             .filter_map(|entry| entry.strip_prefix("v1,"))
     }
 
-    /// True when an entry of a version other than `v1` is present.
+    /// The base64 text of each `v1a` entry in order of appearance.
+    pub fn v1a(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        self.header
+            .split_ascii_whitespace()
+            .filter_map(|entry| entry.strip_prefix("v1a,"))
+    }
+
+    /// True when an entry of a version other than `v1` and `v1a` is present.
     pub fn has_other_versions(&self) -> bool {
         self.header
             .split_ascii_whitespace()
-            .any(|entry| !entry.starts_with("v1,"))
+            .any(|entry| !entry.starts_with("v1,") && !entry.starts_with("v1a,"))
     }
 }
 
 /// Parses a Standard Webhooks signature list.
 pub fn parse_standard(header: &str) -> Result<StandardSignatures<'_>, MalformedHeader> {
-    let mut has_v1 = false;
+    let mut has_known = false;
     let mut any = false;
     for entry in header.split_ascii_whitespace() {
         any = true;
@@ -154,13 +161,15 @@ pub fn parse_standard(header: &str) -> Result<StandardSignatures<'_>, MalformedH
         if version.is_empty() || sig.is_empty() {
             return Err(malformed("empty version or signature in an entry"));
         }
-        has_v1 |= version == "v1";
+        has_known |= version == "v1" || version == "v1a";
     }
     if !any {
         return Err(malformed("empty signature list"));
     }
-    if !has_v1 {
-        return Err(malformed("no `v1` signature (only other versions)"));
+    if !has_known {
+        return Err(malformed(
+            "no `v1` or `v1a` signature (only other versions)",
+        ));
     }
     Ok(StandardSignatures { header })
 }
@@ -285,10 +294,12 @@ mod tests {
 
     #[test]
     fn standard_list_selects_v1_entries() {
-        let parsed = parse_standard("v1a,AAAA v1,Zm9v  v1,YmFy").unwrap();
+        let parsed = parse_standard("v1a,AAAA v1,Zm9v  v1,YmFy v2,Zg").unwrap();
         assert_eq!(parsed.v1().collect::<Vec<_>>(), ["Zm9v", "YmFy"]);
+        assert_eq!(parsed.v1a().collect::<Vec<_>>(), ["AAAA"]);
         assert!(parsed.has_other_versions());
-        for bad in ["", "   ", "v1a,AAAA", "Zm9v", "v1,", ",abc"] {
+        assert!(!parse_standard("v1a,AAAA").unwrap().has_other_versions());
+        for bad in ["", "   ", "v2,AAAA", "Zm9v", "v1,", ",abc"] {
             assert!(parse_standard(bad).is_err(), "{bad:?} accepted");
         }
     }

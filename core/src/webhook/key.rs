@@ -20,11 +20,13 @@ impl MacBytes {
     /// The largest MAC this crate produces (HMAC-SHA512).
     pub const MAX: usize = 64;
 
+    pub(crate) const EMPTY: MacBytes = MacBytes {
+        buf: [0; Self::MAX],
+        len: 0,
+    };
+
     pub(crate) fn empty() -> Self {
-        MacBytes {
-            buf: [0; Self::MAX],
-            len: 0,
-        }
+        Self::EMPTY
     }
 
     /// Copies `bytes`; `None` when longer than [`MacBytes::MAX`].
@@ -101,6 +103,42 @@ impl MacKey {
                 }
                 MacBytes::from_slice(&mac.finalize().into_bytes()).unwrap_or_else(MacBytes::empty)
             }
+        }
+    }
+}
+
+/// A key a verifier checks signatures with.
+#[derive(Clone)]
+pub(crate) enum VerifyKey {
+    /// HMAC: the shared secret, keyed once.
+    Mac(MacKey),
+    /// Standard Webhooks `v1a`: an ed25519 public key.
+    Ed25519(ed25519_dalek::VerifyingKey),
+}
+
+/// A key a signer signs with.
+#[derive(Clone)]
+pub(crate) enum SignKey {
+    /// HMAC: the shared secret, keyed once.
+    Mac(MacKey),
+    /// Standard Webhooks `v1a`: an ed25519 secret key.
+    Ed25519(ed25519_dalek::SigningKey),
+}
+
+impl fmt::Debug for VerifyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerifyKey::Mac(key) => key.fmt(f),
+            VerifyKey::Ed25519(_) => f.write_str("Ed25519PublicKey([redacted])"),
+        }
+    }
+}
+
+impl fmt::Debug for SignKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SignKey::Mac(key) => key.fmt(f),
+            SignKey::Ed25519(_) => f.write_str("Ed25519SecretKey([redacted])"),
         }
     }
 }

@@ -24,8 +24,11 @@ pub enum Scheme {
         timestamp_header: String,
     },
     /// Standard Webhooks: `webhook-id`, `webhook-timestamp` and
-    /// `webhook-signature` (space-separated `v1,<base64>` entries), secrets
-    /// `whsec_<base64>`, signed content `"<id>.<timestamp>.<body>"`.
+    /// `webhook-signature` (space-separated `v1,<base64>` HMAC-SHA256 and
+    /// `v1a,<base64>` ed25519 entries), signed content
+    /// `"<id>.<timestamp>.<body>"`. Secrets are `whsec_<base64>` (HMAC),
+    /// `whpk_<base64>` (ed25519 public key, verify only) or `whsk_<base64>`
+    /// (ed25519 secret key: the 32-byte seed, or seed and public key).
     StandardWebhooks,
     /// GitHub: `x-hub-signature-256: sha256=<hex>` of the raw body; delivery id
     /// from `x-github-delivery`.

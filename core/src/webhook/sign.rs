@@ -3,7 +3,8 @@
 use super::content::{prepare_key, signed_content, validate_scheme};
 use super::error::WebhookError;
 use super::header::{encode_base64, encode_hex};
-use super::key::MacKey;
+use super::key::MacBytes;
+use super::key::SignKey;
 use super::scheme::{Encoding, Scheme, TemplatePart};
 use crate::secret::Secret;
 
@@ -11,17 +12,19 @@ use crate::secret::Secret;
 #[derive(Debug, Clone)]
 pub struct Signer {
     scheme: Scheme,
-    key: MacKey,
+    key: SignKey,
 }
 
 impl Signer {
     /// A signer for `scheme`. The secret is checked as [`Verifier::new`]
-    /// checks it.
+    /// checks it. For Standard Webhooks a `whsk_` ed25519 secret key signs
+    /// `v1a`; a `whsec_` secret signs `v1`.
     ///
     /// [`Verifier::new`]: super::Verifier::new
     pub fn new(scheme: Scheme, secret: &Secret) -> Result<Self, WebhookError> {
         validate_scheme(&scheme)?;
         let (key, _) = prepare_key(&scheme, 0, secret)?;
+        let key = key.into_sign_key(0)?;
         Ok(Signer { scheme, key })
     }
 
@@ -54,7 +57,25 @@ impl Signer {
             return Err(needs("timestamp"));
         }
         let content = signed_content(&self.scheme, id, timestamp_text.as_deref(), body);
-        let mac = self.key.compute(content.parts());
+        let mac = match &self.key {
+            SignKey::Mac(key) => key.compute(content.parts()),
+            SignKey::Ed25519(key) => {
+                use ed25519_dalek::ed25519::signature::MultipartSigner as _;
+                // Ed25519 signing cannot fail; the error type is the trait's.
+                let signature = key.try_multipart_sign(content.parts()).map_err(|_| {
+                    WebhookError::InvalidSecret {
+                        index: 0,
+                        reason: "ed25519 signing failed",
+                        hint: None,
+                    }
+                })?;
+                MacBytes::from_slice(&signature.to_bytes()).unwrap_or(MacBytes::EMPTY)
+            }
+        };
+        let version = match self.key {
+            SignKey::Ed25519(_) => "v1a",
+            SignKey::Mac(_) => "v1",
+        };
         let mac = mac.as_slice();
         let ts = timestamp_text.unwrap_or_default();
         let pair = |name: &str, value: String| (name.to_owned(), value);
@@ -76,7 +97,7 @@ impl Signer {
             Scheme::StandardWebhooks => {
                 headers.push(pair(
                     "webhook-signature",
-                    format!("v1,{}", encode_base64(mac)),
+                    format!("{version},{}", encode_base64(mac)),
                 ));
                 headers.push(pair("webhook-id", id.unwrap_or_default().to_owned()));
                 headers.push(pair("webhook-timestamp", ts));

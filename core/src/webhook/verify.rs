@@ -7,7 +7,7 @@ use super::DEFAULT_MAX_BODY_BYTES;
 use super::content::{Content, prepare_key, signed_content, validate_scheme};
 use super::error::{Hint, WebhookError};
 use super::header::{self, MalformedHeader, decode_signature};
-use super::key::{MacBytes, MacKey};
+use super::key::{MacBytes, VerifyKey};
 use super::scheme::{Encoding, Scheme, SchemeKind};
 use crate::secret::Secret;
 
@@ -88,7 +88,7 @@ const MAX_CANDIDATES: usize = 16;
 #[derive(Debug, Clone)]
 pub struct Verifier {
     scheme: Scheme,
-    keys: Vec<MacKey>,
+    keys: Vec<VerifyKey>,
     whsec_elsewhere: bool,
     timestamp: TimestampCheck,
     max_body_bytes: usize,
@@ -118,7 +118,7 @@ impl Verifier {
         let mut whsec_elsewhere = false;
         for (index, secret) in secrets.iter().enumerate() {
             let (key, whsec) = prepare_key(&scheme, index, secret)?;
-            keys.push(key);
+            keys.push(key.into_verify_key());
             whsec_elsewhere |= whsec;
         }
         Ok(Verifier {
@@ -174,7 +174,7 @@ impl Verifier {
         let parsed = parse_headers(&self.scheme, headers)?;
         let content = signed_content(&self.scheme, parsed.id, parsed.timestamp_text, body);
 
-        let mut candidates = [MacBytes::empty(); MAX_CANDIDATES];
+        let mut candidates = [Candidate::EMPTY; MAX_CANDIDATES];
         let count = decode_candidates(&parsed, &mut candidates)
             .map_err(|reason| malformed(self.scheme.signature_header(), reason, None))?;
         let candidates = candidates.get(..count).unwrap_or(&[]);
@@ -199,16 +199,27 @@ impl Verifier {
         })
     }
 
-    /// Index of the first secret whose MAC equals any candidate. Candidates
-    /// are all compared (no early exit) so timing does not reveal which one
-    /// came closest.
-    fn matching_secret(&self, content: &Content<'_>, candidates: &[MacBytes]) -> Option<usize> {
-        self.keys.iter().position(|key| {
-            let expected = key.compute(content.parts());
-            let hit = candidates
-                .iter()
-                .fold(Choice::from(0), |acc, c| acc | expected.ct_eq(c));
-            bool::from(hit)
+    /// Index of the first key that accepts any candidate. MAC candidates are
+    /// all compared (no early exit) so timing does not reveal which one came
+    /// closest; ed25519 signatures need no such care, the key is public.
+    fn matching_secret(&self, content: &Content<'_>, candidates: &[Candidate]) -> Option<usize> {
+        self.keys.iter().position(|key| match key {
+            VerifyKey::Mac(key) => {
+                let expected = key.compute(content.parts());
+                let hit = candidates
+                    .iter()
+                    .filter(|c| !c.ed25519)
+                    .fold(Choice::from(0), |acc, c| acc | expected.ct_eq(&c.bytes));
+                bool::from(hit)
+            }
+            VerifyKey::Ed25519(key) => candidates.iter().filter(|c| c.ed25519).any(|c| {
+                use ed25519_dalek::ed25519::signature::MultipartVerifier as _;
+                let Ok(bytes) = <[u8; 64]>::try_from(c.bytes.as_slice()) else {
+                    return false;
+                };
+                let signature = ed25519_dalek::Signature::from_bytes(&bytes);
+                key.multipart_verify(content.parts(), &signature).is_ok()
+            }),
         })
     }
 
@@ -218,11 +229,19 @@ impl Verifier {
     fn mismatch_hint(
         &self,
         content: &Content<'_>,
-        candidates: &[MacBytes],
+        candidates: &[Candidate],
         body: &[u8],
     ) -> Option<Hint> {
         if self.whsec_elsewhere {
             return Some(Hint::WhsecWithOtherScheme);
+        }
+        let checkable = candidates.iter().any(|c| {
+            self.keys
+                .iter()
+                .any(|k| matches!(k, VerifyKey::Ed25519(_)) == c.ed25519)
+        });
+        if !checkable {
+            return Some(Hint::NoKeyForSignatureVersion);
         }
         let trimmed = body.trim_ascii();
         if trimmed.len() != body.len()
@@ -445,26 +464,44 @@ where
     Ok(parsed)
 }
 
+/// One decoded signature and whether it is an ed25519 (`v1a`) signature
+/// rather than a MAC.
+#[derive(Clone, Copy)]
+struct Candidate {
+    bytes: MacBytes,
+    ed25519: bool,
+}
+
+impl Candidate {
+    const EMPTY: Candidate = Candidate {
+        bytes: MacBytes::EMPTY,
+        ed25519: false,
+    };
+}
+
 /// Decodes every signature in the header into `out`; returns how many.
 /// Undecodable entries in a list are skipped (a sender may add formats this
 /// verifier does not know), but a header with nothing decodable is malformed.
 fn decode_candidates(
     parsed: &Parsed<'_>,
-    out: &mut [MacBytes; MAX_CANDIDATES],
+    out: &mut [Candidate; MAX_CANDIDATES],
 ) -> Result<usize, &'static str> {
     let mut count = 0;
-    let mut push = |text: &str| -> Result<(), &'static str> {
-        if let Some(mac) = decode_signature(text, parsed.encoding) {
+    let mut push = |text: &str, ed25519: bool| -> Result<(), &'static str> {
+        if let Some(bytes) = decode_signature(text, parsed.encoding) {
             let slot = out.get_mut(count).ok_or("too many signatures")?;
-            *slot = mac;
+            *slot = Candidate { bytes, ed25519 };
             count += 1;
         }
         Ok(())
     };
     match &parsed.signatures {
-        Signatures::One(text) => push(text)?,
-        Signatures::Timestamped(list) => list.signatures().try_for_each(&mut push)?,
-        Signatures::Standard(list) => list.v1().try_for_each(&mut push)?,
+        Signatures::One(text) => push(text, false)?,
+        Signatures::Timestamped(list) => list.signatures().try_for_each(|t| push(t, false))?,
+        Signatures::Standard(list) => {
+            list.v1().try_for_each(|t| push(t, false))?;
+            list.v1a().try_for_each(|t| push(t, true))?;
+        }
     }
     if count == 0 {
         return Err(match parsed.encoding {

@@ -28,10 +28,74 @@ SW_KEY = bytes(range(1, 33))
 SW_SECRET = "whsec_" + base64.b64encode(SW_KEY).decode()
 SW_OLD_KEY = b"an-older-standard-webhooks-key!!"
 SW_OLD_SECRET = "whsec_" + base64.b64encode(SW_OLD_KEY).decode()
+# Standard Webhooks ed25519 keys: whsk_ + base64 of the 32-byte seed, and
+# whpk_ + base64 of the public key.
+ED_SEED = bytes(range(100, 132))
 
 JSON_BODY = b'{"event":"workspace_storage_file_added","data":{"workspace_id":"4242","node_id":"f_9"}}'
 BINARY_BODY = bytes([0, 255, 254, 1, 128, 10, 13, 0x7F]) + b"\xc3\x28 raw"
 EMPTY_BODY = b""
+
+
+# ------------------------------------------------------------------ ed25519
+# Standard Webhooks `v1a` signatures are ed25519 (RFC 8032). The standard
+# library has no ed25519, so this is the RFC's reference algorithm (section
+# 6), checked below against the RFC's first test vector.
+P = 2**255 - 19
+D = -121665 * pow(121666, P - 2, P) % P
+Q = 2**252 + 27742317777372353535851937790883648493
+def _add(a, b):
+    A = (a[1] - a[0]) * (b[1] - b[0]) % P
+    B = (a[1] + a[0]) * (b[1] + b[0]) % P
+    C = 2 * a[3] * b[3] * D % P
+    Dd = 2 * a[2] * b[2] % P
+    E, F, G, H = B - A, Dd - C, Dd + C, B + A
+    return (E * F % P, G * H % P, F * G % P, E * H % P)
+def _mul(s, pt):
+    acc = (0, 1, 1, 0)
+    while s > 0:
+        if s & 1:
+            acc = _add(acc, pt)
+        pt = _add(pt, pt)
+        s >>= 1
+    return acc
+def _recover_x(y, sign):
+    x2 = (y * y - 1) * pow(D * y * y + 1, P - 2, P) % P
+    x = pow(x2, (P + 3) // 8, P)
+    if (x * x - x2) % P != 0:
+        x = x * pow(2, (P - 1) // 4, P) % P
+    if (x & 1) != sign:
+        x = P - x
+    return x
+_GY = 4 * pow(5, P - 2, P) % P
+_GX = _recover_x(_GY, 0)
+G = (_GX, _GY, 1, _GX * _GY % P)
+def _compress(pt):
+    zi = pow(pt[2], P - 2, P)
+    x, y = pt[0] * zi % P, pt[1] * zi % P
+    return (y | ((x & 1) << 255)).to_bytes(32, "little")
+def _expand(seed):
+    h = hashlib.sha512(seed).digest()
+    a = int.from_bytes(h[:32], "little")
+    a &= (1 << 254) - 8
+    a |= 1 << 254
+    return a, h[32:]
+def public_key(seed):
+    return _compress(_mul(_expand(seed)[0], G))
+def sign_ed25519(seed, msg):
+    a, prefix = _expand(seed)
+    A = _compress(_mul(a, G))
+    r = int.from_bytes(hashlib.sha512(prefix + msg).digest(), "little") % Q
+    R = _compress(_mul(r, G))
+    h = int.from_bytes(hashlib.sha512(R + A + msg).digest(), "little") % Q
+    return R + ((r + h * a) % Q).to_bytes(32, "little")
+
+
+def _self_test():
+    seed = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+    assert public_key(seed).hex() == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+    assert sign_ed25519(seed, b"").hex() == (
+        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
 
 
 # ------------------------------------------------------------------ signing
@@ -45,6 +109,11 @@ def hexs(b: bytes) -> str:
 
 def b64(b: bytes) -> str:
     return base64.b64encode(b).decode()
+
+
+def ed_keys(seed: bytes):
+    return ("whsk_" + base64.b64encode(seed).decode(),
+            "whpk_" + base64.b64encode(public_key(seed)).decode())
 
 
 def key_bytes(scheme: dict, secret: str) -> bytes:
@@ -84,6 +153,9 @@ def signed_content(scheme: dict, wid, ts, body: bytes) -> bytes:
 
 
 def raw_mac(scheme, secret, wid, ts, body):
+    if secret.startswith("whsk_"):
+        seed = base64.b64decode(secret[len("whsk_"):])[:32]
+        return sign_ed25519(seed, signed_content(scheme, wid, ts, body))
     algo = scheme.get("algorithm", "sha256")
     return mac(key_bytes(scheme, secret), signed_content(scheme, wid, ts, body), algo)
 
@@ -100,7 +172,8 @@ def sign(scheme: dict, secret: str, wid=None, ts=None, body=b""):
         return [["x-fastio-signature", "sha256=" + hexs(m)],
                 [scheme.get("timestamp_header", "x-fastio-timestamp"), str(ts)]]
     if name == "standard-webhooks":
-        return [["webhook-signature", "v1," + b64(m)], ["webhook-id", wid], ["webhook-timestamp", str(ts)]]
+        version = "v1a" if secret.startswith("whsk_") else "v1"
+        return [["webhook-signature", f"{version},{b64(m)}"], ["webhook-id", wid], ["webhook-timestamp", str(ts)]]
     if name == "github":
         out = [["x-hub-signature-256", "sha256=" + hexs(m)]]
         return out + ([["x-github-delivery", wid]] if wid else [])
@@ -155,14 +228,18 @@ def err(kind, hint=None):
 
 
 def valid(name, scheme, secret, wid, ts, body, *, secrets=None, index=0, **kw):
-    """A delivery signed by the generator; the Rust signer must reproduce it."""
+    """A delivery signed by the generator; the Rust signer must reproduce it.
+    `secret` signs; `secrets` (default: just `secret`) verify."""
     headers = sign(scheme, secret, wid, ts, body)
+    sign_input = {"secret_index": index, "id": wid, "timestamp": ts}
+    if secrets is not None and secrets[index] != secret:
+        sign_input["secret"] = secret
     secrets = secrets or [secret]
     carried_id = wid if scheme["name"] in ("standard-webhooks", "github", "shopify") or (
         scheme["name"] == "custom" and scheme.get("id_header")) else None
     carried_ts = ts if has_timestamp(scheme) else None
     return case(name, scheme, secrets, headers, body, ok(scheme, carried_id, carried_ts, index),
-                sign_input={"secret_index": index, "id": wid, "timestamp": ts}, **kw)
+                sign_input=sign_input, **kw)
 
 
 def has_timestamp(scheme):
@@ -319,8 +396,11 @@ def standard_file():
              base + [["webhook-signature", "v1," + m]], JSON_BODY, ok(s, wid, NOW)),
         case("standard-webhooks: several entries, v1a skipped", s, [SW_SECRET],
              base + [["Webhook-Signature", f"v1a,{b64(b'x' * 64)} v1,{m_old} v1,{m}"]], JSON_BODY, ok(s, wid, NOW)),
-        case("standard-webhooks: only v1a entries", s, [SW_SECRET],
+        case("standard-webhooks: only v1a entries, no public key given", s, [SW_SECRET],
              base + [["webhook-signature", f"v1a,{b64(b'x' * 64)}"]], JSON_BODY,
+             err("no_matching_signature", "no_key_for_signature_version")),
+        case("standard-webhooks: only unknown versions", s, [SW_SECRET],
+             base + [["webhook-signature", f"v2,{m}"]], JSON_BODY,
              err("malformed_header", "unsupported_signature_version")),
         case("standard-webhooks: signature header holds the secret", s, [SW_SECRET],
              base + [["webhook-signature", SW_SECRET]], JSON_BODY,
@@ -338,8 +418,36 @@ def standard_file():
     ]
     cases += common_invalid("standard-webhooks", s, SW_SECRET, wid, NOW, JSON_BODY, "webhook-signature",
                             "sha256=abc")
+    cases += asymmetric_cases(s, wid)
     cases += tolerance_cases("standard-webhooks", s, SW_SECRET, wid, JSON_BODY, ts_header="webhook-timestamp")
     return cases
+
+
+def asymmetric_cases(s, wid):
+    """Standard Webhooks `v1a`: ed25519 signatures checked with `whpk_` keys."""
+    sk, pk = ed_keys(ED_SEED)
+    other_sk, other_pk = ed_keys(bytes(32))
+    base = [["webhook-id", wid], ["webhook-timestamp", str(NOW)]]
+    sig_a = b64(raw_mac(s, sk, wid, NOW, JSON_BODY))
+    hmac_sig = b64(raw_mac(s, SW_SECRET, wid, NOW, JSON_BODY))
+    return [
+        valid("standard-webhooks v1a: JSON body, public key", s, sk, wid, NOW, JSON_BODY, secrets=[pk]),
+        valid("standard-webhooks v1a: binary body, public key", s, sk, wid, NOW, BINARY_BODY, secrets=[pk]),
+        valid("standard-webhooks v1a: the secret key verifies too", s, sk, wid, NOW, JSON_BODY),
+        valid("standard-webhooks v1a: HMAC secret first, public key matches", s, sk, wid, NOW, JSON_BODY,
+              secrets=[SW_SECRET, pk], index=1),
+        case("standard-webhooks v1a: v1 and v1a entries, HMAC secret matches", s, [other_pk, SW_SECRET],
+             base + [["webhook-signature", f"v1a,{sig_a} v1,{hmac_sig}"]], JSON_BODY, ok(s, wid, NOW, 1)),
+        case("standard-webhooks v1a: wrong public key", s, [other_pk],
+             base + [["webhook-signature", f"v1a,{sig_a}"]], JSON_BODY, err("no_matching_signature")),
+        case("standard-webhooks v1a: body changed after signing", s, [pk],
+             base + [["webhook-signature", f"v1a,{sig_a}"]], JSON_BODY + b" ", err("no_matching_signature")),
+        case("standard-webhooks v1a: only v1 entries, only a public key", s, [pk],
+             base + [["webhook-signature", f"v1,{hmac_sig}"]], JSON_BODY,
+             err("no_matching_signature", "no_key_for_signature_version")),
+        case("standard-webhooks v1a: public key of the wrong length", s, ["whpk_" + b64(bytes(31))],
+             base + [["webhook-signature", f"v1a,{sig_a}"]], JSON_BODY, err("invalid_secret")),
+    ]
 
 
 def github_file():
@@ -484,6 +592,7 @@ def render(cases) -> str:
 
 
 def main() -> int:
+    _self_test()
     check = "--check" in sys.argv[1:]
     unknown = [a for a in sys.argv[1:] if a != "--check"]
     if unknown:
