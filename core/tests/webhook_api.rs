@@ -215,3 +215,15 @@ fn a_receiver_verifies_deduplicates_and_reads_the_event() {
     assert_eq!(info.actor.as_deref(), Some("u_1"));
     assert_eq!(event.name(), "share_storage_file_moved");
 }
+
+#[test]
+fn verifier_signer_and_guard_can_be_shared_across_threads() {
+    // Bindings hand these objects to other threads (UniFFI objects are
+    // Send + Sync; web servers verify on a pool).
+    fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<Verifier>();
+    shareable::<Signer>();
+    shareable::<ReplayGuard>();
+    shareable::<WebhookError>();
+    shareable::<Event>();
+}

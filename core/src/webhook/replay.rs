@@ -1,6 +1,6 @@
 //! A bounded replay guard the host keeps between requests.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 use sha2::{Digest, Sha256};
 
@@ -18,7 +18,8 @@ pub enum ReplayVerdict {
 /// Remembers delivery ids for a time window in bounded memory.
 ///
 /// Ids are stored as SHA-256 digests, so each entry costs the same whatever
-/// the id's length. An id is forgotten `window_s` seconds after it was first
+/// the id's length. The map is ordered rather than hashed: std's hash maps
+/// seed themselves from OS randomness, which the core never reads. An id is forgotten `window_s` seconds after it was first
 /// seen. When `capacity` ids are remembered and none has expired, the oldest
 /// is forgotten early to make room; [`ReplayGuard::evicted_early`] counts
 /// those so a host can see that its capacity is too small for its traffic.
@@ -30,7 +31,7 @@ pub enum ReplayVerdict {
 pub struct ReplayGuard {
     window_s: u64,
     capacity: usize,
-    expiry_by_id: HashMap<[u8; 32], u64>,
+    expiry_by_id: BTreeMap<[u8; 32], u64>,
     /// Ids in order of expiry, which is also insertion order because
     /// expiries never decrease (see `check`).
     queue: VecDeque<(u64, [u8; 32])>,
@@ -45,7 +46,7 @@ impl ReplayGuard {
         ReplayGuard {
             window_s,
             capacity,
-            expiry_by_id: HashMap::new(),
+            expiry_by_id: BTreeMap::new(),
             queue: VecDeque::new(),
             evicted_early: 0,
         }
