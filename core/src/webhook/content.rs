@@ -210,7 +210,10 @@ pub(crate) fn prepare_key(
             .ok_or_else(|| invalid("rejected by the HMAC implementation", None))
     };
     if *scheme != Scheme::StandardWebhooks {
-        return Ok((mac(text.as_bytes())?, text.starts_with("whsec_")));
+        // Stripe's endpoint secrets also start with `whsec_`, and Stripe
+        // signs with the whole text, so that is no mistake there.
+        let whsec_elsewhere = text.starts_with("whsec_") && *scheme != Scheme::Stripe;
+        return Ok((mac(text.as_bytes())?, whsec_elsewhere));
     }
     if let Some(encoded) = text.strip_prefix("whpk_") {
         let bytes: [u8; 32] = decode_base64_secret(encoded)

@@ -189,8 +189,9 @@ pub enum Hint {
     SecretLooksLikeSignature,
     /// A Standard Webhooks secret is not `whsec_` followed by base64.
     SecretNotWhsec,
-    /// A `whsec_` secret is used with a scheme other than Standard Webhooks,
-    /// which signs with the decoded bytes, not the text.
+    /// A `whsec_` secret is used with a scheme other than Standard Webhooks
+    /// (or Stripe, whose secrets look the same), which signs with the text
+    /// rather than the decoded bytes.
     WhsecWithOtherScheme,
     /// The signature header holds a `whsec_` value: a secret, not a signature.
     SignatureLooksLikeSecret,

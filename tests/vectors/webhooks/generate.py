@@ -480,6 +480,10 @@ def stripe_file():
         case("stripe: two t values", s, [SECRET],
              [["stripe-signature", f"t={NOW},t={NOW},v1={m}"]], JSON_BODY, err("malformed_header")),
     ]
+    stripe_secret = "whsec_" + "3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e"
+    cases.append(valid("stripe: whsec_ endpoint secret signs as text", s, stripe_secret, None, NOW, JSON_BODY))
+    cases.append(case("stripe: whsec_ endpoint secret, no match, no whsec hint", s, [stripe_secret],
+                      sign(s, SECRET, None, NOW, b"{}"), b"{}", err("no_matching_signature", "use_raw_body")))
     cases += common_invalid("stripe", s, SECRET, None, NOW, JSON_BODY, "stripe-signature", "v1=abc")
     cases += tolerance_cases("stripe", s, SECRET, None, JSON_BODY)
     return cases
