@@ -55,8 +55,7 @@ fn scheme(v: &Value) -> Result<Scheme, WebhookError> {
                 "sha512" => Algorithm::Sha512,
                 other => panic!("unknown algorithm {other}"),
             };
-            custom.template = Template::parse(text(v, "template"))
-                .map_err(|reason| WebhookError::InvalidScheme { reason })?;
+            custom.template = Template::parse(text(v, "template"))?;
             Scheme::Custom(custom)
         }
         other => panic!("unknown scheme {other}"),

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::error::WebhookError;
+
 /// Default name of the timestamp header in [`Scheme::FastioTimestampedHex`].
 pub const DEFAULT_FASTIO_TIMESTAMP_HEADER: &str = "x-fastio-timestamp";
 
@@ -237,8 +239,12 @@ impl Template {
         }
     }
 
-    /// Parses template text. The error is a short reason.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    /// Parses template text; fails with [`WebhookError::InvalidScheme`].
+    pub fn parse(text: &str) -> Result<Self, WebhookError> {
+        Self::parse_text(text).map_err(|reason| WebhookError::InvalidScheme { reason })
+    }
+
+    fn parse_text(text: &str) -> Result<Self, String> {
         let mut parts = Vec::new();
         let mut literal = String::new();
         let mut rest = text;
@@ -279,12 +285,16 @@ impl Template {
         if !literal.is_empty() {
             parts.push(TemplatePart::Literal(literal));
         }
-        Self::from_parts(parts)
+        Self::check_parts(parts)
     }
 
     /// Builds a template from parts, checking the same rules as
     /// [`Template::parse`].
-    pub fn from_parts(parts: Vec<TemplatePart>) -> Result<Self, String> {
+    pub fn from_parts(parts: Vec<TemplatePart>) -> Result<Self, WebhookError> {
+        Self::check_parts(parts).map_err(|reason| WebhookError::InvalidScheme { reason })
+    }
+
+    fn check_parts(parts: Vec<TemplatePart>) -> Result<Self, String> {
         let bodies = parts.iter().filter(|p| **p == TemplatePart::Body).count();
         if bodies != 1 {
             return Err("template must contain `{body}` exactly once".to_owned());
