@@ -91,7 +91,7 @@ fn schemes() -> Vec<(&'static str, Scheme, &'static str)> {
         ("stripe", Scheme::Stripe, "whsec_stripe_style_secret"),
         ("shopify", Scheme::Shopify, "shopify-secret"),
         (
-            "custom (sha512, base64)",
+            "custom sha512 base64 (*)",
             Scheme::Custom(custom),
             "custom-secret",
         ),
