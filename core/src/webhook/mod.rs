@@ -23,6 +23,41 @@
 //!
 //! Secrets are held as [`Secret`](crate::secret::Secret) and never appear in
 //! `Debug` output or error messages.
+//!
+//! A receiver, start to finish:
+//!
+//! ```
+//! use fastio_core::secret::Secret;
+//! use fastio_core::webhook::{
+//!     parse_event, ReplayGuard, ReplayVerdict, Scheme, Signer, TimestampCheck, Tolerance,
+//!     Verifier,
+//! };
+//!
+//! let secret = Secret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+//! let tolerance = Tolerance::DEFAULT;
+//! // Once, at start-up:
+//! let verifier = Verifier::new(
+//!     Scheme::StandardWebhooks,
+//!     &[secret.clone()],
+//!     TimestampCheck::Within(tolerance),
+//! )?;
+//! let mut seen = ReplayGuard::new(tolerance.window_s(), 10_000);
+//!
+//! // What a sender would attach (here, to have something to verify):
+//! let body = br#"{"event":"workspace_storage_file_added","data":{"workspace_id":"42"}}"#;
+//! let now = 1_700_000_000; // the host's clock, unix seconds
+//! let headers = Signer::new(Scheme::StandardWebhooks, &secret)?
+//!     .sign(Some("msg_1"), Some(now), body)?;
+//!
+//! // Per request: raw body bytes, headers as pairs, the host's clock.
+//! let delivery = verifier.verify(&headers, body, now)?;
+//! if let Some(id) = &delivery.id {
+//!     assert_eq!(seen.check(id, now), ReplayVerdict::Fresh);
+//! }
+//! let event = parse_event(body)?;
+//! assert_eq!(event.name(), "workspace_storage_file_added");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod content;
 mod error;
