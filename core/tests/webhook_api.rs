@@ -227,3 +227,45 @@ fn verifier_signer_and_guard_can_be_shared_across_threads() {
     shareable::<WebhookError>();
     shareable::<Event>();
 }
+
+#[test]
+fn interoperates_with_the_standardwebhooks_crate() {
+    // That crate reads the system clock itself, so use the real time here.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let body = br#"{"type":"ai_chat_new_message","data":{"chat_id":"c_1"}}"#;
+    let theirs = standardwebhooks::Webhook::new(WHSEC).unwrap();
+    let secret = Secret::new(WHSEC);
+
+    // Ours signs, theirs verifies.
+    let headers = Signer::new(Scheme::StandardWebhooks, &secret)
+        .unwrap()
+        .sign(Some("msg_interop"), Some(now), body)
+        .unwrap();
+    let mut map = http::HeaderMap::new();
+    for (name, value) in &headers {
+        map.insert(
+            http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            value.parse().unwrap(),
+        );
+    }
+    theirs.verify(body, &map).unwrap();
+
+    // Theirs signs, ours verifies.
+    let signature = theirs.sign("msg_interop", now as i64, body).unwrap();
+    let headers = [
+        ("webhook-id", "msg_interop".to_owned()),
+        ("webhook-timestamp", now.to_string()),
+        ("webhook-signature", signature),
+    ];
+    let verifier = Verifier::new(
+        Scheme::StandardWebhooks,
+        &[secret],
+        TimestampCheck::Within(Tolerance::DEFAULT),
+    )
+    .unwrap();
+    let delivery = verifier.verify(&headers, body, now).unwrap();
+    assert_eq!(delivery.id.as_deref(), Some("msg_interop"));
+}
