@@ -209,6 +209,9 @@ pub enum Hint {
     /// The body is JSON; if a framework parsed it, the bytes differ from what
     /// was signed.
     UseRawBody,
+    /// The signature matches the other Fast.io `x-fastio-signature` form
+    /// (body alone versus `"<timestamp>.<body>"`).
+    OtherFastioForm,
     /// The timestamp looks like milliseconds, not seconds.
     TimestampInMilliseconds,
     /// `now` looks like milliseconds, not seconds.
@@ -229,6 +232,7 @@ impl Hint {
             Hint::BodyWhitespaceChanged => "body_whitespace_changed",
             Hint::BodyReserialised => "body_reserialised",
             Hint::UseRawBody => "use_raw_body",
+            Hint::OtherFastioForm => "other_fastio_form",
             Hint::TimestampInMilliseconds => "timestamp_in_milliseconds",
             Hint::NowInMilliseconds => "now_in_milliseconds",
         }
@@ -267,6 +271,9 @@ impl fmt::Display for Hint {
             }
             Hint::UseRawBody => {
                 "the body is JSON; if your framework parsed and re-encoded it, verify the raw request bytes instead"
+            }
+            Hint::OtherFastioForm => {
+                "the signature matches the other Fast.io form: `fastio` signs the body alone, `fastio-timestamped-hex` signs \"<timestamp>.<body>\"; switch schemes"
             }
             Hint::TimestampInMilliseconds => {
                 "the timestamp looks like milliseconds; the scheme expects unix seconds"

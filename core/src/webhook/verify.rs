@@ -186,7 +186,9 @@ impl Verifier {
         let secret_index = self.matching_secret(&content, candidates).ok_or_else(|| {
             WebhookError::NoMatchingSignature {
                 secrets: self.keys.len(),
-                hint: self.mismatch_hint(&content, candidates, body),
+                hint: self
+                    .other_fastio_form(headers, candidates, body)
+                    .or_else(|| self.mismatch_hint(&content, candidates, body)),
             }
         })?;
 
@@ -225,6 +227,36 @@ impl Verifier {
                 key.multipart_verify(content.parts(), &signature).is_ok()
             }),
         })
+    }
+
+    /// Fast.io's articles describe two `x-fastio-signature` forms, over the
+    /// body alone and over `"<timestamp>.<body>"`. After a mismatch, checks
+    /// whether the delivery matches the form not configured.
+    #[cold]
+    fn other_fastio_form<N, V>(
+        &self,
+        headers: &[(N, V)],
+        candidates: &[Candidate],
+        body: &[u8],
+    ) -> Option<Hint>
+    where
+        N: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let (other, timestamp) = match &self.scheme {
+            Scheme::Fastio => (
+                Scheme::fastio_timestamped_hex(),
+                Some(header::find(
+                    headers,
+                    super::DEFAULT_FASTIO_TIMESTAMP_HEADER,
+                )?),
+            ),
+            Scheme::FastioTimestampedHex { .. } => (Scheme::Fastio, None),
+            _ => return None,
+        };
+        let content = signed_content(&other, None, timestamp, body);
+        self.matching_secret(&content, candidates)
+            .map(|_| Hint::OtherFastioForm)
     }
 
     /// Looks for the usual reason a genuine delivery fails to match. Runs

@@ -331,6 +331,10 @@ def fastio_file():
         case("fastio: signature header holds a whsec_ secret", s, [SECRET], [["x-fastio-signature", SW_SECRET]],
              JSON_BODY, err("malformed_header", "signature_looks_like_secret")),
     ]
+    ts_form = sign({"name": "fastio-timestamped-hex", "timestamp_header": "x-fastio-timestamp"}, SECRET, None, NOW,
+                   JSON_BODY)
+    cases.append(case("fastio: delivery signed over timestamp.body (the other article's form)", s, [SECRET],
+                      ts_form, JSON_BODY, err("no_matching_signature", "other_fastio_form")))
     cases += common_invalid("fastio", s, SECRET, None, None, JSON_BODY, "x-fastio-signature", "zz-not-hex")
     return cases
 
@@ -373,7 +377,7 @@ def fastio_timestamped_hex_file():
                       JSON_BODY, ok(s, None, NOW)))
     cases.append(case("fastio-timestamped-hex: body-only signature (plain fastio) does not verify", s, [SECRET],
                       [["x-fastio-signature", "sha256=" + hexs(mac(SECRET.encode(), JSON_BODY))],
-                       ["x-fastio-timestamp", str(NOW)]], JSON_BODY, err("no_matching_signature")))
+                       ["x-fastio-timestamp", str(NOW)]], JSON_BODY, err("no_matching_signature", "other_fastio_form")))
     cases += common_invalid("fastio-timestamped-hex", s, SECRET, None, NOW, JSON_BODY, "x-fastio-signature",
                             "sha256=not-hex")
     cases += tolerance_cases("fastio-timestamped-hex", s, SECRET, None, JSON_BODY, ts_header="x-fastio-timestamp")
