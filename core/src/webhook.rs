@@ -1,1 +1,0 @@
-//! Webhook signatures: verify and sign every scheme a Fast.io receiver may meet.
