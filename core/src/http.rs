@@ -385,10 +385,8 @@ impl Multipart {
         }
         let seed: [u8; 32] = h.finalize().into();
         for attempt in 0u8..=255 {
-            let mut b = String::from("fastio-");
-            for byte in &seed[..12] {
-                b.push_str(&format!("{:02x}", byte ^ attempt));
-            }
+            let mixed: Vec<u8> = seed[..12].iter().map(|b| b ^ attempt).collect();
+            let b = format!("fastio-{}", hex_lower(&mixed));
             let needle = format!("--{b}");
             let clash = self.parts.iter().any(|p| match &p.data {
                 PartData::Inline(d) => contains(d, needle.as_bytes()),
@@ -484,8 +482,10 @@ fn strip_crlf(s: &str) -> String {
     s.chars().filter(|c| *c != '\r' && *c != '\n').collect()
 }
 
+// A SIMD substring search: chunks are megabytes, so a naive window scan
+// would cost as much as hashing them.
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(haystack, needle).is_some()
 }
 
 pub(crate) fn hex_lower(bytes: &[u8]) -> String {

@@ -172,6 +172,84 @@ enum ChunkState {
     Acked { digest: Option<String> },
 }
 
+/// The chunks and counters kept in step with them, so every action costs
+/// O(log n) however many chunks the file has.
+#[derive(Debug, Clone, Default)]
+struct ChunkTable {
+    states: Vec<ChunkState>,
+    lens: Vec<u64>,
+    /// Chunks read and waiting to be sent.
+    ready: BTreeSet<usize>,
+    /// Ready or in flight: chunk bytes held in memory.
+    held: usize,
+    acked: u64,
+    acked_bytes: u64,
+    /// No chunk below this index is unread.
+    next_unread: usize,
+}
+
+impl ChunkTable {
+    fn new(plan: &UploadPlan) -> Self {
+        let lens: Vec<u64> = plan.chunks().map(|c| c.len).collect();
+        ChunkTable {
+            states: vec![ChunkState::Unread; lens.len()],
+            lens,
+            ..ChunkTable::default()
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<&ChunkState> {
+        self.states.get(i)
+    }
+
+    fn set(&mut self, i: usize, new: ChunkState) {
+        let Some(old) = self.states.get(i) else {
+            return;
+        };
+        let len = self.lens[i];
+        match old {
+            ChunkState::Ready { .. } => {
+                self.ready.remove(&i);
+                self.held -= 1;
+            }
+            ChunkState::InFlight { .. } => self.held -= 1,
+            ChunkState::Acked { .. } => {
+                self.acked -= 1;
+                self.acked_bytes -= len;
+            }
+            ChunkState::Unread => {}
+        }
+        match &new {
+            ChunkState::Ready { .. } => {
+                self.ready.insert(i);
+                self.held += 1;
+            }
+            ChunkState::InFlight { .. } => self.held += 1,
+            ChunkState::Acked { .. } => {
+                self.acked += 1;
+                self.acked_bytes += len;
+            }
+            ChunkState::Unread => self.next_unread = self.next_unread.min(i),
+        }
+        self.states[i] = new;
+    }
+
+    /// The lowest unread chunk.
+    fn first_unread(&mut self) -> Option<usize> {
+        while self.next_unread < self.states.len() {
+            if matches!(self.states[self.next_unread], ChunkState::Unread) {
+                return Some(self.next_unread);
+            }
+            self.next_unread += 1;
+        }
+        None
+    }
+
+    fn all_acked(&self) -> bool {
+        self.acked as usize == self.states.len()
+    }
+}
+
 /// The phase of the whole upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Phase {
@@ -200,7 +278,7 @@ pub struct Upload {
     abandoned: BTreeSet<RequestId>,
     answered: BTreeSet<RequestId>,
     read: Option<(RequestId, u64)>,
-    chunks: Vec<ChunkState>,
+    chunks: ChunkTable,
     /// CRC32C of every chunk read (kept across resume to detect a changed file).
     read_crcs: BTreeMap<u64, u32>,
     crcs: Crc32cParts,
@@ -238,8 +316,8 @@ impl Upload {
                 message: "only chunked uploads can start unplaced; give a target".into(),
             });
         }
-        let n = plan.chunk_count() as usize;
         Ok(Upload {
+            chunks: ChunkTable::new(&plan),
             jitter: Jitter::new(cfg.seed),
             client,
             spec,
@@ -253,7 +331,6 @@ impl Upload {
             abandoned: BTreeSet::new(),
             answered: BTreeSet::new(),
             read: None,
-            chunks: vec![ChunkState::Unread; n],
             read_crcs: BTreeMap::new(),
             crcs: Crc32cParts::new(),
             sha: SequentialSha256::new(),
@@ -290,19 +367,7 @@ impl Upload {
     /// Current progress.
     pub fn progress(&self) -> Progress {
         let (acked, bytes) = match &self.plan {
-            UploadPlan::Chunked { .. } => {
-                let mut n = 0;
-                let mut b = 0;
-                for (i, c) in self.chunks.iter().enumerate() {
-                    if matches!(c, ChunkState::Acked { .. })
-                        && let Some(ch) = self.plan.chunk(i as u64 + 1)
-                    {
-                        n += 1;
-                        b += ch.len;
-                    }
-                }
-                (n, b)
-            }
+            UploadPlan::Chunked { .. } => (self.chunks.acked, self.chunks.acked_bytes),
             _ if self.node_id.is_some() || self.phase == Phase::Polling => {
                 (1, self.spec.size.unwrap_or(self.stream_len))
             }
@@ -556,8 +621,8 @@ impl Upload {
         if self.not_before_ms > now {
             until = Some(until.map_or(self.not_before_ms, |u| u.min(self.not_before_ms)));
         }
-        for c in &self.chunks {
-            if let ChunkState::Ready { not_before_ms, .. } = c
+        for i in &self.chunks.ready {
+            if let Some(ChunkState::Ready { not_before_ms, .. }) = self.chunks.get(*i)
                 && *not_before_ms > now
             {
                 until = Some(until.map_or(*not_before_ms, |u| u.min(*not_before_ms)));
@@ -580,23 +645,16 @@ impl Upload {
     fn uploading(&mut self, now: u64) -> Option<Action> {
         // Send a ready chunk if a slot is free.
         if self.in_flight() < self.max_in_flight() {
-            let ready = self.chunks.iter().position(
-                |c| matches!(c, ChunkState::Ready { not_before_ms, .. } if *not_before_ms <= now),
-            );
+            let ready = self.chunks.ready.iter().copied().find(|i| {
+                matches!(self.chunks.get(*i), Some(ChunkState::Ready { not_before_ms, .. }) if *not_before_ms <= now)
+            });
             if let Some(i) = ready {
                 return Some(self.send_chunk(i, now));
             }
         }
         // Read the next chunk while fewer than the in-flight limit are held.
-        let held = self
-            .chunks
-            .iter()
-            .filter(|c| matches!(c, ChunkState::Ready { .. } | ChunkState::InFlight { .. }))
-            .count();
-        let unread = self
-            .chunks
-            .iter()
-            .position(|c| matches!(c, ChunkState::Unread));
+        let held = self.chunks.held;
+        let unread = self.chunks.first_unread();
         if self.read.is_none()
             && held < self.max_in_flight()
             && let Some(i) = unread
@@ -612,11 +670,7 @@ impl Upload {
                 });
             }
         }
-        if self
-            .chunks
-            .iter()
-            .all(|c| matches!(c, ChunkState::Acked { .. }))
-        {
+        if self.chunks.all_acked() {
             self.phase = Phase::Completing;
             return self.next_action(now);
         }
@@ -625,8 +679,8 @@ impl Upload {
 
     fn send_chunk(&mut self, i: usize, now: u64) -> Action {
         let order = i as u64 + 1;
-        let (data, digest) = match &self.chunks[i] {
-            ChunkState::Ready { data, digest, .. } => (data.clone(), digest.clone()),
+        let (data, digest) = match self.chunks.get(i) {
+            Some(ChunkState::Ready { data, digest, .. }) => (data.clone(), digest.clone()),
             _ => return self.fail(self.bug("send_chunk on a chunk that is not ready")),
         };
         let last = order == self.plan.chunk_count();
@@ -650,7 +704,7 @@ impl Upload {
         });
         let action = self.send(Kind::Chunk(order), &call, now);
         if matches!(action, Action::Send { .. }) {
-            self.chunks[i] = ChunkState::InFlight { data, digest };
+            self.chunks.set(i, ChunkState::InFlight { data, digest });
         }
         action
     }
@@ -763,11 +817,14 @@ impl Upload {
                     self.outcome = Some(Action::Failed(e.into()));
                     return Ok(());
                 }
-                self.chunks[(order - 1) as usize] = ChunkState::Ready {
-                    data,
-                    digest,
-                    not_before_ms: 0,
-                };
+                self.chunks.set(
+                    (order - 1) as usize,
+                    ChunkState::Ready {
+                        data,
+                        digest,
+                        not_before_ms: 0,
+                    },
+                );
             }
             Err(e) => self.outcome = Some(Action::Failed(e)),
         }
@@ -903,12 +960,10 @@ impl Upload {
                 }
             }
             Kind::Chunk(order) => {
-                if let Some(c) = self.chunks.get_mut((order - 1) as usize)
-                    && let ChunkState::InFlight { digest, .. } = c
-                {
-                    *c = ChunkState::Acked {
-                        digest: digest.take(),
-                    };
+                let i = (order - 1) as usize;
+                if let Some(ChunkState::InFlight { digest, .. }) = self.chunks.get(i) {
+                    let digest = digest.clone();
+                    self.chunks.set(i, ChunkState::Acked { digest });
                     self.progress_dirty = true;
                 }
             }
@@ -1117,11 +1172,14 @@ impl Upload {
             Kind::Chunk(order) => {
                 let i = (order - 1) as usize;
                 if let Some(ChunkState::InFlight { data, digest }) = self.chunks.get(i).cloned() {
-                    self.chunks[i] = ChunkState::Ready {
-                        data,
-                        digest,
-                        not_before_ms: at,
-                    };
+                    self.chunks.set(
+                        i,
+                        ChunkState::Ready {
+                            data,
+                            digest,
+                            not_before_ms: at,
+                        },
+                    );
                 }
             }
             Kind::Single => {
@@ -1194,6 +1252,7 @@ impl Upload {
         }
         let acked = self
             .chunks
+            .states
             .iter()
             .enumerate()
             .filter_map(|(i, c)| match c {
@@ -1253,7 +1312,7 @@ impl Upload {
         let mut up = Upload::new(client, spec, cfg)?;
         if up.plan != token.plan {
             // Keep the token's plan: chunk boundaries must not move.
-            up.chunks = vec![ChunkState::Unread; token.plan.chunk_count() as usize];
+            up.chunks = ChunkTable::new(&token.plan);
             up.plan = token.plan.clone();
         }
         up.upload_id = Some(token.upload_id.clone());
@@ -1286,7 +1345,8 @@ impl Upload {
                     self.outcome = Some(Action::Failed(e.into()));
                     return;
                 }
-                self.chunks[(order - 1) as usize] = ChunkState::Acked { digest };
+                self.chunks
+                    .set((order - 1) as usize, ChunkState::Acked { digest });
             }
         }
         self.progress_dirty = true;
