@@ -708,3 +708,80 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_chunk_damaged_in_transit_is_sent_again_once() {
+    // The server refuses chunk 2 once with a hash mismatch, then accepts it.
+    let file = data(10_000, 8);
+    let mut server = FakeServer::new();
+    let mut up = Upload::new(
+        client(),
+        UploadSpec::file("f.bin", 10_000, "ws1"),
+        config(4096, 4096, 1, 1),
+    )
+    .unwrap();
+    let mut now = T0;
+    let mut refused = 0;
+    let done = loop {
+        match up.next_action(now).expect("an action") {
+            Action::Read { id, offset, len } => up
+                .on_data(
+                    id,
+                    file[offset as usize..(offset + len) as usize].to_vec(),
+                    now,
+                )
+                .unwrap(),
+            Action::Send { id, request } => {
+                let resp = if request.url.contains("order=2") && refused == 0 {
+                    refused += 1;
+                    HttpResponse::new(
+                        406,
+                        r#"{"result":false,"error":{"code":10778,"text":"chunk hash mismatch"}}"#,
+                    )
+                } else {
+                    server.handle(&request, &body_bytes(&request))
+                };
+                up.on_response(id, &resp, now).unwrap();
+            }
+            Action::Wait { until_ms } => {
+                now = until_ms;
+                up.on_timeout(now);
+            }
+            Action::Progress(_) => {}
+            Action::Done(d) => break d,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(refused, 1);
+    check_done(&done, &server, &file);
+}
+
+#[test]
+fn server_limits_replace_the_configured_chunk_size() {
+    let file = data(10_000, 12);
+    let mut server = FakeServer::new();
+    server.limits_chunk_size = Some(2_000);
+    let mut cfg = config(4096, 1024, 3, 1);
+    cfg.fetch_limits = true;
+    let mut up = Upload::new(client(), UploadSpec::file("f.bin", 10_000, "ws1"), cfg).unwrap();
+    let out = drive(
+        &mut up,
+        &mut server,
+        &file,
+        Faults::default(),
+        &mut Dice(2),
+        None,
+    )
+    .unwrap();
+    let done = out.result.unwrap();
+    check_done(&done, &server, &file);
+    assert_eq!(
+        server.chunk_posts.len(),
+        5,
+        "10000 bytes in 2000-byte chunks"
+    );
+    assert!(
+        out.max_in_flight_seen <= 2,
+        "the server's in-flight limit wins"
+    );
+}

@@ -98,6 +98,9 @@ pub struct UploadConfig {
     pub stream_max_size: Option<u64>,
     /// Seed for backoff jitter.
     pub seed: u64,
+    /// Ask `GET upload/limits/` first and plan with what the server allows
+    /// (the configured limits apply where the server says nothing).
+    pub fetch_limits: bool,
 }
 
 impl Default for UploadConfig {
@@ -111,6 +114,7 @@ impl Default for UploadConfig {
             max_polls: 120,
             stream_max_size: None,
             seed: 0x5EED,
+            fetch_limits: false,
         }
     }
 }
@@ -118,6 +122,7 @@ impl Default for UploadConfig {
 /// What an outstanding request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
+    Limits,
     Create,
     Single,
     FindSingle,
@@ -134,6 +139,7 @@ enum Kind {
 impl Kind {
     fn what(self) -> String {
         match self {
+            Kind::Limits => "reading the upload limits".into(),
             Kind::Create => "creating the upload session".into(),
             Kind::Single => "the single-request upload".into(),
             Kind::FindSingle => "looking for the single-request upload".into(),
@@ -253,6 +259,7 @@ impl ChunkTable {
 /// The phase of the whole upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Phase {
+    Limits,
     Start,
     Reconcile,
     Uploading,
@@ -296,6 +303,8 @@ pub struct Upload {
     progress_dirty: bool,
     /// After an ambiguous single-request failure: list sessions first.
     find_single: bool,
+    /// Chunks the server refused once for a hash mismatch.
+    integrity_strikes: BTreeSet<u64>,
     /// From a resume token: acknowledged chunks to check against the server.
     resume_acked: Vec<(u64, Option<String>)>,
     /// After an ambiguous stream failure: ask the session's details first.
@@ -316,6 +325,7 @@ impl Upload {
                 message: "only chunked uploads can start unplaced; give a target".into(),
             });
         }
+        let cfg_fetch_limits = cfg.fetch_limits && spec.size.is_some();
         Ok(Upload {
             chunks: ChunkTable::new(&plan),
             jitter: Jitter::new(cfg.seed),
@@ -323,7 +333,11 @@ impl Upload {
             spec,
             cfg,
             plan,
-            phase: Phase::Start,
+            phase: if cfg_fetch_limits {
+                Phase::Limits
+            } else {
+                Phase::Start
+            },
             upload_id: None,
             node_id: None,
             next_id: 1,
@@ -344,6 +358,7 @@ impl Upload {
             progress_dirty: false,
             find_single: false,
             resume_acked: Vec::new(),
+            integrity_strikes: BTreeSet::new(),
             stream_check: false,
             outcome: None,
         })
@@ -436,6 +451,19 @@ impl Upload {
             return Some(Action::Progress(self.progress()));
         }
         match self.phase {
+            Phase::Limits => {
+                if self.pending.is_empty() && now >= self.not_before_ms {
+                    let call = Call::Upload(UploadCall::Limits {
+                        action: None,
+                        instance_id: self.spec.target.as_ref().map(|p| p.id().to_string()),
+                        folder_id: None,
+                        file_id: None,
+                    });
+                    Some(self.send(Kind::Limits, &call, now))
+                } else {
+                    self.waiting(now)
+                }
+            }
             Phase::Start => self.start(now),
             Phase::Reconcile => {
                 if self.pending.is_empty() && now >= self.not_before_ms {
@@ -914,6 +942,17 @@ impl Upload {
         now: u64,
     ) -> Result<(), InputError> {
         let p = self.take_pending(id)?;
+        if p.kind == Kind::Limits {
+            let opts = crate::decode::DecodeOptions {
+                max_body_bytes: self.client.config().max_response_bytes,
+                idempotent: true,
+            };
+            match crate::decode::decode(resp, &opts) {
+                Ok(d) => self.apply_limits(&d.value),
+                Err(e) => self.handle_failure(p.kind, e, now, false),
+            }
+            return Ok(());
+        }
         let decoded = decode_as::<UploadSession>(
             resp,
             &crate::decode::DecodeOptions {
@@ -928,9 +967,26 @@ impl Upload {
         Ok(())
     }
 
+    /// Re-plans with the server's limits.
+    fn apply_limits(&mut self, limits: &serde_json::Value) {
+        let cfg = PlanConfig::from_limits(limits, &self.cfg.plan);
+        let size = self.spec.size.unwrap_or(0);
+        match plan(size, &cfg) {
+            Ok(p) => {
+                self.chunks = ChunkTable::new(&p);
+                self.plan = p;
+                self.cfg.plan = cfg;
+                self.phase = Phase::Start;
+            }
+            Err(e) => self.outcome = Some(Action::Failed(e.into())),
+        }
+    }
+
     fn handle_success(&mut self, kind: Kind, d: Decoded<UploadSession>, now: u64) {
         let s = d.value;
         match kind {
+            // Answered in `on_response` before decoding as a session.
+            Kind::Limits => {}
             Kind::Create => match s.id {
                 Some(id) => {
                     self.upload_id = Some(id);
@@ -1110,7 +1166,7 @@ impl Upload {
             return;
         }
         // Whether this failure may be retried at all, and when.
-        let retry = if transport {
+        let mut retry = if transport {
             Retry::Backoff
         } else {
             match e.status {
@@ -1126,11 +1182,21 @@ impl Upload {
             return;
         }
         if matches!(e.code_number(), Some(10778) | Some(10779)) {
-            self.outcome = Some(Action::Failed(UploadError::Integrity {
-                expected: None,
-                computed: None,
-            }));
-            return;
+            // A chunk whose own hash failed was damaged on the way: send it
+            // once more. A second refusal, or one outside a chunk, means the
+            // file's CRC does not match what the server holds: terminal.
+            let strike = match kind {
+                Kind::Chunk(order) => self.integrity_strikes.insert(order),
+                _ => false,
+            };
+            if !strike {
+                self.outcome = Some(Action::Failed(UploadError::Integrity {
+                    expected: None,
+                    computed: None,
+                }));
+                return;
+            }
+            retry = Retry::Backoff;
         }
         let wait_ms = match retry {
             Retry::Never => {
