@@ -57,10 +57,10 @@ step "the core does no I/O"
 tests/check_no_io.sh
 
 # ---------------------------------------------------------------- vectors made independently
-step "webhook vectors regenerate identically from the independent generator"
-if [ -f tests/vectors/webhooks/generate.py ]; then
-  python3 tests/vectors/webhooks/generate.py --check
-fi
+step "vectors regenerate identically from their independent generators"
+for gen in tests/vectors/*/generate.py; do
+  python3 "$gen" --check
+done
 
 # ---------------------------------------------------------------- Rust tests
 step "cargo test"
@@ -73,8 +73,9 @@ fi
 # ---------------------------------------------------------------- long mode: fuzzing
 if [ "$mode" = long ]; then
   step "bounded fuzzing (nightly, cargo-fuzz)"
+  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
   command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-  for target in $(cargo +nightly fuzz list --fuzz-dir fuzz 2>/dev/null); do
+  for target in $(cargo +nightly fuzz list --fuzz-dir fuzz); do
     cargo +nightly fuzz run --fuzz-dir fuzz "$target" -- -max_total_time=60
   done
 fi
