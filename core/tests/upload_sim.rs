@@ -785,3 +785,59 @@ fn server_limits_replace_the_configured_chunk_size() {
         "the server's in-flight limit wins"
     );
 }
+
+#[test]
+fn a_flowing_stream_outlives_the_request_timeout_and_a_stalled_one_does_not() {
+    let spec = UploadSpec {
+        size: None,
+        ..UploadSpec::file("live.log", 0, "ws1")
+    };
+    let mut cfg = config(4096, 4096, 1, 1);
+    cfg.request_timeout_ms = 1_000;
+    cfg.stall_timeout_ms = 2_000;
+    let mut up = Upload::new(client(), spec, cfg).unwrap();
+    let mut now = T0;
+    let Some(Action::Send { id, .. }) = up.next_action(now) else {
+        panic!("create")
+    };
+    up.on_response(
+        id,
+        &HttpResponse::new(200, r#"{"result":true,"id":"s1"}"#),
+        now,
+    )
+    .unwrap();
+    let Some(Action::Send { id, .. }) = up.next_action(now) else {
+        panic!("stream")
+    };
+    // Ten seconds of steady flow, a piece every 500 ms: never abandoned.
+    for _ in 0..20 {
+        now += 500;
+        up.on_timeout(now);
+        up.on_data(id, vec![1u8; 100], now).unwrap();
+    }
+    // Then nothing for longer than the stall timeout.
+    now += 2_001;
+    up.on_timeout(now);
+    assert_eq!(
+        up.on_data(id, vec![1u8; 1], now),
+        Err(InputError::Abandoned(id))
+    );
+    // The machine now asks the server what it kept before anything else.
+    let mut saw_check = false;
+    for _ in 0..5 {
+        match up.next_action(now) {
+            Some(Action::Send { request, .. }) => {
+                assert!(
+                    request.url.ends_with("upload/s1/details/"),
+                    "{}",
+                    request.url
+                );
+                saw_check = true;
+                break;
+            }
+            Some(Action::Wait { until_ms }) => now = until_ms,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(saw_check);
+}

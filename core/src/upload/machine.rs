@@ -90,6 +90,9 @@ pub struct UploadConfig {
     pub retry: RetryPolicy,
     /// A request with no answer after this long is treated as failed.
     pub request_timeout_ms: u64,
+    /// A streamed body that passes no bytes for this long is treated as
+    /// stalled and failed (each piece handed to `on_data` renews it).
+    pub stall_timeout_ms: u64,
     /// The `wait` of each details poll, seconds (≤ 590).
     pub poll_wait_s: u32,
     /// The most details polls before giving up.
@@ -110,6 +113,7 @@ impl Default for UploadConfig {
             chunk_algo: Some(HashAlgo::Crc32c),
             retry: RetryPolicy::default(),
             request_timeout_ms: 120_000,
+            stall_timeout_ms: 30_000,
             poll_wait_s: 60,
             max_polls: 120,
             stream_max_size: None,
@@ -750,17 +754,21 @@ impl Upload {
         &mut self,
         id: RequestId,
         data: impl Into<Bytes>,
-        _now: u64,
+        now: u64,
     ) -> Result<(), InputError> {
         if self.phase == Phase::Finished {
             return Err(InputError::Finished);
         }
         let data: Bytes = data.into();
         // A streamed body's pieces.
-        if let Some(p) = self.pending.get(&id) {
+        let stall = self.cfg.stall_timeout_ms;
+        if let Some(p) = self.pending.get_mut(&id) {
             if p.kind != Kind::Stream {
                 return Err(InputError::NotExpectingData(id));
             }
+            // Bytes are moving: the stall clock starts again (a long stream
+            // may outlive the plain request timeout while it flows).
+            p.deadline_ms = p.deadline_ms.max(now.saturating_add(stall));
             self.stream_len += data.len() as u64;
             if let Some(max) = self.cfg.stream_max_size
                 && self.stream_len > max
