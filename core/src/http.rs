@@ -87,11 +87,7 @@ impl fmt::Debug for HttpRequest {
     // Requests carry bearer tokens, download tokens and passwords: Debug shows
     // their shape but never their values.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let headers: Vec<(&str, String)> = self
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), redact::header_value(k, v)))
-            .collect();
+        let headers = redact::headers(&self.headers);
         f.debug_struct("HttpRequest")
             .field("method", &self.method)
             .field("url", &redact::url(&self.url))
@@ -512,11 +508,7 @@ impl HttpResponse {
 
 impl fmt::Debug for HttpResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let headers: Vec<(&str, String)> = self
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), redact::header_value(k, v)))
-            .collect();
+        let headers = redact::headers(&self.headers);
         f.debug_struct("HttpResponse")
             .field("status", &self.status)
             .field("headers", &headers)

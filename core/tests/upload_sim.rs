@@ -89,7 +89,6 @@ fn config(chunk: u64, single_max: u64, in_flight: u32, seed: u64) -> UploadConfi
             base_ms: 100,
             max_ms: 2_000,
             max_rate_limit_wait_ms: 10_000,
-            default_rate_limit_wait_ms: 1_000,
         },
         request_timeout_ms: TIMEOUT_MS,
         poll_wait_s: 1,

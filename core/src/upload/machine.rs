@@ -951,23 +951,13 @@ impl Upload {
     ) -> Result<(), InputError> {
         let p = self.take_pending(id)?;
         if p.kind == Kind::Limits {
-            let opts = crate::decode::DecodeOptions {
-                max_body_bytes: self.client.config().max_response_bytes,
-                idempotent: true,
-            };
-            match crate::decode::decode(resp, &opts) {
+            match crate::decode::decode(resp, &self.client.decode_options_with(true)) {
                 Ok(d) => self.apply_limits(&d.value),
                 Err(e) => self.handle_failure(p.kind, e, now, false),
             }
             return Ok(());
         }
-        let decoded = decode_as::<UploadSession>(
-            resp,
-            &crate::decode::DecodeOptions {
-                max_body_bytes: self.client.config().max_response_bytes,
-                idempotent: true,
-            },
-        );
+        let decoded = decode_as::<UploadSession>(resp, &self.client.decode_options_with(true));
         match decoded {
             Ok(d) => self.handle_success(p.kind, d, now),
             Err(e) => self.handle_failure(p.kind, e, now, false),
@@ -1214,18 +1204,7 @@ impl Upload {
                 }));
                 return;
             }
-            Retry::Backoff => None,
-            Retry::At { unix_s } => Some(
-                unix_s
-                    .saturating_mul(1000)
-                    .saturating_sub(now)
-                    .min(self.cfg.retry.max_rate_limit_wait_ms),
-            ),
-            Retry::After { seconds } => Some(
-                seconds
-                    .saturating_mul(1000)
-                    .min(self.cfg.retry.max_rate_limit_wait_ms),
-            ),
+            r => self.cfg.retry.rate_limit_wait_ms(r, now),
         };
         let attempts = self.bump(kind);
         if attempts > self.cfg.retry.max_attempts {
