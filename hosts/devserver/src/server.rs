@@ -8,8 +8,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
 use bytes::Bytes;
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::{oneshot, watch};
@@ -377,7 +377,7 @@ async fn handle(
     let segs: Vec<String> = rest
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| percent_decode(s))
+        .map(percent_decode)
         .collect();
     let mut params = Params::from_query(parts.uri.query());
     let authed = token.as_deref().is_some_and(|t| st.key_valid(t));
@@ -458,13 +458,4 @@ async fn read_small_body(
         params.add_urlencoded(&bytes);
     }
     Ok(())
-}
-
-/// Adds a body-less request for handlers that need one (never used for streaming routes).
-pub fn method_is(m: &Method, want: &Method) -> bool {
-    m == want
-}
-
-pub fn into_resp(status: StatusCode, body: Vec<u8>) -> Response {
-    (status, body).into_response()
 }

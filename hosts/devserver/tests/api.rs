@@ -577,7 +577,7 @@ fn more_than_three_chunks_in_flight_is_rate_limited() {
         .as_str()
         .unwrap()
         .to_string();
-    let addr = api.srv.addr;
+    let addr = api.addr();
     // Three requests that send their headers and part of the body, then stall.
     let mut held = Vec::new();
     for order in 1..=3 {
@@ -909,7 +909,7 @@ fn hostile_input_is_rejected_without_escaping_the_data_dir() {
     );
     assert_eq!(api.get("user/auth/check/").status, 200, "still serving");
     // Everything written stays inside the data directory.
-    let entries: Vec<String> = std::fs::read_dir(api.dir.path())
+    let entries: Vec<String> = std::fs::read_dir(api.dir.as_ref().unwrap().path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();

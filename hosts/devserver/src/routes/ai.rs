@@ -180,7 +180,7 @@ fn answer(st: &AppState, ws: &str, q: &str) -> (String, Value) {
             }
         }
     }
-    hits.sort_by(|a, b| b.0.cmp(&a.0));
+    hits.sort_by_key(|h| std::cmp::Reverse(h.0));
     hits.truncate(3);
     if hits.is_empty() {
         return ("No passage in this workspace's text files matches the question (offline text search, not a model).".into(), json!([]));

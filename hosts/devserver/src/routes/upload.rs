@@ -202,17 +202,28 @@ fn placement(
     Ok((Some(ws.to_string()), Some(folder)))
 }
 
-fn insert_session(
-    db: &Connection,
-    st: &AppState,
-    name: &str,
+/// The fields of a new session row.
+struct NewSession<'a> {
+    name: &'a str,
     size: Option<u64>,
-    place: &(Option<String>, Option<String>),
+    place: &'a (Option<String>, Option<String>),
     stream: bool,
     max_size: Option<u64>,
-    kind: &str,
-    source_url: Option<&str>,
-) -> ApiResult<String> {
+    /// `upload` or `web` (URL import).
+    kind: &'a str,
+    source_url: Option<&'a str>,
+}
+
+fn insert_session(db: &Connection, st: &AppState, n: &NewSession<'_>) -> ApiResult<String> {
+    let NewSession {
+        name,
+        size,
+        place,
+        stream,
+        max_size,
+        kind,
+        source_url,
+    } = *n;
     let id = ids::random_alnum(32);
     let now = ids::now_ms();
     db.execute(
@@ -280,9 +291,16 @@ pub async fn create_or_single(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
     let id = {
         let db = st.db();
         let place = placement(&db, p, "instance_id")?;
-        insert_session(
-            &db, st, &name, size, &place, stream, max_size, "upload", None,
-        )?
+        let n = NewSession {
+            name: &name,
+            size,
+            place: &place,
+            stream,
+            max_size,
+            kind: "upload",
+            source_url: None,
+        };
+        insert_session(&db, st, &n)?
     };
     let Some(part) = part else {
         return Ok(ok(json!({"id": id})));
@@ -1153,17 +1171,16 @@ pub async fn batch(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
             }
             verify_hash(&hp, &part).await?;
             let size = part.size;
-            let id = insert_session(
-                &st.db(),
-                st,
-                &filename,
-                Some(size),
-                &place,
-                false,
-                None,
-                "upload",
-                None,
-            )?;
+            let n = NewSession {
+                name: &filename,
+                size: Some(size),
+                place: &place,
+                stream: false,
+                max_size: None,
+                kind: "upload",
+                source_url: None,
+            };
+            let id = insert_session(&st.db(), st, &n)?;
             commit_chunk(st, &id, 1, part, false).await?;
             run_assembly(st, &id).await?;
             let s = load(&st.db(), &id)?;
@@ -1242,17 +1259,16 @@ pub async fn web_create(st: &Arc<AppState>, rq: &Req) -> ApiResult {
         })
         .unwrap_or_else(|| "download".into());
     nodes::valid_name(&name)?;
-    let id = insert_session(
-        &st.db(),
-        st,
-        &name,
-        None,
-        &place,
-        false,
-        None,
-        "web",
-        Some(&url),
-    )?;
+    let n = NewSession {
+        name: &name,
+        size: None,
+        place: &place,
+        stream: false,
+        max_size: None,
+        kind: "web",
+        source_url: Some(&url),
+    };
+    let id = insert_session(&st.db(), st, &n)?;
     let st2 = st.clone();
     let id2 = id.clone();
     tokio::spawn(async move {

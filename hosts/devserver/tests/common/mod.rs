@@ -44,10 +44,10 @@ impl Resp {
 }
 
 pub struct Api {
-    pub srv: RunningServer,
+    pub srv: Option<RunningServer>,
     pub base: String,
     pub key: String,
-    pub dir: tempfile::TempDir,
+    pub dir: Option<tempfile::TempDir>,
     agent: ureq::Agent,
 }
 
@@ -73,8 +73,22 @@ pub fn start_with(f: impl FnOnce(&mut Config)) -> Api {
     Api {
         base: srv.base_url.clone(),
         key: srv.api_key.clone(),
-        srv,
-        dir,
+        srv: Some(srv),
+        dir: Some(dir),
+        agent,
+    }
+}
+
+/// A client for a server running elsewhere (a child process).
+pub fn remote(base: &str, key: &str) -> Api {
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(60))
+        .build();
+    Api {
+        srv: None,
+        base: base.to_string(),
+        key: key.to_string(),
+        dir: None,
         agent,
     }
 }
@@ -122,7 +136,17 @@ impl Api {
     }
 
     pub fn origin(&self) -> String {
-        self.srv.origin()
+        self.base
+            .trim_end_matches('/')
+            .trim_end_matches("/current")
+            .to_string()
+    }
+
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.origin()
+            .trim_start_matches("http://")
+            .parse()
+            .expect("socket address")
     }
 
     pub fn send(
