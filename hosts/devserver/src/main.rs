@@ -100,8 +100,24 @@ fn run(a: Args) -> Result<(), String> {
         println!("{}", srv.api_key);
         use std::io::Write;
         let _ = std::io::stdout().flush();
-        let _ = tokio::signal::ctrl_c().await;
+        wait_for_stop_signal().await;
         drop(srv);
         Ok(())
     })
+}
+
+/// Ctrl-C or SIGTERM. (SIGKILL needs no handling: every acknowledged write is already durable.)
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
