@@ -632,6 +632,7 @@ async fn read_raw(
         hash: None,
     };
     let mut hasher = algo.and_then(Hasher::new);
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, part.file.try_clone()?);
     let mut stream = body.into_data_stream();
     while let Some(bytes) = stream
         .try_next()
@@ -648,8 +649,9 @@ async fn read_raw(
         if let Some(h) = hasher.as_mut() {
             h.update(&bytes);
         }
-        part.file.write_all(&bytes)?;
+        w.write_all(&bytes)?;
     }
+    w.flush()?;
     if let (Some(h), Some(a)) = (hasher, algo) {
         part.hash = Some((a.to_ascii_lowercase(), h.finish_hex()));
     }
