@@ -391,13 +391,16 @@ async fn handle(
         .unwrap_or("")
         .to_ascii_lowercase();
     let streaming = routes::is_streaming(&parts.method, &segs, &ct);
+    let mut shared = None;
     let body = if streaming {
-        Some(body)
+        let (proxy, inner) = shareable(body);
+        shared = Some(inner);
+        Some(proxy)
     } else {
         read_small_body(body, &ct, &mut params, st.cfg.max_form_body).await?;
         None
     };
-    let req = Req {
+    let mut req = Req {
         method: parts.method.clone(),
         segs,
         params,
@@ -407,7 +410,55 @@ async fn handle(
         corrupt,
         authed,
     };
-    routes::route(st, req).await
+    let out = routes::route(st, &mut req).await;
+    drop(req);
+    if out.is_err()
+        && let Some(inner) = shared
+    {
+        drain(
+            inner,
+            st.cfg.max_chunk_size.max(st.cfg.max_single_upload_size),
+        )
+        .await;
+    }
+    out
+}
+
+type SharedBody = Arc<tokio::sync::Mutex<axum::body::BodyDataStream>>;
+
+/// Gives the handler a body that reads through a shared stream, so whatever the handler
+/// leaves unread (it refused the request early or stopped at a size limit) can be drained
+/// afterwards.
+fn shareable(body: Body) -> (Body, SharedBody) {
+    use futures_util::TryStreamExt;
+    let inner: SharedBody = Arc::new(tokio::sync::Mutex::new(body.into_data_stream()));
+    let proxy = futures_util::stream::unfold(inner.clone(), |s| async move {
+        let next = s.lock().await.try_next().await;
+        match next {
+            Ok(Some(b)) => Some((Ok(b), s)),
+            Ok(None) => None,
+            Err(e) => Some((Err(e), s)),
+        }
+    });
+    (Body::from_stream(proxy), inner)
+}
+
+/// Reads and discards an upload body that was refused before it was read, so the client
+/// gets the error response instead of a reset while it is still sending. Bounded in size
+/// and time; beyond either the connection is simply closed.
+async fn drain(inner: SharedBody, cap: u64) {
+    use futures_util::TryStreamExt;
+    let mut stream = inner.lock().await;
+    let mut seen = 0u64;
+    let read = async {
+        while let Ok(Some(b)) = stream.try_next().await {
+            seen += b.len() as u64;
+            if seen > cap {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(30), read).await;
 }
 
 fn percent_decode(s: &str) -> String {
