@@ -380,6 +380,9 @@ async fn handle(
         .map(percent_decode)
         .collect();
     let mut params = Params::from_query(parts.uri.query());
+    if !routes::known_prefix(&segs) {
+        return Err(ApiError::unknown_route());
+    }
     let authed = token.as_deref().is_some_and(|t| st.key_valid(t));
     if !authed && routes::needs_auth(&parts.method, &segs, &params) {
         return Err(ApiError::unauthorized());

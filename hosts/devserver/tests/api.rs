@@ -38,6 +38,12 @@ fn auth_envelope_errors_and_rate_headers() {
     );
     assert_eq!(api.get("user/details/").r()["user"]["id"], id.as_str());
 
+    let r = api.send("GET", "no/such/route/", None, &[], None);
+    assert_eq!(
+        (r.status, r.code()),
+        (404, 9992),
+        "unknown even without a token"
+    );
     let r = api.get("no/such/route/");
     assert_eq!(r.status, 404);
     assert_eq!(r.code(), 9992);
@@ -1199,7 +1205,18 @@ fn batch_and_web_upload() {
     let src = format!("http://{}/files/report.txt", listener.local_addr().unwrap());
     let server = thread::spawn(move || {
         use std::io::{Read, Write};
-        let (mut s, _) = listener.accept().unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let mut s = loop {
+            match listener.accept() {
+                Ok((s, _)) => break s,
+                Err(_) if std::time::Instant::now() < deadline => {
+                    thread::sleep(Duration::from_millis(5))
+                }
+                Err(_) => return,
+            }
+        };
+        s.set_nonblocking(false).unwrap();
         let mut buf = [0u8; 4096];
         let _ = s.read(&mut buf);
         let body = b"imported bytes";

@@ -55,6 +55,27 @@ impl Req {
     }
 }
 
+/// Top-level path segments this server serves; anything else is an unknown route (9992) even
+/// before authentication is checked.
+pub fn known_prefix(segs: &[String]) -> bool {
+    const TOP: &[&str] = &[
+        "user",
+        "orgs",
+        "org",
+        "workspaces",
+        "workspace",
+        "upload",
+        "web_upload",
+        "share",
+        "shares",
+        "events",
+        "event",
+        "activity",
+        "outbound_webhook_subscriptions",
+    ];
+    segs.first().is_some_and(|s| TOP.contains(&s.as_str()))
+}
+
 /// Token-authorised downloads are the only routes that work without a bearer token.
 pub fn needs_auth(m: &Method, segs: &[String], p: &Params) -> bool {
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
