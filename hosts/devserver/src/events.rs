@@ -80,7 +80,11 @@ pub fn record(st: &AppState, db: &Connection, e: NewEvent<'_>) -> rusqlite::Resu
         [&id],
         row_json,
     )?;
-    if let Some(ws) = &e.workspace_id {
+    // `upload_completed` only feeds the activity poll (`upload:{id}`); it is not one of the
+    // documented event names, so it is not sent to webhooks.
+    if let Some(ws) = &e.workspace_id
+        && e.category != "upload"
+    {
         crate::webhook::deliver::enqueue_matching(st, db, ws, &v)?;
     }
     Ok(v)

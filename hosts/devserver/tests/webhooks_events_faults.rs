@@ -536,3 +536,22 @@ fn faults_change_at_runtime_through_the_control_path() {
     );
     assert!(s["new_file_id"].is_null());
 }
+
+#[test]
+fn webhook_hourly_budget_limits_deliveries() {
+    let api = start();
+    let ws = api.workspace("budget");
+    let (url, rx) = receiver(vec![]);
+    api.post(
+        &format!("workspace/{ws}/outbound_webhook_subscriptions/"),
+        &[("target_url", &url), ("rate_limit_per_hour", "1")],
+    )
+    .r();
+    api.put_file(&ws, "root", "one.txt", b"1");
+    api.put_file(&ws, "root", "two.txt", b"2");
+    assert_eq!(next(&rx).json()["data"]["name"], "one.txt");
+    assert!(
+        rx.recv_timeout(Duration::from_millis(500)).is_err(),
+        "the second event is over the budget"
+    );
+}

@@ -2,6 +2,7 @@
 //! configured scheme, carrying `x-fastio-delivery-id`; retried with exponential backoff
 //! (5 attempts, 250 ms doubling, at most 4 s apart) on errors and non-2xx answers.
 
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,6 +28,8 @@ pub struct Job {
 
 pub struct Deliverer {
     scheme: WebhookScheme,
+    /// Recent delivery times (unix ms) per subscription, for `rate_limit_per_hour`.
+    recent: Mutex<HashMap<String, VecDeque<i64>>>,
     tx: mpsc::UnboundedSender<Job>,
     rx: Mutex<Option<mpsc::UnboundedReceiver<Job>>>,
     stop: tokio::sync::watch::Sender<bool>,
@@ -37,6 +40,7 @@ impl Deliverer {
         let (tx, rx) = mpsc::unbounded_channel();
         let (stop, _) = tokio::sync::watch::channel(false);
         Self {
+            recent: Mutex::new(HashMap::new()),
             scheme,
             tx,
             rx: Mutex::new(Some(rx)),
@@ -46,6 +50,24 @@ impl Deliverer {
 
     pub fn scheme(&self) -> WebhookScheme {
         self.scheme
+    }
+
+    /// Counts a delivery against the subscription's hourly budget; false when it is spent.
+    fn admit(&self, sub: &str, per_hour: Option<i64>) -> bool {
+        let Some(limit) = per_hour.filter(|l| *l > 0) else {
+            return true;
+        };
+        let now = ids::now_ms();
+        let mut recent = lock(&self.recent);
+        let q = recent.entry(sub.to_string()).or_default();
+        while q.front().is_some_and(|t| *t <= now - 3_600_000) {
+            q.pop_front();
+        }
+        if q.len() as i64 >= limit {
+            return false;
+        }
+        q.push_back(now);
+        true
     }
 
     pub fn send(&self, job: Job) {
@@ -139,8 +161,9 @@ pub fn enqueue_matching(
     ws: &str,
     event: &Value,
 ) -> rusqlite::Result<()> {
-    let mut stmt =
-        db.prepare("SELECT id, target_url, events, secret FROM webhooks WHERE ws_id = ?1")?;
+    let mut stmt = db.prepare(
+        "SELECT id, target_url, events, secret, rate_limit_per_hour FROM webhooks WHERE ws_id = ?1",
+    )?;
     let subs = stmt
         .query_map(params![ws], |r| {
             Ok((
@@ -148,13 +171,18 @@ pub fn enqueue_matching(
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, String>(3)?,
+                r.get::<_, Option<i64>>(4)?,
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let name = event["event"].as_str().unwrap_or("");
-    for (sub_id, url, events, secret) in subs {
+    for (sub_id, url, events, secret, per_hour) in subs {
         let wanted: Vec<String> = serde_json::from_str(&events).unwrap_or_default();
         if !wanted.is_empty() && !wanted.iter().any(|w| w == name || w == "*") {
+            continue;
+        }
+        if !st.hooks.admit(&sub_id, per_hour) {
+            tracing::debug!(subscription = %sub_id, "hourly delivery budget spent; event not delivered");
             continue;
         }
         let delivery_id = format!("msg_{}", ids::random_alnum(24));
