@@ -59,9 +59,24 @@ pub fn row_json(r: &rusqlite::Row<'_>) -> rusqlite::Result<Value> {
 }
 
 /// Records an event inside the caller's transaction and queues webhook deliveries for it.
-pub fn record(st: &AppState, db: &Connection, e: NewEvent<'_>) -> rusqlite::Result<Value> {
+pub fn record(st: &AppState, db: &Connection, mut e: NewEvent<'_>) -> rusqlite::Result<Value> {
     let id = ids::random_alnum(24);
     let now = ids::now_ms();
+    // Storage inside an independent share is namespaced by the share id: report it as a
+    // `share_storage_*` event of the share's workspace.
+    let mut event_name = e.event.to_string();
+    let mut share_id: Option<String> = None;
+    if let Some(ns) = e.workspace_id.clone()
+        && let Ok(ws) = db.query_row("SELECT ws_id FROM shares WHERE id = ?1", [&ns], |r| {
+            r.get::<_, String>(0)
+        })
+    {
+        share_id = Some(ns);
+        e.workspace_id = Some(ws);
+        if let Some(rest) = event_name.strip_prefix("workspace_storage_") {
+            event_name = format!("share_storage_{rest}");
+        }
+    }
     let org: Option<String> = match &e.workspace_id {
         Some(ws) => db
             .query_row("SELECT org_id FROM workspaces WHERE id = ?1", [ws], |r| {
@@ -72,8 +87,8 @@ pub fn record(st: &AppState, db: &Connection, e: NewEvent<'_>) -> rusqlite::Resu
     };
     db.execute(
         "INSERT INTO events(id, event, category, subcategory, user_id, org_id, workspace_id, share_id, object_id, activity_key, created, data) \
-         VALUES (?1,?2,?3,?4,?5,?6,?7,NULL,?8,?9,?10,?11)",
-        params![id, e.event, e.category, e.subcategory, st.user_id, org, e.workspace_id, e.object_id, e.activity_key, now, e.data.to_string()],
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?12,?8,?9,?10,?11)",
+        params![id, event_name, e.category, e.subcategory, st.user_id, org, e.workspace_id, e.object_id, e.activity_key, now, e.data.to_string(), share_id],
     )?;
     let v = db.query_row(
         &format!("SELECT {COLS} FROM events WHERE id = ?1"),

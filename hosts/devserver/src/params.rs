@@ -58,6 +58,11 @@ impl Params {
         Ok(())
     }
 
+    /// Replaces a value (used to resolve aliases such as a share's `root`).
+    pub fn set(&mut self, k: &str, v: &str) {
+        self.map.insert(k.to_string(), v.to_string());
+    }
+
     pub fn get(&self, k: &str) -> Option<&str> {
         self.map
             .get(k)

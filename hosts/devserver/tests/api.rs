@@ -1277,3 +1277,124 @@ fn batch_and_web_upload() {
         1
     );
 }
+
+#[test]
+fn share_storage_is_scoped_to_the_share() {
+    let api = start();
+    let ws = api.workspace("share-storage");
+    let outside = api.put_file(&ws, "root", "outside.txt", b"outside");
+    let folder = api
+        .post(
+            &format!("workspace/{ws}/storage/root/createfolder/"),
+            &[("name", "live")],
+        )
+        .r()["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let inside = api.put_file(&ws, &folder, "inside.txt", b"inside");
+
+    // A folder-backed share sees the folder as its root and nothing outside it.
+    let fs = api
+        .post(
+            &format!("workspace/{ws}/create/share/"),
+            &[
+                ("title", "live"),
+                ("storage_mode", "workspace_folder"),
+                ("folder_node_id", &folder),
+            ],
+        )
+        .r()["share"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let listed = api.get(&format!("share/{fs}/storage/root/list/")).r();
+    assert_eq!(names(&listed), vec!["inside.txt".to_string()]);
+    assert_eq!(
+        api.get(&format!("share/{fs}/storage/{outside}/details/"))
+            .status,
+        404
+    );
+    assert_eq!(
+        api.get(&format!("share/{fs}/storage/{inside}/details/"))
+            .status,
+        200
+    );
+    let sub = api
+        .post(
+            &format!("share/{fs}/storage/root/createfolder/"),
+            &[("name", "sub")],
+        )
+        .r();
+    assert_eq!(sub["node"]["parent"], folder.as_str());
+    assert_eq!(
+        api.post(
+            &format!("share/{fs}/storage/{inside}/move/"),
+            &[("parent", "root")]
+        )
+        .status,
+        200
+    );
+    assert_eq!(
+        api.post(
+            &format!("share/{fs}/storage/{inside}/move/"),
+            &[("parent", &outside)]
+        )
+        .status,
+        404
+    );
+    let found = api
+        .get(&format!("share/{fs}/storage/search/?search=txt"))
+        .r();
+    assert!(found["files"].get(&inside).is_some() && found["files"].get(&outside).is_none());
+
+    // An independent share has storage of its own; uploads go there with profile_type=share.
+    let sid = api
+        .post(
+            &format!("workspace/{ws}/create/share/"),
+            &[("title", "drop"), ("share_type", "receive")],
+        )
+        .r()["share"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = api.post_multipart(
+        "upload/",
+        &[
+            ("name", "portal.txt"),
+            ("instance_id", &sid),
+            ("profile_type", "share"),
+            ("folder_id", "root"),
+        ],
+        &[("chunk", b"portal bytes")],
+    );
+    let node = r.r()["new_file_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        names(&api.get(&format!("share/{sid}/storage/root/list/")).r()),
+        vec!["portal.txt".to_string()]
+    );
+    assert!(
+        !names(&api.get(&format!("workspace/{ws}/storage/root/list/")).r())
+            .contains(&"portal.txt".to_string())
+    );
+    let tok = api
+        .get(&format!("share/{sid}/storage/{node}/requestread/"))
+        .r()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let body = api
+        .send(
+            "GET",
+            &format!("share/{sid}/storage/{node}/read/?token={tok}"),
+            None,
+            &[],
+            None,
+        )
+        .body;
+    assert_eq!(body, b"portal bytes");
+    let ev = api.get(&format!("events/search/?share_id={sid}&category=storage")).r();
+    assert_eq!(ev["events"][0]["event"], "share_storage_file_added");
+    assert_eq!(ev["events"][0]["workspace_id"], ws.as_str());
+    assert_eq!(api.get("share/123/storage/root/list/").status, 404);
+}

@@ -149,6 +149,7 @@ pub async fn route(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
 
         // storage
         ["workspace", ws, "storage", rest @ ..] => storage::route(st, ws, rest, rq).await,
+        ["share", id, "storage", rest @ ..] => storage::route_share(st, id, rest, rq).await,
 
         // shares
         ["workspace", ws, "create", "share"] if post => shares::create(st, ws, rq),

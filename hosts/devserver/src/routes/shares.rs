@@ -169,6 +169,24 @@ pub fn create(st: &AppState, ws: &str, rq: &Req) -> ApiResult {
     Ok(ok(json!({"id": id, "share": load(&db, &id)?})))
 }
 
+/// Where a share's files live: `(namespace, root)`. A `workspace_folder` share shows its
+/// workspace folder (namespace = the workspace, root = the folder); an `independent` share has
+/// storage of its own (namespace = the share id, root = `root`).
+pub fn storage_scope(db: &Connection, id: &str) -> ApiResult<(String, String)> {
+    let row: Option<(String, String, Option<String>)> = db
+        .query_row(
+            "SELECT ws_id, storage_mode, folder_node_id FROM shares WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    match row {
+        None => Err(ApiError::not_found("The share does not exist.")),
+        Some((ws, mode, Some(folder))) if mode == "workspace_folder" => Ok((ws, folder)),
+        Some(_) => Ok((id.to_string(), "root".to_string())),
+    }
+}
+
 pub fn details(st: &AppState, id: &str) -> ApiResult {
     Ok(ok(json!({"share": load(&st.db(), id)?})))
 }

@@ -20,10 +20,59 @@ use crate::server::AppState;
 
 pub async fn route(st: &Arc<AppState>, ws: &str, rest: &[&str], rq: &mut Req) -> ApiResult {
     orgs::workspace(&st.db(), ws)?;
+    route_in(st, ws, "root", rest, rq).await
+}
+
+/// `/share/{id}/storage/…`: the same operations inside the share's storage scope. For a
+/// folder-backed share, `root` means the shared folder and nothing outside it is reachable.
+pub async fn route_share(st: &Arc<AppState>, id: &str, rest: &[&str], rq: &mut Req) -> ApiResult {
+    let (ns, root) = super::shares::storage_scope(&st.db(), id)?;
+    let mut path: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
+    if root != "root" {
+        if path.first().is_some_and(|s| s == "root") {
+            path[0] = root.clone();
+        }
+        for k in ["parent", "folder_id"] {
+            if rq.params.get(k) == Some("root") {
+                rq.params.set(k, &root);
+            }
+        }
+        let db = st.db();
+        let mut ids: Vec<String> = Vec::new();
+        if let Some(first) = path.first()
+            && path.len() > 1
+            && first != "trash"
+        {
+            ids.extend(first.split(',').map(str::to_string));
+        }
+        if let Some(p) = rq.params.get("parent") {
+            ids.push(p.to_string());
+        }
+        for n in ids {
+            if !is_descendant(&db, &n, &root)? {
+                return Err(ApiError::not_found(format!(
+                    "The node '{n}' is not in this share."
+                )));
+            }
+        }
+    }
+    let refs: Vec<&str> = path.iter().map(String::as_str).collect();
+    route_in(st, &ns, &root, &refs, rq).await
+}
+
+/// Storage operations in namespace `ws` (a workspace id, or an independent share's id), where
+/// `scope_root` is the folder searches are limited to.
+async fn route_in(
+    st: &Arc<AppState>,
+    ws: &str,
+    scope_root: &str,
+    rest: &[&str],
+    rq: &mut Req,
+) -> ApiResult {
     let m = rq.method.clone();
     let (get, post, del) = (m == Method::GET, m == Method::POST, m == Method::DELETE);
     match rest {
-        ["search"] if get => search(st, ws, rq),
+        ["search"] if get => search(st, ws, scope_root, rq),
         ["trash", "delete"] if del => empty_trash(st, ws),
         [node, "list"] if get => list(st, ws, node, rq),
         [node, "details"] if get => details(st, ws, node),
@@ -241,6 +290,11 @@ fn createfolder(st: &AppState, ws: &str, parent: &str, rq: &Req) -> ApiResult {
     drop(db);
     st.notify();
     Ok(ok(json!({"node": node, "id": id})))
+}
+
+/// True when `node` is `folder` or lies below it.
+pub fn within(db: &Connection, node: &str, folder: &str) -> ApiResult<bool> {
+    is_descendant(db, node, folder)
 }
 
 fn is_descendant(db: &Connection, candidate: &str, ancestor: &str) -> ApiResult<bool> {
@@ -541,11 +595,21 @@ fn versions(st: &AppState, ws: &str, id: &str) -> ApiResult {
     Ok(ok(json!({"versions": list, "results": list.len()})))
 }
 
-fn search(st: &AppState, ws: &str, rq: &Req) -> ApiResult {
+fn search(st: &AppState, ws: &str, scope_root: &str, rq: &Req) -> ApiResult {
     let q = rq.params.req("search")?;
     let (limit, offset) = orgs::paging(&rq.params)?;
     let db = st.db();
-    let hits = nodes::search(&db, ws, q)?;
+    let mut hits = nodes::search(&db, ws, q)?;
+    if scope_root != "root" {
+        let mut kept = Vec::new();
+        for h in hits {
+            let id = h["id"].as_str().unwrap_or("");
+            if id != scope_root && is_descendant(&db, id, scope_root)? {
+                kept.push(h);
+            }
+        }
+        hits = kept;
+    }
     let total = hits.len();
     let mut files = serde_json::Map::new();
     for n in hits.into_iter().skip(offset as usize).take(limit as usize) {

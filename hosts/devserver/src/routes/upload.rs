@@ -185,21 +185,36 @@ fn placement(
     p: &Params,
     instance_key: &str,
 ) -> ApiResult<(Option<String>, Option<String>)> {
-    let Some(ws) = p.get(instance_key) else {
+    let Some(instance) = p.get(instance_key) else {
         return Ok((None, None));
     };
-    if let Some(pt) = p.get("profile_type")
-        && pt != "workspace"
-    {
-        return Err(ApiError::invalid_param(
+    let folder_id = p.get("folder_id").unwrap_or("root");
+    match p.get("profile_type").unwrap_or("workspace") {
+        "workspace" => {
+            orgs::workspace(db, instance)?;
+            let folder = nodes::folder(db, instance, folder_id)?;
+            Ok((Some(instance.to_string()), Some(folder)))
+        }
+        "share" => {
+            // Files of a share live in its storage namespace (see shares::storage_scope).
+            let (ns, root) = super::shares::storage_scope(db, instance)?;
+            let folder = if folder_id == "root" {
+                root.clone()
+            } else {
+                folder_id.to_string()
+            };
+            if root != "root" && folder != root && !super::storage::within(db, &folder, &root)? {
+                return Err(ApiError::not_found("The folder is not in this share."));
+            }
+            let folder = nodes::folder(db, &ns, &folder)?;
+            Ok((Some(ns), Some(folder)))
+        }
+        _ => Err(ApiError::invalid_param(
             "profile_type",
             "string",
-            "This server places uploads in workspaces only ('profile_type=workspace').",
-        ));
+            "'profile_type' must be workspace or share.",
+        )),
     }
-    orgs::workspace(db, ws)?;
-    let folder = nodes::folder(db, ws, p.get("folder_id").unwrap_or("root"))?;
-    Ok((Some(ws.to_string()), Some(folder)))
 }
 
 /// The fields of a new session row.
@@ -1075,7 +1090,6 @@ pub fn addfile(st: &AppState, ws: &str, folder: &str, rq: &Req) -> ApiResult {
         }
     };
     let mut db = st.db();
-    orgs::workspace(&db, ws)?;
     let s = load(&db, &uid)?;
     if s.status != "stored" {
         return Err(ApiError::conflict("The upload is not stored yet."));
