@@ -1393,8 +1393,31 @@ fn share_storage_is_scoped_to_the_share() {
         )
         .body;
     assert_eq!(body, b"portal bytes");
-    let ev = api.get(&format!("events/search/?share_id={sid}&category=storage")).r();
+    let ev = api
+        .get(&format!("events/search/?share_id={sid}&category=storage"))
+        .r();
     assert_eq!(ev["events"][0]["event"], "share_storage_file_added");
     assert_eq!(ev["events"][0]["workspace_id"], ws.as_str());
     assert_eq!(api.get("share/123/storage/root/list/").status, 404);
+}
+
+#[test]
+fn oversized_multipart_text_fields_are_refused() {
+    let api = start();
+    let big = "z".repeat(3 << 20);
+    let r = api.post_multipart(
+        "upload/",
+        &[("name", "a.txt"), ("junk", &big)],
+        &[("chunk", b"x")],
+    );
+    assert_eq!((r.status, r.code()), (413, 1605));
+    let parts: Vec<(String, Vec<u8>)> = (0..201)
+        .map(|i| (format!("file_{i}"), vec![b'x']))
+        .collect();
+    let files: Vec<(&str, &[u8])> = parts
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    let r = api.post_multipart("upload/batch/", &[("manifest", "[]")], &files);
+    assert_eq!((r.status, r.code()), (400, 1605));
 }

@@ -47,6 +47,10 @@ pub async fn read(
         .size_limit(multer::SizeLimit::new().per_field(limit.max(1 << 20)));
     let mut mp = multer::Multipart::with_constraints(stream, boundary, constraints);
     let mut files = Vec::new();
+    // Bounds on what one request may make us hold: text fields in memory, file parts on disk.
+    let mut text_bytes = 0usize;
+    const MAX_TEXT_BYTES: usize = 2 << 20;
+    const MAX_FILE_PARTS: usize = 200;
     loop {
         let field = match mp.next_field().await {
             Ok(Some(f)) => f,
@@ -55,6 +59,11 @@ pub async fn read(
         };
         let name = field.name().unwrap_or("").to_string();
         if is_file(&name) {
+            if files.len() >= MAX_FILE_PARTS {
+                return Err(ApiError::invalid(format!(
+                    "At most {MAX_FILE_PARTS} file parts per request."
+                )));
+            }
             let mut field = field;
             let tmp = blobs.tmp_path();
             let file = std::fs::File::create(&tmp)?;
@@ -92,8 +101,20 @@ pub async fn read(
             }
             files.push(part);
         } else {
-            let text = field.text().await.map_err(multipart_error)?;
-            if text.len() <= 1 << 20 && !name.is_empty() {
+            // Read piecewise so an oversized field is refused before it is all in memory.
+            let mut field = field;
+            let mut raw = Vec::new();
+            while let Some(bytes) = field.chunk().await.map_err(multipart_error)? {
+                text_bytes += bytes.len();
+                if text_bytes > MAX_TEXT_BYTES {
+                    return Err(ApiError::too_large(
+                        "The multipart text fields exceed 2 MiB in total.",
+                    ));
+                }
+                raw.extend_from_slice(&bytes);
+            }
+            let text = String::from_utf8_lossy(&raw).into_owned();
+            if !name.is_empty() {
                 params.insert(name, text);
             }
         }
