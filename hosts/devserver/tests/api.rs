@@ -1399,6 +1399,30 @@ fn share_storage_is_scoped_to_the_share() {
     assert_eq!(ev["events"][0]["event"], "share_storage_file_added");
     assert_eq!(ev["events"][0]["workspace_id"], ws.as_str());
     assert_eq!(api.get("share/123/storage/root/list/").status, 404);
+
+    // AI on a share answers from the share's files, wrapped in `turn`.
+    let r = api
+        .post(
+            &format!("share/{sid}/ai/agent/"),
+            &[("question", "what are the portal bytes?")],
+        )
+        .r();
+    let (chat, turn) = (
+        r["thread"]["thread_id"].as_str().unwrap().to_string(),
+        r["turn"]["turn_id"].as_str().unwrap().to_string(),
+    );
+    let t = (0..500)
+        .map(|_| {
+            thread::sleep(Duration::from_millis(10));
+            api.get(&format!(
+                "share/{sid}/ai/agent/{chat}/message/{turn}/details/"
+            ))
+            .r()["turn"]
+                .clone()
+        })
+        .find(|t| t["status"] == "complete")
+        .expect("share turn completes");
+    assert_eq!(t["result"]["citations"][0]["node_id"], node.as_str());
 }
 
 #[test]

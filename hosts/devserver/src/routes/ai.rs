@@ -18,6 +18,24 @@ use crate::server::AppState;
 
 pub fn route(st: &Arc<AppState>, ws: &str, kind: &str, rest: &[&str], rq: &Req) -> ApiResult {
     orgs::workspace(&st.db(), ws)?;
+    route_in(st, ws, kind, rest, rq, false)
+}
+
+/// The same endpoints under `/share/{id}/`, answering from the share's files; message details
+/// are wrapped in `turn` there, as the reference notes.
+pub fn route_share(st: &Arc<AppState>, id: &str, kind: &str, rest: &[&str], rq: &Req) -> ApiResult {
+    let (ns, _root) = super::shares::storage_scope(&st.db(), id)?;
+    route_in(st, &ns, kind, rest, rq, true)
+}
+
+fn route_in(
+    st: &Arc<AppState>,
+    ws: &str,
+    kind: &str,
+    rest: &[&str],
+    rq: &Req,
+    share: bool,
+) -> ApiResult {
     let legacy = kind == "chat";
     let m = &rq.method;
     match rest {
@@ -26,7 +44,7 @@ pub fn route(st: &Arc<AppState>, ws: &str, kind: &str, rest: &[&str], rq: &Req) 
         [chat, "details"] if *m == Method::GET => chat_details(st, ws, chat, legacy),
         [chat, "message"] if *m == Method::POST => follow_up(st, ws, chat, legacy, rq),
         [chat, "message", msg, "details"] if *m == Method::GET => {
-            message_details(st, chat, msg, legacy)
+            message_details(st, chat, msg, legacy, share)
         }
         [chat, "message", msg, "read"] if *m == Method::GET => message_read(st, chat, msg, legacy),
         [chat, "cancel"] if *m == Method::POST => cancel(st, chat),
@@ -285,9 +303,10 @@ fn load_turn(st: &AppState, chat: &str, msg: &str, legacy: bool) -> ApiResult<Va
     .ok_or_else(|| ApiError::not_found("The message does not exist."))
 }
 
-fn message_details(st: &AppState, chat: &str, msg: &str, legacy: bool) -> ApiResult {
+fn message_details(st: &AppState, chat: &str, msg: &str, legacy: bool, share: bool) -> ApiResult {
     let t = load_turn(st, chat, msg, legacy)?;
-    Ok(ok(json!({"message": t})))
+    let key = if share && !legacy { "turn" } else { "message" };
+    Ok(ok(json!({ key: t })))
 }
 
 /// A minimal SSE rendering: the turn as it is now, then `done` once it is complete.

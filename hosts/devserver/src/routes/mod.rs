@@ -170,6 +170,9 @@ pub async fn route(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
         ["outbound_webhook_subscriptions", id, "rotate_secret"] if post => webhooks::rotate(st, id),
 
         // AI (offline stand-in)
+        ["share", id, "ai", kind @ ("agent" | "chat"), rest @ ..] => {
+            ai::route_share(st, id, kind, rest, rq)
+        }
         ["workspace", ws, "ai", kind @ ("agent" | "chat"), rest @ ..] => {
             ai::route(st, ws, kind, rest, rq)
         }
