@@ -198,7 +198,7 @@ pub async fn start(cfg: Config) -> std::io::Result<RunningServer> {
     let addr = listener.local_addr()?;
     let (st, key) = init_state(cfg)?;
     let st = Arc::new(st);
-    st.hooks.run(st.clone());
+    st.hooks.run();
     routes::upload::resume_after_restart(&st);
     let app = Router::new().fallback(dispatch).with_state(st.clone());
     let (tx, rx) = oneshot::channel::<()>();

@@ -3,7 +3,7 @@
 //! (5 attempts, 250 ms doubling, at most 4 s apart) on errors and non-2xx answers.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -79,7 +79,7 @@ impl Deliverer {
     }
 
     /// Starts the delivery loop on the current runtime.
-    pub fn run(&self, _st: Arc<AppState>) {
+    pub fn run(&self) {
         let Some(mut rx) = lock(&self.rx).take() else {
             return;
         };
