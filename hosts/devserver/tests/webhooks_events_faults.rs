@@ -349,6 +349,17 @@ fn events_search_details_and_activity_poll() {
         "workspace_storage_file_added"
     );
     assert_eq!(api.get("event/nope/details/").status, 404);
+    assert_eq!(
+        api.post(&format!("event/{eid}/ack/"), &[]).r()["acknowledged"],
+        true
+    );
+    let summary = api
+        .get(&format!(
+            "events/search/summarize/?workspace_id={ws}&category=storage"
+        ))
+        .r();
+    assert_eq!(summary["summary"]["workspace_storage_file_added"], 1);
+    assert_eq!(summary["summary"]["workspace_storage_folder_added"], 1);
 
     // Long-poll: returns as soon as something happens after lastactivity.
     let last = api.get(&format!("activity/poll/{ws}/")).r()["lastactivity"]

@@ -34,8 +34,8 @@ fn parse_time(name: &str, v: &str) -> ApiResult<i64> {
         })
 }
 
-pub fn search(st: &AppState, rq: &Req) -> ApiResult {
-    let p = &rq.params;
+/// The `WHERE` clause and its arguments for the documented search filters.
+fn filters(p: &crate::params::Params) -> ApiResult<(String, Vec<String>)> {
     let mut clauses = Vec::new();
     let mut args: Vec<String> = Vec::new();
     let mut scoped = false;
@@ -69,6 +69,12 @@ pub fn search(st: &AppState, rq: &Req) -> ApiResult {
         args.push(parse_time("created-max", v)?.to_string());
         clauses.push(format!("created <= CAST(?{} AS INTEGER)", args.len()));
     }
+    Ok((clauses.join(" AND "), args))
+}
+
+pub fn search(st: &AppState, rq: &Req) -> ApiResult {
+    let p = &rq.params;
+    let (where_, args) = filters(p)?;
     let limit = p.u64("limit")?.unwrap_or(100);
     if !(1..=250).contains(&limit) {
         return Err(ApiError::invalid_param(
@@ -79,7 +85,6 @@ pub fn search(st: &AppState, rq: &Req) -> ApiResult {
     }
     let offset = p.u64("offset")?.unwrap_or(0);
     let db = st.db();
-    let where_ = clauses.join(" AND ");
     let total: i64 = db.query_row(
         &format!("SELECT count(*) FROM events WHERE {where_}"),
         params_from_iter(args.iter()),
@@ -95,6 +100,34 @@ pub fn search(st: &AppState, rq: &Req) -> ApiResult {
     Ok(ok(
         json!({"events": list, "results": list.len(), "pagination": {"total": total, "limit": limit, "offset": offset, "has_more": has_more}}),
     ))
+}
+
+/// `events/search/summarize/`: counts per event name under the same filters.
+pub fn summarize(st: &AppState, rq: &Req) -> ApiResult {
+    let (where_, args) = filters(&rq.params)?;
+    let db = st.db();
+    let mut stmt = db.prepare(&format!(
+        "SELECT event, count(*) FROM events WHERE {where_} GROUP BY event ORDER BY event"
+    ))?;
+    let rows = stmt
+        .query_map(params_from_iter(args.iter()), |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let total: i64 = rows.iter().map(|r| r.1).sum();
+    let counts: serde_json::Map<String, Value> =
+        rows.into_iter().map(|(k, v)| (k, json!(v))).collect();
+    Ok(ok(json!({"summary": counts, "total": total})))
+}
+
+/// `event/{id}/ack/`: acknowledges an event (recorded nowhere else; the event must exist).
+pub fn ack(st: &AppState, id: &str) -> ApiResult {
+    let found: Option<String> = st
+        .db()
+        .query_row("SELECT id FROM events WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?;
+    found.ok_or_else(|| ApiError::not_found("The event does not exist."))?;
+    Ok(ok(json!({"id": id, "acknowledged": true})))
 }
 
 pub fn details(st: &AppState, id: &str) -> ApiResult {

@@ -160,6 +160,8 @@ pub async fn route(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
 
         // events, activity, webhooks
         ["events", "search"] if get => events::search(st, rq),
+        ["events", "search", "summarize"] if get => events::summarize(st, rq),
+        ["event", id, "ack"] if get || post => events::ack(st, id),
         ["event", id, "details"] if get => events::details(st, id),
         ["activity", "poll", id] if get => events::poll(st, id, rq).await,
         ["workspace", ws, "outbound_webhook_subscriptions"] if post => webhooks::create(st, ws, rq),
