@@ -134,7 +134,28 @@ fn init_state(cfg: Config) -> std::io::Result<(AppState, String)> {
     let (user_id, org_id) = bootstrap(&conn).map_err(std::io::Error::other)?;
     let mut keys = cfg.api_keys.clone();
     if keys.is_empty() {
-        keys.push(format!("dev_{}", ids::random_alnum(40)));
+        // Kept in the data directory so a restart without --api-key accepts the same key.
+        let stored: Option<String> = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'generated_key'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(std::io::Error::other)?;
+        let key = match stored {
+            Some(k) => k,
+            None => {
+                let k = format!("dev_{}", ids::random_alnum(40));
+                conn.execute(
+                    "INSERT INTO meta(key, value) VALUES ('generated_key', ?1)",
+                    [&k],
+                )
+                .map_err(std::io::Error::other)?;
+                k
+            }
+        };
+        keys.push(key);
     }
     let first = keys[0].clone();
     let (changes, _) = watch::channel(0u64);

@@ -127,3 +127,29 @@ fn sigkill_mid_upload_then_restart_loses_nothing_acknowledged() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn generated_key_is_printed_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_fastio-devserver"))
+            .args(["--addr", "127.0.0.1:0", "--data"])
+            .arg(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("binary starts");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let (mut url, mut key) = (String::new(), String::new());
+        out.read_line(&mut url).unwrap();
+        out.read_line(&mut key).unwrap();
+        let api = remote(url.trim(), key.trim());
+        assert_eq!(api.get("user/auth/check/").status, 200);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        key.trim().to_string()
+    };
+    let first = start();
+    assert!(first.len() > 20);
+    assert_eq!(start(), first);
+}
