@@ -324,7 +324,7 @@ impl Download {
                 };
                 return self.fail(UploadError::Api {
                     what: what.into(),
-                    error: e,
+                    error: Box::new(e),
                 });
             }
             r => self.retry.rate_limit_wait_ms(r, now),
@@ -334,7 +334,7 @@ impl Download {
             return self.fail(UploadError::RetriesExhausted {
                 what: format!("{step:?}"),
                 attempts: self.attempts,
-                last: e,
+                last: Box::new(e),
             });
         }
         let delay = wait.unwrap_or_else(|| self.retry.delay_ms(self.attempts, &mut self.jitter));
@@ -428,7 +428,7 @@ impl Download {
             self.take(id)?;
             self.fail(UploadError::Api {
                 what: "reading the file".into(),
-                error: ApiError::transport(message, false),
+                error: Box::new(ApiError::transport(message, false)),
             });
             return Ok(());
         }

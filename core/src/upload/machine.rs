@@ -1200,7 +1200,7 @@ impl Upload {
             Retry::Never => {
                 self.outcome = Some(Action::Failed(UploadError::Api {
                     what: kind.what(),
-                    error: e,
+                    error: Box::new(e),
                 }));
                 return;
             }
@@ -1211,7 +1211,7 @@ impl Upload {
             self.outcome = Some(Action::Failed(UploadError::RetriesExhausted {
                 what: kind.what(),
                 attempts: attempts - 1,
-                last: e,
+                last: Box::new(e),
             }));
             return;
         }
