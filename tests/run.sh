@@ -63,12 +63,8 @@ for gen in tests/vectors/*/generate.py; do
 done
 
 # ---------------------------------------------------------------- Rust tests
-step "cargo test"
-if [ "$mode" = quick ]; then
-  cargo test --workspace --locked
-else
-  cargo test --workspace --locked --release
-fi
+step "cargo test (every crate: unit, property, vector, simulation and end-to-end tests)"
+cargo test --workspace --locked
 
 # ---------------------------------------------------------------- long mode: fuzzing
 if [ "$mode" = long ]; then
