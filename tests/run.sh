@@ -66,6 +66,10 @@ done
 step "cargo test (every crate: unit, property, vector, simulation and end-to-end tests)"
 cargo test --workspace --locked
 
+# ---------------------------------------------------------------- the README's main job
+step "the README's main job: cargo run -p fastio-core --example demo"
+env -u FASTIO_API_KEY cargo run --locked -q -p fastio-core --example demo
+
 # ---------------------------------------------------------------- long mode: fuzzing
 if [ "$mode" = long ]; then
   step "bounded fuzzing (nightly, cargo-fuzz)"

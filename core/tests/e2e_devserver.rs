@@ -2,16 +2,14 @@
 //! (ureq, several chunk requests truly in flight on threads) against the
 //! local Fast.io-compatible server started in-process on 127.0.0.1.
 
-use std::io::Read;
+mod common;
 
-use fastio_core::api::{Call, Client, OrgsCall};
+use common::driver;
+use fastio_core::api::{Call, Client};
 use fastio_core::config::ClientConfig;
-use fastio_core::decode::models::{NodeList, OrgList, Workspace};
-use fastio_core::download::{Download, DownloadAction, DownloadSpec};
-use fastio_core::http::{Body, HttpRequest, HttpResponse};
-use fastio_core::upload::{
-    Action, RetryPolicy, Upload, UploadConfig, UploadDone, UploadError, UploadSpec,
-};
+use fastio_core::decode::models::NodeList;
+use fastio_core::download::DownloadAction;
+use fastio_core::upload::{RetryPolicy, UploadConfig, UploadDone, UploadError, UploadSpec};
 use sha2::{Digest, Sha256};
 
 struct Server {
@@ -27,171 +25,21 @@ fn start() -> Server {
     Server { srv, _dir: dir }
 }
 
-fn agent() -> ureq::Agent {
-    ureq::AgentBuilder::new()
-        .timeout(std::time::Duration::from_secs(120))
-        .build()
-}
-
-/// Sends a request and returns the whole response.
-fn send(agent: &ureq::Agent, req: &HttpRequest) -> Result<HttpResponse, String> {
-    let mut r = agent.request(req.method.as_str(), &req.url);
-    for (k, v) in &req.headers {
-        r = r.set(k, v);
-    }
-    let body = req.body.encode(&[]).map_err(|e| e.to_string())?;
-    let resp = match if matches!(req.body, Body::Empty | Body::Query(_)) {
-        r.call()
-    } else {
-        r.send_bytes(&body)
-    } {
-        Ok(resp) => resp,
-        Err(ureq::Error::Status(_, resp)) => resp,
-        Err(e) => return Err(e.to_string()),
-    };
-    let status = resp.status();
-    let headers = resp
-        .headers_names()
-        .into_iter()
-        .filter_map(|n| resp.header(&n).map(|v| (n.clone(), v.to_string())))
-        .collect();
-    let mut bytes = Vec::new();
-    resp.into_reader()
-        .take(64 << 20)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
-    Ok(HttpResponse {
-        status,
-        headers,
-        body: bytes,
-    })
-}
-
 fn client(s: &Server) -> Client {
     Client::new(ClientConfig::with_api_key(&s.srv.base_url, "e2e-key").unwrap()).unwrap()
 }
 
 fn workspace(s: &Server) -> String {
-    let c = client(s);
-    let a = agent();
-    let list = Call::Orgs(OrgsCall::List {
-        limit: None,
-        offset: None,
-    });
-    let resp = send(&a, &c.build(&list).unwrap()).unwrap();
-    let orgs = c.decode_as::<OrgList>(&list, &resp).unwrap().value;
-    let create = Call::Orgs(OrgsCall::CreateWorkspace {
-        org_id: orgs.orgs[0].id.clone(),
-        folder_name: "e2e".into(),
-        name: "End to end".into(),
-        perm_join: None,
-        perm_member_manage: None,
-        intelligence: Some(false),
-    });
-    let resp = send(&a, &c.build(&create).unwrap()).unwrap();
-    c.decode_as::<Workspace>(&create, &resp).unwrap().value.id
+    driver::create_workspace(&client(s), "e2e")
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-/// Runs an upload to the end; sends go out in parallel batches.
 fn upload(s: &Server, ws: &str, data: &[u8], cfg: UploadConfig) -> Result<UploadDone, UploadError> {
-    let mut up = Upload::new(
-        client(s),
-        UploadSpec::file("e2e.bin", data.len() as u64, ws),
-        cfg,
-    )?;
-    let a = agent();
-    let mut batch: Vec<(u64, HttpRequest)> = Vec::new();
-    for _ in 0..100_000 {
-        match up.next_action(now_ms()) {
-            Some(Action::Send { id, request }) => batch.push((id, request)),
-            Some(Action::Read { id, offset, len }) => {
-                let end = (offset + len).min(data.len() as u64) as usize;
-                up.on_data(id, data[offset as usize..end].to_vec(), now_ms())
-                    .unwrap();
-            }
-            Some(Action::Progress(_)) => {}
-            Some(Action::Done(d)) => return Ok(d),
-            Some(Action::Failed(e)) => return Err(e),
-            Some(Action::Wait { until_ms }) if batch.is_empty() => {
-                std::thread::sleep(std::time::Duration::from_millis(
-                    until_ms.saturating_sub(now_ms()).min(2_000),
-                ));
-                up.on_timeout(now_ms());
-            }
-            Some(Action::Wait { .. }) | None => {
-                let results: Vec<(u64, Result<HttpResponse, String>)> =
-                    std::thread::scope(|scope| {
-                        let handles: Vec<_> = batch
-                            .drain(..)
-                            .map(|(id, req)| {
-                                let a = a.clone();
-                                scope.spawn(move || (id, send(&a, &req)))
-                            })
-                            .collect();
-                        handles.into_iter().map(|h| h.join().unwrap()).collect()
-                    });
-                for (id, r) in results {
-                    match r {
-                        Ok(resp) => up.on_response(id, &resp, now_ms()).unwrap(),
-                        Err(e) => up.on_transport_error(id, &e, now_ms()).unwrap(),
-                    }
-                }
-            }
-            Some(other) => panic!("{other:?}"),
-        }
-    }
-    panic!("the upload did not end")
+    let spec = UploadSpec::file("e2e.bin", data.len() as u64, ws);
+    driver::upload(&client(s), spec, data, cfg, |_| {})
 }
 
 fn download(s: &Server, ws: &str, node: &str) -> (DownloadAction, Vec<u8>) {
-    let mut d = Download::new(
-        client(s),
-        DownloadSpec::file(ws, node),
-        RetryPolicy::default(),
-        7,
-    );
-    let a = agent();
-    let mut out = Vec::new();
-    for _ in 0..1000 {
-        match d.next_action(now_ms()).expect("an action") {
-            DownloadAction::Send { id, request } if request.url.contains("/read/") => {
-                let resp = a.request("GET", &request.url).call().expect("read");
-                d.on_response(id, &HttpResponse::new(resp.status(), Vec::new()), now_ms())
-                    .unwrap();
-                let mut reader = resp.into_reader();
-                let mut buf = vec![0u8; 256 * 1024];
-                loop {
-                    let n = reader.read(&mut buf).unwrap();
-                    if n == 0 {
-                        break;
-                    }
-                    out.extend_from_slice(&buf[..n]);
-                    d.on_data(id, &buf[..n]).unwrap();
-                }
-                d.on_end(id).unwrap();
-            }
-            DownloadAction::Send { id, request } => {
-                let resp = send(&a, &request).unwrap();
-                d.on_response(id, &resp, now_ms()).unwrap();
-            }
-            DownloadAction::Wait { until_ms } => {
-                std::thread::sleep(std::time::Duration::from_millis(
-                    until_ms.saturating_sub(now_ms()).min(2_000),
-                ));
-                d.on_timeout(now_ms());
-            }
-            DownloadAction::Progress { .. } => {}
-            end => return (end, out),
-        }
-    }
-    panic!("the download did not end")
+    driver::download(&client(s), ws, node)
 }
 
 fn data(n: usize) -> Vec<u8> {
@@ -284,7 +132,7 @@ fn a_corrupted_stored_chunk_fails_typed_and_stores_nothing() {
         {"storage": {"op": "list", "profile": {"workspace": ws}}}
     ))
     .unwrap();
-    let resp = send(&agent(), &c.build(&list).unwrap()).unwrap();
+    let resp = driver::send(&driver::agent(), &c.build(&list).unwrap()).unwrap();
     let nodes = c.decode_as::<NodeList>(&list, &resp).unwrap().value.nodes;
     assert!(nodes.is_empty(), "nothing was stored: {nodes:?}");
 }

@@ -113,4 +113,5 @@ pub fn parse_multipart(body: &[u8], boundary: &str) -> Vec<ParsedPart> {
     parts
 }
 
+pub mod driver;
 pub mod fake_server;
