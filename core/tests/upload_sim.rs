@@ -284,6 +284,11 @@ fn drive(
     }
 }
 
+/// Runs to the end with no faults.
+fn clean_run(up: &mut Upload, server: &mut FakeServer, file: &[u8], seed: u64) -> Outcome {
+    drive(up, server, file, Faults::default(), &mut Dice(seed), None).expect("the run ends")
+}
+
 fn data(size: usize, seed: u64) -> Vec<u8> {
     let mut x = seed | 1;
     (0..size)
@@ -323,15 +328,7 @@ fn clean_runs_of_every_kind_succeed() {
         let mut server = FakeServer::new();
         let spec = UploadSpec::file("f.bin", size as u64, "ws1");
         let mut up = Upload::new(client(), spec, config(chunk, single, 3, 1)).unwrap();
-        let out = drive(
-            &mut up,
-            &mut server,
-            &file,
-            Faults::default(),
-            &mut Dice(9),
-            None,
-        )
-        .unwrap();
+        let out = clean_run(&mut up, &mut server, &file, 9);
         let done = out.result.unwrap_or_else(|e| panic!("size {size}: {e}"));
         check_done(&done, &server, &file);
         assert!(done.node_id.is_some());
@@ -348,15 +345,7 @@ fn stream_upload_of_unknown_size() {
         ..UploadSpec::file("live.log", 0, "ws1")
     };
     let mut up = Upload::new(client(), spec, config(4096, 4096, 3, 1)).unwrap();
-    let out = drive(
-        &mut up,
-        &mut server,
-        &file,
-        Faults::default(),
-        &mut Dice(3),
-        None,
-    )
-    .unwrap();
+    let out = clean_run(&mut up, &mut server, &file, 3);
     check_done(&out.result.unwrap(), &server, &file);
 }
 
@@ -371,15 +360,7 @@ fn stream_over_its_maximum_fails() {
     let mut cfg = config(4096, 4096, 3, 1);
     cfg.stream_max_size = Some(4_000);
     let mut up = Upload::new(client(), spec, cfg).unwrap();
-    let out = drive(
-        &mut up,
-        &mut server,
-        &file,
-        Faults::default(),
-        &mut Dice(3),
-        None,
-    )
-    .unwrap();
+    let out = clean_run(&mut up, &mut server, &file, 3);
     assert!(matches!(
         out.result,
         Err(UploadError::StreamTooLarge { max: 4_000 })
@@ -396,17 +377,7 @@ fn unplaced_session_is_placed_with_addfile() {
         ..UploadSpec::file("f.bin", 9_000, "ws1")
     };
     let mut up = Upload::new(client(), spec, config(4096, 4096, 2, 1)).unwrap();
-    let done = drive(
-        &mut up,
-        &mut server,
-        &file,
-        Faults::default(),
-        &mut Dice(1),
-        None,
-    )
-    .unwrap()
-    .result
-    .unwrap();
+    let done = clean_run(&mut up, &mut server, &file, 1).result.unwrap();
     assert!(done.node_id.unwrap().starts_with("placed-"));
 }
 
@@ -421,15 +392,7 @@ fn corrupted_chunk_fails_its_crc_and_nothing_is_stored() {
         config(4096, 4096, 3, 1),
     )
     .unwrap();
-    let out = drive(
-        &mut up,
-        &mut server,
-        &file,
-        Faults::default(),
-        &mut Dice(1),
-        None,
-    )
-    .unwrap();
+    let out = clean_run(&mut up, &mut server, &file, 1);
     match out.result {
         Err(UploadError::Integrity { expected, computed }) => {
             assert_eq!(expected, Some(format!("{:08x}", crc32c_of(&file))));
@@ -450,15 +413,7 @@ fn truncated_source_is_a_typed_error() {
         config(4096, 4096, 3, 1),
     )
     .unwrap();
-    let out = drive(
-        &mut up,
-        &mut server,
-        &file,
-        Faults::default(),
-        &mut Dice(1),
-        None,
-    )
-    .unwrap();
+    let out = clean_run(&mut up, &mut server, &file, 1);
     assert!(
         matches!(out.result, Err(UploadError::ShortRead { .. })),
         "{:?}",
@@ -556,15 +511,7 @@ fn expired_session_on_resume_is_its_own_error() {
     let token = ResumeToken::from_json(&token.to_json()).unwrap();
     server.sessions.clear();
     let mut resumed = Upload::resume(client(), &token, config(4096, 4096, 1, 1)).unwrap();
-    let out = drive(
-        &mut resumed,
-        &mut server,
-        &file,
-        Faults::default(),
-        &mut Dice(1),
-        None,
-    )
-    .unwrap();
+    let out = clean_run(&mut resumed, &mut server, &file, 1);
     assert!(
         matches!(out.result, Err(UploadError::SessionExpired { .. })),
         "{:?}",
@@ -763,15 +710,7 @@ fn server_limits_replace_the_configured_chunk_size() {
     let mut cfg = config(4096, 1024, 3, 1);
     cfg.fetch_limits = true;
     let mut up = Upload::new(client(), UploadSpec::file("f.bin", 10_000, "ws1"), cfg).unwrap();
-    let out = drive(
-        &mut up,
-        &mut server,
-        &file,
-        Faults::default(),
-        &mut Dice(2),
-        None,
-    )
-    .unwrap();
+    let out = clean_run(&mut up, &mut server, &file, 2);
     let done = out.result.unwrap();
     check_done(&done, &server, &file);
     assert_eq!(
