@@ -66,6 +66,19 @@ done
 step "cargo test (every crate: unit, property, vector, simulation and end-to-end tests)"
 cargo test --workspace --locked
 
+# ---------------------------------------------------------------- other surfaces
+# Each surface's script installs its own toolchain when missing and fails,
+# never skips, when it cannot.
+if [ "$mode" != quick ]; then
+  for suite in hosts/wasmtime/run_tests.sh bindings/python/run_tests.sh \
+               bindings/kotlin/run_tests.sh bindings/swift/run_tests.sh; do
+    if [ -f "$suite" ]; then
+      step "$suite"
+      bash "$suite"
+    fi
+  done
+fi
+
 # ---------------------------------------------------------------- the README's main job
 step "the README's main job: cargo run -p fastio-core --example demo"
 env -u FASTIO_API_KEY cargo run --locked -q -p fastio-core --example demo
