@@ -15,10 +15,11 @@ use anyhow::{Context, Result, anyhow, bail};
 use wasmtime::component::ResourceAny;
 
 use crate::Instance;
-use crate::bindings::exports::fastio::core::uploads::{
-    Action, DownloadAction, DownloadDone, DownloadSpec, Progress, UploadDone, UploadError, UploadOptions, UploadSpec,
-};
 use crate::bindings::exports::fastio::core::types::{ClientConfig, HttpRequest, HttpResponse};
+use crate::bindings::exports::fastio::core::uploads::{
+    Action, DownloadAction, DownloadDone, DownloadSpec, Progress, UploadDone, UploadError,
+    UploadOptions, UploadSpec,
+};
 use crate::http::Http;
 
 /// How an upload ended, short of an error in the host itself.
@@ -92,7 +93,11 @@ impl Senders {
                 })
             })
             .collect();
-        Senders { jobs: Some(jtx), replies: rrx, threads }
+        Senders {
+            jobs: Some(jtx),
+            replies: rrx,
+            threads,
+        }
     }
 
     fn send(&self, id: u64, req: HttpRequest) -> Result<()> {
@@ -210,14 +215,22 @@ pub fn upload(inst: &mut Instance, http: &Http, job: UploadJob<'_>) -> Result<Up
             continue;
         }
         // Wait for a reply, the machine's deadline, or a stop request.
-        let deadline = wait_until.map(|t| t.saturating_sub(now_ms(start))).unwrap_or(200).min(200);
-        match senders.replies.recv_timeout(Duration::from_millis(deadline)) {
+        let deadline = wait_until
+            .map(|t| t.saturating_sub(now_ms(start)))
+            .unwrap_or(200)
+            .min(200);
+        match senders
+            .replies
+            .recv_timeout(Duration::from_millis(deadline))
+        {
             Ok((id, r)) => {
                 in_flight = in_flight.saturating_sub(1);
                 let now = now_ms(start);
                 let res = match r {
                     Ok(resp) => ups.call_on_response(&mut inst.store, session, id, &resp, now)?,
-                    Err(msg) => ups.call_on_transport_error(&mut inst.store, session, id, &msg, now)?,
+                    Err(msg) => {
+                        ups.call_on_transport_error(&mut inst.store, session, id, &msg, now)?
+                    }
                 };
                 // A late answer to an abandoned request is expected after a timeout.
                 let _ = res;
@@ -281,19 +294,35 @@ pub fn download(
                     let now = now_ms(start);
                     let _ = match r {
                         Ok(resp) => dls.call_on_response(&mut inst.store, dl, s.id, &resp, now)?,
-                        Err(e) => dls.call_on_transport_error(&mut inst.store, dl, s.id, &e.to_string(), now)?,
+                        Err(e) => dls.call_on_transport_error(
+                            &mut inst.store,
+                            dl,
+                            s.id,
+                            &e.to_string(),
+                            now,
+                        )?,
                     };
                     continue;
                 }
                 match http.send_streaming(&s.request) {
                     Err(e) => {
                         let now = now_ms(start);
-                        let _ = dls.call_on_transport_error(&mut inst.store, dl, s.id, &e.to_string(), now)?;
+                        let _ = dls.call_on_transport_error(
+                            &mut inst.store,
+                            dl,
+                            s.id,
+                            &e.to_string(),
+                            now,
+                        )?;
                     }
                     Ok((head, mut reader)) => {
                         let now = now_ms(start);
                         let ok = (200..300).contains(&head.status);
-                        if dls.call_on_response(&mut inst.store, dl, s.id, &head, now)?.is_err() || !ok {
+                        if dls
+                            .call_on_response(&mut inst.store, dl, s.id, &head, now)?
+                            .is_err()
+                            || !ok
+                        {
                             continue;
                         }
                         loop {
@@ -301,7 +330,13 @@ pub fn download(
                                 Ok(n) => n,
                                 Err(e) => {
                                     let now = now_ms(start);
-                                    let _ = dls.call_on_transport_error(&mut inst.store, dl, s.id, &e.to_string(), now)?;
+                                    let _ = dls.call_on_transport_error(
+                                        &mut inst.store,
+                                        dl,
+                                        s.id,
+                                        &e.to_string(),
+                                        now,
+                                    )?;
                                     break;
                                 }
                             };
@@ -310,7 +345,10 @@ pub fn download(
                                 break;
                             }
                             file.write_all(&buf[..n])?;
-                            if dls.call_on_data(&mut inst.store, dl, s.id, &buf[..n])?.is_err() {
+                            if dls
+                                .call_on_data(&mut inst.store, dl, s.id, &buf[..n])?
+                                .is_err()
+                            {
                                 break;
                             }
                         }

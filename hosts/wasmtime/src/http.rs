@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow};
 
-use crate::bindings::exports::fastio::core::types::{BodySegment, Header, HttpRequest, HttpResponse, Method};
+use crate::bindings::exports::fastio::core::types::{
+    BodySegment, Header, HttpRequest, HttpResponse, Method,
+};
 
 /// A shared HTTP client.
 #[derive(Clone)]
@@ -52,7 +54,9 @@ impl Http {
                 BodySegment::Bytes(b) => body.extend_from_slice(b),
                 // The core's upload and download machines hold their bytes
                 // inline; external parts only come from hand-built calls.
-                BodySegment::External(_) => return Err(anyhow!("external body parts are not supplied by this host")),
+                BodySegment::External(_) => {
+                    return Err(anyhow!("external body parts are not supplied by this host"));
+                }
             }
         }
         let mut b = ureq::http::Request::builder().method(method).uri(&req.url);
@@ -66,7 +70,9 @@ impl Http {
     pub fn send(&self, req: &HttpRequest) -> Result<HttpResponse> {
         let (head, body) = Self::build(req)?;
         let (parts, ()) = head.into_parts();
-        let resp = self.agent.run(ureq::http::Request::from_parts(parts, body))?;
+        let resp = self
+            .agent
+            .run(ureq::http::Request::from_parts(parts, body))?;
         let status = resp.status().as_u16();
         let headers = headers(resp.headers());
         let mut out = Vec::new();
@@ -74,19 +80,35 @@ impl Http {
             .into_reader()
             .take(64 << 20)
             .read_to_end(&mut out)?;
-        Ok(HttpResponse { status, headers, body: out })
+        Ok(HttpResponse {
+            status,
+            headers,
+            body: out,
+        })
     }
 
     /// Sends a request and returns the head and a reader over the body, for
     /// downloads that stream.
-    pub fn send_streaming(&self, req: &HttpRequest) -> Result<(HttpResponse, Box<dyn Read + Send>)> {
+    pub fn send_streaming(
+        &self,
+        req: &HttpRequest,
+    ) -> Result<(HttpResponse, Box<dyn Read + Send>)> {
         let (head, body) = Self::build(req)?;
         let (parts, ()) = head.into_parts();
-        let resp = self.agent.run(ureq::http::Request::from_parts(parts, body))?;
+        let resp = self
+            .agent
+            .run(ureq::http::Request::from_parts(parts, body))?;
         let status = resp.status().as_u16();
         let headers = headers(resp.headers());
         let reader = resp.into_body().into_reader();
-        Ok((HttpResponse { status, headers, body: Vec::new() }, Box::new(reader)))
+        Ok((
+            HttpResponse {
+                status,
+                headers,
+                body: Vec::new(),
+            },
+            Box::new(reader),
+        ))
     }
 }
 

@@ -80,7 +80,11 @@ impl Core {
         let component = Component::from_binary(&engine, bytes)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-        Ok(Core { engine, component, linker })
+        Ok(Core {
+            engine,
+            component,
+            linker,
+        })
     }
 
     /// The component's imports, as `name` strings (`wasi:cli/environment@0.2.x`, …).
@@ -113,7 +117,10 @@ impl Instance {
 
     /// A digest of `data` through the component, lowercase hex.
     pub fn hash(&mut self, algo: HashAlgo, data: &[u8]) -> Result<String> {
-        Ok(self.core.fastio_core_hashing().call_hash(&mut self.store, algo, data)?)
+        Ok(self
+            .core
+            .fastio_core_hashing()
+            .call_hash(&mut self.store, algo, data)?)
     }
 }
 
@@ -124,8 +131,7 @@ pub fn default_component_path() -> std::path::PathBuf {
     if let Ok(p) = std::env::var("FASTIO_COMPONENT") {
         return p.into();
     }
-    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../target").to_string()
-    });
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target").to_string());
     Path::new(&target).join("wasm32-wasip2/component/fastio_component.wasm")
 }

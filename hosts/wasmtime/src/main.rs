@@ -12,15 +12,22 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use fastio_wasmtime::bindings::exports::fastio::core::uploads::{DownloadSpec, UploadOptions, UploadSpec};
 use fastio_wasmtime::bindings::exports::fastio::core::requests::DecodeOptions;
-use fastio_wasmtime::bindings::exports::fastio::core::types::{ChunkParams, ClientConfig, Credential, Header};
+use fastio_wasmtime::bindings::exports::fastio::core::types::{
+    ChunkParams, ClientConfig, Credential, Header,
+};
+use fastio_wasmtime::bindings::exports::fastio::core::uploads::{
+    DownloadSpec, UploadOptions, UploadSpec,
+};
 use fastio_wasmtime::drive::{self, DownloadOutcome, UploadJob, UploadOutcome};
 use fastio_wasmtime::http::Http;
 use fastio_wasmtime::{Core, Instance};
 
 #[derive(Parser)]
-#[command(name = "fastio", about = "Fast.io uploads, downloads and webhooks through the fastio-core component")]
+#[command(
+    name = "fastio",
+    about = "Fast.io uploads, downloads and webhooks through the fastio-core component"
+)]
 struct Cli {
     /// API base URL (default: the real service when FASTIO_API_KEY is set).
     #[arg(long, global = true)]
@@ -129,7 +136,10 @@ fn config(base: &str, key: &str) -> ClientConfig {
 
 fn remote(cli: &Cli) -> Result<ClientConfig> {
     let key = std::env::var("FASTIO_API_KEY").map_err(|_| anyhow!("set FASTIO_API_KEY"))?;
-    let base = cli.api_base.clone().unwrap_or_else(|| "https://api.fast.io/current/".into());
+    let base = cli
+        .api_base
+        .clone()
+        .unwrap_or_else(|| "https://api.fast.io/current/".into());
     Ok(config(&base, &key))
 }
 
@@ -138,14 +148,22 @@ fn secret(var: &str) -> Result<String> {
 }
 
 /// One API call through the component: build, send, decode.
-fn call(inst: &mut Instance, http: &Http, cfg: &ClientConfig, call_json: &serde_json::Value) -> Result<serde_json::Value> {
+fn call(
+    inst: &mut Instance,
+    http: &Http,
+    cfg: &ClientConfig,
+    call_json: &serde_json::Value,
+) -> Result<serde_json::Value> {
     let req = inst
         .core
         .fastio_core_requests()
         .call_build(&mut inst.store, cfg, &call_json.to_string())?
         .map_err(|e| anyhow!("building the request: {e:?}"))?;
     let resp = http.send(&req)?;
-    let opts = DecodeOptions { max_body_bytes: 16 << 20, idempotent: true };
+    let opts = DecodeOptions {
+        max_body_bytes: 16 << 20,
+        idempotent: true,
+    };
     let d = inst
         .core
         .fastio_core_requests()
@@ -175,20 +193,36 @@ fn main() {
 
 fn run() -> Result<i32> {
     let cli = Cli::parse();
-    let component = cli.component.clone().unwrap_or_else(fastio_wasmtime::default_component_path);
+    let component = cli
+        .component
+        .clone()
+        .unwrap_or_else(fastio_wasmtime::default_component_path);
     match &cli.cmd {
         Cmd::Webhook { cmd } => webhook(&component, cmd),
-        Cmd::Upload { file, workspace, folder, chunk_size, parallel, resume, token } => {
+        Cmd::Upload {
+            file,
+            workspace,
+            folder,
+            chunk_size,
+            parallel,
+            resume,
+            token,
+        } => {
             let cfg = remote(&cli)?;
             let core = Core::load(&component)?;
             let mut inst = core.instantiate()?;
             let size = std::fs::metadata(file)?.len();
-            let token_path = token.clone().unwrap_or_else(|| with_suffix(file, ".fastio-resume"));
+            let token_path = token
+                .clone()
+                .unwrap_or_else(|| with_suffix(file, ".fastio-resume"));
             let resume_token = resume.as_deref().map(drive::read_small).transpose()?;
             let spec = match (&resume_token, workspace) {
                 (Some(_), _) => None,
                 (None, Some(ws)) => Some(UploadSpec {
-                    name: file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "upload".into()),
+                    name: file
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| "upload".into()),
                     size: Some(size),
                     workspace: ws.clone(),
                     folder: folder.clone(),
@@ -199,7 +233,10 @@ fn run() -> Result<i32> {
             let s = Arc::clone(&stop);
             ctrlc::set_handler(move || s.store(true, Ordering::SeqCst))?;
             let pb = bar(size);
-            let mut on_progress = |p: &fastio_wasmtime::bindings::exports::fastio::core::uploads::Progress| pb.set_position(p.bytes_acked);
+            let mut on_progress =
+                |p: &fastio_wasmtime::bindings::exports::fastio::core::uploads::Progress| {
+                    pb.set_position(p.bytes_acked)
+                };
             let outcome = drive::upload(
                 &mut inst,
                 &Http::new(),
@@ -208,7 +245,12 @@ fn run() -> Result<i32> {
                     file,
                     spec,
                     resume_token,
-                    options: UploadOptions { chunk_size: *chunk_size, parallel: Some(*parallel), request_timeout_ms: None, seed: None },
+                    options: UploadOptions {
+                        chunk_size: *chunk_size,
+                        parallel: Some(*parallel),
+                        request_timeout_ms: None,
+                        seed: None,
+                    },
                     token_path: Some(token_path),
                     stop,
                     on_progress: &mut on_progress,
@@ -217,12 +259,19 @@ fn run() -> Result<i32> {
             pb.finish_and_clear();
             Ok(report_upload(&outcome))
         }
-        Cmd::Download { node, workspace, out } => {
+        Cmd::Download {
+            node,
+            workspace,
+            out,
+        } => {
             let cfg = remote(&cli)?;
             let core = Core::load(&component)?;
             let mut inst = core.instantiate()?;
             let pb = bar(0);
-            let spec = DownloadSpec { workspace: workspace.clone(), node_id: node.clone() };
+            let spec = DownloadSpec {
+                workspace: workspace.clone(),
+                node_id: node.clone(),
+            };
             let o = drive::download(&mut inst, &Http::new(), &cfg, &spec, out, &mut |b, t| {
                 if let Some(t) = t {
                     pb.set_length(t);
@@ -232,7 +281,12 @@ fn run() -> Result<i32> {
             pb.finish_and_clear();
             match o {
                 DownloadOutcome::Done(d) => {
-                    println!("downloaded {} bytes, sha256 {}, verified {}", d.size, d.sha256, d.checked.unwrap_or_else(|| "size only".into()));
+                    println!(
+                        "downloaded {} bytes, sha256 {}, verified {}",
+                        d.size,
+                        d.sha256,
+                        d.checked.unwrap_or_else(|| "size only".into())
+                    );
                     Ok(0)
                 }
                 DownloadOutcome::Failed(e) => {
@@ -243,7 +297,9 @@ fn run() -> Result<i32> {
         }
         Cmd::Demo { size } => {
             if cli.api_base.is_some() || std::env::var_os("FASTIO_API_KEY").is_some() {
-                bail!("demo runs against its own local server; unset FASTIO_API_KEY and --api-base");
+                bail!(
+                    "demo runs against its own local server; unset FASTIO_API_KEY and --api-base"
+                );
             }
             demo(&component, *size)
         }
@@ -259,7 +315,13 @@ fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
 fn report_upload(o: &UploadOutcome) -> i32 {
     match o {
         UploadOutcome::Done(d) => {
-            println!("stored node {} ({} bytes) sha256 {} crc32c {}", d.node_id.clone().unwrap_or_default(), d.size, d.sha256, d.crc32c);
+            println!(
+                "stored node {} ({} bytes) sha256 {} crc32c {}",
+                d.node_id.clone().unwrap_or_default(),
+                d.size,
+                d.sha256,
+                d.crc32c
+            );
             0
         }
         UploadOutcome::Failed(e) => {
@@ -282,24 +344,47 @@ fn webhook(component: &Path, cmd: &HookCmd) -> Result<i32> {
     let mut body = Vec::new();
     std::io::stdin().take(16 << 20).read_to_end(&mut body)?;
     match cmd {
-        HookCmd::Verify { scheme, secret_env, headers, tolerance } => {
+        HookCmd::Verify {
+            scheme,
+            secret_env,
+            headers,
+            tolerance,
+        } => {
             let headers: Vec<Header> = headers
                 .iter()
                 .map(|h| {
-                    let (n, v) = h.split_once(':').ok_or_else(|| anyhow!("a header is `name: value`"))?;
-                    Ok(Header { name: n.trim().to_owned(), value: v.trim().to_owned() })
+                    let (n, v) = h
+                        .split_once(':')
+                        .ok_or_else(|| anyhow!("a header is `name: value`"))?;
+                    Ok(Header {
+                        name: n.trim().to_owned(),
+                        value: v.trim().to_owned(),
+                    })
                 })
                 .collect::<Result<_>>()?;
             let hooks = inst.core.fastio_core_webhooks();
-            let v = match hooks.verifier().call_create(&mut inst.store, scheme, &[secret(secret_env)?], Some(*tolerance))? {
+            let v = match hooks.verifier().call_create(
+                &mut inst.store,
+                scheme,
+                &[secret(secret_env)?],
+                Some(*tolerance),
+            )? {
                 Ok(v) => v,
                 Err(e) => bail!("{}: {}", e.kind, e.message),
             };
-            let r = hooks.verifier().call_verify(&mut inst.store, v, &headers, &body, unix_now())?;
+            let r =
+                hooks
+                    .verifier()
+                    .call_verify(&mut inst.store, v, &headers, &body, unix_now())?;
             v.resource_drop(&mut inst.store)?;
             match r {
                 Ok(d) => {
-                    println!("verified: scheme {} id {} secret #{}", d.scheme, d.id.unwrap_or_default(), d.secret_index);
+                    println!(
+                        "verified: scheme {} id {} secret #{}",
+                        d.scheme,
+                        d.id.unwrap_or_default(),
+                        d.secret_index
+                    );
                     Ok(0)
                 }
                 Err(e) => {
@@ -308,9 +393,21 @@ fn webhook(component: &Path, cmd: &HookCmd) -> Result<i32> {
                 }
             }
         }
-        HookCmd::Sign { scheme, secret_env, id, timestamp } => {
+        HookCmd::Sign {
+            scheme,
+            secret_env,
+            id,
+            timestamp,
+        } => {
             let ts = timestamp.or(Some(unix_now()));
-            let r = inst.core.fastio_core_webhooks().call_sign(&mut inst.store, scheme, &secret(secret_env)?, id.as_deref(), ts, &body)?;
+            let r = inst.core.fastio_core_webhooks().call_sign(
+                &mut inst.store,
+                scheme,
+                &secret(secret_env)?,
+                id.as_deref(),
+                ts,
+                &body,
+            )?;
             match r {
                 Ok(hs) => {
                     for h in hs {
@@ -326,7 +423,10 @@ fn webhook(component: &Path, cmd: &HookCmd) -> Result<i32> {
 
 /// A one-shot webhook receiver on 127.0.0.1 that answers 204 to every POST
 /// and hands back each delivery's headers and body.
-fn receiver() -> Result<(String, std::sync::mpsc::Receiver<(Vec<Header>, Vec<u8>)>)> {
+/// A received delivery: headers and raw body.
+type Delivery = (Vec<Header>, Vec<u8>);
+
+fn receiver() -> Result<(String, std::sync::mpsc::Receiver<Delivery>)> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let url = format!("http://{}/hook", listener.local_addr()?);
     let (tx, rx) = std::sync::mpsc::channel();
@@ -346,7 +446,7 @@ fn receiver() -> Result<(String, std::sync::mpsc::Receiver<(Vec<Header>, Vec<u8>
     Ok((url, rx))
 }
 
-fn read_post(s: &mut std::net::TcpStream) -> Result<(Vec<Header>, Vec<u8>)> {
+fn read_post(s: &mut std::net::TcpStream) -> Result<Delivery> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
@@ -367,7 +467,10 @@ fn read_post(s: &mut std::net::TcpStream) -> Result<(Vec<Header>, Vec<u8>)> {
         .lines()
         .skip(1)
         .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| Header { name: n.trim().to_owned(), value: v.trim().to_owned() })
+        .map(|(n, v)| Header {
+            name: n.trim().to_owned(),
+            value: v.trim().to_owned(),
+        })
         .collect();
     let len: usize = headers
         .iter()
@@ -407,15 +510,40 @@ fn demo_in(component: &Path, size: u64, dir: &Path, t0: Instant) -> Result<i32> 
     let http = Http::new();
     println!("local server      {}", srv.base_url);
 
-    let orgs = call(&mut inst, &http, &cfg, &serde_json::json!({"orgs": {"op": "list"}}))?;
-    let org = orgs["orgs"][0]["id"].as_str().map(str::to_owned).ok_or_else(|| anyhow!("no org in {orgs}"))?;
-    let ws = call(&mut inst, &http, &cfg, &serde_json::json!({"orgs": {"op": "create_workspace", "org_id": org, "name": "Demo", "folder_name": "demo"}}))?;
-    let ws_id = ws["id"].as_str().or(ws["workspace"]["id"].as_str()).map(str::to_owned).ok_or_else(|| anyhow!("no workspace id in {ws}"))?;
+    let orgs = call(
+        &mut inst,
+        &http,
+        &cfg,
+        &serde_json::json!({"orgs": {"op": "list"}}),
+    )?;
+    let org = orgs["orgs"][0]["id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("no org in {orgs}"))?;
+    let ws = call(
+        &mut inst,
+        &http,
+        &cfg,
+        &serde_json::json!({"orgs": {"op": "create_workspace", "org_id": org, "name": "Demo", "folder_name": "demo"}}),
+    )?;
+    let ws_id = ws["id"]
+        .as_str()
+        .or(ws["workspace"]["id"].as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("no workspace id in {ws}"))?;
     println!("workspace         {ws_id}");
 
     let (hook_url, deliveries) = receiver()?;
-    let sub = call(&mut inst, &http, &cfg, &serde_json::json!({"subscriptions": {"op": "create", "workspace_id": ws_id, "target_url": hook_url, "event_type_subscriptions": ["workspace_storage_file_added"], "description": "demo"}}))?;
-    let secret = sub["outbound_webhook_subscription"]["secret"].as_str().map(str::to_owned).ok_or_else(|| anyhow!("no webhook secret returned"))?;
+    let sub = call(
+        &mut inst,
+        &http,
+        &cfg,
+        &serde_json::json!({"subscriptions": {"op": "create", "workspace_id": ws_id, "target_url": hook_url, "event_type_subscriptions": ["workspace_storage_file_added"], "description": "demo"}}),
+    )?;
+    let secret = sub["outbound_webhook_subscription"]["secret"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("no webhook secret returned"))?;
 
     // A generated file, written in pieces (never held whole in memory).
     let path = dir.join("demo.bin");
@@ -447,9 +575,19 @@ fn demo_in(component: &Path, size: u64, dir: &Path, t0: Instant) -> Result<i32> 
         UploadJob {
             config: cfg.clone(),
             file: &path,
-            spec: Some(UploadSpec { name: "demo.bin".into(), size: Some(size), workspace: ws_id.clone(), folder: "root".into() }),
+            spec: Some(UploadSpec {
+                name: "demo.bin".into(),
+                size: Some(size),
+                workspace: ws_id.clone(),
+                folder: "root".into(),
+            }),
             resume_token: None,
-            options: UploadOptions { chunk_size: Some(4 << 20), parallel: Some(4), request_timeout_ms: None, seed: None },
+            options: UploadOptions {
+                chunk_size: Some(4 << 20),
+                parallel: Some(4),
+                request_timeout_ms: None,
+                seed: None,
+            },
             token_path: None,
             stop: Arc::new(AtomicBool::new(false)),
             on_progress: &mut noop,
@@ -460,29 +598,66 @@ fn demo_in(component: &Path, size: u64, dir: &Path, t0: Instant) -> Result<i32> 
         other => bail!("upload did not finish: {other:?}"),
     };
     let up_s = t_up.elapsed().as_secs_f64();
-    println!("uploaded          {} bytes in {:.2}s ({:.0} MB/s), node {}", done.size, up_s, done.size as f64 / up_s / 1e6, done.node_id.clone().unwrap_or_default());
+    println!(
+        "uploaded          {} bytes in {:.2}s ({:.0} MB/s), node {}",
+        done.size,
+        up_s,
+        done.size as f64 / up_s / 1e6,
+        done.node_id.clone().unwrap_or_default()
+    );
     println!("sha256            {}", done.sha256);
 
-    let (headers, body) = deliveries.recv_timeout(Duration::from_secs(15)).context("no webhook delivery within 15 s")?;
+    let (headers, body) = deliveries
+        .recv_timeout(Duration::from_secs(15))
+        .context("no webhook delivery within 15 s")?;
     let hooks = inst.core.fastio_core_webhooks();
     let v = hooks
         .verifier()
-        .call_create(&mut inst.store, &"standard-webhooks".to_string(), &[secret], Some(300))?
+        .call_create(
+            &mut inst.store,
+            &"standard-webhooks".to_string(),
+            &[secret],
+            Some(300),
+        )?
         .map_err(|e| anyhow!("{}: {}", e.kind, e.message))?;
-    let verified = hooks.verifier().call_verify(&mut inst.store, v, &headers, &body, unix_now())?;
+    let verified = hooks
+        .verifier()
+        .call_verify(&mut inst.store, v, &headers, &body, unix_now())?;
     v.resource_drop(&mut inst.store)?;
     let delivery = verified.map_err(|e| anyhow!("webhook refused: {} {}", e.kind, e.message))?;
-    let event = hooks.call_parse_event(&mut inst.store, &body)?.map_err(|e| anyhow!("{}", e.message))?;
-    println!("webhook           {event} verified ({} signature, id {})", delivery.scheme, delivery.id.unwrap_or_default());
+    let event = hooks
+        .call_parse_event(&mut inst.store, &body)?
+        .map_err(|e| anyhow!("{}", e.message))?;
+    println!(
+        "webhook           {event} verified ({} signature, id {})",
+        delivery.scheme,
+        delivery.id.unwrap_or_default()
+    );
 
     let node = done.node_id.clone().ok_or_else(|| anyhow!("no node id"))?;
     let out = dir.join("back.bin");
     let t_dl = Instant::now();
-    let o = drive::download(&mut inst, &http, &cfg, &DownloadSpec { workspace: ws_id, node_id: node }, &out, &mut |_, _| {})?;
+    let o = drive::download(
+        &mut inst,
+        &http,
+        &cfg,
+        &DownloadSpec {
+            workspace: ws_id,
+            node_id: node,
+        },
+        &out,
+        &mut |_, _| {},
+    )?;
     match o {
         DownloadOutcome::Done(d) => {
             let same = d.sha256 == done.sha256;
-            println!("downloaded        {} bytes in {:.2}s, verified against {}; sha256 {}", d.size, t_dl.elapsed().as_secs_f64(), d.checked.unwrap_or_else(|| "size".into()), if same { "matches" } else { "DIFFERS" });
+            println!(
+                "downloaded        {} bytes in {:.2}s, verified against {}; sha256 {}",
+                d.size,
+                t_dl.elapsed().as_secs_f64(),
+                d.checked.unwrap_or_else(|| "size".into()),
+                if same { "matches" } else { "DIFFERS" }
+            );
             println!("total             {:.2}s", t0.elapsed().as_secs_f64());
             Ok(if same { 0 } else { 1 })
         }

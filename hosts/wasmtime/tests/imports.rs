@@ -4,9 +4,18 @@
 
 #[test]
 fn imports_are_allowlisted() {
-    let allow = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/imports-allowlist.txt")).expect("allowlist");
-    let allowed: Vec<&str> = allow.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
-    let core = fastio_wasmtime::Core::load(fastio_wasmtime::default_component_path()).expect("component");
+    let allow = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/imports-allowlist.txt"
+    ))
+    .expect("allowlist");
+    let allowed: Vec<&str> = allow
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let core =
+        fastio_wasmtime::Core::load(fastio_wasmtime::default_component_path()).expect("component");
     let imports = core.imports();
     for name in &imports {
         // `wasi:cli/environment@0.2.6` → `wasi:cli/environment@0.2`
@@ -14,7 +23,10 @@ fn imports_are_allowlisted() {
             Some((head, _)) if name.matches('.').count() >= 2 => head.to_string(),
             _ => name.clone(),
         };
-        assert!(allowed.contains(&short.as_str()), "import {name} is not in imports-allowlist.txt");
+        assert!(
+            allowed.contains(&short.as_str()),
+            "import {name} is not in imports-allowlist.txt"
+        );
     }
     eprintln!("imports: {imports:?}");
 }

@@ -19,15 +19,22 @@ use fastio_wasmtime::bindings::exports::fastio::core::types::{
 use fastio_wasmtime::{Core, Instance};
 
 fn vectors(dir: &str) -> Vec<(String, Value)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors").join(dir);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/vectors")
+        .join(dir);
     let mut out = Vec::new();
-    let mut files: Vec<_> = std::fs::read_dir(&root).expect("vector dir").flatten().map(|e| e.path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&root)
+        .expect("vector dir")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     files.sort();
     for f in files {
         if f.extension().and_then(|e| e.to_str()) != Some("json") {
             continue;
         }
-        let v: Value = serde_json::from_str(&std::fs::read_to_string(&f).expect("read")).expect("json");
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(&f).expect("read")).expect("json");
         for c in v["cases"].as_array().cloned().unwrap_or_default() {
             out.push((f.file_name().unwrap().to_string_lossy().into_owned(), c));
         }
@@ -69,7 +76,11 @@ fn wit_config(c: &Value) -> ClientConfig {
         base_url: c["base_url"].as_str().unwrap_or_default().to_owned(),
         credential: cred,
         user_agent: c["user_agent"].as_str().map(str::to_owned),
-        chunk_params: if c["chunk_params"] == "form" { ChunkParams::Form } else { ChunkParams::Query },
+        chunk_params: if c["chunk_params"] == "form" {
+            ChunkParams::Form
+        } else {
+            ChunkParams::Query
+        },
         max_response_bytes: None,
     }
 }
@@ -90,7 +101,9 @@ fn native_request(case: &Value) -> Value {
                 match s {
                     Segment::Owned(b) => body.extend_from_slice(&b),
                     Segment::Borrowed(b) => body.extend_from_slice(b),
-                    Segment::External { len, .. } => body.extend(std::iter::repeat_n(b'x', len as usize)),
+                    Segment::External { len, .. } => {
+                        body.extend(std::iter::repeat_n(b'x', len as usize))
+                    }
                 }
             }
             json!({"method": r.method.as_str(), "url": r.url, "headers": r.headers, "body": body})
@@ -112,7 +125,9 @@ fn component_request(inst: &mut Instance, case: &Value) -> Value {
             for s in r.body {
                 match s {
                     BodySegment::Bytes(b) => body.extend_from_slice(&b),
-                    BodySegment::External(e) => body.extend(std::iter::repeat_n(b'x', e.len as usize)),
+                    BodySegment::External(e) => {
+                        body.extend(std::iter::repeat_n(b'x', e.len as usize))
+                    }
                 }
             }
             let method = {
@@ -126,7 +141,8 @@ fn component_request(inst: &mut Instance, case: &Value) -> Value {
                     Method::Head => "HEAD",
                 }
             };
-            let headers: Vec<(String, String)> = r.headers.into_iter().map(|h| (h.name, h.value)).collect();
+            let headers: Vec<(String, String)> =
+                r.headers.into_iter().map(|h| (h.name, h.value)).collect();
             json!({"method": method, "url": r.url, "headers": headers, "body": body})
         }
     }
@@ -140,10 +156,19 @@ fn requests_match_native_and_expected() {
     for (file, case) in &cases {
         let native = native_request(case);
         let comp = component_request(&mut inst, case);
-        assert_eq!(native, comp, "{file}: {} differs between component and native", case["name"]);
+        assert_eq!(
+            native, comp,
+            "{file}: {} differs between component and native",
+            case["name"]
+        );
         let expect = &case["expect"];
         if expect.get("error").is_some() {
-            assert_eq!(comp, json!({"error": true}), "{file}: {} should be refused", case["name"]);
+            assert_eq!(
+                comp,
+                json!({"error": true}),
+                "{file}: {} should be refused",
+                case["name"]
+            );
             continue;
         }
         if expect.is_null() {
@@ -151,11 +176,19 @@ fn requests_match_native_and_expected() {
         }
         assert_eq!(comp["method"], expect["method"], "{file}: {}", case["name"]);
         assert_eq!(comp["url"], expect["url"], "{file}: {}", case["name"]);
-        assert_eq!(comp["headers"], expect["headers"], "{file}: {}", case["name"]);
+        assert_eq!(
+            comp["headers"], expect["headers"],
+            "{file}: {}",
+            case["name"]
+        );
         let want: Vec<u8> = match &expect["body"] {
             Value::Null => Vec::new(),
-            b if b["text"].is_string() => b["text"].as_str().unwrap_or_default().as_bytes().to_vec(),
-            b => base64::engine::general_purpose::STANDARD.decode(b["b64"].as_str().unwrap_or_default()).expect("b64"),
+            b if b["text"].is_string() => {
+                b["text"].as_str().unwrap_or_default().as_bytes().to_vec()
+            }
+            b => base64::engine::general_purpose::STANDARD
+                .decode(b["b64"].as_str().unwrap_or_default())
+                .expect("b64"),
         };
         assert_eq!(comp["body"], json!(want), "{file}: {} body", case["name"]);
     }
@@ -174,23 +207,46 @@ fn responses_decode_the_same() {
         let r = &case["response"];
         let body: Vec<u8> = match r["body"].as_str() {
             Some(t) => t.as_bytes().to_vec(),
-            None => base64::engine::general_purpose::STANDARD.decode(r["body_b64"].as_str().unwrap_or_default()).expect("b64"),
+            None => base64::engine::general_purpose::STANDARD
+                .decode(r["body_b64"].as_str().unwrap_or_default())
+                .expect("b64"),
         };
-        let headers: Vec<(String, String)> = serde_json::from_value(r["headers"].clone()).unwrap_or_default();
+        let headers: Vec<(String, String)> =
+            serde_json::from_value(r["headers"].clone()).unwrap_or_default();
         let status = r["status"].as_u64().unwrap_or(0) as u16;
         let idempotent = case["idempotent"].as_bool().unwrap_or(true);
         let max = case["max_body_bytes"].as_u64().unwrap_or(16 << 20);
         let native = decode(
-            &CoreResponse { status, headers: headers.clone(), body: body.clone() },
-            &DecodeOptions { max_body_bytes: max as usize, idempotent },
+            &CoreResponse {
+                status,
+                headers: headers.clone(),
+                body: body.clone(),
+            },
+            &DecodeOptions {
+                max_body_bytes: max as usize,
+                idempotent,
+            },
         );
         let comp = inst
             .core
             .fastio_core_requests()
             .call_decode(
                 &mut inst.store,
-                &HttpResponse { status, headers: headers.iter().map(|(n, v)| Header { name: n.clone(), value: v.clone() }).collect(), body },
-                WitDecodeOptions { max_body_bytes: max, idempotent },
+                &HttpResponse {
+                    status,
+                    headers: headers
+                        .iter()
+                        .map(|(n, v)| Header {
+                            name: n.clone(),
+                            value: v.clone(),
+                        })
+                        .collect(),
+                    body,
+                },
+                WitDecodeOptions {
+                    max_body_bytes: max,
+                    idempotent,
+                },
             )
             .expect("call");
         match (native, comp) {
@@ -212,7 +268,12 @@ fn responses_decode_the_same() {
                     assert_eq!(cj["kind"], e["kind"], "{file}: {}", case["name"]);
                 }
             }
-            (n, c) => panic!("{file}: {}: native {:?} vs component {:?}", case["name"], n.is_ok(), c.is_ok()),
+            (n, c) => panic!(
+                "{file}: {}: native {:?} vs component {:?}",
+                case["name"],
+                n.is_ok(),
+                c.is_ok()
+            ),
         }
         checked += 1;
     }
@@ -222,12 +283,25 @@ fn responses_decode_the_same() {
 #[test]
 fn digests_match() {
     let mut inst = instance();
-    for (_, case) in vectors("upload").into_iter().filter(|(f, _)| f == "digests.json") {
+    for (_, case) in vectors("upload")
+        .into_iter()
+        .filter(|(f, _)| f == "digests.json")
+    {
         let input = &case["input"];
         let data: Vec<u8> = match input["kind"].as_str() {
-            Some("ascii") => input["value"].as_str().unwrap_or_default().as_bytes().to_vec(),
+            Some("ascii") => input["value"]
+                .as_str()
+                .unwrap_or_default()
+                .as_bytes()
+                .to_vec(),
             Some("hex") => (0..input["value"].as_str().unwrap_or_default().len() / 2)
-                .map(|i| u8::from_str_radix(&input["value"].as_str().unwrap_or_default()[2 * i..2 * i + 2], 16).unwrap_or(0))
+                .map(|i| {
+                    u8::from_str_radix(
+                        &input["value"].as_str().unwrap_or_default()[2 * i..2 * i + 2],
+                        16,
+                    )
+                    .unwrap_or(0)
+                })
                 .collect(),
             Some("pattern") | Some("repeat") | Some(_) | None => {
                 // Generated inputs follow the upload README; compare
@@ -247,7 +321,12 @@ fn digests_match() {
             let n = Hasher::digest(core, &data).to_hex();
             assert_eq!(c, n, "{}: {name}", case["name"]);
             if matches!(input["kind"].as_str(), Some("ascii") | Some("hex")) {
-                assert_eq!(Some(c.as_str()), case["digests"][name].as_str(), "{}: {name}", case["name"]);
+                assert_eq!(
+                    Some(c.as_str()),
+                    case["digests"][name].as_str(),
+                    "{}: {name}",
+                    case["name"]
+                );
             }
         }
     }
@@ -260,7 +339,10 @@ fn webhooks_verify_the_same() {
     let mut inst = instance();
     let (mut checked, mut skipped) = (0, 0);
     for (file, case) in vectors("webhooks") {
-        let scheme_name = case["scheme"]["name"].as_str().unwrap_or_default().to_owned();
+        let scheme_name = case["scheme"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         let tc = &case["timestamp_check"];
         // The WIT verifier takes a scheme by name and a symmetric tolerance;
         // cases that configure more are covered by the core's own tests.
@@ -272,7 +354,10 @@ fn webhooks_verify_the_same() {
             skipped += 1;
             continue;
         };
-        if case["scheme"].as_object().map(|o| o.len()).unwrap_or(0) > 1 || case.get("max_body_bytes").is_some() || scheme_name == "custom" {
+        if case["scheme"].as_object().map(|o| o.len()).unwrap_or(0) > 1
+            || case.get("max_body_bytes").is_some()
+            || scheme_name == "custom"
+        {
             skipped += 1;
             continue;
         }
@@ -289,11 +374,15 @@ fn webhooks_verify_the_same() {
                 continue;
             }
         };
-        let secrets: Vec<String> = serde_json::from_value(case["secrets"].clone()).unwrap_or_default();
-        let headers: Vec<(String, String)> = serde_json::from_value(case["headers"].clone()).unwrap_or_default();
+        let secrets: Vec<String> =
+            serde_json::from_value(case["secrets"].clone()).unwrap_or_default();
+        let headers: Vec<(String, String)> =
+            serde_json::from_value(case["headers"].clone()).unwrap_or_default();
         let body: Vec<u8> = match case["body"].as_str() {
             Some(t) => t.as_bytes().to_vec(),
-            None => base64::engine::general_purpose::STANDARD.decode(case["body_b64"].as_str().unwrap_or_default()).expect("b64"),
+            None => base64::engine::general_purpose::STANDARD
+                .decode(case["body_b64"].as_str().unwrap_or_default())
+                .expect("b64"),
         };
         let now = case["now"].as_u64().unwrap_or(0);
         let check = match tolerance {
@@ -306,11 +395,24 @@ fn webhooks_verify_the_same() {
             .map(|d| json!({"scheme": d.scheme.as_str(), "id": d.id, "timestamp": d.timestamp, "secret_index": d.secret_index}))
             .map_err(|e| e.kind().as_str().to_owned());
         let hooks = inst.core.fastio_core_webhooks();
-        let comp = match hooks.verifier().call_create(&mut inst.store, &scheme_name, &secrets, tolerance).expect("call") {
+        let comp = match hooks
+            .verifier()
+            .call_create(&mut inst.store, &scheme_name, &secrets, tolerance)
+            .expect("call")
+        {
             Err(e) => Err(e.kind),
             Ok(v) => {
-                let wh: Vec<Header> = headers.iter().map(|(n, v)| Header { name: n.clone(), value: v.clone() }).collect();
-                let r = hooks.verifier().call_verify(&mut inst.store, v, &wh, &body, now).expect("call");
+                let wh: Vec<Header> = headers
+                    .iter()
+                    .map(|(n, v)| Header {
+                        name: n.clone(),
+                        value: v.clone(),
+                    })
+                    .collect();
+                let r = hooks
+                    .verifier()
+                    .call_verify(&mut inst.store, v, &wh, &body, now)
+                    .expect("call");
                 v.resource_drop(&mut inst.store).expect("drop");
                 r.map(|d| json!({"scheme": d.scheme, "id": d.id, "timestamp": d.timestamp, "secret_index": d.secret_index}))
                     .map_err(|e| e.kind)
@@ -320,10 +422,15 @@ fn webhooks_verify_the_same() {
         match (&comp, case["expect"].get("ok")) {
             (Ok(c), Some(ok)) => assert_eq!(c, ok, "{file}: {}", case["name"]),
             (Err(_), None) => {}
-            _ => panic!("{file}: {}: got {comp:?}, expected {}", case["name"], case["expect"]),
+            _ => panic!(
+                "{file}: {}: got {comp:?}, expected {}",
+                case["name"], case["expect"]
+            ),
         }
         checked += 1;
     }
-    eprintln!("webhook vectors: {checked} checked, {skipped} need configuration the WIT does not expose");
+    eprintln!(
+        "webhook vectors: {checked} checked, {skipped} need configuration the WIT does not expose"
+    );
     assert!(checked > 50, "too few webhook vectors checked: {checked}");
 }
