@@ -12,13 +12,18 @@ use fastio_core::config::{ChunkParams as CoreChunkParams, ClientConfig, Credenti
 use fastio_core::decode::{self, ApiError as CoreApiError, DecodeOptions, Retry as CoreRetry};
 use fastio_core::download::{Download as CoreDownload, DownloadAction, DownloadSpec};
 use fastio_core::hash::{DownloadVerifier, HashAlgo as CoreAlgo, Hasher, HasherState, VerifyError};
-use fastio_core::http::{HttpRequest as CoreRequest, HttpResponse as CoreResponse, Method as CoreMethod, Segment};
+use fastio_core::http::{
+    HttpRequest as CoreRequest, HttpResponse as CoreResponse, Method as CoreMethod, Segment,
+};
 use fastio_core::secret::Secret;
 use fastio_core::upload::{
-    Action as CoreAction, InputError as CoreInputError, ResumeToken, RetryPolicy, Upload, UploadConfig,
-    UploadError as CoreUploadError, UploadSpec,
+    Action as CoreAction, InputError as CoreInputError, ResumeToken, RetryPolicy, Upload,
+    UploadConfig, UploadError as CoreUploadError, UploadSpec,
 };
-use fastio_core::webhook::{self, ReplayGuard as CoreGuard, ReplayVerdict as CoreVerdict, Scheme, Signer, TimestampCheck, Tolerance, Verifier as CoreVerifier, WebhookError as CoreWebhookError};
+use fastio_core::webhook::{
+    self, ReplayGuard as CoreGuard, ReplayVerdict as CoreVerdict, Scheme, Signer, TimestampCheck,
+    Tolerance, Verifier as CoreVerifier, WebhookError as CoreWebhookError,
+};
 
 wit_bindgen::generate!({
     path: "../../wit",
@@ -28,13 +33,13 @@ wit_bindgen::generate!({
 use exports::fastio::core::hashing::{self, HashError, Mismatch};
 use exports::fastio::core::requests::{self, DecodeOptions as WitDecodeOptions, Decoded};
 use exports::fastio::core::types::{
-    ApiError, BodySegment, ChunkParams, ClientConfig as WitConfig, Credential, Error, ExternalPart, Header,
-    HttpRequest, HttpResponse, Method, Retry,
+    ApiError, BodySegment, ChunkParams, ClientConfig as WitConfig, Credential, Error, ExternalPart,
+    Header, HttpRequest, HttpResponse, Method, Retry,
 };
 use exports::fastio::core::uploads::{
-    self, Action, DownloadDone, DownloadProgress, DownloadSpec as WitDownloadSpec, HashAlgo, InputError,
-    IntegrityFailure, Progress, ReadRequest, SendRequest, StepError, UploadDone, UploadError, UploadOptions,
-    UploadSpec as WitUploadSpec,
+    self, Action, DownloadDone, DownloadProgress, DownloadSpec as WitDownloadSpec, HashAlgo,
+    InputError, IntegrityFailure, Progress, ReadRequest, SendRequest, StepError, UploadDone,
+    UploadError, UploadOptions, UploadSpec as WitUploadSpec,
 };
 use exports::fastio::core::webhooks::{self, Delivery, ReplayVerdict, WebhookError};
 
@@ -98,7 +103,11 @@ fn request(r: CoreRequest) -> HttpRequest {
     HttpRequest {
         method: method(r.method),
         url: r.url,
-        headers: r.headers.into_iter().map(|(name, value)| Header { name, value }).collect(),
+        headers: r
+            .headers
+            .into_iter()
+            .map(|(name, value)| Header { name, value })
+            .collect(),
         body,
         content_length,
     }
@@ -146,11 +155,23 @@ fn algo(a: HashAlgo) -> CoreAlgo {
 
 fn upload_error(e: CoreUploadError) -> UploadError {
     match e {
-        CoreUploadError::Api { what, error } => UploadError::Api(StepError { what, error: api_error(&error), attempts: 1 }),
-        CoreUploadError::RetriesExhausted { what, attempts, last } => {
-            UploadError::RetriesExhausted(StepError { what, error: api_error(&last), attempts })
+        CoreUploadError::Api { what, error } => UploadError::Api(StepError {
+            what,
+            error: api_error(&error),
+            attempts: 1,
+        }),
+        CoreUploadError::RetriesExhausted {
+            what,
+            attempts,
+            last,
+        } => UploadError::RetriesExhausted(StepError {
+            what,
+            error: api_error(&last),
+            attempts,
+        }),
+        CoreUploadError::Integrity { expected, computed } => {
+            UploadError::Integrity(IntegrityFailure { expected, computed })
         }
-        CoreUploadError::Integrity { expected, computed } => UploadError::Integrity(IntegrityFailure { expected, computed }),
         CoreUploadError::Assembly { .. } => UploadError::Assembly(e.to_string()),
         CoreUploadError::SessionExpired { upload_id } => UploadError::SessionExpired(upload_id),
         CoreUploadError::ShortRead { .. } => UploadError::ShortRead(e.to_string()),
@@ -183,7 +204,10 @@ fn progress(p: fastio_core::upload::Progress) -> Progress {
 
 fn action(a: CoreAction) -> Action {
     match a {
-        CoreAction::Send { id, request: r } => Action::Send(SendRequest { id, request: request(r) }),
+        CoreAction::Send { id, request: r } => Action::Send(SendRequest {
+            id,
+            request: request(r),
+        }),
         CoreAction::Read { id, offset, len } => Action::Read(ReadRequest { id, offset, len }),
         CoreAction::Wait { until_ms } => Action::Wait(until_ms),
         CoreAction::Progress(p) => Action::Progress(progress(p)),
@@ -251,16 +275,20 @@ fn hash_error(e: impl std::fmt::Display) -> HashError {
 
 // ---- interfaces --------------------------------------------------------
 
-
 impl requests::Guest for Component {
     fn build(config: WitConfig, call_json: String) -> Result<HttpRequest, Error> {
         let client = client(config).map_err(Error::Config)?;
-        let call: Call = serde_json::from_str(&call_json).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        client.build(&call).map(request).map_err(|e| Error::Build(e.to_string()))
+        let call: Call =
+            serde_json::from_str(&call_json).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        client
+            .build(&call)
+            .map(request)
+            .map_err(|e| Error::Build(e.to_string()))
     }
 
     fn is_idempotent(call_json: String) -> Result<bool, Error> {
-        let call: Call = serde_json::from_str(&call_json).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let call: Call =
+            serde_json::from_str(&call_json).map_err(|e| Error::InvalidInput(e.to_string()))?;
         Ok(call.is_idempotent())
     }
 
@@ -284,7 +312,11 @@ impl requests::Guest for Component {
 struct Session(RefCell<Upload>);
 
 impl uploads::GuestUploadSession for Session {
-    fn create(config: WitConfig, spec: WitUploadSpec, options: UploadOptions) -> Result<uploads::UploadSession, UploadError> {
+    fn create(
+        config: WitConfig,
+        spec: WitUploadSpec,
+        options: UploadOptions,
+    ) -> Result<uploads::UploadSession, UploadError> {
         let client = client(config).map_err(UploadError::Other)?;
         let mut s = UploadSpec::file(spec.name, spec.size.unwrap_or(0), spec.workspace);
         s.size = spec.size;
@@ -293,9 +325,14 @@ impl uploads::GuestUploadSession for Session {
         Ok(uploads::UploadSession::new(Session(RefCell::new(up))))
     }
 
-    fn resume(config: WitConfig, token: String, options: UploadOptions) -> Result<uploads::UploadSession, UploadError> {
+    fn resume(
+        config: WitConfig,
+        token: String,
+        options: UploadOptions,
+    ) -> Result<uploads::UploadSession, UploadError> {
         let client = client(config).map_err(UploadError::Other)?;
-        let token = ResumeToken::from_json(&token).map_err(|e| UploadError::Other(e.to_string()))?;
+        let token =
+            ResumeToken::from_json(&token).map_err(|e| UploadError::Other(e.to_string()))?;
         let up = Upload::resume(client, &token, upload_config(&options)).map_err(upload_error)?;
         Ok(uploads::UploadSession::new(Session(RefCell::new(up))))
     }
@@ -309,7 +346,10 @@ impl uploads::GuestUploadSession for Session {
         let mut out = Vec::new();
         while out.len() < max as usize {
             let Some(a) = up.next_action(now) else { break };
-            let last = matches!(a, CoreAction::Wait { .. } | CoreAction::Done(_) | CoreAction::Failed(_));
+            let last = matches!(
+                a,
+                CoreAction::Wait { .. } | CoreAction::Done(_) | CoreAction::Failed(_)
+            );
             out.push(action(a));
             if last {
                 break;
@@ -319,15 +359,24 @@ impl uploads::GuestUploadSession for Session {
     }
 
     fn on_response(&self, id: u64, r: HttpResponse, now: u64) -> Result<(), InputError> {
-        self.0.borrow_mut().on_response(id, &response(r), now).map_err(input_error)
+        self.0
+            .borrow_mut()
+            .on_response(id, &response(r), now)
+            .map_err(input_error)
     }
 
     fn on_data(&self, id: u64, data: Vec<u8>, now: u64) -> Result<(), InputError> {
-        self.0.borrow_mut().on_data(id, data, now).map_err(input_error)
+        self.0
+            .borrow_mut()
+            .on_data(id, data, now)
+            .map_err(input_error)
     }
 
     fn on_transport_error(&self, id: u64, message: String, now: u64) -> Result<(), InputError> {
-        self.0.borrow_mut().on_transport_error(id, &message, now).map_err(input_error)
+        self.0
+            .borrow_mut()
+            .on_transport_error(id, &message, now)
+            .map_err(input_error)
     }
 
     fn on_timeout(&self, now: u64) {
@@ -366,9 +415,14 @@ impl uploads::GuestDownload for Dl {
 
     fn next_action(&self, now: u64) -> Option<uploads::DownloadAction> {
         self.0.borrow_mut().next_action(now).map(|a| match a {
-            DownloadAction::Send { id, request: r } => uploads::DownloadAction::Send(SendRequest { id, request: request(r) }),
+            DownloadAction::Send { id, request: r } => uploads::DownloadAction::Send(SendRequest {
+                id,
+                request: request(r),
+            }),
             DownloadAction::Wait { until_ms } => uploads::DownloadAction::Wait(until_ms),
-            DownloadAction::Progress { bytes, total } => uploads::DownloadAction::Progress(DownloadProgress { bytes, total }),
+            DownloadAction::Progress { bytes, total } => {
+                uploads::DownloadAction::Progress(DownloadProgress { bytes, total })
+            }
             DownloadAction::Done(d) => uploads::DownloadAction::Done(DownloadDone {
                 node_id: d.node_id,
                 size: d.size,
@@ -377,12 +431,17 @@ impl uploads::GuestDownload for Dl {
                 checked: d.checked.map(|(a, h)| format!("{a}:{h}")),
             }),
             DownloadAction::Failed(e) => uploads::DownloadAction::Failed(upload_error(e)),
-            other => uploads::DownloadAction::Failed(UploadError::Other(format!("unsupported action {other:?}"))),
+            other => uploads::DownloadAction::Failed(UploadError::Other(format!(
+                "unsupported action {other:?}"
+            ))),
         })
     }
 
     fn on_response(&self, id: u64, r: HttpResponse, now: u64) -> Result<(), InputError> {
-        self.0.borrow_mut().on_response(id, &response(r), now).map_err(input_error)
+        self.0
+            .borrow_mut()
+            .on_response(id, &response(r), now)
+            .map_err(input_error)
     }
 
     fn on_data(&self, id: u64, data: Vec<u8>) -> Result<(), InputError> {
@@ -394,7 +453,10 @@ impl uploads::GuestDownload for Dl {
     }
 
     fn on_transport_error(&self, id: u64, message: String, now: u64) -> Result<(), InputError> {
-        self.0.borrow_mut().on_transport_error(id, &message, now).map_err(input_error)
+        self.0
+            .borrow_mut()
+            .on_transport_error(id, &message, now)
+            .map_err(input_error)
     }
 
     fn on_timeout(&self, now: u64) {
@@ -438,13 +500,19 @@ impl hashing::GuestDigest for Digest {
     }
 }
 
-struct Check(RefCell<Option<DownloadVerifier>>, RefCell<Option<HashError>>);
+struct Check(
+    RefCell<Option<DownloadVerifier>>,
+    RefCell<Option<HashError>>,
+);
 
 impl hashing::GuestVerifier for Check {
     fn new(expected_hex: String, a: HashAlgo) -> Self {
         match DownloadVerifier::new(&expected_hex, algo(a)) {
             Ok(v) => Check(RefCell::new(Some(v)), RefCell::new(None)),
-            Err(e) => Check(RefCell::new(None), RefCell::new(Some(HashError::BadDigest(e.to_string())))),
+            Err(e) => Check(
+                RefCell::new(None),
+                RefCell::new(Some(HashError::BadDigest(e.to_string()))),
+            ),
         }
     }
     fn update(&self, data: Vec<u8>) {
@@ -456,10 +524,18 @@ impl hashing::GuestVerifier for Check {
         if let Some(e) = self.1.borrow_mut().take() {
             return Err(e);
         }
-        let v = self.0.borrow_mut().take().ok_or_else(|| HashError::Other("already finished".into()))?;
+        let v = self
+            .0
+            .borrow_mut()
+            .take()
+            .ok_or_else(|| HashError::Other("already finished".into()))?;
         match v.finish() {
             Ok(done) => Ok(done.file.sha256_hex()),
-            Err(VerifyError::Mismatch { algo, expected, actual }) => Err(HashError::Mismatch(Mismatch {
+            Err(VerifyError::Mismatch {
+                algo,
+                expected,
+                actual,
+            }) => Err(HashError::Mismatch(Mismatch {
                 algo: algo.to_string(),
                 expected,
                 actual,
@@ -492,7 +568,11 @@ impl hashing::Guest for Component {
 struct WVerifier(CoreVerifier);
 
 impl webhooks::GuestVerifier for WVerifier {
-    fn create(s: String, secrets: Vec<String>, tolerance_s: Option<u64>) -> Result<webhooks::Verifier, WebhookError> {
+    fn create(
+        s: String,
+        secrets: Vec<String>,
+        tolerance_s: Option<u64>,
+    ) -> Result<webhooks::Verifier, WebhookError> {
         let secrets: Vec<Secret> = secrets.into_iter().map(Secret::new).collect();
         let check = match tolerance_s {
             Some(t) => TimestampCheck::Within(Tolerance::symmetric(t)),
@@ -502,9 +582,17 @@ impl webhooks::GuestVerifier for WVerifier {
         Ok(webhooks::Verifier::new(WVerifier(v)))
     }
 
-    fn verify(&self, headers: Vec<Header>, body: Vec<u8>, now: u64) -> Result<Delivery, WebhookError> {
+    fn verify(
+        &self,
+        headers: Vec<Header>,
+        body: Vec<u8>,
+        now: u64,
+    ) -> Result<Delivery, WebhookError> {
         let pairs: Vec<(String, String)> = headers.into_iter().map(|h| (h.name, h.value)).collect();
-        let d = self.0.verify(&pairs, &body, now).map_err(|e| webhook_error(&e))?;
+        let d = self
+            .0
+            .verify(&pairs, &body, now)
+            .map_err(|e| webhook_error(&e))?;
         Ok(Delivery {
             scheme: d.scheme.as_str().to_owned(),
             id: d.id,
@@ -535,17 +623,32 @@ impl webhooks::Guest for Component {
     type Verifier = WVerifier;
     type ReplayGuard = Guard;
 
-    fn sign(s: String, secret: String, id: Option<String>, timestamp: Option<u64>, body: Vec<u8>) -> Result<Vec<Header>, WebhookError> {
-        let signer = Signer::new(scheme(&s)?, &Secret::new(secret)).map_err(|e| webhook_error(&e))?;
-        let headers = signer.sign(id.as_deref(), timestamp, &body).map_err(|e| webhook_error(&e))?;
-        Ok(headers.into_iter().map(|(name, value)| Header { name, value }).collect())
+    fn sign(
+        s: String,
+        secret: String,
+        id: Option<String>,
+        timestamp: Option<u64>,
+        body: Vec<u8>,
+    ) -> Result<Vec<Header>, WebhookError> {
+        let signer =
+            Signer::new(scheme(&s)?, &Secret::new(secret)).map_err(|e| webhook_error(&e))?;
+        let headers = signer
+            .sign(id.as_deref(), timestamp, &body)
+            .map_err(|e| webhook_error(&e))?;
+        Ok(headers
+            .into_iter()
+            .map(|(name, value)| Header { name, value })
+            .collect())
     }
 
     fn parse_event(body: Vec<u8>) -> Result<String, WebhookError> {
         match webhook::parse_event(&body) {
             Ok(ev) => Ok(ev.name()),
-            Err(e) => Err(WebhookError { kind: "invalid-event".into(), hint: None, message: e.to_string() }),
+            Err(e) => Err(WebhookError {
+                kind: "invalid-event".into(),
+                hint: None,
+                message: e.to_string(),
+            }),
         }
     }
 }
-
