@@ -22,7 +22,13 @@ fi
 
 echo "== building the component"
 cargo build -j "$jobs" -p fastio-component --target wasm32-wasip2 --profile component
-wasm="$CARGO_TARGET_DIR/wasm32-wasip2/component/fastio_component.wasm"
+# The target directory may be shared with other checkouts, whose builds land
+# on the same path; the tests run a copy of this checkout's component.
+built="$CARGO_TARGET_DIR/wasm32-wasip2/component/fastio_component.wasm"
+wasm="$CARGO_TARGET_DIR/by-checkout/$(printf '%s' "$root" | sha256sum | cut -c1-16)/fastio_component.wasm"
+mkdir -p "$(dirname "$wasm")"
+cp "$built" "$wasm"
+export FASTIO_COMPONENT="$wasm"
 ls -l "$wasm"
 
 echo "== checking the component's imports"

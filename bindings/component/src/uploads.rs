@@ -94,6 +94,9 @@ fn upload_config(o: &UploadOptions) -> UploadConfig {
     if let Some(n) = o.chunk_size {
         cfg.plan.chunk_size = n;
     }
+    if let Some(n) = o.single_request_max {
+        cfg.plan.single_request_max = n;
+    }
     if let Some(n) = o.parallel {
         cfg.plan.max_in_flight = n;
     }

@@ -79,10 +79,16 @@ type Reply = (u64, Result<HttpResponse, String>);
 /// failed is never sent as if it had ended.
 pub type Piece = std::io::Result<Vec<u8>>;
 
+/// A streamed body: its pieces, and where spent ones go back for reuse.
+struct Stream {
+    pieces: Receiver<Piece>,
+    recycle: SyncSender<Vec<u8>>,
+}
+
 struct Job {
     id: u64,
     request: HttpRequest,
-    pieces: Option<Receiver<Piece>>,
+    stream: Option<Stream>,
 }
 
 /// Worker threads that send requests and post replies back.
@@ -111,8 +117,8 @@ impl Senders {
                             Err(_) => return,
                         };
                         let Ok(job) = job else { return };
-                        let r = match job.pieces {
-                            Some(p) => http.send_pieces(job.request, p),
+                        let r = match job.stream {
+                            Some(s) => http.send_pieces(job.request, s.pieces, Some(s.recycle)),
                             None => http.send(job.request),
                         };
                         if rtx.send((job.id, r.map_err(|e| e.to_string()))).is_err() {
@@ -129,14 +135,14 @@ impl Senders {
         }
     }
 
-    fn send(&self, id: u64, request: HttpRequest, pieces: Option<Receiver<Piece>>) -> Result<()> {
+    fn send(&self, id: u64, request: HttpRequest, stream: Option<Stream>) -> Result<()> {
         self.jobs
             .as_ref()
             .ok_or_else(|| anyhow!("senders closed"))?
             .send(Job {
                 id,
                 request,
-                pieces,
+                stream,
             })
             .map_err(|_| anyhow!("sender threads stopped"))
     }
@@ -184,6 +190,7 @@ fn pump(
     src: &mut dyn Read,
     id: u64,
     tx: SyncSender<Piece>,
+    spent: Receiver<Vec<u8>>,
     stop: &AtomicBool,
     start: Instant,
 ) -> Result<()> {
@@ -192,7 +199,8 @@ fn pump(
             let _ = tx.send(Err(std::io::Error::other("interrupted")));
             return Ok(());
         }
-        let mut piece = vec![0u8; STREAM_PIECE];
+        let mut piece = spent.try_recv().unwrap_or_default();
+        piece.resize(STREAM_PIECE, 0);
         let n = match fill(src, &mut piece) {
             Ok(n) => n,
             Err(e) => {
@@ -267,9 +275,18 @@ pub fn upload(engine: &mut Engine, http: &Http, job: UploadJob<'_>) -> Result<Up
                     let Source::Stream(src) = &mut source else {
                         bail!("the machine asked to stream a source of known length");
                     };
-                    let (tx, rx) = mpsc::sync_channel::<Piece>(STREAM_QUEUE);
-                    senders.send(s.id, s.request, Some(rx))?;
-                    pump(machine.as_mut(), src.as_mut(), s.id, tx, &stop, start)?;
+                    let (tx, pieces) = mpsc::sync_channel::<Piece>(STREAM_QUEUE);
+                    let (recycle, spent) = mpsc::sync_channel::<Vec<u8>>(STREAM_QUEUE + 2);
+                    senders.send(s.id, s.request, Some(Stream { pieces, recycle }))?;
+                    pump(
+                        machine.as_mut(),
+                        src.as_mut(),
+                        s.id,
+                        tx,
+                        spent,
+                        &stop,
+                        start,
+                    )?;
                 }
                 Action::Send(s) => senders.send(s.id, s.request, None)?,
                 Action::Read(r) => {

@@ -7,7 +7,7 @@
 //! out with chunked transfer encoding.
 
 use std::io::Read;
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, SyncSender};
 use std::time::Duration;
 
 use anyhow::{Result, anyhow};
@@ -57,9 +57,12 @@ impl Read for Segments {
 }
 
 /// Reads pieces from a channel until its sender is dropped; an `Err` piece
-/// fails the read, so the request is aborted instead of ended.
+/// fails the read, so the request is aborted instead of ended. Spent pieces
+/// go back through `recycle` so the producer reuses their memory instead of
+/// faulting in fresh pages for every megabyte.
 struct Pieces {
     rx: Receiver<Piece>,
+    recycle: Option<SyncSender<Vec<u8>>>,
     current: Vec<u8>,
     pos: usize,
 }
@@ -69,7 +72,11 @@ impl Read for Pieces {
         while self.pos == self.current.len() {
             match self.rx.recv() {
                 Ok(Ok(next)) => {
-                    self.current = next;
+                    let spent = std::mem::replace(&mut self.current, next);
+                    if let Some(back) = &self.recycle {
+                        // A full or closed return queue just drops it.
+                        let _ = back.try_send(spent);
+                    }
                     self.pos = 0;
                 }
                 Ok(Err(e)) => return Err(e),
@@ -126,12 +133,13 @@ impl Http {
     fn run(
         &self,
         req: HttpRequest,
-        pieces: Option<Receiver<Piece>>,
+        pieces: Option<(Receiver<Piece>, Option<SyncSender<Vec<u8>>>)>,
     ) -> Result<ureq::http::Response<ureq::Body>> {
         let mut b = Self::head(&req);
         let body = match (req.content_length, pieces) {
-            (None, Some(rx)) => ureq::SendBody::from_owned_reader(Pieces {
+            (None, Some((rx, recycle))) => ureq::SendBody::from_owned_reader(Pieces {
                 rx,
+                recycle,
                 current: Vec::new(),
                 pos: 0,
             }),
@@ -184,9 +192,14 @@ impl Http {
 
     /// Sends a request whose body streams from `pieces` (chunked transfer
     /// encoding) and reads the whole response. The body ends when the
-    /// pieces' sender is dropped.
-    pub fn send_pieces(&self, req: HttpRequest, pieces: Receiver<Piece>) -> Result<HttpResponse> {
-        let resp = self.run(req, Some(pieces))?;
+    /// pieces' sender is dropped; sent pieces are handed back on `recycle`.
+    pub fn send_pieces(
+        &self,
+        req: HttpRequest,
+        pieces: Receiver<Piece>,
+        recycle: Option<SyncSender<Vec<u8>>>,
+    ) -> Result<HttpResponse> {
+        let resp = self.run(req, Some((pieces, recycle)))?;
         read_all(resp)
     }
 

@@ -12,6 +12,7 @@
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 
+mod cache;
 pub mod drive;
 pub mod engine;
 pub mod http;
@@ -70,19 +71,36 @@ pub struct Instance {
 }
 
 impl Core {
-    /// Compiles the component at `path`.
+    /// Loads the component at `path`, compiled once and then reused from
+    /// the compile cache (see [`Core::load_with_cache`]).
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        Self::from_bytes(&bytes)
+        Self::load_with_cache(path, cache::default_dir().as_deref())
     }
 
-    /// Compiles a component from its bytes.
+    /// Loads the component at `path`. With a cache directory, the machine
+    /// code compiled for this wasmtime version and configuration is kept
+    /// there, keyed by the component's SHA-256, so later runs map it in
+    /// instead of compiling again (compiling costs seconds and tens of
+    /// megabytes of memory on every start).
+    pub fn load_with_cache(path: impl AsRef<Path>, cache_dir: Option<&Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let engine = engine()?;
+        let component = match cache_dir {
+            Some(dir) => cache::load_or_compile(&engine, &bytes, dir)?,
+            None => Component::from_binary(&engine, &bytes)?,
+        };
+        Self::with(engine, component)
+    }
+
+    /// Compiles a component from its bytes, without the cache.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let mut config = Config::new();
-        config.wasm_component_model(true);
-        let engine = Engine::new(&config)?;
+        let engine = engine()?;
         let component = Component::from_binary(&engine, bytes)?;
+        Self::with(engine, component)
+    }
+
+    fn with(engine: Engine, component: Component) -> Result<Self> {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         Ok(Core {
@@ -127,6 +145,12 @@ impl Instance {
             .fastio_core_hashing()
             .call_hash(&mut self.store, algo, data)?)
     }
+}
+
+fn engine() -> Result<Engine> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    Ok(Engine::new(&config)?)
 }
 
 /// Where the component built by `run_tests.sh` (or `cargo build --profile

@@ -289,6 +289,7 @@ fn run() -> Result<i32> {
                     resume_token,
                     options: UploadOptions {
                         chunk_size: *chunk_size,
+                        single_request_max: None,
                         parallel: Some(*parallel),
                         request_timeout_ms: None,
                         seed: None,
@@ -611,6 +612,7 @@ fn demo_in(engine: &mut Engine, size: u64, dir: &Path, t0: Instant) -> Result<i3
             resume_token: None,
             options: UploadOptions {
                 chunk_size: Some(4 << 20),
+                single_request_max: None,
                 parallel: Some(3),
                 request_timeout_ms: None,
                 seed: None,

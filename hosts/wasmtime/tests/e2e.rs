@@ -127,6 +127,7 @@ fn upload(e: &mut Env, path: &Path, size: u64) -> UploadOutcome {
             resume_token: None,
             options: UploadOptions {
                 chunk_size: Some(4 << 20),
+                single_request_max: None,
                 parallel: Some(4),
                 request_timeout_ms: Some(30_000),
                 seed: None,

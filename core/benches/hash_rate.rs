@@ -1,0 +1,62 @@
+//! One timed pass of SHA-256 and of CRC32C over an in-memory buffer, printed
+//! as one JSON line. It is the native reference that
+//! `hosts/wasmtime/benches/component_hash.rs` runs between its own rounds,
+//! built twice: as is (sha2 picks SHA-NI at run time) and with
+//! `RUSTFLAGS='--cfg sha2_backend="soft"'` (sha2's portable code, the
+//! reference for the component, which has no SHA instructions).
+//!
+//! ```sh
+//! FASTIO_BENCH_BYTES=268435456 cargo bench -p fastio-core --bench hash_rate
+//! ```
+//!
+//! The buffer is the same xorshift sequence the component benchmark hashes,
+//! so the digests printed must match.
+
+#![allow(unexpected_cfgs)] // `sha2_backend` is sha2's cfg, set through RUSTFLAGS
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use fastio_core::hash::{HashAlgo, Hasher};
+
+const PIECE: usize = 1 << 20;
+
+fn data(bytes: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut out = vec![0u8; bytes];
+    for b in out.chunks_mut(8) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        b.copy_from_slice(&x.to_le_bytes()[..b.len()]);
+    }
+    out
+}
+
+fn pass(algo: HashAlgo, data: &[u8]) -> (f64, String) {
+    let start = Instant::now();
+    let mut h = Hasher::new(algo);
+    for piece in data.chunks(PIECE) {
+        h.update(black_box(piece));
+    }
+    let hex = h.finish().to_hex();
+    (start.elapsed().as_secs_f64(), hex)
+}
+
+fn main() {
+    let bytes: usize = std::env::var("FASTIO_BENCH_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256 << 20);
+    let data = data(bytes);
+    let (sha_s, sha) = pass(HashAlgo::Sha256, &data);
+    let (crc_s, crc) = pass(HashAlgo::Crc32c, &data);
+    let backend = if cfg!(sha2_backend = "soft") {
+        "portable"
+    } else {
+        "detected"
+    };
+    println!(
+        r#"{{"backend":"{backend}","bytes":{bytes},"sha256_s":{sha_s:.6},"crc32c_s":{crc_s:.6},"sha256":"{sha}","crc32c":"{crc}"}}"#
+    );
+}
