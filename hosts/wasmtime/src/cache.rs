@@ -59,8 +59,34 @@ pub fn load_or_compile(engine: &Engine, wasm: &[u8], dir: &Path) -> Result<Compo
         }
     }
     let component = Component::from_binary(engine, wasm)?;
-    let _ = store(&component, dir, &path);
+    if store(&component, dir, &path).is_ok() {
+        prune(dir);
+    }
     Ok(component)
+}
+
+/// Entries kept; each rebuilt component adds one, so older ones go.
+const KEEP: usize = 8;
+
+/// Removes all but the [`KEEP`] most recently written entries. A start that
+/// still wanted a removed one compiles it again.
+fn prune(dir: &Path) {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<(std::time::SystemTime, PathBuf)> = read
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("component-") && name.ends_with(".cwasm")
+        })
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    entries.sort_by(|a, b| b.0.cmp(&a.0));
+    for (_, path) in entries.into_iter().skip(KEEP) {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 fn store(component: &Component, dir: &Path, path: &Path) -> Result<()> {

@@ -66,8 +66,10 @@ pub struct UploadJob<'a> {
 /// the pieces queued for the socket stay a few megabytes.
 const STREAM_PIECE: usize = 1 << 20;
 
-/// Pieces queued between the source and the socket.
-const STREAM_QUEUE: usize = 2;
+/// Pieces queued between the machine and the socket: 8 MiB lets hashing run
+/// ahead through the server's pauses (a disk flush stops it reading for a
+/// while), about what three 4 MiB chunks in flight give a chunked upload.
+const STREAM_QUEUE: usize = 8;
 
 fn now_ms(start: Instant) -> u64 {
     u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
