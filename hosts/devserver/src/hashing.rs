@@ -1,0 +1,93 @@
+//! The hash algorithms clients may send with a chunk (`/upload/algos/`).
+
+use md5::Md5;
+use sha1::Sha1;
+use sha2::{Digest, Sha256, Sha384};
+
+pub const ALGOS: &[&str] = &["md5", "sha1", "sha256", "sha384", "crc32c"];
+
+pub enum Hasher {
+    Md5(Md5),
+    Sha1(Sha1),
+    Sha256(Sha256),
+    Sha384(Sha384),
+    Crc32c(u32),
+}
+
+impl Hasher {
+    pub fn new(algo: &str) -> Option<Self> {
+        Some(match algo.to_ascii_lowercase().as_str() {
+            "md5" => Self::Md5(Md5::new()),
+            "sha1" => Self::Sha1(Sha1::new()),
+            "sha256" => Self::Sha256(Sha256::new()),
+            "sha384" => Self::Sha384(Sha384::new()),
+            "crc32c" => Self::Crc32c(0),
+            _ => return None,
+        })
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        match self {
+            Self::Md5(h) => h.update(data),
+            Self::Sha1(h) => h.update(data),
+            Self::Sha256(h) => h.update(data),
+            Self::Sha384(h) => h.update(data),
+            Self::Crc32c(c) => *c = crc32c::crc32c_append(*c, data),
+        }
+    }
+
+    /// Lowercase hex; CRC32C as 8 hex digits.
+    pub fn finish_hex(self) -> String {
+        match self {
+            Self::Md5(h) => hex(&h.finalize()),
+            Self::Sha1(h) => hex(&h.finalize()),
+            Self::Sha256(h) => hex(&h.finalize()),
+            Self::Sha384(h) => hex(&h.finalize()),
+            Self::Crc32c(c) => crc_hex(c),
+        }
+    }
+}
+
+pub fn hex(b: &[u8]) -> String {
+    const D: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        s.push(char::from(D[usize::from(x >> 4)]));
+        s.push(char::from(D[usize::from(x & 15)]));
+    }
+    s
+}
+
+pub fn crc_hex(c: u32) -> String {
+    format!("{c:08x}")
+}
+
+/// Parses a client CRC32C: 8 hex digits (optionally `0x`-prefixed) or a decimal number.
+pub fn parse_crc(s: &str) -> Option<u32> {
+    let t = s.trim();
+    let t = t.strip_prefix("0x").unwrap_or(t);
+    if t.len() == 8
+        && let Ok(v) = u32::from_str_radix(t, 16)
+    {
+        return Some(v);
+    }
+    t.parse::<u32>().ok()
+}
+
+/// Hashes the whole file at `path` with `algo`.
+pub fn hash_file(path: &std::path::Path, algo: &str) -> std::io::Result<Option<String>> {
+    use std::io::Read;
+    let Some(mut h) = Hasher::new(algo) else {
+        return Ok(None);
+    };
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(Some(h.finish_hex()))
+}

@@ -1,0 +1,251 @@
+//! Orgs and workspaces.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::{Value, json};
+
+use super::Req;
+use crate::envelope::{ApiError, ApiResult, ok};
+use crate::ids;
+use crate::params::Params;
+use crate::server::AppState;
+
+fn org_json(r: &rusqlite::Row<'_>) -> rusqlite::Result<Value> {
+    Ok(json!({
+        "id": r.get::<_, String>(0)?,
+        "domain": r.get::<_, String>(1)?,
+        "name": r.get::<_, String>(2)?,
+        "owner_id": r.get::<_, String>(3)?,
+        "created": ids::iso(r.get(4)?),
+        "member": true,
+        "subscriber": true,
+        "plan": "devserver",
+    }))
+}
+
+fn ws_json(r: &rusqlite::Row<'_>) -> rusqlite::Result<Value> {
+    Ok(json!({
+        "id": r.get::<_, String>(0)?,
+        "org_id": r.get::<_, String>(1)?,
+        "folder_name": r.get::<_, String>(2)?,
+        "name": r.get::<_, String>(3)?,
+        "description": r.get::<_, Option<String>>(4)?,
+        "perm_join": r.get::<_, Option<String>>(5)?,
+        "perm_member_manage": r.get::<_, Option<String>>(6)?,
+        "intelligence": r.get::<_, i64>(7)? != 0,
+        "created": ids::iso(r.get(8)?),
+        "updated": ids::iso(r.get(9)?),
+    }))
+}
+
+const WS_COLS: &str = "id, org_id, folder_name, name, description, perm_join, perm_member_manage, intelligence, created, updated";
+
+/// `limit` (default 100, max 500) and `offset`, as the reference's default pagination.
+pub fn paging(p: &Params) -> Result<(u64, u64), ApiError> {
+    let limit = p.u64("limit")?.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid_param(
+            "limit",
+            "integer",
+            "'limit' must be between 1 and 500.",
+        ));
+    }
+    Ok((limit, p.u64("offset")?.unwrap_or(0)))
+}
+
+pub fn page(items: Vec<Value>, limit: u64, offset: u64) -> (Vec<Value>, Value) {
+    let total = items.len() as u64;
+    let out: Vec<Value> = items
+        .into_iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .collect();
+    let has_more = offset + (out.len() as u64) < total;
+    (
+        out,
+        json!({"total": total, "limit": limit, "offset": offset, "has_more": has_more}),
+    )
+}
+
+pub fn list(st: &AppState, rq: &Req) -> ApiResult {
+    let (limit, offset) = paging(&rq.params)?;
+    let db = st.db();
+    let mut stmt =
+        db.prepare("SELECT id, domain, name, owner_id, created FROM orgs ORDER BY created")?;
+    let all = stmt
+        .query_map([], org_json)?
+        .collect::<Result<Vec<_>, _>>()?;
+    let (orgs, pagination) = page(all, limit, offset);
+    Ok(ok(json!({"orgs": orgs, "pagination": pagination})))
+}
+
+pub fn list_external() -> ApiResult {
+    Ok(ok(
+        json!({"orgs": [], "pagination": {"total": 0, "limit": 100, "offset": 0, "has_more": false}}),
+    ))
+}
+
+pub fn org_exists(db: &Connection, id: &str) -> ApiResult<()> {
+    let found: Option<String> = db
+        .query_row("SELECT id FROM orgs WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?;
+    found
+        .map(|_| ())
+        .ok_or_else(|| ApiError::not_found("The organization does not exist."))
+}
+
+pub fn details(st: &AppState, id: &str) -> ApiResult {
+    let db = st.db();
+    let org = db
+        .query_row(
+            "SELECT id, domain, name, owner_id, created FROM orgs WHERE id = ?1",
+            [id],
+            org_json,
+        )
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("The organization does not exist."))?;
+    Ok(ok(json!({"org": org})))
+}
+
+fn valid_domain(d: &str) -> bool {
+    (2..=80).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+pub fn create(st: &AppState, rq: &Req) -> ApiResult {
+    let domain = rq.params.req("domain")?.to_ascii_lowercase();
+    let name = rq.params.get("name").unwrap_or(&domain).to_string();
+    if !valid_domain(&domain) {
+        return Err(ApiError::invalid_param(
+            "domain",
+            "string",
+            "'domain' must be 2-80 letters, digits or hyphens.",
+        ));
+    }
+    let id = ids::profile_id();
+    let db = st.db();
+    let taken: Option<String> = db
+        .query_row("SELECT id FROM orgs WHERE domain = ?1", [&domain], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if taken.is_some() {
+        return Err(ApiError::conflict("That domain is already in use."));
+    }
+    db.execute(
+        "INSERT INTO orgs(id, domain, name, owner_id, created) VALUES (?1,?2,?3,?4,?5)",
+        params![id, domain, name, st.user_id, ids::now_ms()],
+    )?;
+    let org = db.query_row(
+        "SELECT id, domain, name, owner_id, created FROM orgs WHERE id = ?1",
+        [&id],
+        org_json,
+    )?;
+    Ok(ok(json!({"id": id, "org": org})))
+}
+
+pub fn workspaces(st: &AppState, org: Option<&str>, rq: &Req) -> ApiResult {
+    let (limit, offset) = paging(&rq.params)?;
+    let db = st.db();
+    let all = if let Some(org) = org {
+        org_exists(&db, org)?;
+        let mut stmt = db.prepare(&format!(
+            "SELECT {WS_COLS} FROM workspaces WHERE org_id = ?1 ORDER BY created"
+        ))?;
+        stmt.query_map([org], ws_json)?
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        let mut stmt = db.prepare(&format!(
+            "SELECT {WS_COLS} FROM workspaces ORDER BY created"
+        ))?;
+        stmt.query_map([], ws_json)?
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let (ws, pagination) = page(all, limit, offset);
+    Ok(ok(json!({"workspaces": ws, "pagination": pagination})))
+}
+
+pub fn workspace(db: &Connection, id: &str) -> ApiResult<Value> {
+    db.query_row(
+        &format!("SELECT {WS_COLS} FROM workspaces WHERE id = ?1"),
+        [id],
+        ws_json,
+    )
+    .optional()?
+    .ok_or_else(|| ApiError::not_found("The workspace does not exist."))
+}
+
+pub fn create_workspace(st: &AppState, org: &str, rq: &Req) -> ApiResult {
+    let p = &rq.params;
+    let name = p.req("name")?;
+    if name.len() > 200 {
+        return Err(ApiError::invalid_param(
+            "name",
+            "string",
+            "'name' is too long.",
+        ));
+    }
+    let folder = p
+        .get("folder_name")
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_else(|| {
+            name.to_ascii_lowercase()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect()
+        });
+    if !valid_domain(&folder) {
+        return Err(ApiError::invalid_param(
+            "folder_name",
+            "string",
+            "'folder_name' must be 2-80 letters, digits or hyphens.",
+        ));
+    }
+    let db = st.db();
+    org_exists(&db, org)?;
+    let taken: Option<String> = db
+        .query_row(
+            "SELECT id FROM workspaces WHERE folder_name = ?1",
+            [&folder],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if taken.is_some() {
+        return Err(ApiError::conflict("That folder_name is already in use."));
+    }
+    let id = ids::profile_id();
+    let now = ids::now_ms();
+    db.execute(
+        "INSERT INTO workspaces(id, org_id, folder_name, name, description, perm_join, perm_member_manage, intelligence, created, updated) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?9)",
+        params![id, org, folder, name, p.get("description"), p.get("perm_join").unwrap_or("Member or above"), p.get("perm_member_manage").unwrap_or("Member or above"), p.bool("intelligence") as i64, now],
+    )?;
+    Ok(ok(json!({"id": id, "workspace": workspace(&db, &id)?})))
+}
+
+pub fn workspace_details(st: &AppState, id: &str) -> ApiResult {
+    let db = st.db();
+    Ok(ok(json!({"workspace": workspace(&db, id)?})))
+}
+
+pub fn workspace_update(st: &AppState, id: &str, rq: &Req) -> ApiResult {
+    let db = st.db();
+    workspace(&db, id)?;
+    let p = &rq.params;
+    for col in ["name", "description", "perm_join", "perm_member_manage"] {
+        if let Some(v) = p.get(col) {
+            db.execute(
+                &format!("UPDATE workspaces SET {col} = ?1 WHERE id = ?2"),
+                params![v, id],
+            )?;
+        }
+    }
+    if p.get("intelligence").is_some() {
+        db.execute(
+            "UPDATE workspaces SET intelligence = ?1 WHERE id = ?2",
+            params![p.bool("intelligence") as i64, id],
+        )?;
+    }
+    db.execute(
+        "UPDATE workspaces SET updated = ?1 WHERE id = ?2",
+        params![ids::now_ms(), id],
+    )?;
+    Ok(ok(json!({"workspace": workspace(&db, id)?})))
+}

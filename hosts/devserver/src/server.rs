@@ -1,0 +1,536 @@
+//! Startup, shared state, and the request pipeline: faults → rate limit → auth → body → route.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use bytes::Bytes;
+use rusqlite::{Connection, OptionalExtension, params};
+use tokio::sync::{oneshot, watch};
+
+use crate::config::Config;
+use crate::envelope::{ApiError, ApiResult};
+use crate::faults::{Fault, FaultState};
+use crate::ids;
+use crate::params::Params;
+use crate::ratelimit::RateLimiter;
+use crate::routes::{self, Req};
+use crate::store::{blobs::Blobs, db};
+use crate::webhook::deliver::Deliverer;
+
+/// Locks a mutex even if a panicking thread poisoned it: the guarded data stays consistent
+/// because every critical section either completes or is rolled back by SQLite.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub struct AppState {
+    pub cfg: Config,
+    db: Mutex<Connection>,
+    pub blobs: Blobs,
+    /// The one account every key belongs to.
+    pub user_id: String,
+    pub default_org: String,
+    configured_keys: HashSet<String>,
+    /// Bumped whenever an upload session or the event log changes; long-polls wait on it.
+    pub changes: watch::Sender<u64>,
+    pub inflight: Mutex<HashMap<String, usize>>,
+    pub rate: Mutex<RateLimiter>,
+    pub faults: Mutex<FaultState>,
+    pub hooks: Deliverer,
+}
+
+impl AppState {
+    pub fn db(&self) -> MutexGuard<'_, Connection> {
+        lock(&self.db)
+    }
+
+    pub fn notify(&self) {
+        self.changes.send_modify(|v| *v = v.wrapping_add(1));
+    }
+
+    fn key_valid(&self, key: &str) -> bool {
+        if self.configured_keys.contains(key) {
+            return true;
+        }
+        let db = self.db();
+        let found: Option<Option<String>> = db
+            .query_row("SELECT expires FROM api_keys WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()
+            .unwrap_or(None);
+        match found {
+            None => false,
+            Some(None) => true,
+            Some(Some(exp)) => {
+                exp.is_empty() || exp.as_str() > ids::now_iso().replace('T', " ").as_str()
+            }
+        }
+    }
+}
+
+/// A server started in-process. Dropping it (or calling [`RunningServer::shutdown`]) stops it.
+pub struct RunningServer {
+    /// `http://127.0.0.1:<port>/current/`
+    pub base_url: String,
+    /// The first configured (or generated) API key.
+    pub api_key: String,
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    done: Option<oneshot::Receiver<()>>,
+}
+
+impl std::fmt::Debug for RunningServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningServer")
+            .field("base_url", &self.base_url)
+            .field("api_key", &"[redacted]")
+            .finish()
+    }
+}
+
+impl RunningServer {
+    /// Origin without the `/current/` suffix, for the `/_dev/` control paths.
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections and, for a [`spawn`]ed server, waits for its thread.
+    pub fn shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    /// Waits until the server task has finished (after [`RunningServer::shutdown`]).
+    pub async fn stopped(&mut self) {
+        if let Some(rx) = self.done.take() {
+            let _ = rx.await;
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn init_state(cfg: Config) -> std::io::Result<(AppState, String)> {
+    std::fs::create_dir_all(&cfg.data_dir)?;
+    let blobs = Blobs::new(&cfg.data_dir)?;
+    let conn = db::open(&cfg.data_dir.join("meta.sqlite3")).map_err(std::io::Error::other)?;
+    let (user_id, org_id) = bootstrap(&conn).map_err(std::io::Error::other)?;
+    let mut keys = cfg.api_keys.clone();
+    if keys.is_empty() {
+        // Kept in the data directory so a restart without --api-key accepts the same key.
+        let stored: Option<String> = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'generated_key'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(std::io::Error::other)?;
+        let key = match stored {
+            Some(k) => k,
+            None => {
+                let k = format!("dev_{}", ids::random_alnum(40));
+                conn.execute(
+                    "INSERT INTO meta(key, value) VALUES ('generated_key', ?1)",
+                    [&k],
+                )
+                .map_err(std::io::Error::other)?;
+                k
+            }
+        };
+        keys.push(key);
+    }
+    let first = keys[0].clone();
+    let (changes, _) = watch::channel(0u64);
+    let st = AppState {
+        rate: Mutex::new(RateLimiter::new(
+            cfg.rate_limit_max,
+            cfg.rate_limit_window_s,
+        )),
+        faults: Mutex::new(FaultState::new(cfg.faults.clone(), cfg.seed)),
+        hooks: Deliverer::new(cfg.webhook_scheme),
+        db: Mutex::new(conn),
+        blobs,
+        user_id,
+        default_org: org_id,
+        configured_keys: keys.into_iter().collect(),
+        changes,
+        inflight: Mutex::new(HashMap::new()),
+        cfg,
+    };
+    Ok((st, first))
+}
+
+/// Creates the single account and its default org on first start; reads them afterwards.
+fn bootstrap(conn: &Connection) -> rusqlite::Result<(String, String)> {
+    let existing: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'user_id'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if let Some(u) = existing {
+        let org: String = conn.query_row(
+            "SELECT value FROM meta WHERE key = 'default_org'",
+            [],
+            |r| r.get(0),
+        )?;
+        return Ok((u, org));
+    }
+    let user = ids::profile_id();
+    let org = ids::profile_id();
+    let now = ids::now_ms();
+    conn.execute_batch("BEGIN")?;
+    conn.execute(
+        "INSERT INTO users(id, email, first_name, last_name, created) VALUES (?1, 'dev@localhost', 'Dev', 'User', ?2)",
+        params![user, now],
+    )?;
+    conn.execute(
+        "INSERT INTO orgs(id, domain, name, owner_id, created) VALUES (?1, 'devserver', 'Devserver', ?2, ?3)",
+        params![org, user, now],
+    )?;
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES ('user_id', ?1), ('default_org', ?2)",
+        params![user, org],
+    )?;
+    conn.execute_batch("COMMIT")?;
+    Ok((user, org))
+}
+
+/// Starts the server on the current tokio runtime.
+pub async fn start(cfg: Config) -> std::io::Result<RunningServer> {
+    let listener = tokio::net::TcpListener::bind(cfg.addr).await?;
+    let addr = listener.local_addr()?;
+    let (st, key) = init_state(cfg)?;
+    let st = Arc::new(st);
+    st.hooks.run();
+    routes::upload::resume_after_restart(&st);
+    let app = Router::new().fallback(dispatch).with_state(st.clone());
+    let (tx, rx) = oneshot::channel::<()>();
+    let (done_tx, done_rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = rx.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "server stopped with an error");
+        }
+        st.hooks.stop();
+        let _ = done_tx.send(());
+    });
+    Ok(RunningServer {
+        base_url: format!("http://{addr}/current/"),
+        api_key: key,
+        addr,
+        shutdown: Some(tx),
+        thread: None,
+        done: Some(done_rx),
+    })
+}
+
+/// Starts the server on its own runtime in a background thread; for synchronous callers.
+pub fn spawn(cfg: Config) -> std::io::Result<RunningServer> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("fastio-devserver".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(4)
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                match start(cfg).await {
+                    Ok(mut srv) => {
+                        let done = srv.done.take();
+                        let _ = ready_tx.send(Ok(srv));
+                        if let Some(d) = done {
+                            let _ = d.await;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                    }
+                }
+            });
+        })?;
+    let mut srv = ready_rx
+        .recv()
+        .map_err(|_| std::io::Error::other("server thread exited during start"))??;
+    srv.thread = Some(thread);
+    Ok(srv)
+}
+
+fn bearer(h: &HeaderMap) -> Option<String> {
+    let v = h.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, tok) = v.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let tok = tok.trim();
+    (!tok.is_empty()).then(|| tok.to_string())
+}
+
+async fn dispatch(State(st): State<Arc<AppState>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    let resource = format!("{} {}", parts.method, path);
+    if path == "/_dev" || path.starts_with("/_dev/") {
+        return crate::routes::dev::handle(&st, &parts.method, &path, body)
+            .await
+            .unwrap_or_else(|e| e.render(&resource));
+    }
+    let decision = lock(&st.faults).decide(&path);
+    if decision.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(decision.latency_ms)).await;
+    }
+    match decision.fault {
+        Some(Fault::Drop) => return dropped_response(),
+        Some(Fault::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let e = if code == 429 {
+                ApiError::rate_limited("Injected fault: rate limited.")
+            } else {
+                ApiError::new(status, 1650, "APP_INJECTED_FAULT", "Injected fault.")
+            };
+            let mut r = e.render(&resource);
+            if code == 429 {
+                let d = lock(&st.rate).take("fault", ids::now_s());
+                set_rate_headers(&mut r, 0, d.max, ids::now_s() + 1);
+            }
+            return r;
+        }
+        _ => {}
+    }
+    let token = bearer(&parts.headers);
+    let rd = lock(&st.rate).take(token.as_deref().unwrap_or("anonymous"), ids::now_s());
+    let mut resp = if rd.allowed {
+        let corrupt = decision.fault == Some(Fault::CorruptChunk);
+        match handle(&st, parts, body, token, corrupt).await {
+            Ok(r) => r,
+            Err(e) => e.render(&resource),
+        }
+    } else {
+        ApiError::rate_limited("Rate limit exceeded; retry after x-ve-limit-expires.")
+            .render(&resource)
+    };
+    set_rate_headers(&mut resp, rd.avail, rd.max, rd.expires);
+    if decision.fault == Some(Fault::Truncate) {
+        return truncate(resp).await;
+    }
+    resp
+}
+
+fn set_rate_headers(r: &mut Response, avail: u64, max: u64, expires: i64) {
+    let h = r.headers_mut();
+    h.insert("x-ve-limit-avail", HeaderValue::from(avail));
+    h.insert("x-ve-limit-max", HeaderValue::from(max));
+    h.insert("x-ve-limit-expires", HeaderValue::from(expires));
+}
+
+/// A response whose body fails at once: hyper aborts the connection, so the client sees a
+/// dropped connection instead of an answer.
+fn dropped_response() -> Response {
+    let stream = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("injected connection drop"))
+    });
+    let mut r = Response::new(Body::from_stream(stream));
+    r.headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(1024u64));
+    r
+}
+
+/// Sends the headers with the full length and half of the body, then fails the connection.
+async fn truncate(resp: Response) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    let half = bytes.slice(..bytes.len() / 2);
+    parts.headers.insert(
+        header::CONTENT_LENGTH,
+        HeaderValue::from(bytes.len().max(1) as u64),
+    );
+    let stream = futures_util::stream::iter(vec![
+        Ok::<Bytes, std::io::Error>(half),
+        Err(std::io::Error::other("injected truncation")),
+    ]);
+    Response::from_parts(parts, Body::from_stream(stream))
+}
+
+async fn handle(
+    st: &Arc<AppState>,
+    parts: axum::http::request::Parts,
+    body: Body,
+    token: Option<String>,
+    corrupt: bool,
+) -> ApiResult {
+    let path = parts.uri.path();
+    let rest = if path == "/current" {
+        ""
+    } else if let Some(r) = path.strip_prefix("/current/") {
+        r
+    } else {
+        return Err(ApiError::unknown_route());
+    };
+    let segs: Vec<String> = rest
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(percent_decode)
+        .collect();
+    let mut params = Params::from_query(parts.uri.query());
+    if !routes::known_prefix(&segs) {
+        return Err(ApiError::unknown_route());
+    }
+    let authed = token.as_deref().is_some_and(|t| st.key_valid(t));
+    if !authed && routes::needs_auth(&parts.method, &segs, &params) {
+        return Err(ApiError::unauthorized());
+    }
+    let ct = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let streaming = routes::is_streaming(&parts.method, &segs, &ct);
+    let mut shared = None;
+    let body = if streaming {
+        let (proxy, inner) = shareable(body);
+        shared = Some(inner);
+        Some(proxy)
+    } else {
+        read_small_body(body, &ct, &mut params, st.cfg.max_form_body).await?;
+        None
+    };
+    let mut req = Req {
+        method: parts.method.clone(),
+        segs,
+        params,
+        headers: parts.headers,
+        body: Mutex::new(body),
+        content_type: ct,
+        corrupt,
+        authed,
+    };
+    let out = routes::route(st, &mut req).await;
+    drop(req);
+    if out.is_err()
+        && let Some(inner) = shared
+    {
+        drain(
+            inner,
+            st.cfg.max_chunk_size.max(st.cfg.max_single_upload_size),
+        )
+        .await;
+    }
+    out
+}
+
+type SharedBody = Arc<tokio::sync::Mutex<axum::body::BodyDataStream>>;
+
+/// Gives the handler a body that reads through a shared stream, so whatever the handler
+/// leaves unread (it refused the request early or stopped at a size limit) can be drained
+/// afterwards.
+fn shareable(body: Body) -> (Body, SharedBody) {
+    use futures_util::TryStreamExt;
+    let inner: SharedBody = Arc::new(tokio::sync::Mutex::new(body.into_data_stream()));
+    let proxy = futures_util::stream::unfold(inner.clone(), |s| async move {
+        let next = s.lock().await.try_next().await;
+        match next {
+            Ok(Some(b)) => Some((Ok(b), s)),
+            Ok(None) => None,
+            Err(e) => Some((Err(e), s)),
+        }
+    });
+    (Body::from_stream(proxy), inner)
+}
+
+/// Reads and discards an upload body that was refused before it was read, so the client
+/// gets the error response instead of a reset while it is still sending. Bounded in size
+/// and time; beyond either the connection is simply closed.
+async fn drain(inner: SharedBody, cap: u64) {
+    use futures_util::TryStreamExt;
+    let mut stream = inner.lock().await;
+    let mut seen = 0u64;
+    let read = async {
+        while let Ok(Some(b)) = stream.try_next().await {
+            seen += b.len() as u64;
+            if seen > cap {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(30), read).await;
+}
+
+fn percent_decode(s: &str) -> String {
+    // Reuse the form decoder on one segment; '+' stays literal in paths.
+    let escaped = s.replace('+', "%2B");
+    form_urlencoded::parse(format!("x={escaped}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+async fn read_small_body(
+    body: Body,
+    ct: &str,
+    params: &mut Params,
+    cap: usize,
+) -> Result<(), ApiError> {
+    let bytes = axum::body::to_bytes(body, cap)
+        .await
+        .map_err(|_| ApiError::too_large(format!("The request body exceeds {cap} bytes.")))?;
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    if ct.starts_with("application/json") {
+        params.add_json(&bytes)?;
+    } else if ct.starts_with("multipart/form-data") {
+        let boundary = multer::parse_boundary(ct)
+            .map_err(|_| ApiError::invalid("Malformed multipart boundary."))?;
+        let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(bytes) });
+        let mut mp = multer::Multipart::new(stream, boundary);
+        loop {
+            let field = mp
+                .next_field()
+                .await
+                .map_err(|_| ApiError::invalid("Malformed multipart body."))?;
+            let Some(field) = field else { break };
+            let name = field.name().unwrap_or("").to_string();
+            let is_file = field.file_name().is_some();
+            let text = field
+                .text()
+                .await
+                .map_err(|_| ApiError::invalid("Malformed multipart body."))?;
+            if !is_file && !name.is_empty() {
+                params.insert(name, text);
+            }
+        }
+    } else {
+        params.add_urlencoded(&bytes);
+    }
+    Ok(())
+}
