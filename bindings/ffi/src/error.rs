@@ -43,16 +43,17 @@ pub struct ParamFailure {
     pub code: Option<String>,
 }
 
-/// Every failure a caller can meet, with the fields it acts on.
+/// Every failure a caller can meet, with the fields it acts on. The text is
+/// `detail` (Kotlin exceptions already own `message`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum FastioError {
     /// The server (or the transport) refused: HTTP status first, then the
     /// Fast.io code, then whether and when to retry. `kind` is `api`,
     /// `malformed_response`, `body_too_large` or `transport`.
-    #[error("{message}")]
+    #[error("{detail}")]
     Api {
         kind: String,
-        message: String,
+        detail: String,
         status: Option<u16>,
         code: Option<String>,
         error_code: Option<String>,
@@ -62,41 +63,41 @@ pub enum FastioError {
     /// A call, configuration or argument was refused before anything was
     /// sent. `kind`: `invalid_id`, `invalid_param`, `missing_credential`,
     /// `config`, `invalid_json`, `invalid_argument`.
-    #[error("{message}")]
-    InvalidInput { kind: String, message: String },
+    #[error("{detail}")]
+    InvalidInput { kind: String, detail: String },
     /// The file does not fit the upload limits. `kind`: `too_large`,
     /// `too_many_chunks`, `invalid_config`; the numbers not relevant are 0.
-    #[error("{message}")]
+    #[error("{detail}")]
     Plan {
         kind: String,
-        message: String,
+        detail: String,
         size: u64,
         max: u64,
         chunk_size: u64,
         chunks: u64,
     },
     /// Bytes did not match the digest the server reported (upload or download).
-    #[error("{message}")]
-    Integrity { message: String },
+    #[error("{detail}")]
+    Integrity { detail: String },
     /// An upload or download ended for a reason other than the above.
     /// `kind`: `assembly`, `session_expired`, `short_read`, `source_changed`,
     /// `stream_too_large`, `stream_interrupted`, `poll_limit`, `protocol`,
     /// `cancelled`, `hash`.
-    #[error("{message}")]
-    Transfer { kind: String, message: String },
+    #[error("{detail}")]
+    Transfer { kind: String, detail: String },
     /// A webhook delivery was refused. `kind` is stable across languages
     /// (`no_matching_signature`, `timestamp_too_old`, …); `hint` names a
     /// common mistake when one was detected.
-    #[error("{message}")]
+    #[error("{detail}")]
     Webhook {
         kind: String,
         hint: Option<String>,
-        message: String,
+        detail: String,
     },
     /// The machine was driven wrongly (unknown or duplicate id, already
     /// finished, object already consumed): a bug in the calling code.
-    #[error("{message}")]
-    Usage { message: String },
+    #[error("{detail}")]
+    Usage { detail: String },
 }
 
 pub type Result<T> = std::result::Result<T, FastioError>;
@@ -113,7 +114,7 @@ impl From<&ApiError> for FastioError {
     fn from(e: &ApiError) -> Self {
         FastioError::Api {
             kind: kind_text(&e.kind),
-            message: e.message.clone(),
+            detail: e.message.clone(),
             status: e.status,
             code: e.code.clone(),
             error_code: e.error_code.clone(),
@@ -147,7 +148,7 @@ impl From<BuildError> for FastioError {
         };
         FastioError::InvalidInput {
             kind: kind.into(),
-            message: e.to_string(),
+            detail: e.to_string(),
         }
     }
 }
@@ -167,7 +168,7 @@ impl From<PlanError> for FastioError {
         };
         FastioError::Plan {
             kind: kind.into(),
-            message,
+            detail: message,
             size,
             max,
             chunk_size,
@@ -179,7 +180,7 @@ impl From<PlanError> for FastioError {
 impl From<VerifyError> for FastioError {
     fn from(e: VerifyError) -> Self {
         FastioError::Integrity {
-            message: e.to_string(),
+            detail: e.to_string(),
         }
     }
 }
@@ -187,7 +188,7 @@ impl From<VerifyError> for FastioError {
 impl From<InputError> for FastioError {
     fn from(e: InputError) -> Self {
         FastioError::Usage {
-            message: e.to_string(),
+            detail: e.to_string(),
         }
     }
 }
@@ -197,7 +198,7 @@ impl From<WebhookError> for FastioError {
         FastioError::Webhook {
             kind: e.kind().as_str().into(),
             hint: e.hint().map(|h| h.as_str().to_string()),
-            message: e.to_string(),
+            detail: e.to_string(),
         }
     }
 }
@@ -207,18 +208,18 @@ impl From<UploadError> for FastioError {
         let message = e.to_string();
         let transfer = |kind: &str| FastioError::Transfer {
             kind: kind.into(),
-            message: message.clone(),
+            detail: message.clone(),
         };
         match e {
             UploadError::Api { error, .. } | UploadError::RetriesExhausted { last: error, .. } => {
                 // Keep the status, code and retry decision; say what was being done.
                 let mut out = FastioError::from(&error);
-                if let FastioError::Api { message: m, .. } = &mut out {
+                if let FastioError::Api { detail: m, .. } = &mut out {
                     *m = message;
                 }
                 out
             }
-            UploadError::Integrity { .. } => FastioError::Integrity { message },
+            UploadError::Integrity { .. } => FastioError::Integrity { detail: message },
             UploadError::Verify(v) => v.into(),
             UploadError::Plan(p) => p.into(),
             UploadError::Build(b) => b.into(),
@@ -239,12 +240,12 @@ impl From<UploadError> for FastioError {
 pub(crate) fn invalid(kind: &str, message: impl Into<String>) -> FastioError {
     FastioError::InvalidInput {
         kind: kind.into(),
-        message: message.into(),
+        detail: message.into(),
     }
 }
 
 pub(crate) fn usage(message: impl Into<String>) -> FastioError {
     FastioError::Usage {
-        message: message.into(),
+        detail: message.into(),
     }
 }

@@ -86,7 +86,7 @@ fn invalid_scheme(message: String) -> crate::FastioError {
     crate::FastioError::Webhook {
         kind: "invalid_scheme".into(),
         hint: None,
-        message,
+        detail: message,
     }
 }
 

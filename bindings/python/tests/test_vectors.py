@@ -82,7 +82,7 @@ def test_response_vector(case: Dict[str, Any]) -> None:
             "status": e.status,
             "code": e.code,
             "error_code": e.error_code,
-            "message": e.message,
+            "message": e.detail,
             "retry": _retry(e.retry),
         }
         if "params" in want:
@@ -92,7 +92,7 @@ def test_response_vector(case: Dict[str, Any]) -> None:
             # The core serialises every field of a param; compare the ones it carries.
             want = dict(want, params=[{k: p.get(k) for k in ("name", "kind", "code")} for p in want["params"]])
         if want.get("message", "") is None:
-            assert e.message
+            assert e.detail
             got["message"] = None
         assert got == want
         return
