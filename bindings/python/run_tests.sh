@@ -28,5 +28,7 @@ export FASTIO_DEVSERVER="$CARGO_TARGET_DIR/release/fastio-devserver"
 # The wheel: `pip install` of the project directory, as a user would.
 "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "$HERE"
 
-cd "$HERE"
-exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests "$@"
+# Run from tests/ with the pytest script (not `python -m`, which would put
+# the source tree first on sys.path and shadow the installed wheel).
+cd "$HERE/tests"
+exec "$VENV/bin/pytest" -q -p no:cacheprovider . "$@"
