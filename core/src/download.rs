@@ -13,7 +13,7 @@
 
 use crate::api::{Call, Client, Profile, StorageCall};
 use crate::decode::models::{Node, NodeDetails, ReadToken};
-use crate::decode::{ApiError, DecodeOptions, Retry, decode, decode_as};
+use crate::decode::{ApiError, Retry, decode, decode_as};
 use crate::hash::{DownloadVerifier, FileDigest, VerifyError};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::upload::action::{InputError, RequestId, UploadError};
@@ -249,10 +249,7 @@ impl Download {
         now: u64,
     ) -> Result<(), InputError> {
         let step = self.take(id)?;
-        let opts = DecodeOptions {
-            max_body_bytes: self.client.config().max_response_bytes,
-            idempotent: true,
-        };
+        let opts = self.client.decode_options_with(true);
         match step {
             Step::Details => match decode_as::<NodeDetails>(resp, &opts) {
                 Ok(d) => self.on_node(d.value),
@@ -327,26 +324,17 @@ impl Download {
                 };
                 return self.fail(UploadError::Api {
                     what: what.into(),
-                    error: e,
+                    error: Box::new(e),
                 });
             }
-            Retry::Backoff => None,
-            Retry::At { unix_s } => Some(
-                unix_s
-                    .saturating_mul(1000)
-                    .saturating_sub(now)
-                    .min(self.retry.max_rate_limit_wait_ms),
-            ),
-            Retry::After { seconds } => {
-                Some((seconds * 1000).min(self.retry.max_rate_limit_wait_ms))
-            }
+            r => self.retry.rate_limit_wait_ms(r, now),
         };
         self.attempts += 1;
         if self.attempts >= self.retry.max_attempts {
             return self.fail(UploadError::RetriesExhausted {
                 what: format!("{step:?}"),
                 attempts: self.attempts,
-                last: e,
+                last: Box::new(e),
             });
         }
         let delay = wait.unwrap_or_else(|| self.retry.delay_ms(self.attempts, &mut self.jitter));
@@ -440,7 +428,7 @@ impl Download {
             self.take(id)?;
             self.fail(UploadError::Api {
                 what: "reading the file".into(),
-                error: ApiError::transport(message, false),
+                error: Box::new(ApiError::transport(message, false)),
             });
             return Ok(());
         }

@@ -87,11 +87,7 @@ impl fmt::Debug for HttpRequest {
     // Requests carry bearer tokens, download tokens and passwords: Debug shows
     // their shape but never their values.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let headers: Vec<(&str, String)> = self
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), redact::header_value(k, v)))
-            .collect();
+        let headers = redact::headers(&self.headers);
         f.debug_struct("HttpRequest")
             .field("method", &self.method)
             .field("url", &redact::url(&self.url))
@@ -369,36 +365,37 @@ impl Multipart {
     }
 
     fn pick_boundary(&self) -> String {
-        use sha2::{Digest, Sha256};
-        let mut h = Sha256::new();
+        // A CRC32C over the parts' names, lengths and a prefix of their bytes
+        // makes the boundary depend on the content (same request, same
+        // bytes) at hardware speed. Uniqueness comes from the check below,
+        // not from the checksum.
+        let mut crc = 0u32;
+        let mut total = 0u64;
         for p in &self.parts {
-            h.update(p.name.as_bytes());
-            h.update([0]);
-            h.update(p.filename.as_deref().unwrap_or("").as_bytes());
-            h.update([0]);
-            h.update(p.data.len().to_le_bytes());
+            crc = crc32c::crc32c_append(crc, p.name.as_bytes());
+            crc = crc32c::crc32c_append(crc, p.filename.as_deref().unwrap_or("").as_bytes());
+            crc = crc32c::crc32c_append(crc, &p.data.len().to_le_bytes());
+            total = total.wrapping_add(p.data.len());
             if let PartData::Inline(b) = &p.data {
-                // Hashing a prefix keeps this cheap for big chunks; uniqueness
-                // comes from the check below, not from the hash.
-                h.update(&b[..b.len().min(4096)]);
+                crc = crc32c::crc32c_append(crc, &b[..b.len().min(4096)]);
             }
         }
-        let seed: [u8; 32] = h.finalize().into();
+        let mut b = String::new();
         for attempt in 0u8..=255 {
-            let mixed: Vec<u8> = seed[..12].iter().map(|b| b ^ attempt).collect();
-            let b = format!("fastio-{}", hex_lower(&mixed));
+            b = format!("fastio-{crc:08x}{:08x}-{attempt:02x}", total as u32);
             let needle = format!("--{b}");
+            let finder = memchr::memmem::Finder::new(needle.as_bytes());
             let clash = self.parts.iter().any(|p| match &p.data {
-                PartData::Inline(d) => contains(d, needle.as_bytes()),
+                PartData::Inline(d) => finder.find(d).is_some(),
                 PartData::External { .. } => false,
             });
             if !clash {
-                return b;
+                break;
             }
         }
-        // 256 distinct 31-byte strings cannot all occur in the inline data of
-        // any realistic request; fall back to the last one regardless.
-        format!("fastio-{}", hex_lower(&seed[..16]))
+        // 256 distinct boundaries cannot all occur in the inline data of any
+        // realistic request; past that the last one is used regardless.
+        b
     }
 
     /// The `Content-Type` header value.
@@ -482,22 +479,6 @@ fn strip_crlf(s: &str) -> String {
     s.chars().filter(|c| *c != '\r' && *c != '\n').collect()
 }
 
-// A SIMD substring search: chunks are megabytes, so a naive window scan
-// would cost as much as hashing them.
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    memchr::memmem::find(haystack, needle).is_some()
-}
-
-pub(crate) fn hex_lower(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(HEX[(b >> 4) as usize] as char);
-        s.push(HEX[(b & 0xf) as usize] as char);
-    }
-    s
-}
-
 /// A response the host received.
 #[derive(Clone, PartialEq, Default)]
 pub struct HttpResponse {
@@ -527,11 +508,7 @@ impl HttpResponse {
 
 impl fmt::Debug for HttpResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let headers: Vec<(&str, String)> = self
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), redact::header_value(k, v)))
-            .collect();
+        let headers = redact::headers(&self.headers);
         f.debug_struct("HttpResponse")
             .field("status", &self.status)
             .field("headers", &headers)

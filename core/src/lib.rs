@@ -21,6 +21,7 @@ pub mod download;
 pub mod hash;
 pub mod http;
 pub mod pager;
+pub mod policy;
 mod redact;
 pub mod secret;
 pub mod upload;

@@ -37,6 +37,12 @@ pub(crate) fn header_value(name: &str, value: &str) -> String {
     }
 }
 
+pub(crate) fn headers(h: &[(String, String)]) -> Vec<(&str, String)> {
+    h.iter()
+        .map(|(k, v)| (k.as_str(), header_value(k, v)))
+        .collect()
+}
+
 pub(crate) fn pairs(p: &[(String, String)]) -> Vec<(&str, &str)> {
     p.iter()
         .map(|(k, v)| {

@@ -9,6 +9,8 @@ use fastio_core::http::HttpResponse;
 use fastio_core::secret::Secret;
 use proptest::prelude::*;
 
+mod common;
+
 fn client() -> Client {
     Client::new(
         ClientConfig::with_api_key("http://127.0.0.1:8080/current/", "sk_live_SECRET123").unwrap(),
@@ -17,32 +19,7 @@ fn client() -> Client {
 }
 
 fn query_pairs(url: &str) -> Vec<(String, String)> {
-    let q = url.split_once('?').map(|(_, q)| q).unwrap_or("");
-    // Independent of the encoder: decode %XX and '+' by hand.
-    let dec = |s: &str| {
-        let b = s.as_bytes();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < b.len() {
-            if b[i] == b'%' && i + 2 < b.len() {
-                let h =
-                    u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap(), 16).unwrap();
-                out.push(h);
-                i += 3;
-            } else {
-                out.push(if b[i] == b'+' { b' ' } else { b[i] });
-                i += 1;
-            }
-        }
-        String::from_utf8(out).unwrap()
-    };
-    q.split('&')
-        .filter(|s| !s.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (dec(k), dec(v))
-        })
-        .collect()
+    common::parse_form(url.split_once('?').map(|(_, q)| q).unwrap_or(""))
 }
 
 proptest! {

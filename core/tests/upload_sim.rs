@@ -89,7 +89,6 @@ fn config(chunk: u64, single_max: u64, in_flight: u32, seed: u64) -> UploadConfi
             base_ms: 100,
             max_ms: 2_000,
             max_rate_limit_wait_ms: 10_000,
-            default_rate_limit_wait_ms: 1_000,
         },
         request_timeout_ms: TIMEOUT_MS,
         poll_wait_s: 1,
@@ -285,6 +284,11 @@ fn drive(
     }
 }
 
+/// Runs to the end with no faults.
+fn clean_run(up: &mut Upload, server: &mut FakeServer, file: &[u8], seed: u64) -> Outcome {
+    drive(up, server, file, Faults::default(), &mut Dice(seed), None).expect("the run ends")
+}
+
 fn data(size: usize, seed: u64) -> Vec<u8> {
     let mut x = seed | 1;
     (0..size)
@@ -324,15 +328,7 @@ fn clean_runs_of_every_kind_succeed() {
         let mut server = FakeServer::new();
         let spec = UploadSpec::file("f.bin", size as u64, "ws1");
         let mut up = Upload::new(client(), spec, config(chunk, single, 3, 1)).unwrap();
-        let out = drive(
-            &mut up,
-            &mut server,
-            &file,
-            Faults::default(),
-            &mut Dice(9),
-            None,
-        )
-        .unwrap();
+        let out = clean_run(&mut up, &mut server, &file, 9);
         let done = out.result.unwrap_or_else(|e| panic!("size {size}: {e}"));
         check_done(&done, &server, &file);
         assert!(done.node_id.is_some());
@@ -349,15 +345,7 @@ fn stream_upload_of_unknown_size() {
         ..UploadSpec::file("live.log", 0, "ws1")
     };
     let mut up = Upload::new(client(), spec, config(4096, 4096, 3, 1)).unwrap();
-    let out = drive(
-        &mut up,
-        &mut server,
-        &file,
-        Faults::default(),
-        &mut Dice(3),
-        None,
-    )
-    .unwrap();
+    let out = clean_run(&mut up, &mut server, &file, 3);
     check_done(&out.result.unwrap(), &server, &file);
 }
 
@@ -372,15 +360,7 @@ fn stream_over_its_maximum_fails() {
     let mut cfg = config(4096, 4096, 3, 1);
     cfg.stream_max_size = Some(4_000);
     let mut up = Upload::new(client(), spec, cfg).unwrap();
-    let out = drive(
-        &mut up,
-        &mut server,
-        &file,
-        Faults::default(),
-        &mut Dice(3),
-        None,
-    )
-    .unwrap();
+    let out = clean_run(&mut up, &mut server, &file, 3);
     assert!(matches!(
         out.result,
         Err(UploadError::StreamTooLarge { max: 4_000 })
@@ -397,17 +377,7 @@ fn unplaced_session_is_placed_with_addfile() {
         ..UploadSpec::file("f.bin", 9_000, "ws1")
     };
     let mut up = Upload::new(client(), spec, config(4096, 4096, 2, 1)).unwrap();
-    let done = drive(
-        &mut up,
-        &mut server,
-        &file,
-        Faults::default(),
-        &mut Dice(1),
-        None,
-    )
-    .unwrap()
-    .result
-    .unwrap();
+    let done = clean_run(&mut up, &mut server, &file, 1).result.unwrap();
     assert!(done.node_id.unwrap().starts_with("placed-"));
 }
 
@@ -422,15 +392,7 @@ fn corrupted_chunk_fails_its_crc_and_nothing_is_stored() {
         config(4096, 4096, 3, 1),
     )
     .unwrap();
-    let out = drive(
-        &mut up,
-        &mut server,
-        &file,
-        Faults::default(),
-        &mut Dice(1),
-        None,
-    )
-    .unwrap();
+    let out = clean_run(&mut up, &mut server, &file, 1);
     match out.result {
         Err(UploadError::Integrity { expected, computed }) => {
             assert_eq!(expected, Some(format!("{:08x}", crc32c_of(&file))));
@@ -451,15 +413,7 @@ fn truncated_source_is_a_typed_error() {
         config(4096, 4096, 3, 1),
     )
     .unwrap();
-    let out = drive(
-        &mut up,
-        &mut server,
-        &file,
-        Faults::default(),
-        &mut Dice(1),
-        None,
-    )
-    .unwrap();
+    let out = clean_run(&mut up, &mut server, &file, 1);
     assert!(
         matches!(out.result, Err(UploadError::ShortRead { .. })),
         "{:?}",
@@ -557,15 +511,7 @@ fn expired_session_on_resume_is_its_own_error() {
     let token = ResumeToken::from_json(&token.to_json()).unwrap();
     server.sessions.clear();
     let mut resumed = Upload::resume(client(), &token, config(4096, 4096, 1, 1)).unwrap();
-    let out = drive(
-        &mut resumed,
-        &mut server,
-        &file,
-        Faults::default(),
-        &mut Dice(1),
-        None,
-    )
-    .unwrap();
+    let out = clean_run(&mut resumed, &mut server, &file, 1);
     assert!(
         matches!(out.result, Err(UploadError::SessionExpired { .. })),
         "{:?}",
@@ -707,4 +653,129 @@ proptest! {
             prop_assert_eq!(server.chunk_posts.get(&key), before.get(&key), "chunk {} was sent again", order);
         }
     }
+}
+
+#[test]
+fn a_chunk_damaged_in_transit_is_sent_again_once() {
+    // The server refuses chunk 2 once with a hash mismatch, then accepts it.
+    let file = data(10_000, 8);
+    let mut server = FakeServer::new();
+    let mut up = Upload::new(
+        client(),
+        UploadSpec::file("f.bin", 10_000, "ws1"),
+        config(4096, 4096, 1, 1),
+    )
+    .unwrap();
+    let mut now = T0;
+    let mut refused = 0;
+    let done = loop {
+        match up.next_action(now).expect("an action") {
+            Action::Read { id, offset, len } => up
+                .on_data(
+                    id,
+                    file[offset as usize..(offset + len) as usize].to_vec(),
+                    now,
+                )
+                .unwrap(),
+            Action::Send { id, request } => {
+                let resp = if request.url.contains("order=2") && refused == 0 {
+                    refused += 1;
+                    HttpResponse::new(
+                        406,
+                        r#"{"result":false,"error":{"code":10778,"text":"chunk hash mismatch"}}"#,
+                    )
+                } else {
+                    server.handle(&request, &body_bytes(&request))
+                };
+                up.on_response(id, &resp, now).unwrap();
+            }
+            Action::Wait { until_ms } => {
+                now = until_ms;
+                up.on_timeout(now);
+            }
+            Action::Progress(_) => {}
+            Action::Done(d) => break d,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(refused, 1);
+    check_done(&done, &server, &file);
+}
+
+#[test]
+fn server_limits_replace_the_configured_chunk_size() {
+    let file = data(10_000, 12);
+    let mut server = FakeServer::new();
+    server.limits_chunk_size = Some(2_000);
+    let mut cfg = config(4096, 1024, 3, 1);
+    cfg.fetch_limits = true;
+    let mut up = Upload::new(client(), UploadSpec::file("f.bin", 10_000, "ws1"), cfg).unwrap();
+    let out = clean_run(&mut up, &mut server, &file, 2);
+    let done = out.result.unwrap();
+    check_done(&done, &server, &file);
+    assert_eq!(
+        server.chunk_posts.len(),
+        5,
+        "10000 bytes in 2000-byte chunks"
+    );
+    assert!(
+        out.max_in_flight_seen <= 2,
+        "the server's in-flight limit wins"
+    );
+}
+
+#[test]
+fn a_flowing_stream_outlives_the_request_timeout_and_a_stalled_one_does_not() {
+    let spec = UploadSpec {
+        size: None,
+        ..UploadSpec::file("live.log", 0, "ws1")
+    };
+    let mut cfg = config(4096, 4096, 1, 1);
+    cfg.request_timeout_ms = 1_000;
+    cfg.stall_timeout_ms = 2_000;
+    let mut up = Upload::new(client(), spec, cfg).unwrap();
+    let mut now = T0;
+    let Some(Action::Send { id, .. }) = up.next_action(now) else {
+        panic!("create")
+    };
+    up.on_response(
+        id,
+        &HttpResponse::new(200, r#"{"result":true,"id":"s1"}"#),
+        now,
+    )
+    .unwrap();
+    let Some(Action::Send { id, .. }) = up.next_action(now) else {
+        panic!("stream")
+    };
+    // Ten seconds of steady flow, a piece every 500 ms: never abandoned.
+    for _ in 0..20 {
+        now += 500;
+        up.on_timeout(now);
+        up.on_data(id, vec![1u8; 100], now).unwrap();
+    }
+    // Then nothing for longer than the stall timeout.
+    now += 2_001;
+    up.on_timeout(now);
+    assert_eq!(
+        up.on_data(id, vec![1u8; 1], now),
+        Err(InputError::Abandoned(id))
+    );
+    // The machine now asks the server what it kept before anything else.
+    let mut saw_check = false;
+    for _ in 0..5 {
+        match up.next_action(now) {
+            Some(Action::Send { request, .. }) => {
+                assert!(
+                    request.url.ends_with("upload/s1/details/"),
+                    "{}",
+                    request.url
+                );
+                saw_check = true;
+                break;
+            }
+            Some(Action::Wait { until_ms }) => now = until_ms,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(saw_check);
 }

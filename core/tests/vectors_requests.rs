@@ -3,16 +3,12 @@
 //! Set `FASTIO_BLESS=1` to write the current output into cases whose
 //! `expect` is null (new cases); existing expectations are never rewritten.
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use base64::Engine;
 use fastio_core::api::{BuildError, Call, Client};
 use fastio_core::config::ClientConfig;
 use serde_json::{Value, json};
-
-fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/requests")
-}
 
 fn base_config() -> Value {
     json!({
@@ -89,12 +85,7 @@ fn render(client: &Client, call: &Call) -> Value {
 #[test]
 fn request_vectors() {
     let bless = std::env::var("FASTIO_BLESS").is_ok();
-    let mut files: Vec<_> = std::fs::read_dir(vectors_dir())
-        .expect("vectors dir")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let files = common::vector_files("requests");
     assert!(files.len() >= 10, "request vectors are present");
     let mut checked = 0;
     for path in files {

@@ -5,17 +5,13 @@
 // The helpers pass ApiError through unchanged.
 #![allow(clippy::result_large_err)]
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use base64::Engine;
 use fastio_core::decode::models::*;
 use fastio_core::decode::{ApiError, DecodeOptions, Model, decode_as};
 use fastio_core::http::HttpResponse;
 use serde_json::{Value, json};
-
-fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/responses")
-}
 
 fn run<T: Model>(resp: &HttpResponse, opts: &DecodeOptions) -> Result<Value, ApiError> {
     decode_as::<T>(resp, opts).map(|d| {
@@ -83,12 +79,7 @@ fn error_json(e: &ApiError, expect: &Value) -> Value {
 #[test]
 fn response_vectors() {
     let bless = std::env::var("FASTIO_BLESS").is_ok();
-    let mut files: Vec<_> = std::fs::read_dir(vectors_dir())
-        .expect("vectors dir")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let files = common::vector_files("responses");
     let mut checked = 0;
     for path in files {
         let mut doc: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();

@@ -295,9 +295,14 @@ impl crate::api::Client {
 
     /// The decode options for a call.
     pub fn decode_options(&self, call: &crate::api::Call) -> DecodeOptions {
+        self.decode_options_with(call.is_idempotent())
+    }
+
+    /// The decode options with the configured body cap.
+    pub fn decode_options_with(&self, idempotent: bool) -> DecodeOptions {
         DecodeOptions {
             max_body_bytes: self.config().max_response_bytes,
-            idempotent: call.is_idempotent(),
+            idempotent,
         }
     }
 }

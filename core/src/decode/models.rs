@@ -701,9 +701,13 @@ model!(Batch, []);
 /// `id` and `share_id` are both read.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Share {
-    /// The share id.
-    #[serde(default, alias = "share_id", deserialize_with = "de::opt_id")]
+    /// The share id (`id`, or `share_id` when only that is sent; see
+    /// [`Share::share_id`]).
+    #[serde(default, deserialize_with = "de::opt_id")]
     pub id: Option<String>,
+    /// `share_id`, which some answers carry beside or instead of `id`.
+    #[serde(default, deserialize_with = "de::opt_id")]
+    pub share_id: Option<String>,
     /// Title.
     #[serde(default)]
     pub title: Option<String>,
@@ -724,6 +728,13 @@ pub struct Share {
     pub extra: Map<String, Value>,
 }
 model!(Share, ["share"]);
+
+impl Share {
+    /// The share's id, from `id` or else `share_id`.
+    pub fn share_id(&self) -> Option<&str> {
+        self.id.as_deref().or(self.share_id.as_deref())
+    }
+}
 
 /// AI turn status (current API) or legacy message state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -90,7 +90,7 @@ pub enum UploadError {
         /// Which step.
         what: String,
         /// The server's answer.
-        error: ApiError,
+        error: Box<ApiError>,
     },
     /// A request kept failing after every allowed retry.
     #[error("{what} failed after {attempts} attempts; last error: {last}")]
@@ -100,7 +100,7 @@ pub enum UploadError {
         /// Attempts made.
         attempts: u32,
         /// The last failure.
-        last: ApiError,
+        last: Box<ApiError>,
     },
     /// The assembled file's CRC32C does not match what was sent.
     #[error("integrity check failed: expected CRC32C {expected:?}, server computed {computed:?}")]

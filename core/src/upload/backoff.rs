@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::decode::Retry;
+
 /// Retry limits and backoff shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -14,8 +16,6 @@ pub struct RetryPolicy {
     pub max_ms: u64,
     /// The longest wait honoured for a 429 (`x-ve-limit-expires` may be far off).
     pub max_rate_limit_wait_ms: u64,
-    /// The wait after a 429 whose reset time is unknown (the CLI uses 60 s).
-    pub default_rate_limit_wait_ms: u64,
 }
 
 impl Default for RetryPolicy {
@@ -25,7 +25,6 @@ impl Default for RetryPolicy {
             base_ms: 2_000,
             max_ms: 30_000,
             max_rate_limit_wait_ms: 300_000,
-            default_rate_limit_wait_ms: 60_000,
         }
     }
 }
@@ -61,6 +60,18 @@ impl Jitter {
 }
 
 impl RetryPolicy {
+    /// The wait a rate-limit decision asks for, in ms from `now_ms` (host
+    /// clock in Unix ms for `At`), capped at `max_rate_limit_wait_ms`;
+    /// `None` when the decision is not a timed wait.
+    pub fn rate_limit_wait_ms(&self, retry: Retry, now_ms: u64) -> Option<u64> {
+        let ms = match retry {
+            Retry::At { unix_s } => unix_s.saturating_mul(1000).saturating_sub(now_ms),
+            Retry::After { seconds } => seconds.saturating_mul(1000),
+            _ => return None,
+        };
+        Some(ms.min(self.max_rate_limit_wait_ms))
+    }
+
     /// Full-jitter backoff before retry number `retry` (1 for the first retry).
     pub fn delay_ms(&self, retry: u32, jitter: &mut Jitter) -> u64 {
         let exp = self

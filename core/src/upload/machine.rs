@@ -90,6 +90,9 @@ pub struct UploadConfig {
     pub retry: RetryPolicy,
     /// A request with no answer after this long is treated as failed.
     pub request_timeout_ms: u64,
+    /// A streamed body that passes no bytes for this long is treated as
+    /// stalled and failed (each piece handed to `on_data` renews it).
+    pub stall_timeout_ms: u64,
     /// The `wait` of each details poll, seconds (≤ 590).
     pub poll_wait_s: u32,
     /// The most details polls before giving up.
@@ -98,6 +101,9 @@ pub struct UploadConfig {
     pub stream_max_size: Option<u64>,
     /// Seed for backoff jitter.
     pub seed: u64,
+    /// Ask `GET upload/limits/` first and plan with what the server allows
+    /// (the configured limits apply where the server says nothing).
+    pub fetch_limits: bool,
 }
 
 impl Default for UploadConfig {
@@ -107,10 +113,12 @@ impl Default for UploadConfig {
             chunk_algo: Some(HashAlgo::Crc32c),
             retry: RetryPolicy::default(),
             request_timeout_ms: 120_000,
+            stall_timeout_ms: 30_000,
             poll_wait_s: 60,
             max_polls: 120,
             stream_max_size: None,
             seed: 0x5EED,
+            fetch_limits: false,
         }
     }
 }
@@ -118,6 +126,7 @@ impl Default for UploadConfig {
 /// What an outstanding request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
+    Limits,
     Create,
     Single,
     FindSingle,
@@ -134,6 +143,7 @@ enum Kind {
 impl Kind {
     fn what(self) -> String {
         match self {
+            Kind::Limits => "reading the upload limits".into(),
             Kind::Create => "creating the upload session".into(),
             Kind::Single => "the single-request upload".into(),
             Kind::FindSingle => "looking for the single-request upload".into(),
@@ -253,6 +263,7 @@ impl ChunkTable {
 /// The phase of the whole upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Phase {
+    Limits,
     Start,
     Reconcile,
     Uploading,
@@ -296,6 +307,8 @@ pub struct Upload {
     progress_dirty: bool,
     /// After an ambiguous single-request failure: list sessions first.
     find_single: bool,
+    /// Chunks the server refused once for a hash mismatch.
+    integrity_strikes: BTreeSet<u64>,
     /// From a resume token: acknowledged chunks to check against the server.
     resume_acked: Vec<(u64, Option<String>)>,
     /// After an ambiguous stream failure: ask the session's details first.
@@ -316,6 +329,7 @@ impl Upload {
                 message: "only chunked uploads can start unplaced; give a target".into(),
             });
         }
+        let cfg_fetch_limits = cfg.fetch_limits && spec.size.is_some();
         Ok(Upload {
             chunks: ChunkTable::new(&plan),
             jitter: Jitter::new(cfg.seed),
@@ -323,7 +337,11 @@ impl Upload {
             spec,
             cfg,
             plan,
-            phase: Phase::Start,
+            phase: if cfg_fetch_limits {
+                Phase::Limits
+            } else {
+                Phase::Start
+            },
             upload_id: None,
             node_id: None,
             next_id: 1,
@@ -344,6 +362,7 @@ impl Upload {
             progress_dirty: false,
             find_single: false,
             resume_acked: Vec::new(),
+            integrity_strikes: BTreeSet::new(),
             stream_check: false,
             outcome: None,
         })
@@ -436,6 +455,19 @@ impl Upload {
             return Some(Action::Progress(self.progress()));
         }
         match self.phase {
+            Phase::Limits => {
+                if self.pending.is_empty() && now >= self.not_before_ms {
+                    let call = Call::Upload(UploadCall::Limits {
+                        action: None,
+                        instance_id: self.spec.target.as_ref().map(|p| p.id().to_string()),
+                        folder_id: None,
+                        file_id: None,
+                    });
+                    Some(self.send(Kind::Limits, &call, now))
+                } else {
+                    self.waiting(now)
+                }
+            }
             Phase::Start => self.start(now),
             Phase::Reconcile => {
                 if self.pending.is_empty() && now >= self.not_before_ms {
@@ -722,17 +754,21 @@ impl Upload {
         &mut self,
         id: RequestId,
         data: impl Into<Bytes>,
-        _now: u64,
+        now: u64,
     ) -> Result<(), InputError> {
         if self.phase == Phase::Finished {
             return Err(InputError::Finished);
         }
         let data: Bytes = data.into();
         // A streamed body's pieces.
-        if let Some(p) = self.pending.get(&id) {
+        let stall = self.cfg.stall_timeout_ms;
+        if let Some(p) = self.pending.get_mut(&id) {
             if p.kind != Kind::Stream {
                 return Err(InputError::NotExpectingData(id));
             }
+            // Bytes are moving: the stall clock starts again (a long stream
+            // may outlive the plain request timeout while it flows).
+            p.deadline_ms = p.deadline_ms.max(now.saturating_add(stall));
             self.stream_len += data.len() as u64;
             if let Some(max) = self.cfg.stream_max_size
                 && self.stream_len > max
@@ -914,13 +950,14 @@ impl Upload {
         now: u64,
     ) -> Result<(), InputError> {
         let p = self.take_pending(id)?;
-        let decoded = decode_as::<UploadSession>(
-            resp,
-            &crate::decode::DecodeOptions {
-                max_body_bytes: self.client.config().max_response_bytes,
-                idempotent: true,
-            },
-        );
+        if p.kind == Kind::Limits {
+            match crate::decode::decode(resp, &self.client.decode_options_with(true)) {
+                Ok(d) => self.apply_limits(&d.value),
+                Err(e) => self.handle_failure(p.kind, e, now, false),
+            }
+            return Ok(());
+        }
+        let decoded = decode_as::<UploadSession>(resp, &self.client.decode_options_with(true));
         match decoded {
             Ok(d) => self.handle_success(p.kind, d, now),
             Err(e) => self.handle_failure(p.kind, e, now, false),
@@ -928,9 +965,26 @@ impl Upload {
         Ok(())
     }
 
+    /// Re-plans with the server's limits.
+    fn apply_limits(&mut self, limits: &serde_json::Value) {
+        let cfg = PlanConfig::from_limits(limits, &self.cfg.plan);
+        let size = self.spec.size.unwrap_or(0);
+        match plan(size, &cfg) {
+            Ok(p) => {
+                self.chunks = ChunkTable::new(&p);
+                self.plan = p;
+                self.cfg.plan = cfg;
+                self.phase = Phase::Start;
+            }
+            Err(e) => self.outcome = Some(Action::Failed(e.into())),
+        }
+    }
+
     fn handle_success(&mut self, kind: Kind, d: Decoded<UploadSession>, now: u64) {
         let s = d.value;
         match kind {
+            // Answered in `on_response` before decoding as a session.
+            Kind::Limits => {}
             Kind::Create => match s.id {
                 Some(id) => {
                     self.upload_id = Some(id);
@@ -1110,7 +1164,7 @@ impl Upload {
             return;
         }
         // Whether this failure may be retried at all, and when.
-        let retry = if transport {
+        let mut retry = if transport {
             Retry::Backoff
         } else {
             match e.status {
@@ -1126,39 +1180,38 @@ impl Upload {
             return;
         }
         if matches!(e.code_number(), Some(10778) | Some(10779)) {
-            self.outcome = Some(Action::Failed(UploadError::Integrity {
-                expected: None,
-                computed: None,
-            }));
-            return;
+            // A chunk whose own hash failed was damaged on the way: send it
+            // once more. A second refusal, or one outside a chunk, means the
+            // file's CRC does not match what the server holds: terminal.
+            let strike = match kind {
+                Kind::Chunk(order) => self.integrity_strikes.insert(order),
+                _ => false,
+            };
+            if !strike {
+                self.outcome = Some(Action::Failed(UploadError::Integrity {
+                    expected: None,
+                    computed: None,
+                }));
+                return;
+            }
+            retry = Retry::Backoff;
         }
         let wait_ms = match retry {
             Retry::Never => {
                 self.outcome = Some(Action::Failed(UploadError::Api {
                     what: kind.what(),
-                    error: e,
+                    error: Box::new(e),
                 }));
                 return;
             }
-            Retry::Backoff => None,
-            Retry::At { unix_s } => Some(
-                unix_s
-                    .saturating_mul(1000)
-                    .saturating_sub(now)
-                    .min(self.cfg.retry.max_rate_limit_wait_ms),
-            ),
-            Retry::After { seconds } => Some(
-                seconds
-                    .saturating_mul(1000)
-                    .min(self.cfg.retry.max_rate_limit_wait_ms),
-            ),
+            r => self.cfg.retry.rate_limit_wait_ms(r, now),
         };
         let attempts = self.bump(kind);
         if attempts > self.cfg.retry.max_attempts {
             self.outcome = Some(Action::Failed(UploadError::RetriesExhausted {
                 what: kind.what(),
                 attempts: attempts - 1,
-                last: e,
+                last: Box::new(e),
             }));
             return;
         }

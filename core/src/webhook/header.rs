@@ -219,14 +219,7 @@ fn decode_base64(text: &str) -> Option<MacBytes> {
 
 /// Encodes MAC bytes as lowercase hex.
 pub(crate) fn encode_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    // Indexes are nibbles (0..16), always inside the 16-entry table.
-    for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
+    crate::hash::to_hex(bytes)
 }
 
 /// Encodes bytes as standard padded base64.

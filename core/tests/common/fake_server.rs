@@ -34,6 +34,8 @@ pub struct FakeServer {
     /// Flip a byte of this chunk order when it is stored.
     pub corrupt_order: Option<u64>,
     pub requests: u64,
+    /// The chunk size `upload/limits/` reports.
+    pub limits_chunk_size: Option<u64>,
 }
 
 fn ok(v: Value) -> HttpResponse {
@@ -143,6 +145,10 @@ impl FakeServer {
                 );
                 ok(json!({"id": id}))
             }
+            ("GET", ["upload", "limits"]) => ok(json!({
+                "chunk_size": self.limits_chunk_size.unwrap_or(4_194_304),
+                "max_parallel_chunks": 2,
+            })),
             ("GET", ["upload", "details"]) => {
                 let list: Vec<Value> = self
                     .sessions

@@ -3,6 +3,22 @@
 
 #![allow(dead_code)]
 
+use std::path::{Path, PathBuf};
+
+/// The JSON files of `tests/vectors/<folder>/`, sorted.
+pub fn vector_files(folder: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/vectors")
+        .join(folder);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
 fn hex_val(b: u8) -> Option<u8> {
     (b as char).to_digit(16).map(|d| d as u8)
 }
@@ -97,4 +113,5 @@ pub fn parse_multipart(body: &[u8], boundary: &str) -> Vec<ParsedPart> {
     parts
 }
 
+pub mod driver;
 pub mod fake_server;

@@ -1,0 +1,137 @@
+//! Runs the fastio-core WebAssembly component under wasmtime, and drives its
+//! upload and download machines with real HTTP.
+//!
+//! Embedding takes a few lines:
+//!
+//! ```no_run
+//! use fastio_wasmtime::{Core, bindings::exports::fastio::core::types::{ClientConfig, ChunkParams, Credential}};
+//! let core = Core::load("fastio_component.wasm")?;
+//! let mut inst = core.instantiate()?;
+//! let hex = inst.sha256(b"hello")?;
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+
+pub mod drive;
+pub mod http;
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// Types and calls generated from `wit/`.
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "core",
+    });
+}
+
+use bindings::exports::fastio::core::hashing::HashAlgo;
+
+/// What the component's store holds: the WASI context Rust's std needs
+/// (stdio, clocks, environment are empty or inherited-nothing) and the
+/// resource table.
+pub struct State {
+    ctx: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// A compiled component, ready to instantiate any number of times.
+#[derive(Clone)]
+pub struct Core {
+    engine: Engine,
+    component: Component,
+    linker: Linker<State>,
+}
+
+/// One instance of the component with its store.
+pub struct Instance {
+    /// The store (pass `&mut inst.store` to calls on `inst.core`).
+    pub store: Store<State>,
+    /// The exported interfaces.
+    pub core: bindings::Core,
+}
+
+impl Core {
+    /// Compiles the component at `path`.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        Self::from_bytes(&bytes)
+    }
+
+    /// Compiles a component from its bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        let engine = Engine::new(&config)?;
+        let component = Component::from_binary(&engine, bytes)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        Ok(Core {
+            engine,
+            component,
+            linker,
+        })
+    }
+
+    /// The component's imports, as `name` strings (`wasi:cli/environment@0.2.x`, …).
+    pub fn imports(&self) -> Vec<String> {
+        self.component
+            .component_type()
+            .imports(&self.engine)
+            .map(|(name, _)| name.to_string())
+            .collect()
+    }
+
+    /// A fresh instance. Instances are cheap; use one per thread.
+    pub fn instantiate(&self) -> Result<Instance> {
+        // Nothing is inherited: the core reads no environment, files or stdio.
+        let state = State {
+            ctx: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        let core = bindings::Core::instantiate(&mut store, &self.component, &self.linker)?;
+        Ok(Instance { store, core })
+    }
+}
+
+impl Instance {
+    /// SHA-256 of `data` through the component, lowercase hex.
+    pub fn sha256(&mut self, data: &[u8]) -> Result<String> {
+        self.hash(HashAlgo::Sha256, data)
+    }
+
+    /// A digest of `data` through the component, lowercase hex.
+    pub fn hash(&mut self, algo: HashAlgo, data: &[u8]) -> Result<String> {
+        Ok(self
+            .core
+            .fastio_core_hashing()
+            .call_hash(&mut self.store, algo, data)?)
+    }
+}
+
+/// Where the component built by `run_tests.sh` (or `cargo build --profile
+/// component --target wasm32-wasip2 -p fastio-component`) lands: next to
+/// the host's target directory.
+pub fn default_component_path() -> std::path::PathBuf {
+    if let Ok(p) = std::env::var("FASTIO_COMPONENT") {
+        return p.into();
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target").to_string());
+    Path::new(&target).join("wasm32-wasip2/component/fastio_component.wasm")
+}

@@ -1,0 +1,669 @@
+//! `fastio`: upload, download, webhook tools and a self-contained demo, all
+//! running the fastio-core component under wasmtime.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use fastio_wasmtime::bindings::exports::fastio::core::requests::DecodeOptions;
+use fastio_wasmtime::bindings::exports::fastio::core::types::{
+    ChunkParams, ClientConfig, Credential, Header,
+};
+use fastio_wasmtime::bindings::exports::fastio::core::uploads::{
+    DownloadSpec, UploadOptions, UploadSpec,
+};
+use fastio_wasmtime::drive::{self, DownloadOutcome, UploadJob, UploadOutcome};
+use fastio_wasmtime::http::Http;
+use fastio_wasmtime::{Core, Instance};
+
+#[derive(Parser)]
+#[command(
+    name = "fastio",
+    about = "Fast.io uploads, downloads and webhooks through the fastio-core component"
+)]
+struct Cli {
+    /// API base URL (default: the real service when FASTIO_API_KEY is set).
+    #[arg(long, global = true)]
+    api_base: Option<String>,
+    /// The component to run (default: the one built next to this program).
+    #[arg(long, global = true)]
+    component: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Upload a file.
+    Upload {
+        /// The file.
+        file: PathBuf,
+        /// Target workspace id.
+        #[arg(long)]
+        workspace: Option<String>,
+        /// Target folder id.
+        #[arg(long, default_value = "root")]
+        folder: String,
+        /// Chunk size in bytes.
+        #[arg(long)]
+        chunk_size: Option<u64>,
+        /// Chunk requests in flight.
+        #[arg(long, default_value_t = 4)]
+        parallel: u32,
+        /// Continue from this resume token file.
+        #[arg(long)]
+        resume: Option<PathBuf>,
+        /// Where to keep the resume token (default: FILE.fastio-resume).
+        #[arg(long)]
+        token: Option<PathBuf>,
+    },
+    /// Download a file, verified as it streams.
+    Download {
+        /// The node id.
+        node: String,
+        /// The workspace holding it.
+        #[arg(long)]
+        workspace: String,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Webhook signatures.
+    Webhook {
+        #[command(subcommand)]
+        cmd: HookCmd,
+    },
+    /// Upload, webhook and download against a local server started in-process.
+    Demo {
+        /// Size of the generated file in bytes.
+        #[arg(long, default_value_t = 20 * 1024 * 1024)]
+        size: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum HookCmd {
+    /// Verify a delivery read from stdin; exits 1 when refused.
+    Verify {
+        #[arg(long)]
+        scheme: String,
+        /// Environment variable holding the secret.
+        #[arg(long)]
+        secret_env: String,
+        /// A header, `name: value` (repeatable).
+        #[arg(long = "header")]
+        headers: Vec<String>,
+        /// Allowed clock skew in seconds.
+        #[arg(long, default_value_t = 300)]
+        tolerance: u64,
+    },
+    /// Print the headers signing stdin.
+    Sign {
+        #[arg(long)]
+        scheme: String,
+        #[arg(long)]
+        secret_env: String,
+        #[arg(long)]
+        id: Option<String>,
+        #[arg(long)]
+        timestamp: Option<u64>,
+    },
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn config(base: &str, key: &str) -> ClientConfig {
+    ClientConfig {
+        base_url: base.to_owned(),
+        credential: Some(Credential::ApiKey(key.to_owned())),
+        user_agent: None,
+        chunk_params: ChunkParams::Query,
+        max_response_bytes: None,
+    }
+}
+
+fn remote(cli: &Cli) -> Result<ClientConfig> {
+    let key = std::env::var("FASTIO_API_KEY").map_err(|_| anyhow!("set FASTIO_API_KEY"))?;
+    let base = cli
+        .api_base
+        .clone()
+        .unwrap_or_else(|| "https://api.fast.io/current/".into());
+    Ok(config(&base, &key))
+}
+
+fn secret(var: &str) -> Result<String> {
+    std::env::var(var).map_err(|_| anyhow!("environment variable {var} is not set"))
+}
+
+/// One API call through the component: build, send, decode.
+fn call(
+    inst: &mut Instance,
+    http: &Http,
+    cfg: &ClientConfig,
+    call_json: &serde_json::Value,
+) -> Result<serde_json::Value> {
+    let req = inst
+        .core
+        .fastio_core_requests()
+        .call_build(&mut inst.store, cfg, &call_json.to_string())?
+        .map_err(|e| anyhow!("building the request: {e:?}"))?;
+    let resp = http.send(&req)?;
+    let opts = DecodeOptions {
+        max_body_bytes: 16 << 20,
+        idempotent: true,
+    };
+    let d = inst
+        .core
+        .fastio_core_requests()
+        .call_decode(&mut inst.store, &resp, opts)?
+        .map_err(|e| anyhow!("{} (status {:?})", e.message, e.status))?;
+    Ok(serde_json::from_str(&d.value_json)?)
+}
+
+fn bar(total: u64) -> ProgressBar {
+    let pb = ProgressBar::new(total);
+    pb.set_style(
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    pb
+}
+
+fn main() {
+    match run() {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn run() -> Result<i32> {
+    let cli = Cli::parse();
+    let component = cli
+        .component
+        .clone()
+        .unwrap_or_else(fastio_wasmtime::default_component_path);
+    match &cli.cmd {
+        Cmd::Webhook { cmd } => webhook(&component, cmd),
+        Cmd::Upload {
+            file,
+            workspace,
+            folder,
+            chunk_size,
+            parallel,
+            resume,
+            token,
+        } => {
+            let cfg = remote(&cli)?;
+            let core = Core::load(&component)?;
+            let mut inst = core.instantiate()?;
+            let size = std::fs::metadata(file)?.len();
+            let token_path = token
+                .clone()
+                .unwrap_or_else(|| with_suffix(file, ".fastio-resume"));
+            let resume_token = resume.as_deref().map(drive::read_small).transpose()?;
+            let spec = match (&resume_token, workspace) {
+                (Some(_), _) => None,
+                (None, Some(ws)) => Some(UploadSpec {
+                    name: file
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| "upload".into()),
+                    size: Some(size),
+                    workspace: ws.clone(),
+                    folder: folder.clone(),
+                }),
+                (None, None) => bail!("--workspace is required unless --resume is given"),
+            };
+            let stop = Arc::new(AtomicBool::new(false));
+            let s = Arc::clone(&stop);
+            ctrlc::set_handler(move || s.store(true, Ordering::SeqCst))?;
+            let pb = bar(size);
+            let mut on_progress =
+                |p: &fastio_wasmtime::bindings::exports::fastio::core::uploads::Progress| {
+                    pb.set_position(p.bytes_acked)
+                };
+            let outcome = drive::upload(
+                &mut inst,
+                &Http::new(),
+                UploadJob {
+                    config: cfg,
+                    file,
+                    spec,
+                    resume_token,
+                    options: UploadOptions {
+                        chunk_size: *chunk_size,
+                        parallel: Some(*parallel),
+                        request_timeout_ms: None,
+                        seed: None,
+                    },
+                    token_path: Some(token_path),
+                    stop,
+                    on_progress: &mut on_progress,
+                },
+            )?;
+            pb.finish_and_clear();
+            Ok(report_upload(&outcome))
+        }
+        Cmd::Download {
+            node,
+            workspace,
+            out,
+        } => {
+            let cfg = remote(&cli)?;
+            let core = Core::load(&component)?;
+            let mut inst = core.instantiate()?;
+            let pb = bar(0);
+            let spec = DownloadSpec {
+                workspace: workspace.clone(),
+                node_id: node.clone(),
+            };
+            let o = drive::download(&mut inst, &Http::new(), &cfg, &spec, out, &mut |b, t| {
+                if let Some(t) = t {
+                    pb.set_length(t);
+                }
+                pb.set_position(b);
+            })?;
+            pb.finish_and_clear();
+            match o {
+                DownloadOutcome::Done(d) => {
+                    println!(
+                        "downloaded {} bytes, sha256 {}, verified {}",
+                        d.size,
+                        d.sha256,
+                        d.checked.unwrap_or_else(|| "size only".into())
+                    );
+                    Ok(0)
+                }
+                DownloadOutcome::Failed(e) => {
+                    eprintln!("download failed: {e:?}");
+                    Ok(1)
+                }
+            }
+        }
+        Cmd::Demo { size } => {
+            if cli.api_base.is_some() || std::env::var_os("FASTIO_API_KEY").is_some() {
+                bail!(
+                    "demo runs against its own local server; unset FASTIO_API_KEY and --api-base"
+                );
+            }
+            demo(&component, *size)
+        }
+    }
+}
+
+fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
+    let mut s = p.as_os_str().to_owned();
+    s.push(suffix);
+    s.into()
+}
+
+fn report_upload(o: &UploadOutcome) -> i32 {
+    match o {
+        UploadOutcome::Done(d) => {
+            println!(
+                "stored node {} ({} bytes) sha256 {} crc32c {}",
+                d.node_id.clone().unwrap_or_default(),
+                d.size,
+                d.sha256,
+                d.crc32c
+            );
+            0
+        }
+        UploadOutcome::Failed(e) => {
+            eprintln!("upload failed: {e:?}");
+            1
+        }
+        UploadOutcome::Interrupted(p) => {
+            match p {
+                Some(p) => eprintln!("interrupted; continue with --resume {}", p.display()),
+                None => eprintln!("interrupted before a session existed; nothing to resume"),
+            }
+            130
+        }
+    }
+}
+
+fn webhook(component: &Path, cmd: &HookCmd) -> Result<i32> {
+    let core = Core::load(component)?;
+    let mut inst = core.instantiate()?;
+    let mut body = Vec::new();
+    std::io::stdin().take(16 << 20).read_to_end(&mut body)?;
+    match cmd {
+        HookCmd::Verify {
+            scheme,
+            secret_env,
+            headers,
+            tolerance,
+        } => {
+            let headers: Vec<Header> = headers
+                .iter()
+                .map(|h| {
+                    let (n, v) = h
+                        .split_once(':')
+                        .ok_or_else(|| anyhow!("a header is `name: value`"))?;
+                    Ok(Header {
+                        name: n.trim().to_owned(),
+                        value: v.trim().to_owned(),
+                    })
+                })
+                .collect::<Result<_>>()?;
+            let hooks = inst.core.fastio_core_webhooks();
+            let v = match hooks.verifier().call_create(
+                &mut inst.store,
+                scheme,
+                &[secret(secret_env)?],
+                Some(*tolerance),
+            )? {
+                Ok(v) => v,
+                Err(e) => bail!("{}: {}", e.kind, e.message),
+            };
+            let r =
+                hooks
+                    .verifier()
+                    .call_verify(&mut inst.store, v, &headers, &body, unix_now())?;
+            v.resource_drop(&mut inst.store)?;
+            match r {
+                Ok(d) => {
+                    println!(
+                        "verified: scheme {} id {} secret #{}",
+                        d.scheme,
+                        d.id.unwrap_or_default(),
+                        d.secret_index
+                    );
+                    Ok(0)
+                }
+                Err(e) => {
+                    println!("refused: {} {}", e.kind, e.hint.unwrap_or_default());
+                    Ok(1)
+                }
+            }
+        }
+        HookCmd::Sign {
+            scheme,
+            secret_env,
+            id,
+            timestamp,
+        } => {
+            let ts = timestamp.or(Some(unix_now()));
+            let r = inst.core.fastio_core_webhooks().call_sign(
+                &mut inst.store,
+                scheme,
+                &secret(secret_env)?,
+                id.as_deref(),
+                ts,
+                &body,
+            )?;
+            match r {
+                Ok(hs) => {
+                    for h in hs {
+                        println!("{}: {}", h.name, h.value);
+                    }
+                    Ok(0)
+                }
+                Err(e) => bail!("{}: {}", e.kind, e.message),
+            }
+        }
+    }
+}
+
+/// A one-shot webhook receiver on 127.0.0.1 that answers 204 to every POST
+/// and hands back each delivery's headers and body.
+/// A received delivery: headers and raw body.
+type Delivery = (Vec<Header>, Vec<u8>);
+
+fn receiver() -> Result<(String, std::sync::mpsc::Receiver<Delivery>)> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let url = format!("http://{}/hook", listener.local_addr()?);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(16) {
+            let Ok(mut s) = stream else { continue };
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            if let Ok(d) = read_post(&mut s) {
+                use std::io::Write;
+                let _ = s.write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n");
+                if tx.send(d).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    Ok((url, rx))
+}
+
+fn read_post(s: &mut std::net::TcpStream) -> Result<Delivery> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        let n = s.read(&mut chunk)?;
+        if n == 0 {
+            bail!("connection closed");
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p;
+        }
+        if buf.len() > 64 << 10 {
+            bail!("head too large");
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let headers: Vec<Header> = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| Header {
+            name: n.trim().to_owned(),
+            value: v.trim().to_owned(),
+        })
+        .collect();
+    let len: usize = headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+        .and_then(|h| h.value.parse().ok())
+        .unwrap_or(0)
+        .min(1 << 20);
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < len {
+        let n = s.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    body.truncate(len);
+    Ok((headers, body))
+}
+
+fn demo(component: &Path, size: u64) -> Result<i32> {
+    let t0 = Instant::now();
+    let dir = std::env::temp_dir().join(format!("fastio-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let result = demo_in(component, size, &dir, t0);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn demo_in(component: &Path, size: u64, dir: &Path, t0: Instant) -> Result<i32> {
+    let mut scfg = fastio_devserver::Config::new(dir.join("server"));
+    scfg.api_keys = vec!["demo-key".into()];
+    scfg.webhook_scheme = fastio_devserver::WebhookScheme::Standard;
+    let srv = fastio_devserver::spawn(scfg).context("starting the local server")?;
+    let cfg = config(&srv.base_url, &srv.api_key);
+    let core = Core::load(component)?;
+    let mut inst = core.instantiate()?;
+    let http = Http::new();
+    println!("local server      {}", srv.base_url);
+
+    let orgs = call(
+        &mut inst,
+        &http,
+        &cfg,
+        &serde_json::json!({"orgs": {"op": "list"}}),
+    )?;
+    let org = orgs["orgs"][0]["id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("no org in {orgs}"))?;
+    let ws = call(
+        &mut inst,
+        &http,
+        &cfg,
+        &serde_json::json!({"orgs": {"op": "create_workspace", "org_id": org, "name": "Demo", "folder_name": "demo"}}),
+    )?;
+    let ws_id = ws["id"]
+        .as_str()
+        .or(ws["workspace"]["id"].as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("no workspace id in {ws}"))?;
+    println!("workspace         {ws_id}");
+
+    let (hook_url, deliveries) = receiver()?;
+    let sub = call(
+        &mut inst,
+        &http,
+        &cfg,
+        &serde_json::json!({"subscriptions": {"op": "create", "workspace_id": ws_id, "target_url": hook_url, "event_type_subscriptions": ["workspace_storage_file_added"], "description": "demo"}}),
+    )?;
+    let secret = sub["outbound_webhook_subscription"]["secret"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("no webhook secret returned"))?;
+
+    // A generated file, written in pieces (never held whole in memory).
+    let path = dir.join("demo.bin");
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut written = 0u64;
+        let mut block = vec![0u8; 1 << 16];
+        while written < size {
+            for b in block.chunks_mut(8) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let bytes = x.to_le_bytes();
+                b.copy_from_slice(&bytes[..b.len()]);
+            }
+            let n = (size - written).min(block.len() as u64) as usize;
+            f.write_all(&block[..n])?;
+            written += n as u64;
+        }
+        f.flush()?;
+    }
+    let t_up = Instant::now();
+    let mut noop = |_: &fastio_wasmtime::bindings::exports::fastio::core::uploads::Progress| {};
+    let outcome = drive::upload(
+        &mut inst,
+        &http,
+        UploadJob {
+            config: cfg.clone(),
+            file: &path,
+            spec: Some(UploadSpec {
+                name: "demo.bin".into(),
+                size: Some(size),
+                workspace: ws_id.clone(),
+                folder: "root".into(),
+            }),
+            resume_token: None,
+            options: UploadOptions {
+                chunk_size: Some(4 << 20),
+                parallel: Some(4),
+                request_timeout_ms: None,
+                seed: None,
+            },
+            token_path: None,
+            stop: Arc::new(AtomicBool::new(false)),
+            on_progress: &mut noop,
+        },
+    )?;
+    let done = match outcome {
+        UploadOutcome::Done(d) => d,
+        other => bail!("upload did not finish: {other:?}"),
+    };
+    let up_s = t_up.elapsed().as_secs_f64();
+    println!(
+        "uploaded          {} bytes in {:.2}s ({:.0} MB/s), node {}",
+        done.size,
+        up_s,
+        done.size as f64 / up_s / 1e6,
+        done.node_id.clone().unwrap_or_default()
+    );
+    println!("sha256            {}", done.sha256);
+
+    let (headers, body) = deliveries
+        .recv_timeout(Duration::from_secs(15))
+        .context("no webhook delivery within 15 s")?;
+    let hooks = inst.core.fastio_core_webhooks();
+    let v = hooks
+        .verifier()
+        .call_create(
+            &mut inst.store,
+            &"standard-webhooks".to_string(),
+            &[secret],
+            Some(300),
+        )?
+        .map_err(|e| anyhow!("{}: {}", e.kind, e.message))?;
+    let verified = hooks
+        .verifier()
+        .call_verify(&mut inst.store, v, &headers, &body, unix_now())?;
+    v.resource_drop(&mut inst.store)?;
+    let delivery = verified.map_err(|e| anyhow!("webhook refused: {} {}", e.kind, e.message))?;
+    let event = hooks
+        .call_parse_event(&mut inst.store, &body)?
+        .map_err(|e| anyhow!("{}", e.message))?;
+    println!(
+        "webhook           {event} verified ({} signature, id {})",
+        delivery.scheme,
+        delivery.id.unwrap_or_default()
+    );
+
+    let node = done.node_id.clone().ok_or_else(|| anyhow!("no node id"))?;
+    let out = dir.join("back.bin");
+    let t_dl = Instant::now();
+    let o = drive::download(
+        &mut inst,
+        &http,
+        &cfg,
+        &DownloadSpec {
+            workspace: ws_id,
+            node_id: node,
+        },
+        &out,
+        &mut |_, _| {},
+    )?;
+    match o {
+        DownloadOutcome::Done(d) => {
+            let same = d.sha256 == done.sha256;
+            println!(
+                "downloaded        {} bytes in {:.2}s, verified against {}; sha256 {}",
+                d.size,
+                t_dl.elapsed().as_secs_f64(),
+                d.checked.unwrap_or_else(|| "size".into()),
+                if same { "matches" } else { "DIFFERS" }
+            );
+            println!("total             {:.2}s", t0.elapsed().as_secs_f64());
+            Ok(if same { 0 } else { 1 })
+        }
+        DownloadOutcome::Failed(e) => {
+            eprintln!("download failed: {e:?}");
+            Ok(1)
+        }
+    }
+}

@@ -1,0 +1,322 @@
+//! End to end against the local devserver on 127.0.0.1: uploads of the
+//! boundary sizes through the component, verified downloads, an injected
+//! corrupted chunk, and resume after the CLI is killed.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use fastio_wasmtime::bindings::exports::fastio::core::requests::DecodeOptions;
+use fastio_wasmtime::bindings::exports::fastio::core::types::{
+    ChunkParams, ClientConfig, Credential,
+};
+use fastio_wasmtime::bindings::exports::fastio::core::uploads::{
+    DownloadSpec, UploadError, UploadOptions, UploadSpec,
+};
+use fastio_wasmtime::drive::{self, DownloadOutcome, UploadJob, UploadOutcome};
+use fastio_wasmtime::http::Http;
+use fastio_wasmtime::{Core, Instance};
+
+struct Env {
+    srv: fastio_devserver::RunningServer,
+    cfg: ClientConfig,
+    inst: Instance,
+    http: Http,
+    ws: String,
+    dir: std::path::PathBuf,
+}
+
+fn env(name: &str) -> Env {
+    let dir = std::env::temp_dir().join(format!("fastio-e2e-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut scfg = fastio_devserver::Config::new(dir.join("server"));
+    scfg.api_keys = vec!["e2e-key".into()];
+    let srv = fastio_devserver::spawn(scfg).expect("devserver");
+    let cfg = ClientConfig {
+        base_url: srv.base_url.clone(),
+        credential: Some(Credential::ApiKey(srv.api_key.clone())),
+        user_agent: None,
+        chunk_params: ChunkParams::Query,
+        max_response_bytes: None,
+    };
+    let mut inst = Core::load(fastio_wasmtime::default_component_path())
+        .expect("component")
+        .instantiate()
+        .expect("instance");
+    let http = Http::new();
+    let orgs = call(&mut inst, &http, &cfg, json!({"orgs": {"op": "list"}}));
+    let org = orgs["orgs"][0]["id"].as_str().expect("org").to_owned();
+    let ws = call(
+        &mut inst,
+        &http,
+        &cfg,
+        json!({"orgs": {"op": "create_workspace", "org_id": org, "name": "E2E", "folder_name": format!("e2e{name}")}}),
+    );
+    let ws = ws["id"]
+        .as_str()
+        .or(ws["workspace"]["id"].as_str())
+        .expect("workspace id")
+        .to_owned();
+    Env {
+        srv,
+        cfg,
+        inst,
+        http,
+        ws,
+        dir,
+    }
+}
+
+fn call(inst: &mut Instance, http: &Http, cfg: &ClientConfig, c: Value) -> Value {
+    let req = inst
+        .core
+        .fastio_core_requests()
+        .call_build(&mut inst.store, cfg, &c.to_string())
+        .expect("call")
+        .expect("build");
+    let resp = http.send(&req).expect("send");
+    let d = inst
+        .core
+        .fastio_core_requests()
+        .call_decode(
+            &mut inst.store,
+            &resp,
+            DecodeOptions {
+                max_body_bytes: 16 << 20,
+                idempotent: true,
+            },
+        )
+        .expect("call")
+        .expect("decode");
+    serde_json::from_str(&d.value_json).expect("json")
+}
+
+fn write_file(path: &Path, size: u64, seed: u64) {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
+    let mut x = seed | 1;
+    let mut left = size;
+    let mut block = vec![0u8; 1 << 16];
+    while left > 0 {
+        for b in block.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *b = x as u8;
+        }
+        let n = left.min(block.len() as u64) as usize;
+        f.write_all(&block[..n]).expect("write");
+        left -= n as u64;
+    }
+    f.flush().expect("flush");
+}
+
+fn upload(e: &mut Env, path: &Path, size: u64) -> UploadOutcome {
+    let mut noop = |_: &_| {};
+    drive::upload(
+        &mut e.inst,
+        &e.http,
+        UploadJob {
+            config: e.cfg.clone(),
+            file: path,
+            spec: Some(UploadSpec {
+                name: path.file_name().unwrap().to_string_lossy().into_owned(),
+                size: Some(size),
+                workspace: e.ws.clone(),
+                folder: "root".into(),
+            }),
+            resume_token: None,
+            options: UploadOptions {
+                chunk_size: Some(4 << 20),
+                parallel: Some(4),
+                request_timeout_ms: Some(30_000),
+                seed: None,
+            },
+            token_path: None,
+            stop: Arc::new(AtomicBool::new(false)),
+            on_progress: &mut noop,
+        },
+    )
+    .expect("upload ran")
+}
+
+fn sha256_file(path: &Path) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    let mut f = std::fs::File::open(path).expect("open");
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = std::io::Read::read(&mut f, &mut buf).expect("read");
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn upload_and_download_boundary_sizes() {
+    let mut e = env("sizes");
+    for size in [0u64, 1, 4_194_304, 4_194_305, 64 << 20] {
+        let path = e.dir.join(format!("f{size}.bin"));
+        write_file(&path, size, size + 7);
+        let t = Instant::now();
+        let done = match upload(&mut e, &path, size) {
+            UploadOutcome::Done(d) => d,
+            other => panic!("size {size}: {other:?}"),
+        };
+        assert_eq!(done.size, size);
+        assert_eq!(done.sha256, sha256_file(&path), "size {size}");
+        let node = done.node_id.clone().expect("node id");
+        let out = e.dir.join(format!("back{size}.bin"));
+        let spec = DownloadSpec {
+            workspace: e.ws.clone(),
+            node_id: node,
+        };
+        match drive::download(&mut e.inst, &e.http, &e.cfg, &spec, &out, &mut |_, _| {})
+            .expect("download ran")
+        {
+            DownloadOutcome::Done(d) => {
+                assert_eq!(d.size, size);
+                assert_eq!(d.sha256, done.sha256);
+            }
+            DownloadOutcome::Failed(err) => panic!("size {size}: download {err:?}"),
+        }
+        assert_eq!(sha256_file(&out), done.sha256, "size {size}: bytes on disk");
+        eprintln!("size {size}: round trip in {:?}", t.elapsed());
+        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_file(&out);
+    }
+    drop(e.srv);
+    let _ = std::fs::remove_dir_all(&e.dir);
+}
+
+#[test]
+fn corrupted_chunk_is_a_typed_failure() {
+    let mut e = env("corrupt");
+    let faults = json!({"corrupt_chunk": 1.0});
+    let resp = ureq::post(format!("{}/_dev/faults", e.srv.origin()))
+        .header("content-type", "application/json")
+        .send(faults.to_string())
+        .expect("set faults");
+    assert!(resp.status().is_success());
+    let size = 10u64 << 20;
+    let path = e.dir.join("c.bin");
+    write_file(&path, size, 3);
+    match upload(&mut e, &path, size) {
+        UploadOutcome::Failed(UploadError::Integrity(_))
+        | UploadOutcome::Failed(UploadError::Assembly(_)) => {}
+        other => panic!("a corrupted chunk must fail typed, got {other:?}"),
+    }
+    // Nothing was stored under that name.
+    let list = call(
+        &mut e.inst,
+        &e.http,
+        &e.cfg,
+        json!({"storage": {"op": "list", "profile": {"workspace": e.ws}}}),
+    );
+    assert!(
+        !list.to_string().contains("\"c.bin\""),
+        "a wrong file was stored: {list}"
+    );
+    drop(e.srv);
+    let _ = std::fs::remove_dir_all(&e.dir);
+}
+
+fn cli_resume_after(signal: &str) {
+    let e = env(&format!("resume{signal}"));
+    // Slow every chunk down so the kill lands mid-upload.
+    let faults = json!({"latency": 1.0, "latency_ms": 300, "path_contains": "/chunk"});
+    let _ = ureq::post(format!("{}/_dev/faults", e.srv.origin()))
+        .header("content-type", "application/json")
+        .send(faults.to_string())
+        .expect("faults");
+    let size = 48u64 << 20;
+    let path = e.dir.join("r.bin");
+    write_file(&path, size, 11);
+    let token = e.dir.join("r.token");
+    let bin = env!("CARGO_BIN_EXE_fastio");
+    let mut child = std::process::Command::new(bin)
+        .args([
+            "upload",
+            path.to_str().unwrap(),
+            "--workspace",
+            &e.ws,
+            "--chunk-size",
+            &(4u64 << 20).to_string(),
+            "--parallel",
+            "2",
+            "--token",
+            token.to_str().unwrap(),
+            "--api-base",
+            &e.srv.base_url,
+        ])
+        .env("FASTIO_API_KEY", &e.srv.api_key)
+        .env(
+            "FASTIO_COMPONENT",
+            fastio_wasmtime::default_component_path(),
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let t = Instant::now();
+    while !token.exists() && t.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(token.exists(), "no resume token appeared");
+    std::thread::sleep(Duration::from_millis(500));
+    let sig = if signal == "KILL" { "-KILL" } else { "-INT" };
+    std::process::Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let status = child.wait().expect("wait");
+    if signal == "INT" {
+        assert_eq!(status.code(), Some(130), "Ctrl-C exits cleanly with 130");
+    }
+    let _ = ureq::delete(format!("{}/_dev/faults", e.srv.origin())).call();
+    let out = std::process::Command::new(bin)
+        .args([
+            "upload",
+            path.to_str().unwrap(),
+            "--resume",
+            token.to_str().unwrap(),
+            "--api-base",
+            &e.srv.base_url,
+        ])
+        .env("FASTIO_API_KEY", &e.srv.api_key)
+        .env(
+            "FASTIO_COMPONENT",
+            fastio_wasmtime::default_component_path(),
+        )
+        .output()
+        .expect("resume");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "resume failed: {stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&sha256_file(&path)),
+        "resumed upload hash: {stdout}"
+    );
+    drop(e.srv);
+    let _ = std::fs::remove_dir_all(&e.dir);
+}
+
+#[test]
+fn resume_after_sigkill() {
+    cli_resume_after("KILL");
+}
+
+#[test]
+fn resume_after_ctrl_c() {
+    cli_resume_after("INT");
+}
