@@ -162,8 +162,8 @@ impl Download {
         Ok(self.lock().on_response(id, &response.into(), now_ms)?)
     }
 
-    pub fn on_data(&self, id: u64, data: Vec<u8>) -> Result<()> {
-        Ok(self.lock().on_data(id, &data)?)
+    pub fn on_data(&self, id: u64, data: &[u8]) -> Result<()> {
+        Ok(self.lock().on_data(id, data)?)
     }
 
     pub fn on_end(&self, id: u64) -> Result<()> {

@@ -43,12 +43,12 @@ impl Digest {
         })
     }
 
-    pub fn update(&self, data: Vec<u8>) -> Result<()> {
-        with(&self.inner, |h| h.update(&data))
+    pub fn update(&self, data: &[u8]) -> Result<()> {
+        with(&self.inner, |h| h.update(data))
     }
 
     /// Bytes hashed so far.
-    pub fn len(&self) -> Result<u64> {
+    pub fn bytes_hashed(&self) -> Result<u64> {
         with(&self.inner, |h| h.bytes_processed())
     }
 
@@ -60,8 +60,8 @@ impl Digest {
 
 /// The digest of `data` in one call, lowercase hex.
 #[uniffi::export]
-pub fn digest_hex(algorithm: String, data: Vec<u8>) -> Result<String> {
-    Ok(CoreHasher::digest(algo(&algorithm)?, &data).to_hex())
+pub fn digest_hex(algorithm: String, data: &[u8]) -> Result<String> {
+    Ok(CoreHasher::digest(algo(&algorithm)?, data).to_hex())
 }
 
 /// CRC32C of `A ‖ B` from `crc32c(A)`, `crc32c(B)` and `|B|`.
@@ -93,8 +93,8 @@ impl FileDigest {
         }
     }
 
-    pub fn update(&self, data: Vec<u8>) -> Result<()> {
-        with(&self.inner, |h| h.update(&data))
+    pub fn update(&self, data: &[u8]) -> Result<()> {
+        with(&self.inner, |h| h.update(data))
     }
 
     pub fn finish(&self) -> Result<FileDigests> {
@@ -130,8 +130,8 @@ impl StreamVerifier {
         })
     }
 
-    pub fn update(&self, data: Vec<u8>) -> Result<()> {
-        with(&self.inner, |v| v.update(&data))
+    pub fn update(&self, data: &[u8]) -> Result<()> {
+        with(&self.inner, |v| v.update(data))
     }
 
     /// The digests of what passed; an `Integrity` error when it does not match.

@@ -12,16 +12,41 @@ use fastio_core::secret::Secret;
 use crate::error::{Result, invalid};
 
 /// One header.
+// Debug and Display are exported so that printing a header, a request or an
+// action in Python, Kotlin or Swift goes through the redacting impls below
+// rather than the generated field dump, which would show bearer tokens.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct Header {
     pub name: String,
     pub value: String,
 }
 
-// Header values carry bearer tokens: Debug shows names only.
+/// Headers whose values are credentials or session material.
+fn sensitive(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    matches!(
+        n.as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "set-cookie"
+    ) || n.contains("token")
+        || n.contains("secret")
+        || n.contains("signature")
+        || n.ends_with("key")
+}
+
+impl std::fmt::Display for Header {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if sensitive(&self.name) {
+            write!(f, "{}: [redacted]", self.name)
+        } else {
+            write!(f, "{}: {}", self.name, self.value)
+        }
+    }
+}
+
 impl std::fmt::Debug for Header {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: [..]", self.name)
+        std::fmt::Display::fmt(self, f)
     }
 }
 
@@ -46,6 +71,7 @@ impl std::fmt::Debug for BodyPart {
 /// A request to send. The body is the concatenation of `body`; a streamed
 /// body (`streamed`) has unknown length and comes from the host's source.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct Request {
     pub method: String,
     pub url: String,
@@ -64,7 +90,14 @@ impl std::fmt::Debug for Request {
             .field("url", &path)
             .field("headers", &self.headers)
             .field("content_length", &self.content_length)
+            .field("streamed", &self.streamed)
             .finish()
+    }
+}
+
+impl std::fmt::Display for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
     }
 }
 
@@ -103,6 +136,7 @@ impl From<&HttpRequest> for Request {
 
 /// A response received: status, headers, body bytes.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct Response {
     pub status: u16,
     pub headers: Vec<Header>,
@@ -116,6 +150,12 @@ impl std::fmt::Debug for Response {
             .field("headers", &self.headers)
             .field("body_len", &self.body.len())
             .finish()
+    }
+}
+
+impl std::fmt::Display for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
     }
 }
 

@@ -149,9 +149,9 @@ impl WebhookVerifier {
 
     /// Verifies the raw body as received, the headers as received, at `now`
     /// (unix seconds). A refusal is a `Webhook` error with a stable `kind`.
-    pub fn verify(&self, headers: Vec<Header>, body: Vec<u8>, now: u64) -> Result<Delivery> {
+    pub fn verify(&self, headers: Vec<Header>, body: &[u8], now: u64) -> Result<Delivery> {
         let pairs: Vec<(String, String)> = headers.into_iter().map(|h| (h.name, h.value)).collect();
-        let d = self.inner.verify(&pairs, &body, now)?;
+        let d = self.inner.verify(&pairs, body, now)?;
         Ok(Delivery {
             scheme: d.scheme.as_str().into(),
             id: d.id,
@@ -187,11 +187,11 @@ impl WebhookSigner {
         &self,
         id: Option<String>,
         timestamp: Option<u64>,
-        body: Vec<u8>,
+        body: &[u8],
     ) -> Result<Vec<Header>> {
         Ok(self
             .inner
-            .sign(id.as_deref(), timestamp, &body)?
+            .sign(id.as_deref(), timestamp, body)?
             .into_iter()
             .map(|(name, value)| Header { name, value })
             .collect())
@@ -237,8 +237,8 @@ pub struct WebhookEvent {
 
 /// Reads a delivery body as an event.
 #[uniffi::export]
-pub fn parse_webhook_event(body: Vec<u8>) -> Result<WebhookEvent> {
-    let e = parse_event(&body).map_err(|e| invalid("invalid_json", e.to_string()))?;
+pub fn parse_webhook_event(body: &[u8]) -> Result<WebhookEvent> {
+    let e = parse_event(body).map_err(|e| invalid("invalid_json", e.to_string()))?;
     let info = e.info().cloned().unwrap_or_default();
     Ok(WebhookEvent {
         name: e.name(),

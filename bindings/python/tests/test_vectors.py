@@ -138,7 +138,7 @@ def test_digest_vector(case: Dict[str, Any]) -> None:
         h = fc.Digest(algo)
         for i in range(0, len(data), 7):
             h.update(data[i : i + 7])
-        assert h.len() == len(data)
+        assert h.bytes_hashed() == len(data)
         assert h.finish_hex() == want, algo
         with pytest.raises(fc.FastioError.Usage):
             h.finish_hex()
