@@ -4,14 +4,15 @@
 //! # Run loop
 //!
 //! Like the upload machine: pull [`DownloadAction`]s; for `Send`, pass the
-//! response to [`Download::on_response`]. For the `read` request, whose body
-//! is the file, pass the status and headers with an empty body to
+//! response to [`Download::on_response`]. A `Send` whose `stream_response` is
+//! true is the file itself: pass the status and headers with an empty body to
 //! `on_response`, then each piece of the body to [`Download::on_data`] as it
 //! arrives (writing it wherever the host keeps the file), then call
 //! [`Download::on_end`]. `Done` means every byte matched the node's hash;
 //! `Failed` with a mismatch means the bytes the host wrote must be discarded.
 
 use crate::api::{Call, Client, Profile, StorageCall};
+use crate::config::ClientConfig;
 use crate::decode::models::{Node, NodeDetails, ReadToken};
 use crate::decode::{ApiError, Retry, decode, decode_as};
 use crate::hash::{DownloadVerifier, FileDigest, VerifyError};
@@ -55,6 +56,11 @@ pub enum DownloadAction {
         id: RequestId,
         /// The request.
         request: HttpRequest,
+        /// How the response comes back. `false`: read the whole (small) API
+        /// response and pass it to `on_response`. `true`: the body is the
+        /// file; pass the head with an empty body to `on_response`, then
+        /// stream the body through `on_data` and finish with `on_end`.
+        stream_response: bool,
     },
     /// Nothing to do before this time unless an input arrives; then call
     /// `on_timeout(now)`.
@@ -109,7 +115,9 @@ enum Phase {
 /// A download, driven by the host.
 #[derive(Debug)]
 pub struct Download {
-    client: Client,
+    /// `Err` when the configuration given to [`Download::with_config`] was
+    /// unusable; the first action reports it.
+    client: Result<Client, crate::config::ConfigError>,
     spec: DownloadSpec,
     retry: RetryPolicy,
     jitter: Jitter,
@@ -130,6 +138,32 @@ pub struct Download {
 impl Download {
     /// A download of `spec`, with retries from `retry` and jitter from `seed`.
     pub fn new(client: Client, spec: DownloadSpec, retry: RetryPolicy, seed: u64) -> Self {
+        Self::build(Ok(client), spec, retry, seed)
+    }
+
+    /// A download with a client made from `config`. It never falls back to
+    /// another configuration: when `config` is unusable (a bad base URL) the
+    /// first action is `Failed` with [`UploadError::Config`], so hosts whose
+    /// constructors cannot fail (WIT resources) still report the cause.
+    pub fn with_config(
+        config: ClientConfig,
+        spec: DownloadSpec,
+        retry: RetryPolicy,
+        seed: u64,
+    ) -> Self {
+        Self::build(Client::new(config), spec, retry, seed)
+    }
+
+    fn build(
+        client: Result<Client, crate::config::ConfigError>,
+        spec: DownloadSpec,
+        retry: RetryPolicy,
+        seed: u64,
+    ) -> Self {
+        let outcome = match &client {
+            Err(e) => Some(DownloadAction::Failed(UploadError::Config(e.clone()))),
+            Ok(_) => None,
+        };
         Download {
             client,
             spec,
@@ -146,7 +180,7 @@ impl Download {
             verifier: None,
             received: 0,
             progress_dirty: false,
-            outcome: None,
+            outcome,
         }
     }
 
@@ -211,12 +245,23 @@ impl Download {
             ),
             Phase::Receiving | Phase::Finished => return None,
         };
-        match self.client.build(&Call::Storage(call)) {
+        let client = match &self.client {
+            Ok(c) => c,
+            Err(e) => {
+                self.phase = Phase::Finished;
+                return Some(DownloadAction::Failed(UploadError::Config(e.clone())));
+            }
+        };
+        match client.build(&Call::Storage(call)) {
             Ok(request) => {
                 let id = self.next_id;
                 self.next_id += 1;
                 self.pending = Some((id, step, now.saturating_add(self.request_timeout_ms)));
-                Some(DownloadAction::Send { id, request })
+                Some(DownloadAction::Send {
+                    id,
+                    request,
+                    stream_response: step == Step::Read,
+                })
             }
             Err(e) => {
                 self.phase = Phase::Finished;
@@ -249,7 +294,12 @@ impl Download {
         now: u64,
     ) -> Result<(), InputError> {
         let step = self.take(id)?;
-        let opts = self.client.decode_options_with(true);
+        // The first action reports a missing client and finishes the
+        // machine, so no request (and no response) exists without one.
+        let Ok(client) = &self.client else {
+            return Err(InputError::Finished);
+        };
+        let opts = client.decode_options_with(true);
         match step {
             Step::Details => match decode_as::<NodeDetails>(resp, &opts) {
                 Ok(d) => self.on_node(d.value),

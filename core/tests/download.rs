@@ -1,7 +1,7 @@
 //! The download machine: verified, mismatched, unhashed, short and retried downloads.
 
 use fastio_core::api::Client;
-use fastio_core::config::ClientConfig;
+use fastio_core::config::{ClientConfig, ConfigError};
 use fastio_core::download::{Download, DownloadAction, DownloadSpec};
 use fastio_core::hash::VerifyError;
 use fastio_core::http::HttpResponse;
@@ -42,8 +42,14 @@ fn run(
     let mut first = first;
     for _ in 0..50 {
         match d.next_action(now).expect("an action") {
-            DownloadAction::Send { id, request } => {
+            DownloadAction::Send {
+                id,
+                request,
+                stream_response,
+            } => {
                 urls.push(request.url.clone());
+                // Only the file transfer itself streams its body back.
+                assert_eq!(stream_response, request.url.contains("/read/"));
                 if let Some(r) = first.take() {
                     d.on_response(id, &r, now).unwrap();
                     continue;
@@ -221,4 +227,46 @@ fn data_for_the_wrong_request_is_refused() {
         d.on_response(id + 5, &HttpResponse::new(200, "{}"), 0),
         Err(InputError::UnknownId(id + 5))
     );
+}
+
+#[test]
+fn an_unusable_configuration_is_the_first_action_never_a_default_client() {
+    let config = ClientConfig {
+        base_url: "ftp://not-http".into(),
+        ..ClientConfig::default()
+    };
+    let mut d = Download::with_config(
+        config,
+        DownloadSpec::file("ws", "n1"),
+        RetryPolicy::default(),
+        1,
+    );
+    match d.next_action(0) {
+        Some(DownloadAction::Failed(UploadError::Config(ConfigError::BaseUrl(url)))) => {
+            assert_eq!(url, "ftp://not-http")
+        }
+        other => panic!("expected a config failure, got {other:?}"),
+    }
+    assert_eq!(d.next_action(0), None, "nothing after the failure");
+    assert_eq!(
+        d.on_response(1, &HttpResponse::new(200, "{}"), 0),
+        Err(InputError::Finished)
+    );
+
+    // A usable configuration behaves exactly like `Download::new`.
+    let mut d = Download::with_config(
+        client().config().clone(),
+        DownloadSpec::file("ws", "n1"),
+        RetryPolicy::default(),
+        1,
+    );
+    let Some(DownloadAction::Send {
+        request,
+        stream_response: false,
+        ..
+    }) = d.next_action(0)
+    else {
+        panic!("the first action is the details request")
+    };
+    assert!(request.url.starts_with("http://127.0.0.1:9/current/"));
 }

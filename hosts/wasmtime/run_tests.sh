@@ -38,10 +38,12 @@ if [ -n "$unexpected" ]; then
     printf '  %s\n' $unexpected >&2
     exit 1
 fi
-if ! printf '%s\n' "$wit" | grep -q 'export fastio:core/uploads@0.1.0'; then
-    echo "FAIL: the component does not export fastio:core/uploads" >&2
-    exit 1
-fi
+for iface in types requests uploads hashing webhooks policy; do
+    if ! printf '%s\n' "$wit" | grep -q "export fastio:core/$iface@0.1.0"; then
+        echo "FAIL: the component does not export fastio:core/$iface" >&2
+        exit 1
+    fi
+done
 
 echo "== host tests"
 cargo test -j "$jobs" -p fastio-wasmtime -- --test-threads=2

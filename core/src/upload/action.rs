@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::BuildError;
+use crate::config::ConfigError;
 use crate::decode::ApiError;
 use crate::hash::{HashError, VerifyError};
 use crate::http::HttpRequest;
@@ -156,6 +157,9 @@ pub enum UploadError {
     /// A request could not be built.
     #[error(transparent)]
     Build(#[from] BuildError),
+    /// The client configuration is unusable (a bad base URL).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// Hashing failed.
     #[error(transparent)]
     Hash(#[from] HashError),

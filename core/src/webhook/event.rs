@@ -6,12 +6,28 @@
 //! Names are the snake_case ones of the event API (`workspace_storage_file_added`)
 //! or the dotted ones some articles use (`file.uploaded`), which map onto the
 //! same variants. Anything else becomes [`Event::Unknown`] with the raw JSON.
+//!
+//! An [`Event`] serialises to one JSON shape for every host:
+//!
+//! ```json
+//! {"name": "workspace_storage_file_added", "known": true,
+//!  "storage": {"scope": "workspace", "object": "file", "action": "added"},
+//!  "info": {"name": "file.uploaded", "event_id": "9001", "workspace_id": "42", "share_id": null,
+//!           "org_id": null, "node_id": "f_1", "actor": "u_7", "time": "2026-01-02 03:04:05"}}
+//! ```
+//!
+//! `name` is the canonical name ([`Event::name`]); `storage` is `null` for
+//! events that are not storage events; an unknown event is
+//! `{"name": <as received>, "known": false, "raw": <the whole payload>}`.
 
+use serde::Serialize;
+use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 
 /// What happened to a file or folder.
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StorageAction {
     /// `…_added` (dotted: `file.uploaded`, `file.created`, `folder.created`).
     Added,
@@ -54,7 +70,8 @@ impl StorageAction {
 
 /// Whether a storage event concerns a file or a folder.
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StorageObject {
     /// A file.
     File,
@@ -64,7 +81,8 @@ pub enum StorageObject {
 
 /// Where a storage event happened.
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// `workspace_storage_*`.
     Workspace,
@@ -75,7 +93,7 @@ pub enum Scope {
 /// Details common to every event, each present when the payload has it. Ids
 /// are strings even when the payload sends numbers.
 #[non_exhaustive]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct EventInfo {
     /// The event name exactly as received.
     pub name: String,
@@ -177,6 +195,46 @@ impl Event {
             | Event::UploadFinished(info) => Some(info),
             Event::Unknown { .. } => None,
         }
+    }
+}
+
+/// The storage part of an event's JSON form.
+#[derive(Serialize)]
+struct StorageJson {
+    scope: Scope,
+    object: StorageObject,
+    action: StorageAction,
+}
+
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("name", &self.name())?;
+        match self {
+            Event::Unknown { raw, .. } => {
+                map.serialize_entry("known", &false)?;
+                map.serialize_entry("raw", raw)?;
+            }
+            known => {
+                map.serialize_entry("known", &true)?;
+                let storage = match known {
+                    Event::Storage {
+                        scope,
+                        object,
+                        action,
+                        ..
+                    } => Some(StorageJson {
+                        scope: *scope,
+                        object: *object,
+                        action: *action,
+                    }),
+                    _ => None,
+                };
+                map.serialize_entry("storage", &storage)?;
+                map.serialize_entry("info", &known.info())?;
+            }
+        }
+        map.end()
     }
 }
 
@@ -461,6 +519,38 @@ mod tests {
             parse(r#"{"event": "workspace_storage_file_exploded"}"#),
             Event::Unknown { .. }
         ));
+    }
+
+    #[test]
+    fn events_serialise_to_one_json_shape() {
+        let event = parse(
+            r#"{"id": 9001, "event": "file.uploaded",
+                "data": {"workspace_id": 42, "node_id": "f_1", "user": {"id": "u_7"}}}"#,
+        );
+        assert_eq!(
+            serde_json::to_value(&event).unwrap(),
+            serde_json::json!({
+                "name": "workspace_storage_file_added",
+                "known": true,
+                "storage": {"scope": "workspace", "object": "file", "action": "added"},
+                "info": {
+                    "name": "file.uploaded", "event_id": "9001", "workspace_id": "42",
+                    "share_id": null, "org_id": null, "node_id": "f_1", "actor": "u_7",
+                    "time": null
+                }
+            })
+        );
+        let chat = serde_json::to_value(parse(r#"{"type": "ai_chat_created"}"#)).unwrap();
+        assert_eq!(chat["name"], "ai_chat_created");
+        assert_eq!(chat["known"], true);
+        assert_eq!(chat["storage"], Value::Null);
+        assert_eq!(chat["info"]["name"], "ai_chat_created");
+        let unknown =
+            serde_json::to_value(parse(r#"{"event": "x.y", "data": {"k": [1]}}"#)).unwrap();
+        assert_eq!(
+            unknown,
+            serde_json::json!({"name": "x.y", "known": false, "raw": {"event": "x.y", "data": {"k": [1]}}})
+        );
     }
 
     #[test]

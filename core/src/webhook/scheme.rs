@@ -53,6 +53,44 @@ impl Scheme {
         }
     }
 
+    /// The scheme of a stable name (`fastio`, `fastio-timestamped`,
+    /// `fastio-timestamped-hex`, `standard-webhooks`, `github`, `stripe`,
+    /// `shopify`), with its default configuration; the inverse of
+    /// [`Scheme::name`]. Names are matched exactly, so every host accepts the
+    /// same spellings.
+    ///
+    /// `custom` needs its headers, encoding and template, so it is refused
+    /// here with [`WebhookError::InvalidScheme`] like any unknown name; build a
+    /// [`CustomScheme`] instead.
+    pub fn from_name(name: &str) -> Result<Self, WebhookError> {
+        match SchemeKind::from_name(name) {
+            Some(SchemeKind::Fastio) => Ok(Scheme::Fastio),
+            Some(SchemeKind::FastioTimestamped) => Ok(Scheme::FastioTimestamped),
+            Some(SchemeKind::FastioTimestampedHex) => Ok(Scheme::fastio_timestamped_hex()),
+            Some(SchemeKind::StandardWebhooks) => Ok(Scheme::StandardWebhooks),
+            Some(SchemeKind::GitHub) => Ok(Scheme::GitHub),
+            Some(SchemeKind::Stripe) => Ok(Scheme::Stripe),
+            Some(SchemeKind::Shopify) => Ok(Scheme::Shopify),
+            Some(SchemeKind::Custom) => Err(WebhookError::InvalidScheme {
+                reason: "the custom scheme needs its configuration (headers, encoding, \
+                         template); it has no name-only form"
+                    .to_owned(),
+            }),
+            None => Err(WebhookError::InvalidScheme {
+                reason: format!(
+                    "unknown scheme name {name:?}; expected one of {}",
+                    SchemeKind::NAMED.map(SchemeKind::as_str).join(", ")
+                ),
+            }),
+        }
+    }
+
+    /// The stable name of the scheme (its [`kind`](Scheme::kind)'s name),
+    /// as [`Scheme::from_name`] reads it.
+    pub fn name(&self) -> &'static str {
+        self.kind().as_str()
+    }
+
     /// The scheme's name without its configuration.
     pub fn kind(&self) -> SchemeKind {
         match self {
@@ -125,6 +163,32 @@ pub enum SchemeKind {
 }
 
 impl SchemeKind {
+    /// Every kind that [`Scheme::from_name`] builds from its name alone.
+    pub const NAMED: [SchemeKind; 7] = [
+        SchemeKind::Fastio,
+        SchemeKind::FastioTimestamped,
+        SchemeKind::FastioTimestampedHex,
+        SchemeKind::StandardWebhooks,
+        SchemeKind::GitHub,
+        SchemeKind::Stripe,
+        SchemeKind::Shopify,
+    ];
+
+    /// The kind of a stable name; `None` for a name no scheme has.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "fastio" => SchemeKind::Fastio,
+            "fastio-timestamped" => SchemeKind::FastioTimestamped,
+            "fastio-timestamped-hex" => SchemeKind::FastioTimestampedHex,
+            "standard-webhooks" => SchemeKind::StandardWebhooks,
+            "github" => SchemeKind::GitHub,
+            "stripe" => SchemeKind::Stripe,
+            "shopify" => SchemeKind::Shopify,
+            "custom" => SchemeKind::Custom,
+            _ => return None,
+        })
+    }
+
     /// The stable name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -361,6 +425,30 @@ mod tests {
             assert!(Template::parse(bad).is_err(), "{bad:?} accepted");
         }
         assert!(Template::parse("ünï{body}çødé").is_ok());
+    }
+
+    #[test]
+    fn names_round_trip_and_unknown_names_are_typed_errors() {
+        for kind in SchemeKind::NAMED {
+            let scheme = Scheme::from_name(kind.as_str()).unwrap();
+            assert_eq!(scheme.kind(), kind);
+            assert_eq!(scheme.name(), kind.as_str());
+            assert_eq!(SchemeKind::from_name(kind.as_str()), Some(kind));
+        }
+        assert_eq!(
+            Scheme::from_name("fastio-timestamped-hex").unwrap(),
+            Scheme::fastio_timestamped_hex()
+        );
+        assert_eq!(SchemeKind::from_name("custom"), Some(SchemeKind::Custom));
+        for bad in ["custom", "GitHub", "", " stripe", "standard_webhooks"] {
+            let e = Scheme::from_name(bad).unwrap_err();
+            assert!(
+                matches!(e, WebhookError::InvalidScheme { .. }),
+                "{bad:?}: {e:?}"
+            );
+        }
+        let custom = Scheme::Custom(CustomScheme::new("x-sig", Encoding::Hex));
+        assert_eq!(custom.name(), "custom");
     }
 
     #[test]

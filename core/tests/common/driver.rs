@@ -168,7 +168,11 @@ pub fn download(client: &Client, ws: &str, node: &str) -> (DownloadAction, Vec<u
     let mut out = Vec::new();
     for _ in 0..10_000 {
         match d.next_action(now_ms()).expect("an action until the end") {
-            DownloadAction::Send { id, request } if request.url.contains("/read/") => {
+            DownloadAction::Send {
+                id,
+                request,
+                stream_response: true,
+            } => {
                 let resp = match a.request("GET", &request.url).call() {
                     Ok(r) | Err(ureq::Error::Status(_, r)) => r,
                     Err(e) => {
@@ -203,7 +207,7 @@ pub fn download(client: &Client, ws: &str, node: &str) -> (DownloadAction, Vec<u
                     }
                 }
             }
-            DownloadAction::Send { id, request } => match send(&a, &request) {
+            DownloadAction::Send { id, request, .. } => match send(&a, &request) {
                 Ok(resp) => d.on_response(id, &resp, now_ms()).expect("known request"),
                 Err(e) => d
                     .on_transport_error(id, &e, now_ms())

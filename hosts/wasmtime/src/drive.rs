@@ -1,25 +1,24 @@
-//! Drives the component's upload and download machines: file reads on the
-//! driving thread, HTTP sends on worker threads so several chunk requests are
-//! really in flight at once.
+//! Drives the upload and download machines of either engine: file reads and
+//! the machine on the driving thread, HTTP sends on worker threads so several
+//! chunk requests are really in flight at once.
 
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
-use wasmtime::component::ResourceAny;
 
-use crate::Instance;
 use crate::bindings::exports::fastio::core::types::{ClientConfig, HttpRequest, HttpResponse};
 use crate::bindings::exports::fastio::core::uploads::{
     Action, DownloadAction, DownloadDone, DownloadSpec, Progress, UploadDone, UploadError,
     UploadOptions, UploadSpec,
 };
+use crate::engine::{Engine, UploadMachine};
 use crate::http::Http;
 
 /// How an upload ended, short of an error in the host itself.
@@ -33,12 +32,21 @@ pub enum UploadOutcome {
     Interrupted(Option<PathBuf>),
 }
 
-/// Everything an upload run needs besides the instance.
+/// Where an upload's bytes come from.
+pub enum Source<'a> {
+    /// A file, read at the offsets the machine asks for.
+    File(&'a Path),
+    /// A source of unknown length (standard input), read once in order and
+    /// sent as a stream upload.
+    Stream(Box<dyn Read + 'a>),
+}
+
+/// Everything an upload run needs besides the engine.
 pub struct UploadJob<'a> {
     /// The client configuration.
     pub config: ClientConfig,
-    /// The file to read.
-    pub file: &'a Path,
+    /// The bytes to upload.
+    pub source: Source<'a>,
     /// Workspace and folder (ignored when resuming).
     pub spec: Option<UploadSpec>,
     /// A resume token's JSON, to continue instead of starting.
@@ -53,22 +61,40 @@ pub struct UploadJob<'a> {
     pub on_progress: &'a mut dyn FnMut(&Progress),
 }
 
+/// A stream upload's body goes out in pieces of this size: large enough that
+/// a piece costs one call into the machine per megabyte, small enough that
+/// the pieces queued for the socket stay a few megabytes.
+const STREAM_PIECE: usize = 1 << 20;
+
+/// Pieces queued between the source and the socket.
+const STREAM_QUEUE: usize = 2;
+
 fn now_ms(start: Instant) -> u64 {
     u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 type Reply = (u64, Result<HttpResponse, String>);
 
+/// A streamed body's pieces; an `Err` aborts the request so a source that
+/// failed is never sent as if it had ended.
+pub type Piece = std::io::Result<Vec<u8>>;
+
+struct Job {
+    id: u64,
+    request: HttpRequest,
+    pieces: Option<Receiver<Piece>>,
+}
+
 /// Worker threads that send requests and post replies back.
 struct Senders {
-    jobs: Option<mpsc::Sender<(u64, HttpRequest)>>,
+    jobs: Option<mpsc::Sender<Job>>,
     replies: mpsc::Receiver<Reply>,
     threads: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Senders {
     fn new(http: &Http, n: usize) -> Self {
-        let (jtx, jrx) = mpsc::channel::<(u64, HttpRequest)>();
+        let (jtx, jrx) = mpsc::channel::<Job>();
         let (rtx, rrx) = mpsc::channel::<Reply>();
         let jrx = Arc::new(Mutex::new(jrx));
         let threads = (0..n.max(1))
@@ -84,9 +110,12 @@ impl Senders {
                             Ok(rx) => rx.recv(),
                             Err(_) => return,
                         };
-                        let Ok((id, req)) = job else { return };
-                        let r = http.send(&req).map_err(|e| e.to_string());
-                        if rtx.send((id, r)).is_err() {
+                        let Ok(job) = job else { return };
+                        let r = match job.pieces {
+                            Some(p) => http.send_pieces(job.request, p),
+                            None => http.send(job.request),
+                        };
+                        if rtx.send((job.id, r.map_err(|e| e.to_string()))).is_err() {
                             return;
                         }
                     }
@@ -100,11 +129,15 @@ impl Senders {
         }
     }
 
-    fn send(&self, id: u64, req: HttpRequest) -> Result<()> {
+    fn send(&self, id: u64, request: HttpRequest, pieces: Option<Receiver<Piece>>) -> Result<()> {
         self.jobs
             .as_ref()
             .ok_or_else(|| anyhow!("senders closed"))?
-            .send((id, req))
+            .send(Job {
+                id,
+                request,
+                pieces,
+            })
             .map_err(|_| anyhow!("sender threads stopped"))
     }
 }
@@ -129,29 +162,94 @@ fn write_token(path: &Path, token: &str) -> Result<()> {
     Ok(())
 }
 
-/// Runs one upload through the component.
-pub fn upload(inst: &mut Instance, http: &Http, job: UploadJob<'_>) -> Result<UploadOutcome> {
+/// Reads up to `buf.len()` bytes, short only at the end of the source.
+fn fill(src: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match src.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// Feeds a stream upload's body: each piece goes to the machine (which
+/// hashes and counts it) and then to the socket. Returns when the source
+/// ends, the machine or the socket gives up, or a stop is requested.
+fn pump(
+    machine: &mut dyn UploadMachine,
+    src: &mut dyn Read,
+    id: u64,
+    tx: SyncSender<Piece>,
+    stop: &AtomicBool,
+    start: Instant,
+) -> Result<()> {
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            let _ = tx.send(Err(std::io::Error::other("interrupted")));
+            return Ok(());
+        }
+        let mut piece = vec![0u8; STREAM_PIECE];
+        let n = match fill(src, &mut piece) {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = tx.send(Err(std::io::Error::new(e.kind(), e.to_string())));
+                return Err(e).context("reading the upload source");
+            }
+        };
+        if n == 0 {
+            // Dropping the sender ends the body cleanly.
+            return Ok(());
+        }
+        piece.truncate(n);
+        if machine.on_data(id, &piece, now_ms(start))?.is_err() {
+            // The machine has given up on this stream (too large, or it
+            // timed out): the server must not see it end as if complete.
+            let _ = tx.send(Err(std::io::Error::other("upload abandoned")));
+            return Ok(());
+        }
+        if tx.send(Ok(piece)).is_err() {
+            // The request already failed; its reply says why.
+            return Ok(());
+        }
+    }
+}
+
+/// Runs one upload.
+pub fn upload(engine: &mut Engine, http: &Http, job: UploadJob<'_>) -> Result<UploadOutcome> {
     let start = Instant::now();
-    let ups = inst.core.fastio_core_uploads().upload_session();
-    let created = match (&job.resume_token, &job.spec) {
-        (Some(token), _) => ups.call_resume(&mut inst.store, &job.config, token, job.options)?,
-        (None, Some(spec)) => ups.call_create(&mut inst.store, &job.config, spec, job.options)?,
-        (None, None) => bail!("an upload needs a spec or a resume token"),
+    let UploadJob {
+        config,
+        mut source,
+        spec,
+        resume_token,
+        options,
+        token_path,
+        stop,
+        on_progress,
+    } = job;
+    let parallel = options.parallel.unwrap_or(3).max(1) as usize;
+    let mut machine =
+        match engine.upload(&config, spec.as_ref(), resume_token.as_deref(), options)? {
+            Ok(m) => m,
+            Err(e) => return Ok(UploadOutcome::Failed(e)),
+        };
+    let file = match &source {
+        Source::File(path) => {
+            Some(File::open(path).with_context(|| format!("opening {}", path.display()))?)
+        }
+        Source::Stream(_) => None,
     };
-    let session: ResourceAny = match created {
-        Ok(s) => s,
-        Err(e) => return Ok(UploadOutcome::Failed(e)),
-    };
-    let file = File::open(job.file).with_context(|| format!("opening {}", job.file.display()))?;
-    let parallel = job.options.parallel.unwrap_or(4).max(1) as usize;
     let senders = Senders::new(http, parallel);
     let mut wait_until: Option<u64> = None;
-    let mut in_flight = 0usize;
     let mut last_token_write = Instant::now() - Duration::from_secs(10);
+    let mut buf = Vec::new();
     let outcome = loop {
-        if job.stop.load(Ordering::SeqCst) {
-            let token = ups.call_snapshot(&mut inst.store, session)?;
-            let written = match (token, &job.token_path) {
+        if stop.load(Ordering::SeqCst) {
+            let written = match (machine.snapshot()?, &token_path) {
                 (Some(t), Some(p)) => {
                     write_token(p, &t)?;
                     Some(p.clone())
@@ -160,19 +258,26 @@ pub fn upload(inst: &mut Instance, http: &Http, job: UploadJob<'_>) -> Result<Up
             };
             break UploadOutcome::Interrupted(written);
         }
-        let now = now_ms(start);
-        let actions = ups.call_next_actions(&mut inst.store, session, now, 64)?;
+        let actions = machine.next_actions(now_ms(start), 64)?;
         let mut idle = actions.is_empty();
         let mut finished = None;
         for a in actions {
             match a {
-                Action::Send(s) => {
-                    in_flight += 1;
-                    senders.send(s.id, s.request)?;
+                Action::Send(s) if s.request.content_length.is_none() => {
+                    let Source::Stream(src) = &mut source else {
+                        bail!("the machine asked to stream a source of known length");
+                    };
+                    let (tx, rx) = mpsc::sync_channel::<Piece>(STREAM_QUEUE);
+                    senders.send(s.id, s.request, Some(rx))?;
+                    pump(machine.as_mut(), src.as_mut(), s.id, tx, &stop, start)?;
                 }
+                Action::Send(s) => senders.send(s.id, s.request, None)?,
                 Action::Read(r) => {
+                    let Some(file) = &file else {
+                        bail!("the machine asked to read at an offset of a stream source");
+                    };
                     let len = usize::try_from(r.len).context("read too large")?;
-                    let mut buf = vec![0u8; len];
+                    buf.resize(len, 0);
                     let mut got = 0;
                     while got < len {
                         let n = file.read_at(&mut buf[got..], r.offset + got as u64)?;
@@ -181,9 +286,7 @@ pub fn upload(inst: &mut Instance, http: &Http, job: UploadJob<'_>) -> Result<Up
                         }
                         got += n;
                     }
-                    buf.truncate(got);
-                    let now = now_ms(start);
-                    if let Err(e) = ups.call_on_data(&mut inst.store, session, r.id, &buf, now)? {
+                    if let Err(e) = machine.on_data(r.id, &buf[..got], now_ms(start))? {
                         bail!("the upload machine refused read data: {e:?}");
                     }
                 }
@@ -192,12 +295,12 @@ pub fn upload(inst: &mut Instance, http: &Http, job: UploadJob<'_>) -> Result<Up
                     idle = true;
                 }
                 Action::Progress(p) => {
-                    (job.on_progress)(&p);
-                    if let Some(path) = &job.token_path {
+                    on_progress(&p);
+                    if let Some(path) = &token_path {
                         // Keep the token fresh for a kill we never see
                         // (SIGKILL), at most a few times a second.
                         if last_token_write.elapsed() > Duration::from_millis(200) {
-                            if let Some(t) = ups.call_snapshot(&mut inst.store, session)? {
+                            if let Some(t) = machine.snapshot()? {
                                 write_token(path, &t)?;
                             }
                             last_token_write = Instant::now();
@@ -224,34 +327,29 @@ pub fn upload(inst: &mut Instance, http: &Http, job: UploadJob<'_>) -> Result<Up
             .recv_timeout(Duration::from_millis(deadline))
         {
             Ok((id, r)) => {
-                in_flight = in_flight.saturating_sub(1);
                 let now = now_ms(start);
-                let res = match r {
-                    Ok(resp) => ups.call_on_response(&mut inst.store, session, id, &resp, now)?,
-                    Err(msg) => {
-                        ups.call_on_transport_error(&mut inst.store, session, id, &msg, now)?
-                    }
+                // A late answer to an abandoned request is expected after a
+                // timeout; the machine says so and nothing changes.
+                let _ = match r {
+                    Ok(resp) => machine.on_response(id, &resp, now)?,
+                    Err(msg) => machine.on_transport_error(id, &msg, now)?,
                 };
-                // A late answer to an abandoned request is expected after a timeout.
-                let _ = res;
             }
             Err(RecvTimeoutError::Timeout) => {
                 if let Some(t) = wait_until {
                     let now = now_ms(start);
                     if now >= t {
                         wait_until = None;
-                        ups.call_on_timeout(&mut inst.store, session, now)?;
+                        machine.on_timeout(now)?;
                     }
                 }
             }
             Err(RecvTimeoutError::Disconnected) => bail!("sender threads stopped"),
         }
     };
-    let _ = in_flight;
-    if let (UploadOutcome::Done(_), Some(p)) = (&outcome, &job.token_path) {
+    if let (UploadOutcome::Done(_), Some(p)) = (&outcome, &token_path) {
         let _ = std::fs::remove_file(p);
     }
-    session.resource_drop(&mut inst.store)?;
     Ok(outcome)
 }
 
@@ -267,7 +365,7 @@ pub enum DownloadOutcome {
 /// Downloads a node to `out`, verified as it streams; the bytes go to a
 /// temporary file that is renamed into place only once verified.
 pub fn download(
-    inst: &mut Instance,
+    engine: &mut Engine,
     http: &Http,
     config: &ClientConfig,
     spec: &DownloadSpec,
@@ -275,97 +373,64 @@ pub fn download(
     on_progress: &mut dyn FnMut(u64, Option<u64>),
 ) -> Result<DownloadOutcome> {
     let start = Instant::now();
-    let dls = inst.core.fastio_core_uploads().download();
-    let dl = dls.call_constructor(&mut inst.store, config, spec, 0x5EED)?;
+    let mut dl = engine.download(config, spec, 0x5EED)?;
     let part = out.with_extension("part");
     let mut file = File::create(&part)?;
     let mut buf = vec![0u8; 256 << 10];
     let outcome = loop {
         let now = now_ms(start);
-        let Some(a) = dls.call_next_action(&mut inst.store, dl, now)? else {
+        let Some(a) = dl.next_action(now)? else {
             bail!("the download machine waits on an input that never comes");
         };
         match a {
-            DownloadAction::Send(s) => {
-                // The file body is the `read` request; it alone streams.
-                let streams = s.request.url.contains("/read/");
-                if !streams {
-                    let r = http.send(&s.request);
-                    let now = now_ms(start);
-                    let _ = match r {
-                        Ok(resp) => dls.call_on_response(&mut inst.store, dl, s.id, &resp, now)?,
-                        Err(e) => dls.call_on_transport_error(
-                            &mut inst.store,
-                            dl,
-                            s.id,
-                            &e.to_string(),
-                            now,
-                        )?,
-                    };
-                    continue;
-                }
-                match http.send_streaming(&s.request) {
-                    Err(e) => {
-                        let now = now_ms(start);
-                        let _ = dls.call_on_transport_error(
-                            &mut inst.store,
-                            dl,
-                            s.id,
-                            &e.to_string(),
-                            now,
-                        )?;
-                    }
-                    Ok((head, mut reader)) => {
-                        let now = now_ms(start);
-                        let ok = (200..300).contains(&head.status);
-                        if dls
-                            .call_on_response(&mut inst.store, dl, s.id, &head, now)?
-                            .is_err()
-                            || !ok
-                        {
-                            continue;
-                        }
-                        loop {
-                            let n = match reader.read(&mut buf) {
-                                Ok(n) => n,
-                                Err(e) => {
-                                    let now = now_ms(start);
-                                    let _ = dls.call_on_transport_error(
-                                        &mut inst.store,
-                                        dl,
-                                        s.id,
-                                        &e.to_string(),
-                                        now,
-                                    )?;
-                                    break;
-                                }
-                            };
-                            if n == 0 {
-                                let _ = dls.call_on_end(&mut inst.store, dl, s.id)?;
-                                break;
-                            }
-                            file.write_all(&buf[..n])?;
-                            if dls
-                                .call_on_data(&mut inst.store, dl, s.id, &buf[..n])?
-                                .is_err()
-                            {
-                                break;
-                            }
-                        }
-                    }
-                }
+            DownloadAction::Send(s) if !s.stream_response => {
+                let r = http.send(s.request);
+                let now = now_ms(start);
+                let _ = match r {
+                    Ok(resp) => dl.on_response(s.id, &resp, now)?,
+                    Err(e) => dl.on_transport_error(s.id, &e.to_string(), now)?,
+                };
             }
+            DownloadAction::Send(s) => match http.send_streaming(s.request) {
+                Err(e) => {
+                    let _ = dl.on_transport_error(s.id, &e.to_string(), now_ms(start))?;
+                }
+                Ok((head, mut reader)) => {
+                    let ok = (200..300).contains(&head.status);
+                    if dl.on_response(s.id, &head, now_ms(start))?.is_err() || !ok {
+                        continue;
+                    }
+                    loop {
+                        let n = match reader.read(&mut buf) {
+                            Ok(n) => n,
+                            Err(e) => {
+                                let _ =
+                                    dl.on_transport_error(s.id, &e.to_string(), now_ms(start))?;
+                                break;
+                            }
+                        };
+                        if n == 0 {
+                            let _ = dl.on_end(s.id)?;
+                            break;
+                        }
+                        file.write_all(&buf[..n])?;
+                        if dl.on_data(s.id, &buf[..n])?.is_err() {
+                            break;
+                        }
+                    }
+                }
+            },
             DownloadAction::Wait(t) => {
                 let now = now_ms(start);
                 std::thread::sleep(Duration::from_millis(t.saturating_sub(now).min(5_000)));
-                dls.call_on_timeout(&mut inst.store, dl, now_ms(start))?;
+                dl.on_timeout(now_ms(start))?;
             }
             DownloadAction::Progress(p) => on_progress(p.bytes, p.total),
             DownloadAction::Done(d) => break DownloadOutcome::Done(d),
             DownloadAction::Failed(e) => break DownloadOutcome::Failed(e),
         }
     };
-    dl.resource_drop(&mut inst.store)?;
+    drop(dl);
     match &outcome {
         DownloadOutcome::Done(_) => {
             file.sync_all()?;

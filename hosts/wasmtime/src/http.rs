@@ -1,7 +1,13 @@
 //! Sends the requests the core builds, with one pooled ureq agent (keep-alive
 //! connection reuse; cloning the agent shares the pool across threads).
+//!
+//! Bodies are written from the request's own segments, never gathered into
+//! one more buffer, so a chunk in flight is held once. A request of unknown
+//! length (a stream upload) takes its body from a channel of pieces and goes
+//! out with chunked transfer encoding.
 
 use std::io::Read;
+use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
 use anyhow::{Result, anyhow};
@@ -9,6 +15,7 @@ use anyhow::{Result, anyhow};
 use crate::bindings::exports::fastio::core::types::{
     BodySegment, Header, HttpRequest, HttpResponse, Method,
 };
+use crate::drive::Piece;
 
 /// A shared HTTP client.
 #[derive(Clone)]
@@ -19,6 +26,76 @@ pub struct Http {
 impl Default for Http {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// Reads a body's segments in order, consuming them as it goes.
+struct Segments {
+    parts: std::vec::IntoIter<Vec<u8>>,
+    current: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for Segments {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos == self.current.len() {
+            match self.parts.next() {
+                // Dropping the finished segment as the next one starts keeps
+                // at most one segment's worth of bytes alive past its send.
+                Some(next) => {
+                    self.current = next;
+                    self.pos = 0;
+                }
+                None => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.current.len() - self.pos);
+        out[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// Reads pieces from a channel until its sender is dropped; an `Err` piece
+/// fails the read, so the request is aborted instead of ended.
+struct Pieces {
+    rx: Receiver<Piece>,
+    current: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for Pieces {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos == self.current.len() {
+            match self.rx.recv() {
+                Ok(Ok(next)) => {
+                    self.current = next;
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                // The sender is gone: the source ended.
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.current.len() - self.pos);
+        out[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// Bodies up to this size are gathered into one buffer; larger ones (chunks)
+/// are written segment by segment.
+const SMALL_BODY: u64 = 64 << 10;
+
+fn method(m: Method) -> &'static str {
+    match m {
+        Method::Get => "GET",
+        Method::Post => "POST",
+        Method::Put => "PUT",
+        Method::Patch => "PATCH",
+        Method::Delete => "DELETE",
+        Method::Head => "HEAD",
     }
 }
 
@@ -36,68 +113,87 @@ impl Http {
         }
     }
 
-    fn build(req: &HttpRequest) -> Result<(ureq::http::Request<()>, Vec<u8>)> {
-        let method = match req.method {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Patch => "PATCH",
-            Method::Delete => "DELETE",
-            Method::Head => "HEAD",
-        };
-        let len = req
-            .content_length
-            .ok_or_else(|| anyhow!("streamed request bodies are not supported by this host"))?;
-        let mut body = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-        for seg in &req.body {
-            match seg {
-                BodySegment::Bytes(b) => body.extend_from_slice(b),
-                // The core's upload and download machines hold their bytes
-                // inline; external parts only come from hand-built calls.
-                BodySegment::External(_) => {
-                    return Err(anyhow!("external body parts are not supplied by this host"));
-                }
-            }
-        }
-        let mut b = ureq::http::Request::builder().method(method).uri(&req.url);
+    fn head(req: &HttpRequest) -> ureq::http::request::Builder {
+        let mut b = ureq::http::Request::builder()
+            .method(method(req.method))
+            .uri(&req.url);
         for h in &req.headers {
             b = b.header(&h.name, &h.value);
         }
-        Ok((b.body(())?, body))
+        b
+    }
+
+    fn run(
+        &self,
+        req: HttpRequest,
+        pieces: Option<Receiver<Piece>>,
+    ) -> Result<ureq::http::Response<ureq::Body>> {
+        let mut b = Self::head(&req);
+        let body = match (req.content_length, pieces) {
+            (None, Some(rx)) => ureq::SendBody::from_owned_reader(Pieces {
+                rx,
+                current: Vec::new(),
+                pos: 0,
+            }),
+            (None, None) => {
+                return Err(anyhow!(
+                    "a request of unknown length needs its body's pieces"
+                ));
+            }
+            (Some(_), Some(_)) => {
+                return Err(anyhow!("a request of known length takes no pieces"));
+            }
+            (Some(len), None) => {
+                let mut parts = Vec::with_capacity(req.body.len());
+                for seg in req.body {
+                    match seg {
+                        BodySegment::Bytes(b) => parts.push(b),
+                        // The core's upload and download machines hold their
+                        // bytes inline; external parts only come from
+                        // hand-built calls.
+                        BodySegment::External(_) => {
+                            return Err(anyhow!(
+                                "external body parts are not supplied by this host"
+                            ));
+                        }
+                    }
+                }
+                if len <= SMALL_BODY {
+                    // API calls: one small buffer, sent exactly as before.
+                    let body: Vec<u8> = parts.concat();
+                    return Ok(self.agent.run(b.body(body)?)?);
+                }
+                // An explicit length keeps the body length-delimited
+                // although it is read from segments.
+                b = b.header("content-length", len);
+                ureq::SendBody::from_owned_reader(Segments {
+                    parts: parts.into_iter(),
+                    current: Vec::new(),
+                    pos: 0,
+                })
+            }
+        };
+        Ok(self.agent.run(b.body(body)?)?)
     }
 
     /// Sends a request and reads the whole response (API calls).
-    pub fn send(&self, req: &HttpRequest) -> Result<HttpResponse> {
-        let (head, body) = Self::build(req)?;
-        let (parts, ()) = head.into_parts();
-        let resp = self
-            .agent
-            .run(ureq::http::Request::from_parts(parts, body))?;
-        let status = resp.status().as_u16();
-        let headers = headers(resp.headers());
-        let mut out = Vec::new();
-        resp.into_body()
-            .into_reader()
-            .take(64 << 20)
-            .read_to_end(&mut out)?;
-        Ok(HttpResponse {
-            status,
-            headers,
-            body: out,
-        })
+    pub fn send(&self, req: HttpRequest) -> Result<HttpResponse> {
+        let resp = self.run(req, None)?;
+        read_all(resp)
+    }
+
+    /// Sends a request whose body streams from `pieces` (chunked transfer
+    /// encoding) and reads the whole response. The body ends when the
+    /// pieces' sender is dropped.
+    pub fn send_pieces(&self, req: HttpRequest, pieces: Receiver<Piece>) -> Result<HttpResponse> {
+        let resp = self.run(req, Some(pieces))?;
+        read_all(resp)
     }
 
     /// Sends a request and returns the head and a reader over the body, for
     /// downloads that stream.
-    pub fn send_streaming(
-        &self,
-        req: &HttpRequest,
-    ) -> Result<(HttpResponse, Box<dyn Read + Send>)> {
-        let (head, body) = Self::build(req)?;
-        let (parts, ()) = head.into_parts();
-        let resp = self
-            .agent
-            .run(ureq::http::Request::from_parts(parts, body))?;
+    pub fn send_streaming(&self, req: HttpRequest) -> Result<(HttpResponse, Box<dyn Read + Send>)> {
+        let resp = self.run(req, None)?;
         let status = resp.status().as_u16();
         let headers = headers(resp.headers());
         let reader = resp.into_body().into_reader();
@@ -110,6 +206,22 @@ impl Http {
             Box::new(reader),
         ))
     }
+}
+
+fn read_all(resp: ureq::http::Response<ureq::Body>) -> Result<HttpResponse> {
+    let status = resp.status().as_u16();
+    let headers = headers(resp.headers());
+    let mut out = Vec::new();
+    // API answers are small; a runaway body is cut (the decoder refuses it).
+    resp.into_body()
+        .into_reader()
+        .take(64 << 20)
+        .read_to_end(&mut out)?;
+    Ok(HttpResponse {
+        status,
+        headers,
+        body: out,
+    })
 }
 
 fn headers(h: &ureq::http::HeaderMap) -> Vec<Header> {

@@ -1,5 +1,6 @@
 //! Runs the fastio-core WebAssembly component under wasmtime, and drives its
-//! upload and download machines with real HTTP.
+//! upload and download machines with real HTTP. The same drivers run the
+//! core linked natively ([`engine::Engine::Native`]), to compare the two.
 //!
 //! Embedding takes a few lines:
 //!
@@ -12,7 +13,9 @@
 //! ```
 
 pub mod drive;
+pub mod engine;
 pub mod http;
+pub mod native;
 
 use std::path::Path;
 
@@ -26,6 +29,8 @@ pub mod bindings {
     wasmtime::component::bindgen!({
         path: "../../wit",
         world: "core",
+        // Values compare directly in tests and in callers' own checks.
+        additional_derives: [PartialEq],
     });
 }
 

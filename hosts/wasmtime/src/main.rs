@@ -1,5 +1,6 @@
 //! `fastio`: upload, download, webhook tools and a self-contained demo, all
-//! running the fastio-core component under wasmtime.
+//! running the fastio-core component under wasmtime (or, with `--engine
+//! native`, the same core linked into this program).
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -9,9 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use fastio_wasmtime::Core;
 use fastio_wasmtime::bindings::exports::fastio::core::requests::DecodeOptions;
 use fastio_wasmtime::bindings::exports::fastio::core::types::{
     ChunkParams, ClientConfig, Credential, Header,
@@ -19,9 +21,18 @@ use fastio_wasmtime::bindings::exports::fastio::core::types::{
 use fastio_wasmtime::bindings::exports::fastio::core::uploads::{
     DownloadSpec, UploadOptions, UploadSpec,
 };
-use fastio_wasmtime::drive::{self, DownloadOutcome, UploadJob, UploadOutcome};
+use fastio_wasmtime::drive::{self, DownloadOutcome, Source, UploadJob, UploadOutcome};
+use fastio_wasmtime::engine::Engine;
 use fastio_wasmtime::http::Http;
-use fastio_wasmtime::{Core, Instance};
+
+/// Which code makes the decisions.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EngineKind {
+    /// The fastio-core component under wasmtime.
+    Component,
+    /// fastio-core linked into this program (same logic, no sandbox).
+    Native,
+}
 
 #[derive(Parser)]
 #[command(
@@ -35,16 +46,26 @@ struct Cli {
     /// The component to run (default: the one built next to this program).
     #[arg(long, global = true)]
     component: Option<PathBuf>,
+    /// Run the component under wasmtime, or the same core natively.
+    #[arg(long, global = true, value_enum, default_value = "component")]
+    engine: EngineKind,
     #[command(subcommand)]
     cmd: Cmd,
 }
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Upload a file.
+    /// Upload a file, or standard input as a stream of unknown size (`-`).
     Upload {
-        /// The file.
+        /// The file, or `-` for standard input.
         file: PathBuf,
+        /// The stored name (default: the file's name; `stdin` for `-`).
+        #[arg(long)]
+        name: Option<String>,
+        /// For `-`: the most bytes the stream may have (announced to the
+        /// server and enforced while streaming).
+        #[arg(long)]
+        max_size: Option<u64>,
         /// Target workspace id.
         #[arg(long)]
         workspace: Option<String>,
@@ -55,7 +76,7 @@ enum Cmd {
         #[arg(long)]
         chunk_size: Option<u64>,
         /// Chunk requests in flight.
-        #[arg(long, default_value_t = 4)]
+        #[arg(long, default_value_t = 3)]
         parallel: u32,
         /// Continue from this resume token file.
         #[arg(long)]
@@ -147,29 +168,30 @@ fn secret(var: &str) -> Result<String> {
     std::env::var(var).map_err(|_| anyhow!("environment variable {var} is not set"))
 }
 
-/// One API call through the component: build, send, decode.
+/// One API call: build, send, decode.
 fn call(
-    inst: &mut Instance,
+    engine: &mut Engine,
     http: &Http,
     cfg: &ClientConfig,
     call_json: &serde_json::Value,
 ) -> Result<serde_json::Value> {
-    let req = inst
-        .core
-        .fastio_core_requests()
-        .call_build(&mut inst.store, cfg, &call_json.to_string())?
-        .map_err(|e| anyhow!("building the request: {e:?}"))?;
-    let resp = http.send(&req)?;
+    let req = engine.build(cfg, &call_json.to_string())?;
+    let resp = http.send(req)?;
     let opts = DecodeOptions {
         max_body_bytes: 16 << 20,
         idempotent: true,
     };
-    let d = inst
-        .core
-        .fastio_core_requests()
-        .call_decode(&mut inst.store, &resp, opts)?
+    let d = engine
+        .decode(&resp, opts)?
         .map_err(|e| anyhow!("{} (status {:?})", e.message, e.status))?;
     Ok(serde_json::from_str(&d.value_json)?)
+}
+
+fn engine(cli: &Cli, component: &Path) -> Result<Engine> {
+    Ok(match cli.engine {
+        EngineKind::Component => Engine::component(Core::load(component)?.instantiate()?),
+        EngineKind::Native => Engine::Native,
+    })
 }
 
 fn bar(total: u64) -> ProgressBar {
@@ -198,9 +220,11 @@ fn run() -> Result<i32> {
         .clone()
         .unwrap_or_else(fastio_wasmtime::default_component_path);
     match &cli.cmd {
-        Cmd::Webhook { cmd } => webhook(&component, cmd),
+        Cmd::Webhook { cmd } => webhook(&mut engine(&cli, &component)?, cmd),
         Cmd::Upload {
             file,
+            name,
+            max_size,
             workspace,
             folder,
             chunk_size,
@@ -209,40 +233,58 @@ fn run() -> Result<i32> {
             token,
         } => {
             let cfg = remote(&cli)?;
-            let core = Core::load(&component)?;
-            let mut inst = core.instantiate()?;
-            let size = std::fs::metadata(file)?.len();
-            let token_path = token
-                .clone()
-                .unwrap_or_else(|| with_suffix(file, ".fastio-resume"));
+            let stdin = file.as_os_str() == "-";
+            if stdin && resume.is_some() {
+                bail!("a stream from standard input cannot be resumed");
+            }
+            let size = if stdin {
+                None
+            } else {
+                Some(std::fs::metadata(file)?.len())
+            };
             let resume_token = resume.as_deref().map(drive::read_small).transpose()?;
             let spec = match (&resume_token, workspace) {
                 (Some(_), _) => None,
                 (None, Some(ws)) => Some(UploadSpec {
-                    name: file
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_else(|| "upload".into()),
-                    size: Some(size),
+                    name: name.clone().unwrap_or_else(|| {
+                        file.file_name()
+                            .filter(|_| !stdin)
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_else(|| "stdin".into())
+                    }),
+                    size,
                     workspace: ws.clone(),
                     folder: folder.clone(),
                 }),
                 (None, None) => bail!("--workspace is required unless --resume is given"),
             };
+            // A stream cannot be resumed, so it keeps no token.
+            let token_path = (!stdin).then(|| {
+                token
+                    .clone()
+                    .unwrap_or_else(|| with_suffix(file, ".fastio-resume"))
+            });
             let stop = Arc::new(AtomicBool::new(false));
             let s = Arc::clone(&stop);
             ctrlc::set_handler(move || s.store(true, Ordering::SeqCst))?;
-            let pb = bar(size);
+            let pb = bar(size.unwrap_or(0));
             let mut on_progress =
                 |p: &fastio_wasmtime::bindings::exports::fastio::core::uploads::Progress| {
                     pb.set_position(p.bytes_acked)
                 };
+            let stdin_handle = std::io::stdin();
+            let source = if stdin {
+                Source::Stream(Box::new(stdin_handle.lock()))
+            } else {
+                Source::File(file)
+            };
+            let mut engine = engine(&cli, &component)?;
             let outcome = drive::upload(
-                &mut inst,
+                &mut engine,
                 &Http::new(),
                 UploadJob {
                     config: cfg,
-                    file,
+                    source,
                     spec,
                     resume_token,
                     options: UploadOptions {
@@ -250,8 +292,9 @@ fn run() -> Result<i32> {
                         parallel: Some(*parallel),
                         request_timeout_ms: None,
                         seed: None,
+                        stream_max_size: *max_size,
                     },
-                    token_path: Some(token_path),
+                    token_path,
                     stop,
                     on_progress: &mut on_progress,
                 },
@@ -265,14 +308,13 @@ fn run() -> Result<i32> {
             out,
         } => {
             let cfg = remote(&cli)?;
-            let core = Core::load(&component)?;
-            let mut inst = core.instantiate()?;
+            let mut engine = engine(&cli, &component)?;
             let pb = bar(0);
             let spec = DownloadSpec {
                 workspace: workspace.clone(),
                 node_id: node.clone(),
             };
-            let o = drive::download(&mut inst, &Http::new(), &cfg, &spec, out, &mut |b, t| {
+            let o = drive::download(&mut engine, &Http::new(), &cfg, &spec, out, &mut |b, t| {
                 if let Some(t) = t {
                     pb.set_length(t);
                 }
@@ -301,7 +343,7 @@ fn run() -> Result<i32> {
                     "demo runs against its own local server; unset FASTIO_API_KEY and --api-base"
                 );
             }
-            demo(&component, *size)
+            demo(&mut engine(&cli, &component)?, *size)
         }
     }
 }
@@ -338,9 +380,7 @@ fn report_upload(o: &UploadOutcome) -> i32 {
     }
 }
 
-fn webhook(component: &Path, cmd: &HookCmd) -> Result<i32> {
-    let core = Core::load(component)?;
-    let mut inst = core.instantiate()?;
+fn webhook(engine: &mut Engine, cmd: &HookCmd) -> Result<i32> {
     let mut body = Vec::new();
     std::io::stdin().take(16 << 20).read_to_end(&mut body)?;
     match cmd {
@@ -362,21 +402,14 @@ fn webhook(component: &Path, cmd: &HookCmd) -> Result<i32> {
                     })
                 })
                 .collect::<Result<_>>()?;
-            let hooks = inst.core.fastio_core_webhooks();
-            let v = match hooks.verifier().call_create(
-                &mut inst.store,
+            let r = engine.verify_webhook(
                 scheme,
                 &[secret(secret_env)?],
                 Some(*tolerance),
-            )? {
-                Ok(v) => v,
-                Err(e) => bail!("{}: {}", e.kind, e.message),
-            };
-            let r =
-                hooks
-                    .verifier()
-                    .call_verify(&mut inst.store, v, &headers, &body, unix_now())?;
-            v.resource_drop(&mut inst.store)?;
+                &headers,
+                &body,
+                unix_now(),
+            )?;
             match r {
                 Ok(d) => {
                     println!(
@@ -386,6 +419,9 @@ fn webhook(component: &Path, cmd: &HookCmd) -> Result<i32> {
                         d.secret_index
                     );
                     Ok(0)
+                }
+                Err(e) if e.kind == "invalid_scheme" || e.kind == "invalid_secret" => {
+                    bail!("{}: {}", e.kind, e.message)
                 }
                 Err(e) => {
                     println!("refused: {} {}", e.kind, e.hint.unwrap_or_default());
@@ -400,15 +436,7 @@ fn webhook(component: &Path, cmd: &HookCmd) -> Result<i32> {
             timestamp,
         } => {
             let ts = timestamp.or(Some(unix_now()));
-            let r = inst.core.fastio_core_webhooks().call_sign(
-                &mut inst.store,
-                scheme,
-                &secret(secret_env)?,
-                id.as_deref(),
-                ts,
-                &body,
-            )?;
-            match r {
+            match engine.sign_webhook(scheme, &secret(secret_env)?, id.as_deref(), ts, &body)? {
                 Ok(hs) => {
                     for h in hs {
                         println!("{}: {}", h.name, h.value);
@@ -490,28 +518,27 @@ fn read_post(s: &mut std::net::TcpStream) -> Result<Delivery> {
     Ok((headers, body))
 }
 
-fn demo(component: &Path, size: u64) -> Result<i32> {
+fn demo(engine: &mut Engine, size: u64) -> Result<i32> {
     let t0 = Instant::now();
     let dir = std::env::temp_dir().join(format!("fastio-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let result = demo_in(component, size, &dir, t0);
+    let result = demo_in(engine, size, &dir, t0);
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-fn demo_in(component: &Path, size: u64, dir: &Path, t0: Instant) -> Result<i32> {
+fn demo_in(engine: &mut Engine, size: u64, dir: &Path, t0: Instant) -> Result<i32> {
     let mut scfg = fastio_devserver::Config::new(dir.join("server"));
     scfg.api_keys = vec!["demo-key".into()];
     scfg.webhook_scheme = fastio_devserver::WebhookScheme::Standard;
     let srv = fastio_devserver::spawn(scfg).context("starting the local server")?;
     let cfg = config(&srv.base_url, &srv.api_key);
-    let core = Core::load(component)?;
-    let mut inst = core.instantiate()?;
     let http = Http::new();
+    println!("engine            {}", engine.name());
     println!("local server      {}", srv.base_url);
 
     let orgs = call(
-        &mut inst,
+        engine,
         &http,
         &cfg,
         &serde_json::json!({"orgs": {"op": "list"}}),
@@ -521,7 +548,7 @@ fn demo_in(component: &Path, size: u64, dir: &Path, t0: Instant) -> Result<i32> 
         .map(str::to_owned)
         .ok_or_else(|| anyhow!("no org in {orgs}"))?;
     let ws = call(
-        &mut inst,
+        engine,
         &http,
         &cfg,
         &serde_json::json!({"orgs": {"op": "create_workspace", "org_id": org, "name": "Demo", "folder_name": "demo"}}),
@@ -535,7 +562,7 @@ fn demo_in(component: &Path, size: u64, dir: &Path, t0: Instant) -> Result<i32> 
 
     let (hook_url, deliveries) = receiver()?;
     let sub = call(
-        &mut inst,
+        engine,
         &http,
         &cfg,
         &serde_json::json!({"subscriptions": {"op": "create", "workspace_id": ws_id, "target_url": hook_url, "event_type_subscriptions": ["workspace_storage_file_added"], "description": "demo"}}),
@@ -570,11 +597,11 @@ fn demo_in(component: &Path, size: u64, dir: &Path, t0: Instant) -> Result<i32> 
     let t_up = Instant::now();
     let mut noop = |_: &fastio_wasmtime::bindings::exports::fastio::core::uploads::Progress| {};
     let outcome = drive::upload(
-        &mut inst,
+        engine,
         &http,
         UploadJob {
             config: cfg.clone(),
-            file: &path,
+            source: Source::File(&path),
             spec: Some(UploadSpec {
                 name: "demo.bin".into(),
                 size: Some(size),
@@ -584,9 +611,10 @@ fn demo_in(component: &Path, size: u64, dir: &Path, t0: Instant) -> Result<i32> 
             resume_token: None,
             options: UploadOptions {
                 chunk_size: Some(4 << 20),
-                parallel: Some(4),
+                parallel: Some(3),
                 request_timeout_ms: None,
                 seed: None,
+                stream_max_size: None,
             },
             token_path: None,
             stop: Arc::new(AtomicBool::new(false)),
@@ -610,23 +638,18 @@ fn demo_in(component: &Path, size: u64, dir: &Path, t0: Instant) -> Result<i32> 
     let (headers, body) = deliveries
         .recv_timeout(Duration::from_secs(15))
         .context("no webhook delivery within 15 s")?;
-    let hooks = inst.core.fastio_core_webhooks();
-    let v = hooks
-        .verifier()
-        .call_create(
-            &mut inst.store,
-            &"standard-webhooks".to_string(),
+    let delivery = engine
+        .verify_webhook(
+            "standard-webhooks",
             &[secret],
             Some(300),
+            &headers,
+            &body,
+            unix_now(),
         )?
-        .map_err(|e| anyhow!("{}: {}", e.kind, e.message))?;
-    let verified = hooks
-        .verifier()
-        .call_verify(&mut inst.store, v, &headers, &body, unix_now())?;
-    v.resource_drop(&mut inst.store)?;
-    let delivery = verified.map_err(|e| anyhow!("webhook refused: {} {}", e.kind, e.message))?;
-    let event = hooks
-        .call_parse_event(&mut inst.store, &body)?
+        .map_err(|e| anyhow!("webhook refused: {} {}", e.kind, e.message))?;
+    let event = engine
+        .event_name(&body)?
         .map_err(|e| anyhow!("{}", e.message))?;
     println!(
         "webhook           {event} verified ({} signature, id {})",
@@ -638,7 +661,7 @@ fn demo_in(component: &Path, size: u64, dir: &Path, t0: Instant) -> Result<i32> 
     let out = dir.join("back.bin");
     let t_dl = Instant::now();
     let o = drive::download(
-        &mut inst,
+        engine,
         &http,
         &cfg,
         &DownloadSpec {

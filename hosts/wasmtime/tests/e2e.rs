@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use fastio_wasmtime::Core;
 use fastio_wasmtime::bindings::exports::fastio::core::requests::DecodeOptions;
 use fastio_wasmtime::bindings::exports::fastio::core::types::{
     ChunkParams, ClientConfig, Credential,
@@ -17,14 +18,14 @@ use fastio_wasmtime::bindings::exports::fastio::core::types::{
 use fastio_wasmtime::bindings::exports::fastio::core::uploads::{
     DownloadSpec, UploadError, UploadOptions, UploadSpec,
 };
-use fastio_wasmtime::drive::{self, DownloadOutcome, UploadJob, UploadOutcome};
+use fastio_wasmtime::drive::{self, DownloadOutcome, Source, UploadJob, UploadOutcome};
+use fastio_wasmtime::engine::Engine;
 use fastio_wasmtime::http::Http;
-use fastio_wasmtime::{Core, Instance};
 
 struct Env {
     srv: fastio_devserver::RunningServer,
     cfg: ClientConfig,
-    inst: Instance,
+    engine: Engine,
     http: Http,
     ws: String,
     dir: std::path::PathBuf,
@@ -44,15 +45,17 @@ fn env(name: &str) -> Env {
         chunk_params: ChunkParams::Query,
         max_response_bytes: None,
     };
-    let mut inst = Core::load(fastio_wasmtime::default_component_path())
-        .expect("component")
-        .instantiate()
-        .expect("instance");
+    let mut engine = Engine::component(
+        Core::load(fastio_wasmtime::default_component_path())
+            .expect("component")
+            .instantiate()
+            .expect("instance"),
+    );
     let http = Http::new();
-    let orgs = call(&mut inst, &http, &cfg, json!({"orgs": {"op": "list"}}));
+    let orgs = call(&mut engine, &http, &cfg, json!({"orgs": {"op": "list"}}));
     let org = orgs["orgs"][0]["id"].as_str().expect("org").to_owned();
     let ws = call(
-        &mut inst,
+        &mut engine,
         &http,
         &cfg,
         json!({"orgs": {"op": "create_workspace", "org_id": org, "name": "E2E", "folder_name": format!("e2e{name}")}}),
@@ -65,26 +68,18 @@ fn env(name: &str) -> Env {
     Env {
         srv,
         cfg,
-        inst,
+        engine,
         http,
         ws,
         dir,
     }
 }
 
-fn call(inst: &mut Instance, http: &Http, cfg: &ClientConfig, c: Value) -> Value {
-    let req = inst
-        .core
-        .fastio_core_requests()
-        .call_build(&mut inst.store, cfg, &c.to_string())
-        .expect("call")
-        .expect("build");
-    let resp = http.send(&req).expect("send");
-    let d = inst
-        .core
-        .fastio_core_requests()
-        .call_decode(
-            &mut inst.store,
+fn call(engine: &mut Engine, http: &Http, cfg: &ClientConfig, c: Value) -> Value {
+    let req = engine.build(cfg, &c.to_string()).expect("build");
+    let resp = http.send(req).expect("send");
+    let d = engine
+        .decode(
             &resp,
             DecodeOptions {
                 max_body_bytes: 16 << 20,
@@ -118,11 +113,11 @@ fn write_file(path: &Path, size: u64, seed: u64) {
 fn upload(e: &mut Env, path: &Path, size: u64) -> UploadOutcome {
     let mut noop = |_: &_| {};
     drive::upload(
-        &mut e.inst,
+        &mut e.engine,
         &e.http,
         UploadJob {
             config: e.cfg.clone(),
-            file: path,
+            source: Source::File(path),
             spec: Some(UploadSpec {
                 name: path.file_name().unwrap().to_string_lossy().into_owned(),
                 size: Some(size),
@@ -135,6 +130,7 @@ fn upload(e: &mut Env, path: &Path, size: u64) -> UploadOutcome {
                 parallel: Some(4),
                 request_timeout_ms: Some(30_000),
                 seed: None,
+                stream_max_size: None,
             },
             token_path: None,
             stop: Arc::new(AtomicBool::new(false)),
@@ -178,7 +174,7 @@ fn upload_and_download_boundary_sizes() {
             workspace: e.ws.clone(),
             node_id: node,
         };
-        match drive::download(&mut e.inst, &e.http, &e.cfg, &spec, &out, &mut |_, _| {})
+        match drive::download(&mut e.engine, &e.http, &e.cfg, &spec, &out, &mut |_, _| {})
             .expect("download ran")
         {
             DownloadOutcome::Done(d) => {
@@ -215,7 +211,7 @@ fn corrupted_chunk_is_a_typed_failure() {
     }
     // Nothing was stored under that name.
     let list = call(
-        &mut e.inst,
+        &mut e.engine,
         &e.http,
         &e.cfg,
         json!({"storage": {"op": "list", "profile": {"workspace": e.ws}}}),
@@ -319,4 +315,166 @@ fn resume_after_sigkill() {
 #[test]
 fn resume_after_ctrl_c() {
     cli_resume_after("INT");
+}
+
+#[test]
+fn the_native_engine_runs_the_same_drivers() {
+    let mut e = env("native");
+    e.engine = Engine::Native;
+    for size in [0u64, 4_194_305, 16 << 20] {
+        let path = e.dir.join(format!("n{size}.bin"));
+        write_file(&path, size, size + 13);
+        let done = match upload(&mut e, &path, size) {
+            UploadOutcome::Done(d) => d,
+            other => panic!("size {size}: {other:?}"),
+        };
+        assert_eq!(done.sha256, sha256_file(&path), "size {size}");
+        let out = e.dir.join(format!("nback{size}.bin"));
+        let spec = DownloadSpec {
+            workspace: e.ws.clone(),
+            node_id: done.node_id.clone().expect("node id"),
+        };
+        match drive::download(&mut e.engine, &e.http, &e.cfg, &spec, &out, &mut |_, _| {})
+            .expect("download ran")
+        {
+            DownloadOutcome::Done(d) => assert_eq!(d.sha256, done.sha256, "size {size}"),
+            DownloadOutcome::Failed(err) => panic!("size {size}: download {err:?}"),
+        }
+        assert_eq!(sha256_file(&out), done.sha256, "size {size}: bytes on disk");
+    }
+    drop(e.srv);
+    let _ = std::fs::remove_dir_all(&e.dir);
+}
+
+/// Runs the CLI with `stdin` from `input` and returns (exit code, stdout, stderr).
+fn cli(e: &Env, args: &[&str], input: Option<&Path>) -> (Option<i32>, String, String) {
+    let bin = env!("CARGO_BIN_EXE_fastio");
+    let stdin = match input {
+        Some(p) => std::process::Stdio::from(std::fs::File::open(p).expect("input")),
+        None => std::process::Stdio::null(),
+    };
+    let out = std::process::Command::new(bin)
+        .args(args)
+        .args(["--api-base", &e.srv.base_url])
+        .env("FASTIO_API_KEY", &e.srv.api_key)
+        .env(
+            "FASTIO_COMPONENT",
+            fastio_wasmtime::default_component_path(),
+        )
+        .stdin(stdin)
+        .output()
+        .expect("run the CLI");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn cli_streams_standard_input_of_unknown_size_on_both_engines() {
+    let e = env("stdin");
+    let size = 24u64 << 20;
+    let path = e.dir.join("piped.bin");
+    write_file(&path, size, 21);
+    let want = sha256_file(&path);
+    for engine in ["component", "native"] {
+        let name = format!("piped-{engine}.bin");
+        let (code, stdout, stderr) = cli(
+            &e,
+            &[
+                "upload",
+                "-",
+                "--workspace",
+                &e.ws,
+                "--name",
+                &name,
+                "--engine",
+                engine,
+            ],
+            Some(&path),
+        );
+        assert_eq!(code, Some(0), "{engine}: {stdout} {stderr}");
+        assert!(
+            stdout.contains(&want) && stdout.contains(&format!("({size} bytes)")),
+            "{engine}: {stdout}"
+        );
+        // What the server stored is the piped bytes: download it back.
+        let node = stdout
+            .split_whitespace()
+            .nth(2)
+            .expect("stored node <id>")
+            .to_owned();
+        let out = e.dir.join(format!("back-{engine}.bin"));
+        let (code, stdout, stderr) = cli(
+            &e,
+            &[
+                "download",
+                &node,
+                "--workspace",
+                &e.ws,
+                "--out",
+                out.to_str().unwrap(),
+                "--engine",
+                engine,
+            ],
+            None,
+        );
+        assert_eq!(code, Some(0), "{engine} download: {stdout} {stderr}");
+        assert_eq!(sha256_file(&out), want, "{engine}: downloaded bytes");
+        assert!(
+            !e.dir.join("piped.bin.fastio-resume").exists(),
+            "a stream keeps no resume token"
+        );
+    }
+    drop(e.srv);
+    let _ = std::fs::remove_dir_all(&e.dir);
+}
+
+#[test]
+fn a_stream_over_its_maximum_is_refused_and_nothing_is_stored() {
+    let mut e = env("streammax");
+    let path = e.dir.join("big.bin");
+    write_file(&path, 3 << 20, 5);
+    let (code, stdout, stderr) = cli(
+        &e,
+        &[
+            "upload",
+            "-",
+            "--workspace",
+            &e.ws,
+            "--name",
+            "too-big.bin",
+            "--max-size",
+            "1000000",
+        ],
+        Some(&path),
+    );
+    assert_eq!(code, Some(1), "{stdout} {stderr}");
+    assert!(stderr.contains("maximum of 1000000"), "{stderr}");
+    let empty = e.dir.join("empty.bin");
+    write_file(&empty, 0, 1);
+    let (code, stdout, stderr) = cli(
+        &e,
+        &["upload", "-", "--workspace", &e.ws, "--name", "empty.bin"],
+        Some(&empty),
+    );
+    assert_eq!(
+        code,
+        Some(1),
+        "an empty stream is a typed failure: {stdout} {stderr}"
+    );
+    let list = call(
+        &mut e.engine,
+        &e.http,
+        &e.cfg,
+        json!({"storage": {"op": "list", "profile": {"workspace": e.ws}}}),
+    );
+    let listed = list.to_string();
+    assert!(
+        !listed.contains("too-big.bin") && !listed.contains("empty.bin"),
+        "a refused stream was stored: {listed}"
+    );
+    drop(e.srv);
+    let _ = std::fs::remove_dir_all(&e.dir);
 }

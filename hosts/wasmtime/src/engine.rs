@@ -1,0 +1,357 @@
+//! Which code makes the decisions: the component under wasmtime, or the same
+//! core linked natively. Both speak the WIT types, so the drivers, the CLI
+//! and the tests run either one unchanged.
+
+use anyhow::{Result, anyhow};
+use wasmtime::component::ResourceAny;
+
+use crate::Instance;
+use crate::bindings::exports::fastio::core::requests::{DecodeOptions, Decoded};
+use crate::bindings::exports::fastio::core::types::{
+    ApiError, ClientConfig, Header, HttpRequest, HttpResponse,
+};
+use crate::bindings::exports::fastio::core::uploads::{
+    Action, DownloadAction, DownloadSpec, InputError, UploadError, UploadOptions, UploadSpec,
+};
+use crate::bindings::exports::fastio::core::webhooks::{Delivery, WebhookError};
+use crate::native::{self, NativeDownload, NativeUpload};
+
+/// An upload machine as the drivers see it. The outer `Result` is a fault of
+/// the engine itself (a trap in the component); the inner one is the
+/// machine refusing an input.
+pub trait UploadMachine {
+    /// Up to `max` actions, stopping after a `wait`, `done` or `failed`.
+    fn next_actions(&mut self, now: u64, max: u32) -> Result<Vec<Action>>;
+    /// Bytes for a read, or a piece of a streamed request body.
+    fn on_data(&mut self, id: u64, data: &[u8], now: u64) -> Result<Result<(), InputError>>;
+    /// The response to a send.
+    fn on_response(
+        &mut self,
+        id: u64,
+        resp: &HttpResponse,
+        now: u64,
+    ) -> Result<Result<(), InputError>>;
+    /// A send that got no response.
+    fn on_transport_error(
+        &mut self,
+        id: u64,
+        message: &str,
+        now: u64,
+    ) -> Result<Result<(), InputError>>;
+    /// The time of a `wait` has come.
+    fn on_timeout(&mut self, now: u64) -> Result<()>;
+    /// The resume token, when the upload can be resumed.
+    fn snapshot(&mut self) -> Result<Option<String>>;
+}
+
+/// A download machine as the drivers see it (same `Result` layering as
+/// [`UploadMachine`]).
+pub trait DownloadMachine {
+    /// The next action.
+    fn next_action(&mut self, now: u64) -> Result<Option<DownloadAction>>;
+    /// A response, or the head of a streamed one.
+    fn on_response(
+        &mut self,
+        id: u64,
+        resp: &HttpResponse,
+        now: u64,
+    ) -> Result<Result<(), InputError>>;
+    /// A piece of a streamed body.
+    fn on_data(&mut self, id: u64, data: &[u8]) -> Result<Result<(), InputError>>;
+    /// The streamed body ended.
+    fn on_end(&mut self, id: u64) -> Result<Result<(), InputError>>;
+    /// A send that got no response, or a body that broke off.
+    fn on_transport_error(
+        &mut self,
+        id: u64,
+        message: &str,
+        now: u64,
+    ) -> Result<Result<(), InputError>>;
+    /// The time of a `wait` has come.
+    fn on_timeout(&mut self, now: u64) -> Result<()>;
+}
+
+/// The engine a program runs.
+pub enum Engine {
+    /// The fastio-core component under wasmtime.
+    Component(Box<Instance>),
+    /// fastio-core linked into this program.
+    Native,
+}
+
+impl Engine {
+    /// A component engine over `inst`.
+    pub fn component(inst: Instance) -> Self {
+        Engine::Component(Box::new(inst))
+    }
+
+    /// `component` or `native`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Engine::Component(_) => "component",
+            Engine::Native => "native",
+        }
+    }
+
+    /// Builds the request for a call (`call_json` as in `requests.build`).
+    pub fn build(&mut self, cfg: &ClientConfig, call_json: &str) -> Result<HttpRequest> {
+        match self {
+            Engine::Component(inst) => inst
+                .core
+                .fastio_core_requests()
+                .call_build(&mut inst.store, cfg, call_json)?
+                .map_err(|e| anyhow!("building the request: {e:?}")),
+            Engine::Native => native::build(cfg, call_json),
+        }
+    }
+
+    /// Decodes a response.
+    pub fn decode(
+        &mut self,
+        resp: &HttpResponse,
+        options: DecodeOptions,
+    ) -> Result<Result<Decoded, ApiError>> {
+        match self {
+            Engine::Component(inst) => {
+                Ok(inst
+                    .core
+                    .fastio_core_requests()
+                    .call_decode(&mut inst.store, resp, options)?)
+            }
+            Engine::Native => Ok(native::decode(resp, options)),
+        }
+    }
+
+    /// Plans an upload, or continues one from `resume_token`.
+    pub fn upload(
+        &mut self,
+        cfg: &ClientConfig,
+        spec: Option<&UploadSpec>,
+        resume_token: Option<&str>,
+        options: UploadOptions,
+    ) -> Result<Result<Box<dyn UploadMachine + '_>, UploadError>> {
+        match self {
+            Engine::Component(inst) => {
+                let ups = inst.core.fastio_core_uploads().upload_session();
+                let created = match (resume_token, spec) {
+                    (Some(token), _) => ups.call_resume(&mut inst.store, cfg, token, options)?,
+                    (None, Some(spec)) => ups.call_create(&mut inst.store, cfg, spec, options)?,
+                    (None, None) => return Err(anyhow!("an upload needs a spec or a token")),
+                };
+                Ok(created.map(|session| {
+                    Box::new(ComponentUpload { inst, session }) as Box<dyn UploadMachine>
+                }))
+            }
+            Engine::Native => {
+                let m = match (resume_token, spec) {
+                    (Some(token), _) => NativeUpload::resume(cfg, token, &options),
+                    (None, Some(spec)) => NativeUpload::create(cfg, spec, &options),
+                    (None, None) => return Err(anyhow!("an upload needs a spec or a token")),
+                };
+                Ok(m.map(|m| Box::new(m) as Box<dyn UploadMachine>))
+            }
+        }
+    }
+
+    /// A download of one file.
+    pub fn download(
+        &mut self,
+        cfg: &ClientConfig,
+        spec: &DownloadSpec,
+        seed: u64,
+    ) -> Result<Box<dyn DownloadMachine + '_>> {
+        match self {
+            Engine::Component(inst) => {
+                let dl = inst
+                    .core
+                    .fastio_core_uploads()
+                    .download()
+                    .call_constructor(&mut inst.store, cfg, spec, seed)?;
+                Ok(Box::new(ComponentDownload { inst, dl }))
+            }
+            Engine::Native => Ok(Box::new(NativeDownload::new(cfg, spec, seed))),
+        }
+    }
+
+    /// Verifies one delivery with a named scheme and a symmetric tolerance.
+    pub fn verify_webhook(
+        &mut self,
+        scheme: &str,
+        secrets: &[String],
+        tolerance_s: Option<u64>,
+        headers: &[Header],
+        body: &[u8],
+        now: u64,
+    ) -> Result<Result<Delivery, WebhookError>> {
+        match self {
+            Engine::Component(inst) => {
+                let hooks = inst.core.fastio_core_webhooks();
+                let v = match hooks.verifier().call_create(
+                    &mut inst.store,
+                    &scheme.to_owned(),
+                    secrets,
+                    tolerance_s,
+                )? {
+                    Ok(v) => v,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let r = hooks
+                    .verifier()
+                    .call_verify(&mut inst.store, v, headers, body, now);
+                v.resource_drop(&mut inst.store)?;
+                Ok(r?)
+            }
+            Engine::Native => Ok(native::verify(
+                scheme,
+                secrets,
+                tolerance_s,
+                headers,
+                body,
+                now,
+            )),
+        }
+    }
+
+    /// The headers signing `body` with a named scheme.
+    pub fn sign_webhook(
+        &mut self,
+        scheme: &str,
+        secret: &str,
+        id: Option<&str>,
+        timestamp: Option<u64>,
+        body: &[u8],
+    ) -> Result<Result<Vec<Header>, WebhookError>> {
+        match self {
+            Engine::Component(inst) => Ok(inst.core.fastio_core_webhooks().call_sign(
+                &mut inst.store,
+                &scheme.to_owned(),
+                secret,
+                id,
+                timestamp,
+                body,
+            )?),
+            Engine::Native => Ok(native::sign(scheme, secret, id, timestamp, body)),
+        }
+    }
+
+    /// A delivery body's event name.
+    pub fn event_name(&mut self, body: &[u8]) -> Result<Result<String, WebhookError>> {
+        match self {
+            Engine::Component(inst) => Ok(inst
+                .core
+                .fastio_core_webhooks()
+                .call_parse_event(&mut inst.store, body)?),
+            Engine::Native => Ok(native::event_name(body)),
+        }
+    }
+}
+
+/// An `upload-session` resource of a component instance.
+struct ComponentUpload<'a> {
+    inst: &'a mut Instance,
+    session: ResourceAny,
+}
+
+impl UploadMachine for ComponentUpload<'_> {
+    fn next_actions(&mut self, now: u64, max: u32) -> Result<Vec<Action>> {
+        let ups = self.inst.core.fastio_core_uploads().upload_session();
+        Ok(ups.call_next_actions(&mut self.inst.store, self.session, now, max)?)
+    }
+
+    fn on_data(&mut self, id: u64, data: &[u8], now: u64) -> Result<Result<(), InputError>> {
+        let ups = self.inst.core.fastio_core_uploads().upload_session();
+        Ok(ups.call_on_data(&mut self.inst.store, self.session, id, data, now)?)
+    }
+
+    fn on_response(
+        &mut self,
+        id: u64,
+        resp: &HttpResponse,
+        now: u64,
+    ) -> Result<Result<(), InputError>> {
+        let ups = self.inst.core.fastio_core_uploads().upload_session();
+        Ok(ups.call_on_response(&mut self.inst.store, self.session, id, resp, now)?)
+    }
+
+    fn on_transport_error(
+        &mut self,
+        id: u64,
+        message: &str,
+        now: u64,
+    ) -> Result<Result<(), InputError>> {
+        let ups = self.inst.core.fastio_core_uploads().upload_session();
+        Ok(ups.call_on_transport_error(&mut self.inst.store, self.session, id, message, now)?)
+    }
+
+    fn on_timeout(&mut self, now: u64) -> Result<()> {
+        let ups = self.inst.core.fastio_core_uploads().upload_session();
+        Ok(ups.call_on_timeout(&mut self.inst.store, self.session, now)?)
+    }
+
+    fn snapshot(&mut self) -> Result<Option<String>> {
+        let ups = self.inst.core.fastio_core_uploads().upload_session();
+        Ok(ups.call_snapshot(&mut self.inst.store, self.session)?)
+    }
+}
+
+impl Drop for ComponentUpload<'_> {
+    fn drop(&mut self) {
+        // Frees the session inside the instance; a failure here means the
+        // instance trapped earlier, which the caller has already seen.
+        let _ = self.session.resource_drop(&mut self.inst.store);
+    }
+}
+
+/// A `download` resource of a component instance.
+struct ComponentDownload<'a> {
+    inst: &'a mut Instance,
+    dl: ResourceAny,
+}
+
+impl DownloadMachine for ComponentDownload<'_> {
+    fn next_action(&mut self, now: u64) -> Result<Option<DownloadAction>> {
+        let d = self.inst.core.fastio_core_uploads().download();
+        Ok(d.call_next_action(&mut self.inst.store, self.dl, now)?)
+    }
+
+    fn on_response(
+        &mut self,
+        id: u64,
+        resp: &HttpResponse,
+        now: u64,
+    ) -> Result<Result<(), InputError>> {
+        let d = self.inst.core.fastio_core_uploads().download();
+        Ok(d.call_on_response(&mut self.inst.store, self.dl, id, resp, now)?)
+    }
+
+    fn on_data(&mut self, id: u64, data: &[u8]) -> Result<Result<(), InputError>> {
+        let d = self.inst.core.fastio_core_uploads().download();
+        Ok(d.call_on_data(&mut self.inst.store, self.dl, id, data)?)
+    }
+
+    fn on_end(&mut self, id: u64) -> Result<Result<(), InputError>> {
+        let d = self.inst.core.fastio_core_uploads().download();
+        Ok(d.call_on_end(&mut self.inst.store, self.dl, id)?)
+    }
+
+    fn on_transport_error(
+        &mut self,
+        id: u64,
+        message: &str,
+        now: u64,
+    ) -> Result<Result<(), InputError>> {
+        let d = self.inst.core.fastio_core_uploads().download();
+        Ok(d.call_on_transport_error(&mut self.inst.store, self.dl, id, message, now)?)
+    }
+
+    fn on_timeout(&mut self, now: u64) -> Result<()> {
+        let d = self.inst.core.fastio_core_uploads().download();
+        Ok(d.call_on_timeout(&mut self.inst.store, self.dl, now)?)
+    }
+}
+
+impl Drop for ComponentDownload<'_> {
+    fn drop(&mut self) {
+        let _ = self.dl.resource_drop(&mut self.inst.store);
+    }
+}
