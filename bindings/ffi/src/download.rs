@@ -115,22 +115,15 @@ impl Download {
         let action = self.lock().next_action(now_ms);
         Ok(match action {
             None => None,
-            Some(CoreAction::Send { id, request }) => {
-                // The core does not yet say which request returns the file
-                // body; it is the `read` call, the only one sent without a
-                // bearer token (the read token rides in the URL).
-                let streams_body = request.header("authorization").is_none()
-                    && request
-                        .url
-                        .split('?')
-                        .next()
-                        .is_some_and(|p| p.ends_with("/read/"));
-                Some(DownloadAction::Send {
-                    id,
-                    request: Request::from(&request),
-                    streams_body,
-                })
-            }
+            Some(CoreAction::Send {
+                id,
+                request,
+                stream_response,
+            }) => Some(DownloadAction::Send {
+                id,
+                request: Request::from(&request),
+                streams_body: stream_response,
+            }),
             Some(CoreAction::Wait { until_ms }) => Some(DownloadAction::Wait { until_ms }),
             Some(CoreAction::Progress { bytes, total }) => {
                 Some(DownloadAction::Progress { bytes, total })
