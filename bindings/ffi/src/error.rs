@@ -213,7 +213,7 @@ impl From<UploadError> for FastioError {
         match e {
             UploadError::Api { error, .. } | UploadError::RetriesExhausted { last: error, .. } => {
                 // Keep the status, code and retry decision; say what was being done.
-                let mut out = FastioError::from(&error);
+                let mut out = FastioError::from(&*error);
                 if let FastioError::Api { detail: m, .. } = &mut out {
                     *m = message;
                 }
