@@ -22,7 +22,7 @@ PKG_IN=/srv/fastio-swift
 PKG="$CHROOT$PKG_IN"
 GEN="$CACHE/swift-generated"
 
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> [%s] %s\n' "$(elapsed)" "$*"; }
 elapsed() { echo $(( $(date +%s) - t_start ))s; }
 
 if [ "$(id -u)" != 0 ]; then
@@ -37,15 +37,19 @@ step "Swift toolchain (Debian 13 chroot at $CHROOT)"
 bash "$HERE/setup-chroot.sh"
 
 step "cargo build --release -p fastio-ffi -p fastio-devserver"
-cargo build --release --locked -p fastio-ffi -p fastio-devserver --manifest-path "$ROOT/Cargo.toml"
+# One build for the library, the crate's own uniffi-bindgen and the devserver:
+# a separate `cargo run` of the bindgen would resolve features differently
+# and rebuild the library every time.
+cargo build --release --locked -p fastio-ffi -p fastio-devserver --bins --lib --manifest-path "$ROOT/Cargo.toml"
 SO="$CARGO_TARGET_DIR/release/libfastio_ffi.so"
+BINDGEN="$CARGO_TARGET_DIR/release/uniffi-bindgen"
 DEVSERVER="$CARGO_TARGET_DIR/release/fastio-devserver"
 
 step "generate the Swift bindings from $SO"
 rm -rf "$GEN"
 mkdir -p "$GEN"
-cargo run --release --locked -q -p fastio-ffi --bin uniffi-bindgen --manifest-path "$ROOT/Cargo.toml" -- \
-  generate --library "$SO" --language swift --out-dir "$GEN" --no-format
+# Run from the workspace: library mode reads each crate's uniffi.toml through cargo metadata.
+(cd "$ROOT" && "$BINDGEN" generate --library "$SO" --language swift --out-dir "$GEN" --no-format)
 for f in FastioCore.swift FastioCoreFFI.h FastioCoreFFI.modulemap; do
   test -s "$GEN/$f" || { echo "uniffi-bindgen did not write $f" >&2; exit 1; }
 done

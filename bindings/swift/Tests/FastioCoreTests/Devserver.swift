@@ -2,6 +2,9 @@
 // data directory, stopped when the test class ends. The binary comes from
 // `FASTIO_DEVSERVER` (run_tests.sh builds it and sets it).
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 final class Devserver {
     let baseURL: String
@@ -63,6 +66,37 @@ final class Devserver {
             done.signal()
         }
         return done.wait(timeout: .now() + timeout) == .success ? box.lines : []
+    }
+
+    /// `http://127.0.0.1:PORT`, where the `/_dev/` control paths live.
+    var origin: String {
+        baseURL.components(separatedBy: "/current/").first ?? baseURL
+    }
+
+    /// Replaces the fault configuration (`nil` clears it); returns the
+    /// server's answer as JSON.
+    @discardableResult
+    func faults(_ config: String?) async throws -> JSON {
+        var req = URLRequest(url: URL(string: origin + "/_dev/faults")!)
+        req.httpMethod = config == nil ? "DELETE" : "POST"
+        if let config {
+            req.httpBody = Data(config.utf8)
+            req.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        return try await Self.control(req)
+    }
+
+    /// The faults injected so far, as `[[request_number, fault], …]`.
+    func injected() async throws -> [JSON] {
+        try await Self.control(URLRequest(url: URL(string: origin + "/_dev/faults")!))["injected"]?.array ?? []
+    }
+
+    private static func control(_ req: URLRequest) async throws -> JSON {
+        let (data, resp) = try await URLSession.shared.data(for: req)
+        guard let http = resp as? HTTPURLResponse, http.statusCode == 200 else {
+            throw StartError(description: "devserver control \(req.httpMethod ?? "GET") answered \(resp)")
+        }
+        return data.isEmpty ? .null : try JSON.parse(data)
     }
 
     func stop() {

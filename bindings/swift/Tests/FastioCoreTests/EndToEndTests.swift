@@ -143,6 +143,63 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: dst), try Data(contentsOf: src))
     }
 
+    /// A 503 and a dropped connection on chunk requests: the core retries
+    /// them through the driver and the file arrives intact.
+    func testUploadRecoversFromServerErrorsAndDroppedConnections() async throws {
+        let c = try client()
+        let ws = try await workspace(c)
+        let server = try XCTUnwrap(Self.server)
+        try await server.faults(#"{"path_contains":"/chunk/","schedule":[{"request":2,"fault":"503"},{"request":4,"fault":"drop"}]}"#)
+        let src = try file("faulty.bin", 600_000)
+        var opts = smallChunks()
+        opts.backoffBaseMs = 20
+        let res: UploadResult
+        do {
+            res = try await c.upload(file: src, workspace: ws, parallel: 3, options: opts)
+        } catch {
+            _ = try? await server.faults(nil)
+            throw error
+        }
+        let injected = try await server.injected()
+        try await server.faults(nil)
+        XCTAssertEqual(injected.count, 2, "both faults were injected: \(injected)")
+        let dst = work.appendingPathComponent("faulty.out")
+        _ = try await c.download(node: try XCTUnwrap(res.nodeId), workspace: ws, to: dst)
+        XCTAssertEqual(try Data(contentsOf: dst), try Data(contentsOf: src))
+    }
+
+    /// The body breaks off half way: the download fails with a typed error
+    /// and nothing is left on disk. (The file is large enough that the server
+    /// has sent the head and part of the body before the break; a smaller one
+    /// breaks before the head, which the core rightly retries.)
+    func testTruncatedDownloadFailsAndLeavesNoFile() async throws {
+        let c = try client()
+        let ws = try await workspace(c)
+        let server = try XCTUnwrap(Self.server)
+        let res = try await c.upload(file: try file("cut.bin", 3_000_000), workspace: ws)
+        try await server.faults(#"{"path_contains":"/read/","schedule":[{"request":1,"fault":"truncate"}]}"#)
+        let dst = work.appendingPathComponent("cut.out")
+        var failure: FastioError?
+        do {
+            let got = try await c.download(node: try XCTUnwrap(res.nodeId), workspace: ws, to: dst)
+            XCTFail("downloaded \(got)")
+        } catch let e as FastioError {
+            failure = e
+        }
+        let injected = try await server.injected()
+        try await server.faults(nil)
+        XCTAssertEqual(injected.count, 1, "the body was cut: \(injected)")
+        // Bytes were already written, so the core does not retry: final.
+        guard case .Api(let kind, _, let status, _, _, let retry, _)? = failure else {
+            return XCTFail("a truncated body was not refused as a transport failure: \(String(describing: failure))")
+        }
+        XCTAssertEqual(kind, "transport")
+        XCTAssertNil(status)
+        XCTAssertEqual(retry, .never)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dst.path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dst.path + ".part"))
+    }
+
     func testDownloadOfAMissingNodeIsAnApiErrorAndLeavesNoFile() async throws {
         let c = try client()
         let ws = try await workspace(c)
