@@ -6,7 +6,10 @@
 set -euo pipefail
 ROOT="${FASTIO_SWIFT_CHROOT:-$HOME/.cache/fastio-core/swift-chroot}"
 if [ -x "$ROOT/usr/libexec/swift/bin/swift" ]; then exit 0; fi
-command -v debootstrap >/dev/null || apt-get install -y debootstrap
+if ! command -v debootstrap >/dev/null; then
+  # A fresh machine may have no package lists yet.
+  apt-get install -y debootstrap || { apt-get update && apt-get install -y debootstrap; }
+fi
 MIRROR=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 rm -rf "$ROOT.partial"
