@@ -90,6 +90,8 @@ function isRequest(r: unknown): r is Request {
   return (
     x !== null &&
     typeof x === 'object' &&
+    typeof x.method === 'string' &&
+    typeof x.url === 'string' &&
     typeof x.headers?.forEach === 'function' &&
     typeof x.arrayBuffer === 'function' &&
     typeof x.bodyUsed === 'boolean'
