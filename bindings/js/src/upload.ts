@@ -178,6 +178,8 @@ class Run {
       if (this.options.signal?.aborted) throw this.aborted();
       const actions: Action[] = this.session.nextActions(this.now(), 64);
       let idle = actions.length === 0;
+      // A read feeds the machine: whatever the batch said after it is stale.
+      let fed = false;
       waitUntil = undefined;
       for (const a of actions) {
         switch (a.tag) {
@@ -186,6 +188,7 @@ class Run {
             break;
           case 'read':
             await this.read(a.val.id, toNumber(a.val.offset), toNumber(a.val.len));
+            fed = true;
             break;
           case 'wait':
             waitUntil = a.val;
@@ -206,7 +209,7 @@ class Run {
             throw failure(a.val);
         }
       }
-      if (!idle) continue;
+      if (!idle || fed) continue;
       if (waitUntil === undefined && this.inFlight.size === 0) {
         // Nothing outstanding and no timer: no input will ever come.
         throw new UploadError({ kind: 'other', message: 'the upload machine waits on an input that never comes' });
