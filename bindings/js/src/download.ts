@@ -47,10 +47,6 @@ function isFileRead(req: HttpRequest): boolean {
   }
 }
 
-function ignorable(e: unknown): boolean {
-  const p = payloadOf<InputError>(e);
-  return p.tag === 'abandoned' || p.tag === 'finished';
-}
 
 export class DownloadRun {
   private dl: Download | undefined;
@@ -194,11 +190,14 @@ export class DownloadRun {
     }
   }
 
+  /** Feeds an input; a late answer the machine gave up on is ignored, any other refusal is typed. */
   private tolerate(f: () => void): void {
     try {
       f();
     } catch (e) {
-      if (!ignorable(e)) throw e;
+      const p = payloadOf<InputError>(e);
+      if (p.tag === 'abandoned' || p.tag === 'finished') return;
+      throw new DownloadError({ kind: 'other', message: `the download machine refused an input (${p.tag})` });
     }
   }
 

@@ -88,10 +88,19 @@ function failure(e: WitUploadError, resumeToken?: string): UploadError {
   return new UploadError({ ...transferFields(e), resumeToken });
 }
 
-/** Whether an input error only says a late answer was ignored. */
-function ignorable(e: unknown): boolean {
-  const p = payloadOf<InputError>(e);
-  return p.tag === 'abandoned' || p.tag === 'finished';
+/**
+ * Feeds an input to the machine. A late answer to a request it gave up on is
+ * expected and ignored; any other refusal means this driver broke the
+ * protocol, reported as a typed error rather than the component's.
+ */
+function feed(f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    const p = payloadOf<InputError>(e);
+    if (p.tag === 'abandoned' || p.tag === 'finished') return;
+    throw new UploadError({ kind: 'other', message: `the upload machine refused an input (${p.tag})` });
+  }
 }
 
 export async function runUpload(
@@ -229,19 +238,11 @@ class Run {
     switch (ev.kind) {
       case 'response':
         this.inFlight.delete(ev.id);
-        try {
-          this.session.onResponse(ev.id, ev.response, now);
-        } catch (e) {
-          if (!ignorable(e)) throw e;
-        }
+        feed(() => this.session.onResponse(ev.id, ev.response, now));
         break;
       case 'transport':
         this.inFlight.delete(ev.id);
-        try {
-          this.session.onTransportError(ev.id, ev.message, now);
-        } catch (e) {
-          if (!ignorable(e)) throw e;
-        }
+        feed(() => this.session.onTransportError(ev.id, ev.message, now));
         break;
       case 'source-error':
         throw new UploadError({ kind: 'source', message: 'the upload source could not be read', cause: ev.error });
@@ -272,7 +273,7 @@ class Run {
     } catch (e) {
       throw new UploadError({ kind: 'source', message: 'the upload source could not be read', cause: e });
     }
-    this.session.onData(id, data, this.now());
+    feed(() => this.session.onData(id, data, this.now()));
   }
 
   private startSend(id: bigint, request: Parameters<typeof plainRequest>[0]): void {
@@ -329,7 +330,7 @@ class Run {
           if (!(value instanceof Uint8Array)) {
             throw new UsageError('bad-source', 'a ReadableStream source must yield Uint8Array chunks');
           }
-          this.session.onData(id, value, this.now());
+          feed(() => this.session.onData(id, value, this.now()));
           controller.enqueue(value);
           this.inbox.push({ kind: 'poke' });
         } catch (e) {
