@@ -2,8 +2,8 @@
 // per process or isolate. Everything else in the package awaits `loadCore()`.
 
 import { instantiate, type ImportObject, type Root } from '../component/core.js';
-import * as cli from '@bytecodealliance/preview2-shim/cli';
-import * as io from '@bytecodealliance/preview2-shim/io';
+import * as cliShim from '@bytecodealliance/preview2-shim/cli';
+import * as ioShim from '@bytecodealliance/preview2-shim/io';
 import { UsageError } from './errors.js';
 
 /** The component's exports, as jco typed them (every WIT interface by name). */
@@ -23,6 +23,9 @@ export interface LoadOptions {
 // wasm32-wasip2 (stdio, environment, exit). The core reads no environment, so
 // it is given none rather than the host's variables.
 function wasiImports(): ImportObject {
+  // The shim's declarations export these namespaces as types only.
+  const cli = cliShim as unknown as Record<string, unknown>;
+  const io = ioShim as unknown as Record<string, unknown>;
   const environment = {
     getEnvironment: (): Array<[string, string]> => [],
     getArguments: (): string[] => [],
