@@ -73,7 +73,8 @@ cargo test --workspace --locked --exclude fastio-component --exclude fastio-wasm
 # never skips, when it cannot.
 if [ "$mode" != quick ]; then
   for suite in hosts/wasmtime/run_tests.sh bindings/python/run_tests.sh \
-               bindings/kotlin/run_tests.sh bindings/swift/run_tests.sh; do
+               bindings/kotlin/run_tests.sh bindings/swift/run_tests.sh \
+               bindings/js/run_tests.sh; do
     if [ -f "$suite" ]; then
       step "$suite"
       # Each keeps its heavy builds in its own cache under ~/.cache/fastio-core.
