@@ -255,6 +255,16 @@ pub struct WebhookConfig {
     pub forward_url: Option<String>,
 }
 
+impl std::fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets stay out; the forward URL may carry credentials too.
+        f.debug_struct("WebhookConfig")
+            .field("scheme", &self.verifier.scheme().kind())
+            .field("forward", &self.forward_url.is_some())
+            .finish()
+    }
+}
+
 /// Maps a scheme name to the core's scheme.
 pub fn scheme(name: &str) -> Option<Scheme> {
     Some(match name.trim().to_ascii_lowercase().as_str() {

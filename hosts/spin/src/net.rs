@@ -126,10 +126,7 @@ impl Writer {
         let Some(stream) = &self.stream else {
             return Ok(true);
         };
-        loop {
-            let Some(front) = self.queue.front_mut() else {
-                break;
-            };
+        while let Some(front) = self.queue.front_mut() {
             let room = stream.check_write().map_err(stream_err)? as usize;
             if room == 0 {
                 return Ok(false);
@@ -187,6 +184,7 @@ struct Flight {
     writer: Writer,
     reader: Option<Reader>,
     future: FutureIncomingResponse,
+    write_error: Option<String>,
 }
 
 /// What a request came to.
@@ -270,6 +268,7 @@ impl Net {
                 writer,
                 reader: None,
                 future,
+                write_error: None,
             },
         );
         Ok(())
@@ -329,14 +328,16 @@ impl Net {
 }
 
 fn step(f: &mut Flight) -> Result<Option<HttpResponse>, String> {
-    if f.writer.stream.is_some() {
-        match f.writer.pump() {
-            Ok(_) => {}
-            // The peer may answer before reading the whole body (an error);
-            // that answer is worth more than the write failure.
-            Err(e) if f.future.get().is_none() => return Err(e),
-            Err(_) => {}
-        }
+    if f.writer.stream.is_some()
+        && let Err(e) = f.writer.pump()
+    {
+        // The peer may answer before reading the whole body (an error);
+        // that answer is worth more than the write failure, so stop writing
+        // and wait for it. The future ends in an error if none comes.
+        f.writer.stream = None;
+        f.writer.body = None;
+        f.writer.queue.clear();
+        f.write_error = Some(e);
     }
     if f.reader.is_none() {
         let Some(got) = f.future.get() else {
@@ -344,7 +345,12 @@ fn step(f: &mut Flight) -> Result<Option<HttpResponse>, String> {
         };
         let resp = match got {
             Ok(Ok(r)) => r,
-            Ok(Err(code)) => return Err(format!("upstream request failed: {code:?}")),
+            Ok(Err(code)) => {
+                return Err(match f.write_error.take() {
+                    Some(w) => format!("upstream request failed: {code:?} (writing: {w})"),
+                    None => format!("upstream request failed: {code:?}"),
+                });
+            }
             Err(()) => return Err("the response was already taken".into()),
         };
         let status = resp.status();

@@ -305,12 +305,11 @@ impl Streamer {
             return false;
         };
         let take = (*want - buf.len()).min(self.pending.len());
-        if take == 0 && buf.len() < *want && !self.ended {
-            return false;
-        }
         buf.extend(self.pending.drain(..take));
+        // A body that ended short hands over what it had: the machine then
+        // fails the read as truncated.
         if buf.len() < *want && !self.ended {
-            return take > 0 && false;
+            return false;
         }
         let (id, _, buf) = (*id, *want, std::mem::take(buf));
         self.read = None;

@@ -35,6 +35,30 @@ pub struct Env {
     _dir: std::path::PathBuf,
 }
 
+impl Gateway {
+    /// The `wasmtime serve` process (the shell's child).
+    pub fn server_pid(&self) -> Option<u32> {
+        let sh = self._child.id();
+        std::fs::read_to_string(format!("/proc/{sh}/task/{sh}/children"))
+            .ok()?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    }
+}
+
+/// A `/proc/PID/status` field in KiB (`VmRSS`, `VmHWM`).
+pub fn proc_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
