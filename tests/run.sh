@@ -72,7 +72,7 @@ cargo test --workspace --locked --exclude fastio-component --exclude fastio-wasm
 # Each surface's script installs its own toolchain when missing and fails,
 # never skips, when it cannot.
 if [ "$mode" != quick ]; then
-  for suite in hosts/wasmtime/run_tests.sh bindings/python/run_tests.sh \
+  for suite in hosts/wasmtime/run_tests.sh hosts/spin/run_tests.sh bindings/python/run_tests.sh \
                bindings/kotlin/run_tests.sh bindings/swift/run_tests.sh \
                bindings/js/run_tests.sh; do
     if [ -f "$suite" ]; then
