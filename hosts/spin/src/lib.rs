@@ -41,6 +41,7 @@ use crate::config::{ConfigError, Env, process_env};
 use crate::incoming::Request;
 use crate::reply::Reply;
 
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 struct Gateway;
 
 impl wasip2::exports::http::incoming_handler::Guest for Gateway {
@@ -56,6 +57,10 @@ impl wasip2::exports::http::incoming_handler::Guest for Gateway {
     }
 }
 
+// Exported for the component only: the export's symbol names (`wasi:http/…`)
+// are not valid in a native linker script, and native builds exist only for
+// unit tests and lints.
+#[cfg(target_arch = "wasm32")]
 wasip2::http::proxy::export!(Gateway);
 
 fn route(req: &Request) -> Reply {
