@@ -23,6 +23,9 @@
 //! | `POST /webhooks/fastio` | verify and accept a webhook delivery |
 //! | `OPTIONS *` | CORS preflight |
 
+// Natively (unit tests, lints) nothing calls the handler.
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+
 pub mod config;
 mod cors;
 mod exchange;
@@ -41,7 +44,6 @@ use crate::config::{ConfigError, Env, process_env};
 use crate::incoming::Request;
 use crate::reply::Reply;
 
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 struct Gateway;
 
 impl wasip2::exports::http::incoming_handler::Guest for Gateway {
