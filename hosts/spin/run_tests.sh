@@ -40,7 +40,7 @@ log="$CARGO_TARGET_DIR/gateway-e2e.log"
 : > "$log"
 set +e
 GATEWAY_WASM="$wasm" WASMTIME="$wasmtime_bin" GATEWAY_LOG="$log" \
-    cargo test -j "$jobs" -p fastio-gateway-e2e --release --locked --test gateway -- --test-threads=2
+    cargo test -j "$jobs" -p fastio-gateway-e2e --features e2e --release --locked --test gateway -- --test-threads=2
 status=$?
 set -e
 if [ $status -ne 0 ]; then
@@ -52,7 +52,7 @@ fi
 if [ "${1:-}" = "--bench" ]; then
     echo "== benchmark: 1 GiB through the gateway"
     GATEWAY_WASM="$wasm" WASMTIME="$wasmtime_bin" \
-        cargo test -j "$jobs" -p fastio-gateway-e2e --release --locked --test bench -- --ignored --nocapture
+        cargo test -j "$jobs" -p fastio-gateway-e2e --features e2e --release --locked --test bench -- --ignored --nocapture
 fi
 
 echo "run_tests.sh: passed in $(( $(date +%s) - start )) s"
