@@ -71,8 +71,10 @@ export class DownloadRun {
     });
     // A caller who only reads the stream must not see an unhandled rejection.
     this.result.catch(() => undefined);
-    options.signal?.addEventListener('abort', () => this.ctl.abort(options.signal?.reason), { once: true });
+    options.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
+
+  private readonly onAbort = () => this.ctl.abort(this.options.signal?.reason);
 
   private now(): bigint {
     return BigInt(Math.floor(performance.now() - this.started));
@@ -87,6 +89,7 @@ export class DownloadRun {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    this.options.signal?.removeEventListener('abort', this.onAbort);
     this.body?.cancel().catch(() => undefined);
     this.body = undefined;
     this.ctl.abort();

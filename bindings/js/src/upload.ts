@@ -163,13 +163,12 @@ class Run {
     return BigInt(Math.floor(performance.now() - this.started));
   }
 
-  /** Ends everything still running: fetches, the stream reader, the abort listener. */
+  /** Ends everything still running: fetches, the stream reader, the abort listener (the caller closes the source). */
   stop(): void {
     this.options.signal?.removeEventListener('abort', this.onAbort);
     for (const c of this.inFlight.values()) c.abort();
     this.inFlight.clear();
     this.streamReader?.cancel().catch(() => undefined);
-    this.source.close().catch(() => undefined);
   }
 
   private aborted(): UploadError {

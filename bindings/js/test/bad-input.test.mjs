@@ -234,3 +234,17 @@ test('download: a stream never read and a result never awaited leave nothing unh
   await assert.rejects(aborted.result, (e) => e instanceof DownloadError && e.kind === 'aborted');
   assert.ok(new DownloadError({ kind: 'other', message: 'x' }) instanceof FastioError);
 });
+
+test('download: an abort signal ends a hanging download with a typed error', async () => {
+  // A server that never answers: only the abort can end the request.
+  const hanging = (input, init) =>
+    new Promise((_, reject) => {
+      const signal = init?.signal ?? input.signal;
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+  const c = createClient({ baseUrl: 'http://fake.invalid/current/', apiKey: 'k', fetch: hanging });
+  const ctl = new AbortController();
+  const s = c.download('n1', { workspace: 'w', signal: ctl.signal });
+  setTimeout(() => ctl.abort(new Error('user left')), 20);
+  await assert.rejects(s.getReader().read(), (e) => e instanceof DownloadError && e.kind === 'aborted' && e.cause.message === 'user left');
+});
