@@ -96,6 +96,7 @@ export type TransferErrorKind =
   | 'source-changed'
   | 'verify'
   | 'cancelled'
+  | 'config'
   | 'other'
   | 'aborted'
   | 'source';
