@@ -311,13 +311,29 @@ fn relay(targets: &[&Gateway], name: &str, len: usize, corrupt: Option<u64>) {
                 r.json
             );
         }
-        let r = call(
+        // A 502 `upstream_unreachable` means the chunk did not reach Fast.io
+        // (the answer names the chunk to send next): a relay client re-sends
+        // it, as here, at most twice.
+        let mut r = call(
             "PUT",
             &url(next()),
             Some(&token),
             &[("x-chunk-sha256", &sha)],
             Some(piece),
         );
+        for _ in 0..2 {
+            if r.status != 502 || r.error() != "upstream_unreachable" {
+                break;
+            }
+            assert_eq!(r.json["next"], order, "{}", r.json);
+            r = call(
+                "PUT",
+                &url(next()),
+                Some(&token),
+                &[("x-chunk-sha256", &sha)],
+                Some(piece),
+            );
+        }
         assert_eq!(r.status, 200, "chunk {order}: {}", r.json);
         assert_eq!(r.json["next"], order + 1);
         // The old token cannot skip ahead or go back.
