@@ -65,15 +65,19 @@ done
 # ---------------------------------------------------------------- Rust tests
 step "cargo test (every crate: unit, property, vector, simulation and end-to-end tests)"
 # The component is a wasm32-wasip2 guest and the wasmtime host needs it built
-# first: both are tested by hosts/wasmtime/run_tests.sh below.
-cargo test --workspace --locked --exclude fastio-component --exclude fastio-wasmtime
+# first: both are tested by hosts/wasmtime/run_tests.sh below. The gateway is
+# a wasi:http guest (a cdylib that links only for wasm32-wasip2) whose tests
+# start it under `wasmtime serve`: hosts/spin/run_tests.sh runs them.
+cargo test --workspace --locked --exclude fastio-component --exclude fastio-wasmtime \
+  --exclude fastio-gateway --exclude fastio-gateway-e2e
 
 # ---------------------------------------------------------------- other surfaces
 # Each surface's script installs its own toolchain when missing and fails,
 # never skips, when it cannot.
 if [ "$mode" != quick ]; then
-  for suite in hosts/wasmtime/run_tests.sh bindings/python/run_tests.sh \
-               bindings/kotlin/run_tests.sh bindings/swift/run_tests.sh; do
+  for suite in hosts/wasmtime/run_tests.sh hosts/spin/run_tests.sh bindings/python/run_tests.sh \
+               bindings/kotlin/run_tests.sh bindings/swift/run_tests.sh \
+               bindings/js/run_tests.sh; do
     if [ -f "$suite" ]; then
       step "$suite"
       # Each keeps its heavy builds in its own cache under ~/.cache/fastio-core.

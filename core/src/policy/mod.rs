@@ -5,12 +5,15 @@
 //! length over the limit before reading the body (413), watches the size
 //! while the body streams, and refuses a type it does not allow as soon as the
 //! first bytes show it (415). All of it is here, sans-IO, so every host makes
-//! the same decisions.
+//! the same decisions. A chunk relay keeps its state in [`RelayState`]
+//! tokens the client carries, so a fleet of gateways needs no shared store.
 
 mod grant;
+mod relay;
 mod sniff;
 
 pub use grant::{GRANT_PREFIX, Grant, GrantError, GrantKey, GrantKeyring};
+pub use relay::{RELAY_PREFIX, RelayError, RelayState};
 pub use sniff::{FileKind, SNIFF_WINDOW, Signature, Sniff, Sniffer};
 
 use serde::{Deserialize, Serialize};
@@ -159,6 +162,13 @@ impl BodyWatch {
         self.decided = true;
         self.head = Vec::new();
         self.policy.check_kind(self.kind.as_ref())
+    }
+
+    /// True once the kind is decided (and allowed: a refused kind is an
+    /// error from [`BodyWatch::feed`]). Until then a gateway holds the bytes
+    /// back from the upstream.
+    pub fn is_decided(&self) -> bool {
+        self.decided
     }
 
     /// The kind, once decided.

@@ -1,0 +1,342 @@
+//! Requests, responses and the client that builds them, as plain records.
+
+use std::sync::Arc;
+
+use fastio_core::api::{Call, Client};
+use fastio_core::config::{ClientConfig, Credential};
+use fastio_core::decode::models::*;
+use fastio_core::decode::{DecodeOptions, Model, decode_as};
+use fastio_core::http::{HttpRequest, HttpResponse, Segment};
+use fastio_core::secret::Secret;
+
+use crate::error::{Result, invalid};
+
+/// One header.
+// Debug and Display are exported so that printing a header, a request or an
+// action in Python, Kotlin or Swift goes through the redacting impls below
+// rather than the generated field dump, which would show bearer tokens.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
+pub struct Header {
+    pub name: String,
+    pub value: String,
+}
+
+/// Headers whose values are credentials or session material.
+fn sensitive(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    matches!(
+        n.as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "set-cookie"
+    ) || n.contains("token")
+        || n.contains("secret")
+        || n.contains("signature")
+        || n.ends_with("key")
+}
+
+impl std::fmt::Display for Header {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if sensitive(&self.name) {
+            write!(f, "{}: [redacted]", self.name)
+        } else {
+            write!(f, "{}: {}", self.name, self.value)
+        }
+    }
+}
+
+impl std::fmt::Debug for Header {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+/// One piece of a request body, written in order.
+#[derive(Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum BodyPart {
+    /// These bytes.
+    Bytes { data: Vec<u8> },
+    /// `len` bytes the host holds itself (its external buffer `index`).
+    External { index: u32, len: u64 },
+}
+
+impl std::fmt::Debug for BodyPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyPart::Bytes { data } => write!(f, "Bytes({} bytes)", data.len()),
+            BodyPart::External { index, len } => write!(f, "External({index}, {len} bytes)"),
+        }
+    }
+}
+
+/// A request to send. The body is the concatenation of `body`; a streamed
+/// body (`streamed`) has unknown length and comes from the host's source.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
+pub struct Request {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<Header>,
+    pub body: Vec<BodyPart>,
+    pub content_length: u64,
+    pub streamed: bool,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a download token in its query: show the path only.
+        let path = self.url.split('?').next().unwrap_or_default();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &path)
+            .field("headers", &self.headers)
+            .field("content_length", &self.content_length)
+            .field("streamed", &self.streamed)
+            .finish()
+    }
+}
+
+impl std::fmt::Display for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
+impl From<&HttpRequest> for Request {
+    fn from(r: &HttpRequest) -> Self {
+        let body = r
+            .body
+            .segments()
+            .into_iter()
+            .map(|s| match s {
+                Segment::Owned(data) => BodyPart::Bytes { data },
+                Segment::Borrowed(b) => BodyPart::Bytes { data: b.to_vec() },
+                Segment::External { index, len } => BodyPart::External {
+                    index: u32::try_from(index).unwrap_or(u32::MAX),
+                    len,
+                },
+            })
+            .collect();
+        Request {
+            method: r.method.as_str().into(),
+            url: r.url.clone(),
+            headers: r
+                .headers
+                .iter()
+                .map(|(k, v)| Header {
+                    name: k.clone(),
+                    value: v.clone(),
+                })
+                .collect(),
+            body,
+            content_length: r.body.content_length(),
+            streamed: r.body.is_streamed(),
+        }
+    }
+}
+
+/// A response received: status, headers, body bytes.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<Header>,
+    pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+impl std::fmt::Display for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
+impl From<Response> for HttpResponse {
+    fn from(r: Response) -> Self {
+        HttpResponse {
+            status: r.status,
+            headers: r.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+            body: r.body,
+        }
+    }
+}
+
+/// The client configuration: where requests go and how they authenticate.
+/// Immutable; make another for another credential.
+#[derive(uniffi::Object)]
+pub struct CoreClient {
+    pub(crate) inner: Client,
+}
+
+impl std::fmt::Debug for CoreClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CoreClient")
+            .field("base_url", &self.inner.config().base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+#[uniffi::export]
+impl CoreClient {
+    /// A client for `base_url` (such as `https://api.fast.io/current/`),
+    /// authenticated with an API key when one is given.
+    #[uniffi::constructor]
+    pub fn new(
+        base_url: String,
+        api_key: Option<String>,
+        user_agent: Option<String>,
+    ) -> Result<Arc<Self>> {
+        let mut cfg = ClientConfig {
+            credential: api_key.map(|k| Credential::ApiKey(Secret::new(k))),
+            ..ClientConfig::default()
+        };
+        if let Some(ua) = user_agent {
+            cfg.user_agent = ua;
+        }
+        cfg.set_base_url(&base_url)
+            .map_err(|e| invalid("config", e.to_string()))?;
+        Self::with(cfg)
+    }
+
+    /// A client from the core's JSON configuration (`base_url`,
+    /// `credential: {kind, value}`, `user_agent`, `chunk_params`,
+    /// `max_response_bytes`).
+    #[uniffi::constructor]
+    pub fn from_config_json(config_json: String) -> Result<Arc<Self>> {
+        let cfg: ClientConfig = serde_json::from_str(&config_json)
+            // serde's message may quote the input, which holds the credential.
+            .map_err(|e| {
+                invalid(
+                    "invalid_json",
+                    format!(
+                        "client configuration: line {} column {}",
+                        e.line(),
+                        e.column()
+                    ),
+                )
+            })?;
+        Self::with(cfg)
+    }
+
+    /// The request for a call given as JSON: `{"<group>": {"op": "...", ...}}`
+    /// as in `tests/vectors/requests`.
+    pub fn build(&self, call_json: String) -> Result<Request> {
+        let call: Call = serde_json::from_str(&call_json)
+            .map_err(|e| invalid("invalid_json", format!("call: {e}")))?;
+        Ok(Request::from(&self.inner.build(&call)?))
+    }
+
+    /// True when the call may be sent twice with the effect of once.
+    pub fn is_idempotent(&self, call_json: String) -> Result<bool> {
+        let call: Call = serde_json::from_str(&call_json)
+            .map_err(|e| invalid("invalid_json", format!("call: {e}")))?;
+        Ok(call.is_idempotent())
+    }
+
+    /// The normalised base URL.
+    pub fn base_url(&self) -> String {
+        self.inner.config().base_url.clone()
+    }
+}
+
+impl CoreClient {
+    fn with(cfg: ClientConfig) -> Result<Arc<Self>> {
+        let inner = Client::new(cfg).map_err(|e| invalid("config", e.to_string()))?;
+        Ok(Arc::new(CoreClient { inner }))
+    }
+}
+
+/// Rate-limit figures of a response.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RateLimit {
+    pub avail: Option<u64>,
+    pub max: Option<u64>,
+    pub expires: Option<u64>,
+}
+
+/// A decoded success: the payload (or model) as JSON, and the rate limits.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Decoded {
+    pub status: u16,
+    pub value_json: String,
+    pub rate_limit: RateLimit,
+}
+
+fn run<T: Model + serde::Serialize>(resp: &HttpResponse, opts: &DecodeOptions) -> Result<Decoded> {
+    let d = decode_as::<T>(resp, opts)?;
+    let value_json = serde_json::to_string(&d.value)
+        .map_err(|e| invalid("invalid_argument", format!("model does not serialise: {e}")))?;
+    Ok(Decoded {
+        status: d.status,
+        value_json,
+        rate_limit: RateLimit {
+            avail: d.rate_limit.avail,
+            max: d.rate_limit.max,
+            expires: d.rate_limit.expires,
+        },
+    })
+}
+
+/// Decodes a response as `target`: `payload` (the unwrapped JSON) or a model
+/// name (`user`, `node_details`, `upload_session`, `ai_message`, …). An error
+/// response becomes [`crate::FastioError::Api`] with its retry decision;
+/// `idempotent` says whether the call may be retried blindly.
+#[uniffi::export]
+pub fn decode_response(
+    target: String,
+    response: Response,
+    idempotent: bool,
+    max_body_bytes: Option<u64>,
+) -> Result<Decoded> {
+    let mut opts = DecodeOptions {
+        idempotent,
+        ..DecodeOptions::default()
+    };
+    if let Some(m) = max_body_bytes {
+        opts.max_body_bytes = usize::try_from(m).unwrap_or(usize::MAX);
+    }
+    let resp: HttpResponse = response.into();
+    let r = &resp;
+    let o = &opts;
+    match target.as_str() {
+        "payload" => run::<serde_json::Value>(r, o),
+        "token_check" => run::<TokenCheck>(r, o),
+        "auth_token" => run::<AuthToken>(r, o),
+        "oauth_token" => run::<OAuthToken>(r, o),
+        "user" => run::<User>(r, o),
+        "api_key" => run::<ApiKey>(r, o),
+        "org" => run::<Org>(r, o),
+        "workspace" => run::<Workspace>(r, o),
+        "org_list" => run::<OrgList>(r, o),
+        "workspace_list" => run::<WorkspaceList>(r, o),
+        "node_details" => run::<NodeDetails>(r, o),
+        "node_list" => run::<NodeList>(r, o),
+        "read_token" => run::<ReadToken>(r, o),
+        "lock" => run::<Lock>(r, o),
+        "upload_session" => run::<UploadSession>(r, o),
+        "chunk_list" => run::<ChunkList>(r, o),
+        "algos" => run::<Algos>(r, o),
+        "upload_limits" => run::<UploadLimits>(r, o),
+        "batch" => run::<Batch>(r, o),
+        "share" => run::<Share>(r, o),
+        "ai_turn_ref" => run::<AiTurnRef>(r, o),
+        "ai_message" => run::<AiMessage>(r, o),
+        "event" => run::<Event>(r, o),
+        "event_list" => run::<EventList>(r, o),
+        "activity" => run::<Activity>(r, o),
+        "webhook_subscription" => run::<WebhookSubscription>(r, o),
+        "transfer_token" => run::<TransferToken>(r, o),
+        other => Err(invalid(
+            "invalid_argument",
+            format!("unknown decode target {other:?}"),
+        )),
+    }
+}

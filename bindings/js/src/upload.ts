@@ -1,0 +1,358 @@
+// Drives the core's upload machine with fetch. The machine decides every
+// request, chunk, retry and wait; this loop only carries out its actions:
+// sends (several at once), reads from the source, timers, and progress.
+
+import type { ClientConfig, HttpResponse } from '../component/interfaces/fastio-core-types.js';
+import type {
+  Action,
+  InputError,
+  Progress,
+  UploadError as WitUploadError,
+  UploadOptions as WitUploadOptions,
+  UploadSession,
+} from '../component/interfaces/fastio-core-uploads.js';
+import { dispose, type Core } from './core.js';
+import { UploadError, UsageError, payloadOf, transferFields } from './errors.js';
+import { Inbox } from './inbox.js';
+import { describe, headerList, plainRequest, readBody, RESPONSE_READ_LIMIT, send } from './http.js';
+import type { Source, StreamSource } from './source.js';
+import { toNumber, toNumberOpt, toU64 } from './u64.js';
+
+export interface UploadProgress {
+  bytesAcked: number;
+  bytesTotal: number | undefined;
+  chunksAcked: number;
+  chunksTotal: number;
+}
+
+export interface UploadResult {
+  uploadId: string | undefined;
+  /** The stored file's node id. */
+  nodeId: string | undefined;
+  size: number;
+  /** Whole-file SHA-256, lowercase hex. */
+  sha256: string;
+  /** Whole-file CRC32C, 8 lowercase hex digits. */
+  crc32c: string;
+}
+
+/** Options shared by a new upload and a resumed one. */
+export interface TransferOptions {
+  /** Chunk requests in flight at once (the core's default is 3). */
+  parallel?: number;
+  /** Chunk size in bytes (the core's default is 4 MiB). */
+  chunkSize?: number;
+  /** A request with no answer after this long fails and is retried (ms). */
+  requestTimeoutMs?: number;
+  onProgress?: (p: UploadProgress) => void;
+  /**
+   * Called with a fresh resume token each time the server acknowledges a
+   * chunk (chunked uploads only). Persist it to continue after a crash with
+   * `resume`; a returned promise is awaited before the upload goes on.
+   */
+  onResumeToken?: (token: string) => void | Promise<void>;
+  /** Stops the upload; it rejects with an `UploadError` of kind `aborted` carrying the resume token. */
+  signal?: AbortSignal;
+}
+
+export type Start =
+  | { kind: 'new'; name: string; workspace: string; folder: string }
+  | { kind: 'resume'; token: string };
+
+type Event =
+  | { kind: 'response'; id: bigint; response: HttpResponse }
+  | { kind: 'transport'; id: bigint; message: string }
+  | { kind: 'source-error'; error: unknown }
+  | { kind: 'poke' }
+  | { kind: 'abort' };
+
+function witOptions(o: TransferOptions): WitUploadOptions {
+  return {
+    chunkSize: o.chunkSize === undefined ? undefined : toU64(o.chunkSize, 'chunkSize'),
+    parallel: o.parallel === undefined ? undefined : Number(toU64(o.parallel, 'parallel')),
+    requestTimeoutMs: o.requestTimeoutMs === undefined ? undefined : toU64(o.requestTimeoutMs, 'requestTimeoutMs'),
+    seed: undefined,
+  };
+}
+
+function progressOf(p: Progress): UploadProgress {
+  return {
+    bytesAcked: toNumber(p.bytesAcked),
+    bytesTotal: toNumberOpt(p.bytesTotal),
+    chunksAcked: toNumber(p.chunksAcked),
+    chunksTotal: toNumber(p.chunksTotal),
+  };
+}
+
+function failure(e: WitUploadError, resumeToken?: string): UploadError {
+  return new UploadError({ ...transferFields(e), resumeToken });
+}
+
+/**
+ * Feeds an input to the machine. A late answer to a request it gave up on is
+ * expected and ignored; any other refusal means this driver broke the
+ * protocol, reported as a typed error rather than the component's.
+ */
+function feed(f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    const p = payloadOf<InputError>(e);
+    if (p.tag === 'abandoned' || p.tag === 'finished') return;
+    throw new UploadError({ kind: 'other', message: `the upload machine refused an input (${p.tag})` });
+  }
+}
+
+export async function runUpload(
+  core: Core,
+  config: ClientConfig,
+  fetchFn: typeof fetch,
+  source: Source,
+  start: Start,
+  options: TransferOptions,
+): Promise<UploadResult> {
+  const UploadSessionClass = core.uploads.UploadSession;
+  let session: UploadSession;
+  try {
+    session =
+      start.kind === 'new'
+        ? UploadSessionClass.create(
+            config,
+            {
+              name: start.name,
+              size: source.kind === 'sized' ? BigInt(source.size) : undefined,
+              workspace: start.workspace,
+              folder: start.folder,
+            },
+            witOptions(options),
+          )
+        : UploadSessionClass.resume(config, start.token, witOptions(options));
+  } catch (e) {
+    throw failure(payloadOf<WitUploadError>(e));
+  }
+  const run = new Run(session, fetchFn, source, options);
+  try {
+    return await run.drive();
+  } finally {
+    run.stop();
+    dispose(session);
+  }
+}
+
+class Run {
+  private readonly inbox = new Inbox<Event>();
+  private readonly started = performance.now();
+  private readonly inFlight = new Map<bigint, AbortController>();
+  private streamSent = false;
+  private streamReader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  /** Set when the stream source failed: that, not the send, ends the upload. */
+  private sourceError: unknown;
+  private lastChunksAcked = -1;
+  private readonly onAbort = () => this.inbox.push({ kind: 'abort' });
+
+  constructor(
+    private readonly session: UploadSession,
+    private readonly fetchFn: typeof fetch,
+    private readonly source: Source,
+    private readonly options: TransferOptions,
+  ) {
+    options.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  private now(): bigint {
+    return BigInt(Math.floor(performance.now() - this.started));
+  }
+
+  /** Ends everything still running: fetches, the stream reader, the abort listener (the caller closes the source). */
+  stop(): void {
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    for (const c of this.inFlight.values()) c.abort();
+    this.inFlight.clear();
+    this.streamReader?.cancel().catch(() => undefined);
+  }
+
+  private aborted(): UploadError {
+    return new UploadError({
+      kind: 'aborted',
+      message: 'the upload was aborted',
+      cause: this.options.signal?.reason,
+      resumeToken: this.session.snapshot(),
+    });
+  }
+
+  async drive(): Promise<UploadResult> {
+    let waitUntil: bigint | undefined;
+    for (;;) {
+      if (this.options.signal?.aborted) throw this.aborted();
+      const actions: Action[] = this.session.nextActions(this.now(), 64);
+      let idle = actions.length === 0;
+      // A read feeds the machine: whatever the batch said after it is stale.
+      let fed = false;
+      waitUntil = undefined;
+      for (const a of actions) {
+        switch (a.tag) {
+          case 'send':
+            this.startSend(a.val.id, a.val.request);
+            break;
+          case 'read':
+            await this.read(a.val.id, toNumber(a.val.offset), toNumber(a.val.len));
+            fed = true;
+            break;
+          case 'wait':
+            waitUntil = a.val;
+            idle = true;
+            break;
+          case 'progress':
+            await this.progress(a.val);
+            break;
+          case 'done':
+            return {
+              uploadId: a.val.uploadId,
+              nodeId: a.val.nodeId,
+              size: toNumber(a.val.size),
+              sha256: a.val.sha256,
+              crc32c: a.val.crc32c,
+            };
+          case 'failed':
+            throw failure(a.val);
+        }
+      }
+      if (!idle || fed) continue;
+      if (waitUntil === undefined && this.inFlight.size === 0) {
+        // Nothing outstanding and no timer: no input will ever come.
+        throw new UploadError({ kind: 'other', message: 'the upload machine waits on an input that never comes' });
+      }
+      const timeout = waitUntil === undefined ? undefined : Number(waitUntil - this.now());
+      const ev = await this.inbox.next(timeout);
+      if (ev === undefined) {
+        this.session.onTimeout(this.now());
+        continue;
+      }
+      this.handle(ev);
+    }
+  }
+
+  private handle(ev: Event): void {
+    const now = this.now();
+    switch (ev.kind) {
+      case 'response':
+        this.inFlight.delete(ev.id);
+        feed(() => this.session.onResponse(ev.id, ev.response, now));
+        break;
+      case 'transport':
+        this.inFlight.delete(ev.id);
+        feed(() => this.session.onTransportError(ev.id, ev.message, now));
+        break;
+      case 'source-error':
+        throw new UploadError({ kind: 'source', message: 'the upload source could not be read', cause: ev.error });
+      case 'abort':
+        throw this.aborted();
+      case 'poke':
+        break;
+    }
+  }
+
+  private async progress(p: Progress): Promise<void> {
+    const prog = progressOf(p);
+    this.options.onProgress?.(prog);
+    if (this.options.onResumeToken && prog.chunksAcked !== this.lastChunksAcked) {
+      this.lastChunksAcked = prog.chunksAcked;
+      const token = this.session.snapshot();
+      if (token !== undefined) await this.options.onResumeToken(token);
+    }
+  }
+
+  private async read(id: bigint, offset: number, len: number): Promise<void> {
+    if (this.source.kind !== 'sized') {
+      throw new UploadError({ kind: 'other', message: 'the core asked to read a stream source at an offset' });
+    }
+    let data: Uint8Array;
+    try {
+      data = await this.source.read(offset, len);
+    } catch (e) {
+      throw new UploadError({ kind: 'source', message: 'the upload source could not be read', cause: e });
+    }
+    feed(() => this.session.onData(id, data, this.now()));
+  }
+
+  private startSend(id: bigint, request: Parameters<typeof plainRequest>[0]): void {
+    const ctl = new AbortController();
+    this.inFlight.set(id, ctl);
+    const done = (r: Promise<HttpResponse>) =>
+      r.then(
+        (response) => this.inbox.push({ kind: 'response', id, response }),
+        (e: unknown) => this.inbox.push({ kind: 'transport', id, message: describe(e) }),
+      );
+    if (request.contentLength !== undefined) {
+      done(send(this.fetchFn, request, ctl.signal));
+      return;
+    }
+    // A body of unknown length: the source streams through, each piece
+    // handed to the machine (which hashes it) as it goes out.
+    if (this.source.kind !== 'stream') {
+      this.inbox.push({ kind: 'transport', id, message: 'a streamed body needs a stream source' });
+      return;
+    }
+    if (this.streamSent) {
+      const error = new UsageError('stream-consumed', 'a ReadableStream source cannot be sent twice; upload it again');
+      this.inbox.push({ kind: 'source-error', error });
+      return;
+    }
+    this.streamSent = true;
+    this.sendStream(id, request, this.source, ctl.signal).then(
+      (response) => this.inbox.push({ kind: 'response', id, response }),
+      (e: unknown) =>
+        this.inbox.push(
+          this.sourceError !== undefined
+            ? { kind: 'source-error', error: this.sourceError }
+            : { kind: 'transport', id, message: describe(e) },
+        ),
+    );
+  }
+
+  private async sendStream(
+    id: bigint,
+    request: Parameters<typeof plainRequest>[0],
+    source: StreamSource,
+    signal: AbortSignal,
+  ): Promise<HttpResponse> {
+    const reader = source.stream.getReader();
+    this.streamReader = reader;
+    const body = new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        try {
+          const { done, value } = await reader.read();
+          if (done) {
+            controller.close();
+            return;
+          }
+          if (!(value instanceof Uint8Array)) {
+            throw new UsageError('bad-source', 'a ReadableStream source must yield Uint8Array chunks');
+          }
+          feed(() => this.session.onData(id, value, this.now()));
+          controller.enqueue(value);
+          this.inbox.push({ kind: 'poke' });
+        } catch (e) {
+          this.sourceError = e;
+          controller.error(e);
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    });
+    const plain = plainRequest({ ...request, body: [] });
+    const init: RequestInit & { duplex: 'half' } = {
+      method: plain.method,
+      headers: plain.headers,
+      body,
+      signal,
+      // Required by the fetch standard for a streamed request body.
+      duplex: 'half',
+    };
+    const res = await this.fetchFn(plain.url, init);
+    return {
+      status: res.status,
+      headers: headerList(res.headers),
+      body: await readBody(res.body, RESPONSE_READ_LIMIT),
+    };
+  }
+}

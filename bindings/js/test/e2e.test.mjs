@@ -1,0 +1,263 @@
+// End to end against the local devserver: chunked parallel uploads from every
+// kind of source, a stream upload, resume after an abort, verified downloads,
+// and typed failures from the server.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { DownloadError, UploadError, createClient } from 'fastio-core';
+import { bytes, createWorkspace, readAll, startDevserver } from './support/devserver.mjs';
+
+const MiB = 1024 * 1024;
+const sha256 = (b) => createHash('sha256').update(b).digest('hex');
+
+let server;
+let client;
+let workspace;
+let dir;
+
+before(async () => {
+  server = await startDevserver();
+  client = createClient({ baseUrl: server.baseUrl, apiKey: server.apiKey });
+  workspace = await createWorkspace(client, 'JsE2E');
+  dir = await mkdtemp(join(tmpdir(), 'fastio-js-files-'));
+});
+
+after(async () => {
+  await server?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** A fetch that counts chunk requests and the most of them in flight at once. */
+function countingFetch() {
+  const stats = { chunkOrders: [], inFlight: 0, maxInFlight: 0 };
+  const f = async (input, init) => {
+    const req = new Request(input, init);
+    const url = new URL(req.url);
+    const isChunk = req.method === 'POST' && /\/chunk\/?$/.test(url.pathname);
+    if (isChunk) {
+      stats.chunkOrders.push(Number(url.searchParams.get('order')));
+      stats.maxInFlight = Math.max(stats.maxInFlight, ++stats.inFlight);
+    }
+    try {
+      // Read the body out first: a streamed request body needs `duplex`.
+      return await fetch(req);
+    } finally {
+      if (isChunk) stats.inFlight--;
+    }
+  };
+  return { fetch: f, stats };
+}
+
+async function downloadVerified(node, expected) {
+  const stream = client.download(node, { workspace, verify: true });
+  const got = await readAll(stream);
+  const result = await stream.result;
+  assert.equal(got.length, expected.length);
+  assert.ok(got.equals(Buffer.from(expected)), 'downloaded bytes are identical');
+  assert.equal(result.sha256, sha256(expected));
+  assert.ok(result.checked, 'the server’s hash was checked');
+  return result;
+}
+
+test('a multi-chunk Blob uploads in parallel and downloads verified', async () => {
+  const data = bytes(9 * MiB + 123, 7);
+  const { fetch, stats } = countingFetch();
+  const c = createClient({ baseUrl: server.baseUrl, apiKey: server.apiKey, fetch });
+  const seen = [];
+  const done = await c.upload(new Blob([data]), {
+    workspace,
+    name: 'parallel.bin',
+    chunkSize: MiB,
+    parallel: 3,
+    onProgress: (p) => seen.push(p),
+  });
+  assert.equal(done.size, data.length);
+  assert.equal(done.sha256, sha256(data));
+  assert.match(done.crc32c, /^[0-9a-f]{8}$/);
+  assert.ok(done.nodeId);
+  assert.deepEqual([...stats.chunkOrders].sort((a, b) => a - b), Array.from({ length: 10 }, (_, i) => i + 1));
+  assert.ok(stats.maxInFlight > 1 && stats.maxInFlight <= 3, `chunks in flight at once: ${stats.maxInFlight}`);
+  const last = seen.at(-1);
+  assert.deepEqual([last.bytesAcked, last.bytesTotal, last.chunksAcked, last.chunksTotal], [data.length, data.length, 10, 10]);
+  for (let i = 1; i < seen.length; i++) assert.ok(seen[i].bytesAcked >= seen[i - 1].bytesAcked, 'progress never goes back');
+  await downloadVerified(done.nodeId, data);
+});
+
+test('a file path uploads (Node) with its base name, chunked by the core’s default plan', async () => {
+  const data = bytes(5 * MiB + 1, 11);
+  const path = join(dir, 'report.pdf');
+  await writeFile(path, data);
+  const done = await client.upload(path, { workspace });
+  assert.equal(done.sha256, sha256(data));
+  const list = await client.call({ storage: { op: 'list', profile: { workspace } } });
+  assert.ok(list.nodes.some((n) => n.id === done.nodeId && n.name === 'report.pdf'), 'stored under the file’s name');
+  await downloadVerified(done.nodeId, data);
+});
+
+test('a small File goes up in one request', async () => {
+  const data = bytes(1000, 3);
+  const { fetch, stats } = countingFetch();
+  const c = createClient({ baseUrl: server.baseUrl, apiKey: server.apiKey, fetch });
+  const done = await c.upload(new File([data], 'note.txt'), { workspace });
+  assert.equal(stats.chunkOrders.length, 0, 'no chunk requests');
+  assert.equal(done.size, 1000);
+  await downloadVerified(done.nodeId, data);
+});
+
+test('a ReadableStream of unknown length streams up and downloads verified', async () => {
+  const data = bytes(3 * MiB + 17, 5);
+  let at = 0;
+  const stream = new ReadableStream({
+    pull(c) {
+      if (at >= data.length) return c.close();
+      c.enqueue(data.slice(at, at + 65536));
+      at += 65536;
+    },
+  });
+  const done = await client.upload(stream, { workspace, name: 'streamed.bin' });
+  assert.equal(done.size, data.length);
+  assert.equal(done.sha256, sha256(data));
+  await downloadVerified(done.nodeId, data);
+});
+
+test('an aborted upload resumes from its token, sending only the missing chunks', async () => {
+  const data = bytes(8 * MiB, 13);
+  const path = join(dir, 'resume.bin');
+  await writeFile(path, data);
+  const tokenPath = join(dir, 'resume.token');
+  const ctl = new AbortController();
+  const first = countingFetch();
+  const c1 = createClient({ baseUrl: server.baseUrl, apiKey: server.apiKey, fetch: first.fetch });
+  let acked = 0;
+  const err = await c1
+    .upload(path, {
+      workspace,
+      chunkSize: MiB,
+      parallel: 1,
+      onResumeToken: (t) => writeFile(tokenPath, t),
+      onProgress: (p) => {
+        acked = p.chunksAcked;
+        if (p.chunksAcked >= 3) ctl.abort(new Error('stopped by the test'));
+      },
+      signal: ctl.signal,
+    })
+    .then(
+      () => assert.fail('the upload should have been aborted'),
+      (e) => e,
+    );
+  assert.ok(err instanceof UploadError, String(err));
+  assert.equal(err.kind, 'aborted');
+  assert.equal(err.cause.message, 'stopped by the test');
+  assert.ok(err.resumeToken, 'the error carries the resume token');
+  assert.ok(acked >= 3 && acked < 8);
+  const saved = await readFile(tokenPath, 'utf8');
+  assert.equal(JSON.parse(saved).acked.length, 3, 'the saved token holds the three acknowledged chunks');
+
+  const second = countingFetch();
+  const c2 = createClient({ baseUrl: server.baseUrl, apiKey: server.apiKey, fetch: second.fetch });
+  const done = await c2.resume(saved, path, { parallel: 2 });
+  assert.equal(done.sha256, sha256(data));
+  const resent = [...second.stats.chunkOrders].sort((a, b) => a - b);
+  assert.ok(!resent.includes(1) && !resent.includes(2) && !resent.includes(3), `resent ${resent}`);
+  assert.deepEqual([...new Set([...first.stats.chunkOrders, ...resent])].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8]);
+  await downloadVerified(done.nodeId, data);
+});
+
+test('a download whose bytes differ from the node’s hash errors before its last piece', async () => {
+  const data = bytes(2 * MiB + 5, 17);
+  const done = await client.upload(new Blob([data]), { workspace, name: 'tampered.bin' });
+  // Flip one byte of the file body on its way in.
+  const tampering = async (input, init) => {
+    const res = await fetch(input, init);
+    const url = new URL(new Request(input, init).url);
+    if (!/\/read\/?$/.test(url.pathname)) return res;
+    let flipped = false;
+    const body = res.body.pipeThrough(
+      new TransformStream({
+        transform(chunk, c) {
+          if (!flipped && chunk.length > 0) {
+            chunk = chunk.slice();
+            chunk[0] ^= 0xff;
+            flipped = true;
+          }
+          c.enqueue(chunk);
+        },
+      }),
+    );
+    return new Response(body, { status: res.status, headers: res.headers });
+  };
+  const c = createClient({ baseUrl: server.baseUrl, apiKey: server.apiKey, fetch: tampering });
+  const stream = c.download(done.nodeId, { workspace });
+  let received = 0;
+  const err = await (async () => {
+    for await (const p of stream) received += p.length;
+  })().then(
+    () => assert.fail('the stream should have errored'),
+    (e) => e,
+  );
+  assert.ok(err instanceof DownloadError, String(err));
+  assert.equal(err.kind, 'verify');
+  assert.ok(received < data.length, `the last piece was held back (${received} of ${data.length})`);
+  await assert.rejects(stream.result, DownloadError);
+});
+
+test('a missing node fails the download stream with the server’s typed answer', async () => {
+  const stream = client.download('not-a-node', { workspace });
+  const err = await readAll(stream).then(
+    () => assert.fail('expected an error'),
+    (e) => e,
+  );
+  assert.ok(err instanceof DownloadError, String(err));
+  assert.equal(err.kind, 'api');
+  assert.ok(err.apiError.status >= 400 && err.apiError.status < 500, `status ${err.apiError.status}`);
+  assert.equal(err.apiError.retry.kind, 'never');
+});
+
+test('a wrong API key fails with status and code, and the key appears nowhere', async () => {
+  const secret = 'wrong-key-do-not-print-0123456789';
+  const c = createClient({ baseUrl: server.baseUrl, apiKey: secret });
+  const err = await c.upload(new Blob([bytes(10)]), { workspace, name: 'x.bin' }).then(
+    () => assert.fail('expected an error'),
+    (e) => e,
+  );
+  assert.ok(err instanceof UploadError, String(err));
+  assert.equal(err.kind, 'api');
+  assert.equal(err.apiError.status, 401);
+  assert.equal(err.apiError.errorCode, 'APP_AUTH_INVALID');
+  const shown = [String(err), err.stack, JSON.stringify(err), JSON.stringify(err.apiError.detail), String(c), JSON.stringify(c)].join('\n');
+  assert.ok(!shown.includes(secret), 'the key leaked into an error or the client');
+  const { inspect } = await import('node:util');
+  assert.ok(!inspect(c, { showHidden: true, depth: 5 }).includes(secret));
+  await assert.rejects(c.call({ orgs: { op: 'list' } }), (e) => e.status === 401 && !e.message.includes(secret));
+});
+
+test('a chunk corrupted on the server fails as a typed integrity error', async () => {
+  await server.faults({ path_contains: '/chunk/', schedule: [{ request: 2, fault: 'corrupt_chunk' }] });
+  try {
+    const err = await client.upload(new Blob([bytes(6 * MiB, 19)]), { workspace, name: 'corrupt.bin', chunkSize: 2 * MiB }).then(
+      () => assert.fail('expected an integrity failure'),
+      (e) => e,
+    );
+    assert.ok(err instanceof UploadError, String(err));
+    assert.equal(err.kind, 'integrity');
+    assert.ok(err.expected && err.computed && err.expected !== err.computed);
+  } finally {
+    await server.faults(null);
+  }
+});
+
+test('server 503s on chunks are retried by the core until stored', async () => {
+  await server.faults({ seed: 3, path_contains: '/chunk/', status_503: 0.3 });
+  try {
+    const data = bytes(5 * MiB, 23);
+    const done = await client.upload(new Blob([data]), { workspace, name: 'flaky.bin', chunkSize: MiB });
+    assert.equal(done.sha256, sha256(data));
+  } finally {
+    await server.faults(null);
+  }
+});

@@ -1,0 +1,189 @@
+// A driver for the core on java.net.http.HttpClient: the core decides what to
+// send, how to split and what to verify; this file does the network, disk and clock.
+package dev.fastiocore.driver
+
+import dev.fastiocore.*
+import java.io.RandomAccessFile
+import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
+import java.nio.file.Files
+import java.nio.file.Path
+import java.nio.file.StandardCopyOption
+import java.time.Duration
+import java.util.concurrent.Executors
+import java.util.concurrent.LinkedBlockingQueue
+import java.util.concurrent.TimeUnit
+
+data class UploadResult(val nodeId: String?, val uploadId: String?, val size: Long)
+data class DownloadResult(val nodeId: String, val size: Long, val sha256: String, val checkedAlgo: String?)
+
+private fun nowMs(): ULong = (System.nanoTime() / 1_000_000).toULong()
+
+private val RESTRICTED = setOf("content-length", "host", "connection", "expect", "upgrade")
+
+class FastioClient(apiKey: String, baseUrl: String = "https://api.fast.io/current/") : AutoCloseable {
+    val core = CoreClient(baseUrl, apiKey, null)
+    private val http: HttpClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build()
+
+    private fun toJava(r: Request): HttpRequest {
+        val body = java.io.ByteArrayOutputStream()
+        for (p in r.body) when (p) {
+            is BodyPart.Bytes -> body.write(p.data)
+            is BodyPart.External -> throw IllegalStateException("request body needs host bytes this driver does not hold")
+        }
+        val b = HttpRequest.newBuilder(URI.create(r.url)).timeout(Duration.ofSeconds(120))
+        for (h in r.headers) if (h.name.lowercase() !in RESTRICTED) b.header(h.name, h.value)
+        val bytes = body.toByteArray()
+        val pub = if (bytes.isEmpty() && r.method in setOf("GET", "DELETE", "HEAD")) HttpRequest.BodyPublishers.noBody()
+            else HttpRequest.BodyPublishers.ofByteArray(bytes)
+        return b.method(r.method, pub).build()
+    }
+
+    private fun headers(resp: HttpResponse<*>): List<Header> =
+        resp.headers().map().flatMap { (k, vs) -> vs.map { Header(k, it) } }
+
+    fun send(r: Request): Response {
+        val resp = http.send(toJava(r), HttpResponse.BodyHandlers.ofByteArray())
+        return Response(resp.statusCode().toUShort(), headers(resp), resp.body())
+    }
+
+    /** Builds, sends and decodes a call given as JSON; returns the decoded JSON text. */
+    fun call(callJson: String, decode: String = "payload"): String {
+        val resp = send(core.build(callJson))
+        return decodeResponse(decode, resp, core.isIdempotent(callJson), null).valueJson
+    }
+
+    fun upload(path: Path, workspace: String, folder: String = "root", parallel: Int = 3,
+               options: UploadOptions = UploadOptions(), tokenFile: Path? = null,
+               progress: (Progress) -> Unit = {}): UploadResult {
+        val limits = options.limits ?: defaultPlanLimits()
+        limits.maxInFlight = parallel.coerceAtLeast(1).toUInt()
+        options.limits = limits
+        val req = UploadRequest(path.fileName.toString(), Files.size(path).toULong(), dev.fastiocore.Target.Workspace(workspace), folder, null)
+        return Upload(core, req, options).use { run(it, path, parallel, tokenFile, progress) }
+    }
+
+    fun resume(tokenFile: Path, path: Path, parallel: Int = 3, options: UploadOptions = UploadOptions(),
+               progress: (Progress) -> Unit = {}): UploadResult =
+        Upload.resume(core, Files.readString(tokenFile), options).use { run(it, path, parallel, tokenFile, progress) }
+
+    private fun run(up: Upload, path: Path, parallel: Int, tokenFile: Path?, progress: (Progress) -> Unit): UploadResult {
+        val answers = LinkedBlockingQueue<Triple<ULong, Response?, String?>>()
+        val pool = Executors.newFixedThreadPool(parallel.coerceAtLeast(1))
+        var outstanding = 0
+        var lastToken: String? = null
+        try {
+            RandomAccessFile(path.toFile(), "r").use { src ->
+                var waitUntil: ULong? = null
+                while (true) {
+                    val a = up.nextAction(nowMs())
+                    if (a == null || a is UploadAction.Wait) {
+                        if (a is UploadAction.Wait) waitUntil = a.untilMs
+                        check(outstanding > 0 || waitUntil != null) { "upload stalled" }
+                        val timeout = waitUntil?.let { (it.toLong() - nowMs().toLong()).coerceAtLeast(0) }
+                        val got = if (timeout == null) answers.take() else answers.poll(timeout, TimeUnit.MILLISECONDS)
+                        waitUntil = null
+                        if (got == null) { up.onTimeout(nowMs()); continue }
+                        outstanding--
+                        val (id, resp, err) = got
+                        if (resp != null) up.onResponse(id, resp, nowMs()) else up.onTransportError(id, err ?: "transport failure", nowMs())
+                        if (tokenFile != null) {
+                            val t = up.snapshot()
+                            if (t != null && t != lastToken) {
+                                val tmp = tokenFile.resolveSibling(tokenFile.fileName.toString() + ".tmp")
+                                Files.writeString(tmp, t)
+                                Files.move(tmp, tokenFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE)
+                                lastToken = t
+                            }
+                        }
+                        continue
+                    }
+                    when (a) {
+                        is UploadAction.Send -> {
+                            outstanding++
+                            pool.execute {
+                                try { answers.put(Triple(a.id, send(a.request), null)) }
+                                catch (e: Exception) { answers.put(Triple(a.id, null, "${e.javaClass.simpleName}: ${e.message}")) }
+                            }
+                        }
+                        is UploadAction.Read -> {
+                            val buf = ByteArray(a.len.toInt())
+                            src.seek(a.offset.toLong())
+                            var n = 0
+                            while (n < buf.size) { val r = src.read(buf, n, buf.size - n); if (r < 0) break; n += r }
+                            up.onData(a.id, if (n == buf.size) buf else buf.copyOf(n), nowMs())
+                        }
+                        is UploadAction.Progress -> progress(a.progress)
+                        is UploadAction.Done -> {
+                            tokenFile?.let { Files.deleteIfExists(it) }
+                            return UploadResult(a.nodeId, a.uploadId, a.size.toLong())
+                        }
+                        else -> {}
+                    }
+                }
+            }
+        } finally {
+            pool.shutdownNow()
+        }
+        @Suppress("UNREACHABLE_CODE")
+        throw IllegalStateException("unreachable")
+    }
+
+    /** Downloads a node to [path], verified as it streams; the partial file is removed on failure. */
+    fun download(node: String, path: Path, workspace: String): DownloadResult {
+        val tmp = path.resolveSibling(path.fileName.toString() + ".part")
+        try {
+            Download(core, DownloadRequest(dev.fastiocore.Target.Workspace(workspace), node, null, true), DownloadOptions()).use { dl ->
+                Files.newOutputStream(tmp).use { out ->
+                    repeat(10_000) {
+                        when (val a = dl.nextAction(nowMs()) ?: throw IllegalStateException("download stalled")) {
+                            is DownloadAction.Wait -> { Thread.sleep((a.untilMs.toLong() - nowMs().toLong()).coerceAtLeast(0)); dl.onTimeout(nowMs()) }
+                            is DownloadAction.Progress -> {}
+                            is DownloadAction.Send -> {
+                                if (!a.streamsBody) {
+                                    val r = try { send(a.request) } catch (e: java.io.IOException) { dl.onTransportError(a.id, e.toString(), nowMs()); null }
+                                    if (r != null) dl.onResponse(a.id, r, nowMs())
+                                } else {
+                                    val resp = http.send(toJava(a.request), HttpResponse.BodyHandlers.ofInputStream())
+                                    dl.onResponse(a.id, Response(resp.statusCode().toUShort(), headers(resp), ByteArray(0)), nowMs())
+                                    resp.body().use { ins ->
+                                        if (resp.statusCode() in 200..299) {
+                                            val buf = ByteArray(1 shl 20)
+                                            while (true) {
+                                                val n = ins.read(buf); if (n < 0) break
+                                                out.write(buf, 0, n)
+                                                dl.onData(a.id, buf.copyOf(n))
+                                            }
+                                            dl.onEnd(a.id)
+                                        }
+                                    }
+                                }
+                            }
+                            is DownloadAction.Done -> {
+                                out.close()
+                                Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING)
+                                return DownloadResult(a.nodeId, a.size.toLong(), a.sha256, a.checkedAlgo)
+                            }
+                        }
+                    }
+                    throw IllegalStateException("download did not finish within its action budget")
+                }
+            }
+        } catch (e: Throwable) {
+            Files.deleteIfExists(tmp)
+            throw e
+        }
+    }
+
+    override fun close() { core.close() }
+}
+
+/** Verifies a webhook delivery (headers as received, raw body bytes). Throws [FastioException.Webhook]. */
+fun verifyWebhook(headers: Map<String, String>, rawBody: ByteArray, secret: String,
+                  scheme: WebhookScheme = WebhookScheme.Fastio, toleranceS: Long = 300,
+                  now: Long = System.currentTimeMillis() / 1000): Delivery =
+    WebhookVerifier(scheme, listOf(secret), TimestampCheck.Within(toleranceS.toULong(), toleranceS.toULong()), null).use {
+        it.verify(headers.map { (k, v) -> Header(k, v) }, rawBody, now.toULong())
+    }

@@ -1,0 +1,262 @@
+// The Kotlin suite: every conformance vector, then end-to-end against a
+// devserver this harness starts. Prints "N passed, N failed" and exits non-zero on failure.
+package dev.fastiocore.tests
+
+import dev.fastiocore.*
+import dev.fastiocore.driver.*
+import java.io.File
+import java.nio.file.Files
+import java.security.MessageDigest
+import java.util.Base64
+import java.util.concurrent.TimeUnit
+
+// ---- a small JSON reader (the JDK has none); numbers stay text so u64 survives.
+class Num(val text: String) { override fun equals(other: Any?) = other is Num && other.text.toBigDecimal().compareTo(text.toBigDecimal()) == 0; override fun hashCode() = text.toBigDecimal().stripTrailingZeros().hashCode(); override fun toString() = text }
+class Json(private val s: String) {
+    private var i = 0
+    fun parse(): Any? { val v = value(); ws(); require(i == s.length) { "trailing data at $i" }; return v }
+    private fun ws() { while (i < s.length && s[i].isWhitespace()) i++ }
+    private fun value(): Any? {
+        ws()
+        return when (s[i]) {
+            '{' -> { i++; val m = LinkedHashMap<String, Any?>(); ws(); if (s[i] == '}') { i++; return m }
+                while (true) { ws(); val k = str(); ws(); i++; m[k] = value(); ws(); if (s[i++] == '}') return m } ; @Suppress("UNREACHABLE_CODE") m }
+            '[' -> { i++; val l = ArrayList<Any?>(); ws(); if (s[i] == ']') { i++; return l }
+                while (true) { l.add(value()); ws(); if (s[i++] == ']') return l }; @Suppress("UNREACHABLE_CODE") l }
+            '"' -> str()
+            't' -> { i += 4; true }
+            'f' -> { i += 5; false }
+            'n' -> { i += 4; null }
+            else -> { val st = i; while (i < s.length && (s[i] in "+-.eE" || s[i].isDigit())) i++; Num(s.substring(st, i)) }
+        }
+    }
+    private fun str(): String {
+        i++; val sb = StringBuilder()
+        while (true) {
+            val c = s[i++]
+            when (c) {
+                '"' -> return sb.toString()
+                '\\' -> { val e = s[i++]; when (e) { 'n' -> sb.append('\n'); 't' -> sb.append('\t'); 'r' -> sb.append('\r'); 'b' -> sb.append('\b'); 'f' -> sb.append('\u000c')
+                    'u' -> { sb.append(s.substring(i, i + 4).toInt(16).toChar()); i += 4 } else -> sb.append(e) } }
+                else -> sb.append(c)
+            }
+        }
+    }
+}
+fun parse(t: String): Any? = Json(t).parse()
+fun quote(s: String): String = buildString { append('"'); for (c in s) when { c == '"' -> append("\\\""); c == '\\' -> append("\\\\"); c < ' ' -> append("\\u%04x".format(c.code)); else -> append(c) }; append('"') }
+fun write(v: Any?): String = when (v) {
+    null -> "null"; is String -> quote(v); is Boolean -> v.toString(); is Num -> v.text
+    is Map<*, *> -> v.entries.joinToString(",", "{", "}") { quote(it.key as String) + ":" + write(it.value) }
+    is List<*> -> v.joinToString(",", "[", "]") { write(it) }
+    else -> error("unexpected $v")
+}
+@Suppress("UNCHECKED_CAST") fun Any?.obj() = this as Map<String, Any?>
+@Suppress("UNCHECKED_CAST") fun Any?.arr() = this as List<Any?>
+fun Any?.u64(): ULong = (this as Num).text.toULong()
+
+var passed = 0
+var failed = 0
+fun case(name: String, body: () -> Unit) {
+    try { body(); passed++ } catch (e: Throwable) { failed++; System.err.println("FAIL $name: $e") }
+}
+fun check(cond: Boolean, msg: () -> String) { if (!cond) throw AssertionError(msg()) }
+
+val root: File = File(System.getProperty("fastio.vectors") ?: "tests/vectors")
+fun cases(folder: String): List<Pair<String, Map<String, Any?>>> =
+    File(root, folder).listFiles { f -> f.name.endsWith(".json") }!!.sorted().flatMap { f ->
+        (parse(f.readText()).obj()["cases"] ?: emptyList<Any?>()).arr().map { "${f.name}:${it.obj()["name"]}" to it.obj() }
+    }
+
+fun requestVectors() {
+    for ((name, c) in cases("requests")) case(name) {
+        val cfg = LinkedHashMap<String, Any?>(mapOf("base_url" to "https://api.fast.io/current/",
+            "credential" to mapOf("kind" to "api_key", "value" to "test-api-key"), "user_agent" to "fastio-core-vectors/1"))
+        c["config"]?.obj()?.let { cfg.putAll(it) }
+        val expect = c["expect"].obj()
+        CoreClient.fromConfigJson(write(cfg)).use { client ->
+            val req = try { client.build(write(c["call"])) } catch (e: FastioException.InvalidInput) {
+                check(expect == mapOf("error" to e.kind)) { "refused ${e.kind}, expected $expect" }; return@case }
+            val out = java.io.ByteArrayOutputStream()
+            for (p in req.body) when (p) { is BodyPart.Bytes -> out.write(p.data); is BodyPart.External -> out.write(ByteArray(p.len.toInt()) { 'x'.code.toByte() }) }
+            val bytes = out.toByteArray()
+            check(req.contentLength == bytes.size.toULong()) { "content length" }
+            val text = try { java.nio.charset.StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString() } catch (e: Exception) { null }
+            val body: Any? = if (bytes.isEmpty()) null else if (text != null) mapOf("text" to text) else mapOf("b64" to Base64.getEncoder().encodeToString(bytes))
+            val got = mapOf("method" to req.method, "url" to req.url, "headers" to req.headers.map { listOf(it.name, it.value) }, "body" to body)
+            check(parse(write(got)) == expect) { "got ${write(got)}" }
+        }
+    }
+}
+
+fun retryJson(r: RetryDecision): Map<String, Any?> = when (r) {
+    is RetryDecision.Never -> mapOf("kind" to "never"); is RetryDecision.Backoff -> mapOf("kind" to "backoff")
+    is RetryDecision.At -> mapOf("kind" to "at", "unix_s" to Num(r.unixS.toString()))
+    is RetryDecision.After -> mapOf("kind" to "after", "seconds" to Num(r.seconds.toString()))
+}
+
+fun responseVectors() {
+    for ((name, c) in cases("responses")) case(name) {
+        val r = c["response"].obj()
+        val body = (r["body_b64"] as String?)?.let { Base64.getDecoder().decode(it) } ?: ((r["body"] as String?) ?: "").toByteArray()
+        val resp = Response((r["status"] as Num).text.toInt().toUShort(), r["headers"].arr().map { Header(it.arr()[0] as String, it.arr()[1] as String) }, body)
+        val expect = c["expect"].obj()
+        try {
+            val d = decodeResponse(c["decode"] as String, resp, (c["idempotent"] as Boolean?) ?: true, (c["max_body_bytes"] as Num?)?.text?.toULong())
+            val rl = d.rateLimit
+            val got = mapOf("value" to parse(d.valueJson), "rate_limit" to mapOf("avail" to rl.avail?.let { Num(it.toString()) }, "max" to rl.max?.let { Num(it.toString()) }, "expires" to rl.expires?.let { Num(it.toString()) }))
+            check(expect["ok"] == got) { "got ${write(got)}" }
+        } catch (e: FastioException.Api) {
+            val want = expect["error"]?.obj() ?: throw AssertionError("unexpected error $e")
+            val got = LinkedHashMap<String, Any?>(mapOf("kind" to e.kind, "status" to e.status?.let { Num(it.toString()) }, "code" to e.code,
+                "error_code" to e.errorCode, "message" to (if (want["message"] == null) null else e.detail), "retry" to retryJson(e.retry)))
+            val w = LinkedHashMap(want)
+            if (want.containsKey("params")) {
+                got["params"] = e.params.map { mapOf("name" to it.name, "kind" to it.kind, "code" to it.code) }
+                w["params"] = want["params"].arr().map { p -> mapOf("name" to p.obj()["name"], "kind" to p.obj()["kind"], "code" to p.obj()["code"]) }
+            }
+            check(w == got) { "got ${write(got)} want ${write(w)}" }
+        }
+    }
+}
+
+fun materialise(s: Map<String, Any?>): ByteArray = when (s["kind"]) {
+    "ascii" -> (s["value"] as String).toByteArray()
+    "hex" -> (s["value"] as String).chunked(2).map { it.toInt(16).toByte() }.toByteArray()
+    "repeat" -> ByteArray(s["len"].u64().toInt()) { (s["byte"] as Num).text.toInt().toByte() }
+    "pattern" -> ByteArray(s["len"].u64().toInt()) { (it % 251).toByte() }
+    else -> error("kind")
+}
+
+fun uploadVectors() {
+    val digests = parse(File(root, "upload/digests.json").readText()).obj()["cases"].arr()
+    for (c in digests.map { it.obj() }) case("digests:${c["name"]}") {
+        val data = materialise(c["input"].obj())
+        for ((algo, want) in c["digests"].obj()) {
+            check(digestHex(algo, data) == want) { algo }
+            Digest(algo).use { d -> data.toList().chunked(7).forEach { d.update(it.toByteArray()) }; check(d.finishHex() == want) { "$algo pieces" } }
+            StreamVerifier(want as String, algo).use { v -> v.update(data); check(v.finish().len == data.size.toULong()) { "verifier" } }
+        }
+    }
+    val comb = parse(File(root, "upload/crc32c_combine.json").readText()).obj()
+    for (c in comb["combine"].arr().map { it.obj() }) case("combine:${c["name"]}") {
+        val got = crc32cCombine((c["crc1"] as String).toUInt(16), (c["crc2"] as String).toUInt(16), c["len2"].u64())
+        check("%08x".format(got.toLong()) == c["combined"]) { "combined" }
+    }
+    val plans = parse(File(root, "upload/plans.json").readText()).obj()
+    fun limits(m: Any?) = m.obj().let { PlanLimits(it["single_request_max"].u64(), it["chunk_size"].u64(), it["max_chunks"]?.u64(), it["max_file_size"]?.u64(), it["max_in_flight"].u64().toUInt()) }
+    fun planCase(name: String, expect: Map<String, Any?>, make: () -> PlanInfo) = case(name) {
+        if (expect.containsKey("error")) {
+            try { make(); throw AssertionError("planned") } catch (e: FastioException.Plan) { check(e.kind == expect["error"]) { e.kind } }
+        } else {
+            val p = make()
+            check(parse(p.json) == expect["plan"]) { p.json }
+            for (ch in (expect["chunks"] ?: emptyList<Any?>()).arr()) {
+                val (o, off, len) = ch.arr().map { it.u64() }
+                check(planChunk(p.json, o) == ChunkInfo(o, off, len)) { "chunk $o" }
+            }
+        }
+    }
+    for (c in plans["plans"].arr().map { it.obj() }) planCase("plan:${c["name"]}", c["expect"].obj()) { planUpload(c["size"].u64(), limits(c["config"])) }
+    for (c in plans["streams"].arr().map { it.obj() }) planCase("stream:${c["name"]}", c["expect"].obj()) { planStream(c["max_size"]?.u64(), limits(c["config"])) }
+    for (c in plans["limits"].arr().map { it.obj() }) case("limits:${c["name"]}") {
+        check(planLimitsFromServer(write(c["limits"]), limits(c["fallback"])) == limits(c["expect"])) { "limits" }
+    }
+}
+
+fun scheme(s: Map<String, Any?>): WebhookScheme = when (s["name"]) {
+    "fastio" -> WebhookScheme.Fastio; "fastio-timestamped" -> WebhookScheme.FastioTimestamped
+    "fastio-timestamped-hex" -> WebhookScheme.FastioTimestampedHex(s["timestamp_header"] as String)
+    "standard-webhooks" -> WebhookScheme.StandardWebhooks; "github" -> WebhookScheme.GitHub
+    "stripe" -> WebhookScheme.Stripe; "shopify" -> WebhookScheme.Shopify
+    else -> WebhookScheme.Custom(s["signature_header"] as String, s["id_header"] as String?, s["timestamp_header"] as String?,
+        s["encoding"] as String, (s["prefix"] as String?) ?: "", s["algorithm"] as String, s["template"] as String)
+}
+
+fun webhookVectors() {
+    for ((name, c) in cases("webhooks")) case(name) {
+        val body = (c["body_b64"] as String?)?.let { Base64.getDecoder().decode(it) } ?: (c["body"] as String).toByteArray()
+        val tc = c["timestamp_check"]
+        val check = if (tc == "skip") TimestampCheck.Skip else TimestampCheck.Within(tc.obj()["max_age_s"].u64(), tc.obj()["max_future_s"].u64())
+        val expect = c["expect"].obj()
+        try {
+            val d = WebhookVerifier(scheme(c["scheme"].obj()), c["secrets"].arr().map { it as String }, check, (c["max_body_bytes"] as Num?)?.text?.toULong()).use {
+                it.verify(c["headers"].arr().map { h -> Header(h.arr()[0] as String, h.arr()[1] as String) }, body, c["now"].u64())
+            }
+            val ok = expect["ok"]?.obj() ?: throw AssertionError("accepted, expected $expect")
+            check(d.scheme == ok["scheme"] && d.id == ok["id"] && d.timestamp == ok["timestamp"]?.u64() && d.secretIndex.toULong() == ok["secret_index"].u64()) { "delivery $d" }
+        } catch (e: FastioException.Webhook) {
+            val want = expect["error"] ?: throw AssertionError("refused ${e.kind}: ${e.message}")
+            val setup = setOf("invalid_secret", "invalid_scheme")
+            check(e.kind == want || (e.kind in setup && want in setup)) { "kind ${e.kind} want $want" }
+            if (expect.containsKey("hint")) check(e.hint == expect["hint"]) { "hint ${e.hint}" }
+        }
+    }
+}
+
+// The first workspace, or a new one in the first organisation (a fresh devserver has none).
+fun workspace(client: FastioClient): String {
+    fun items(v: Any?, key: String) = ((v as? Map<*, *>)?.get(key) ?: v).arr()
+    items(parse(client.call("""{"orgs":{"op":"all_workspaces"}}""")), "workspaces").firstOrNull()?.let { return it.obj()["id"].toString() }
+    val org = items(parse(client.call("""{"orgs":{"op":"list"}}""")), "orgs")[0].obj()["id"].toString()
+    val ws = client.call("""{"orgs":{"op":"create_workspace","org_id":${quote(org)},"name":"e2e","folder_name":"e2e"}}""", "workspace")
+    return parse(ws).obj()["id"].toString()
+}
+
+fun endToEnd(binary: String) {
+    val data = Files.createTempDirectory("fastio-kt")
+    val proc = ProcessBuilder(binary, "--addr", "127.0.0.1:0", "--data", data.toString(), "--api-key", "kt-key", "--min-chunk-size", "65536")
+        .redirectError(ProcessBuilder.Redirect.DISCARD).start()
+    try {
+        val out = proc.inputStream.bufferedReader()
+        val base = out.readLine(); val key = out.readLine()
+        FastioClient(key, base).use { client ->
+            val ws = workspace(client)
+            val src = Files.createTempFile(data, "big", ".bin")
+            Files.write(src, ByteArray(900_001) { (it % 251).toByte() })
+            val sha = MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(src)).joinToString("") { "%02x".format(it) }
+            val opts = { UploadOptions(limits = defaultPlanLimits().also { it.singleRequestMax = 100_000u; it.chunkSize = 131_072u }, pollWaitS = 5u) }
+            case("e2e: parallel chunked upload and verified download") {
+                var last: Progress? = null
+                val r = client.upload(src, ws, parallel = 3, options = opts()) { last = it }
+                check(r.size == 900_001L && r.nodeId != null) { "$r" }
+                check(last?.chunksTotal == 7uL) { "progress $last" }
+                val dst = data.resolve("back.bin")
+                val d = client.download(r.nodeId!!, dst, ws)
+                check(d.sha256 == sha && d.checkedAlgo != null) { "$d" }
+                check(Files.readAllBytes(dst).contentEquals(Files.readAllBytes(src))) { "bytes" }
+            }
+            case("e2e: resume from a token file") {
+                val token = data.resolve("up.token")
+                try { client.upload(src, ws, parallel = 1, options = opts(), tokenFile = token) { if (it.chunksAcked >= 2uL) throw IllegalStateException("stop") } ; throw AssertionError("not interrupted") }
+                catch (e: IllegalStateException) { check(e.message == "stop") { "$e" } }
+                check(Files.exists(token)) { "token kept" }
+                val r = client.resume(token, src, parallel = 2, options = opts())
+                check(!Files.exists(token) && r.size == 900_001L) { "$r" }
+                check(client.download(r.nodeId!!, data.resolve("resumed.bin"), ws).sha256 == sha) { "resumed sha" }
+            }
+            case("e2e: missing node is an Api error with its status") {
+                try { client.download("no-such-node", data.resolve("x"), ws); throw AssertionError("downloaded") }
+                catch (e: FastioException.Api) { check(e.status?.toInt() == 404) { "$e" } }
+                check(!Files.exists(data.resolve("x.part"))) { "partial removed" }
+            }
+            case("webhook: signed delivery verifies, tampered one is refused") {
+                val body = """{"event":"workspace_storage_file_added"}""".toByteArray()
+                val headers = WebhookSigner(WebhookScheme.Fastio, "s3cret").use { s -> s.sign(null, null, body) }.associate { it.name to it.value }
+                check(verifyWebhook(headers, body, "s3cret").scheme == "fastio") { "verify" }
+                try { verifyWebhook(headers, body + ' '.code.toByte(), "s3cret"); throw AssertionError("accepted") }
+                catch (e: FastioException.Webhook) { check(e.kind == "no_matching_signature" && !e.toString().contains("s3cret")) { e.kind } }
+            }
+        }
+    } finally {
+        proc.destroyForcibly(); proc.waitFor(30, TimeUnit.SECONDS)
+        data.toFile().deleteRecursively()
+    }
+}
+
+fun main(args: Array<String>) {
+    requestVectors(); responseVectors(); uploadVectors(); webhookVectors()
+    endToEnd(args.getOrNull(0) ?: System.getenv("FASTIO_DEVSERVER") ?: error("pass the devserver binary"))
+    println("$passed passed, $failed failed")
+    if (failed > 0 || passed == 0) kotlin.system.exitProcess(1)
+}

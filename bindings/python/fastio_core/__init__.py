@@ -1,0 +1,4 @@
+"""Fast.io client core: the generated bindings plus a standard-library driver."""
+
+from .fastio_core import *  # noqa: F401,F403  (the generated UniFFI module)
+from .driver import Client, DownloadResult, UploadResult, verify_webhook  # noqa: F401

@@ -1,0 +1,409 @@
+"""A small standard-library driver for the Fast.io core.
+
+The core decides (what to send, how to split, when to retry, what to verify);
+this module only does the I/O: ``http.client`` for requests, streaming file
+reads, threads for parallel chunks, and the clock.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import queue
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+from . import fastio_core as _ffi
+
+DEFAULT_BASE_URL = "https://api.fast.io/current/"
+_READ_BLOCK = 1 << 20
+
+
+def _now_ms() -> int:
+    return int(time.monotonic() * 1000)
+
+
+class _Connections:
+    """One keep-alive connection per thread and origin."""
+
+    def __init__(self, timeout: float) -> None:
+        self._local = threading.local()
+        self._timeout = timeout
+
+    def get(self, scheme: str, netloc: str) -> http.client.HTTPConnection:
+        conns: Dict[Tuple[str, str], http.client.HTTPConnection] = getattr(self._local, "c", None) or {}
+        self._local.c = conns
+        key = (scheme, netloc)
+        conn = conns.get(key)
+        if conn is None:
+            cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+            conn = cls(netloc, timeout=self._timeout)
+            conns[key] = conn
+        return conn
+
+    def drop(self, scheme: str, netloc: str) -> None:
+        conns = getattr(self._local, "c", None) or {}
+        conn = conns.pop((scheme, netloc), None)
+        if conn is not None:
+            conn.close()
+
+
+def _body_bytes(request: _ffi.Request) -> bytes:
+    parts: List[bytes] = []
+    for part in request.body:
+        if isinstance(part, _ffi.BodyPart.BYTES):
+            parts.append(part.data)
+        else:
+            # The machines used here always inline their bytes.
+            raise _ffi.FastioError.Usage("request body needs host bytes this driver does not hold")
+    return b"".join(parts)
+
+
+@dataclass
+class UploadResult:
+    node_id: Optional[str]
+    upload_id: Optional[str]
+    size: int
+
+
+@dataclass
+class DownloadResult:
+    node_id: str
+    size: int
+    sha256: str
+    crc32c: str
+    checked_algo: Optional[str]
+
+
+class Client:
+    """A Fast.io client: ``Client(api_key, base_url=...)``."""
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        timeout: float = 120.0,
+        user_agent: Optional[str] = None,
+    ) -> None:
+        self._core = _ffi.CoreClient(base_url, api_key, user_agent)
+        self._conns = _Connections(timeout)
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"Client(base_url={self._core.base_url()!r})"
+
+    # -- plumbing -------------------------------------------------------
+    def send(self, request: _ffi.Request, stream: bool = False) -> Tuple[_ffi.Response, Optional[http.client.HTTPResponse]]:
+        """Sends a request. With ``stream`` the body is left unread in the
+        returned ``HTTPResponse``; otherwise it is in the ``Response``."""
+        url = urllib.parse.urlsplit(request.url)
+        target = url.path + ("?" + url.query if url.query else "")
+        body = _body_bytes(request)
+        headers = {h.name: h.value for h in request.headers}
+        for attempt in range(2):
+            conn = self._conns.get(url.scheme, url.netloc)
+            try:
+                conn.request(request.method, target, body=body if body or request.method in ("POST", "PUT", "PATCH") else None, headers=headers)
+                resp = conn.getresponse()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # A kept-alive connection the server closed: reconnect once.
+                self._conns.drop(url.scheme, url.netloc)
+                if attempt == 1:
+                    raise
+                continue
+            except Exception:
+                self._conns.drop(url.scheme, url.netloc)
+                raise
+            head = [_ffi.Header(name=k, value=v) for k, v in resp.getheaders()]
+            if stream:
+                return _ffi.Response(status=resp.status, headers=head, body=b""), resp
+            data = resp.read()
+            return _ffi.Response(status=resp.status, headers=head, body=data), None
+        raise AssertionError("unreachable")
+
+    def call(self, call: Mapping[str, Any], decode: str = "payload") -> Any:
+        """Builds, sends and decodes one call given as a dict
+        (``{"storage": {"op": "list", ...}}``); returns the decoded JSON."""
+        text = json.dumps(call)
+        request = self._core.build(text)
+        response, _ = self.send(request)
+        decoded = _ffi.decode_response(decode, response, self._core.is_idempotent(text), None)
+        return json.loads(decoded.value_json)
+
+    # -- uploads --------------------------------------------------------
+    def upload(
+        self,
+        path: Union[str, os.PathLike],
+        workspace: Optional[str] = None,
+        folder: str = "root",
+        *,
+        share: Optional[str] = None,
+        name: Optional[str] = None,
+        parallel: int = 3,
+        progress: Optional[Callable[[_ffi.Progress], None]] = None,
+        token_file: Optional[Union[str, os.PathLike]] = None,
+        options: Optional[_ffi.UploadOptions] = None,
+    ) -> UploadResult:
+        """Uploads a file; with ``token_file`` the resume token is kept there
+        while the upload runs (and removed when it is stored)."""
+        if (workspace is None) == (share is None):
+            raise ValueError("give exactly one of workspace= or share=")
+        target = _ffi.Target.WORKSPACE(workspace) if workspace is not None else _ffi.Target.SHARE(share)  # type: ignore[arg-type]
+        size = os.path.getsize(path)
+        opts = options or _ffi.UploadOptions()
+        opts = _with_parallel(opts, parallel)
+        req = _ffi.UploadRequest(name=name or os.path.basename(os.fspath(path)), size=size, target=target, folder_id=folder)
+        up = _ffi.Upload(self._core, req, opts)
+        return self._run_upload(up, path, parallel, progress, token_file)
+
+    def resume(
+        self,
+        token_file: Union[str, os.PathLike],
+        path: Union[str, os.PathLike],
+        *,
+        parallel: int = 3,
+        progress: Optional[Callable[[_ffi.Progress], None]] = None,
+        options: Optional[_ffi.UploadOptions] = None,
+    ) -> UploadResult:
+        """Continues an upload from its token file; the server is asked first
+        which chunks it holds, and only the rest are read and sent."""
+        with open(token_file, "r", encoding="utf-8") as f:
+            token = f.read()
+        opts = _with_parallel(options or _ffi.UploadOptions(), parallel)
+        up = _ffi.Upload.resume(self._core, token, opts)
+        return self._run_upload(up, path, parallel, progress, token_file)
+
+    def _run_upload(self, up: _ffi.Upload, path: Any, parallel: int, progress: Any, token_file: Any) -> UploadResult:
+        answers: "queue.Queue[Tuple[int, Optional[_ffi.Response], Optional[str]]]" = queue.Queue()
+        outstanding = 0
+        sem = max(1, parallel)
+        work: "queue.Queue[Optional[Tuple[int, _ffi.Request]]]" = queue.Queue()
+
+        def worker() -> None:
+            while True:
+                item = work.get()
+                if item is None:
+                    return
+                rid, request = item
+                try:
+                    resp, _ = self.send(request)
+                    answers.put((rid, resp, None))
+                except Exception as e:  # any transport failure goes back to the core
+                    answers.put((rid, None, f"{type(e).__name__}: {e}"))
+
+        threads = [threading.Thread(target=worker, daemon=True) for _ in range(sem)]
+        for t in threads:
+            t.start()
+        last_token: Optional[str] = None
+        try:
+            with open(path, "rb") as src:
+                wait_until: Optional[int] = None
+                while True:
+                    now = _now_ms()
+                    action = up.next_action(now)
+                    if action is None or isinstance(action, _ffi.UploadAction.WAIT):
+                        if isinstance(action, _ffi.UploadAction.WAIT):
+                            wait_until = action.until_ms
+                        if outstanding == 0 and wait_until is None:
+                            raise _ffi.FastioError.Usage("upload stalled: nothing outstanding and nothing to do")
+                        timeout = None if wait_until is None else max(0.0, (wait_until - _now_ms()) / 1000)
+                        try:
+                            rid, resp, err = answers.get(timeout=timeout)
+                        except queue.Empty:
+                            wait_until = None
+                            up.on_timeout(_now_ms())
+                            continue
+                        outstanding -= 1
+                        wait_until = None
+                        if resp is not None:
+                            up.on_response(rid, resp, _now_ms())
+                        else:
+                            up.on_transport_error(rid, err or "transport failure", _now_ms())
+                        if token_file is not None:
+                            tok = up.snapshot()
+                            if tok is not None and tok != last_token:
+                                _write_atomic(token_file, tok)
+                                last_token = tok
+                        continue
+                    if isinstance(action, _ffi.UploadAction.SEND):
+                        outstanding += 1
+                        work.put((action.id, action.request))
+                    elif isinstance(action, _ffi.UploadAction.READ):
+                        src.seek(action.offset)
+                        up.on_data(action.id, src.read(action.len), _now_ms())
+                    elif isinstance(action, _ffi.UploadAction.PROGRESS):
+                        if progress is not None:
+                            progress(action.progress)
+                    elif isinstance(action, _ffi.UploadAction.DONE):
+                        if token_file is not None and os.path.exists(token_file):
+                            os.remove(token_file)
+                        return UploadResult(action.node_id, action.upload_id, action.size)
+        finally:
+            for _ in threads:
+                work.put(None)
+
+    # -- downloads ------------------------------------------------------
+    def download(
+        self,
+        node: str,
+        path: Union[str, os.PathLike],
+        workspace: Optional[str] = None,
+        *,
+        share: Optional[str] = None,
+        progress: Optional[Callable[[int, Optional[int]], None]] = None,
+    ) -> DownloadResult:
+        """Downloads a file to ``path``, verified against the server's digest
+        as it streams; on any failure the partial file is removed."""
+        if (workspace is None) == (share is None):
+            raise ValueError("give exactly one of workspace= or share=")
+        target = _ffi.Target.WORKSPACE(workspace) if workspace is not None else _ffi.Target.SHARE(share)  # type: ignore[arg-type]
+        dl = _ffi.Download(self._core, _ffi.DownloadRequest(target=target, node_id=node), _ffi.DownloadOptions())
+        tmp = f"{os.fspath(path)}.part"
+        try:
+            with open(tmp, "wb") as out:
+                for _ in range(10_000):
+                    now = _now_ms()
+                    action = dl.next_action(now)
+                    if action is None:
+                        raise _ffi.FastioError.Usage("download stalled")
+                    if isinstance(action, _ffi.DownloadAction.WAIT):
+                        time.sleep(max(0.0, (action.until_ms - _now_ms()) / 1000))
+                        dl.on_timeout(_now_ms())
+                    elif isinstance(action, _ffi.DownloadAction.PROGRESS):
+                        if progress is not None:
+                            progress(action.bytes, action.total)
+                    elif isinstance(action, _ffi.DownloadAction.SEND):
+                        try:
+                            resp, stream = self.send(action.request, stream=action.streams_body)
+                        except Exception as e:
+                            dl.on_transport_error(action.id, f"{type(e).__name__}: {e}", _now_ms())
+                            continue
+                        dl.on_response(action.id, resp, _now_ms())
+                        if stream is not None:
+                            if not 200 <= resp.status < 300:
+                                stream.read()
+                                continue
+                            try:
+                                while True:
+                                    block = stream.read(_READ_BLOCK)
+                                    if not block:
+                                        break
+                                    out.write(block)
+                                    dl.on_data(action.id, block)
+                                dl.on_end(action.id)
+                            except (OSError, http.client.HTTPException) as e:
+                                dl.on_transport_error(action.id, f"{type(e).__name__}: {e}", _now_ms())
+                    elif isinstance(action, _ffi.DownloadAction.DONE):
+                        out.close()
+                        os.replace(tmp, path)
+                        return DownloadResult(action.node_id, action.size, action.sha256, action.crc32c, action.checked_algo)
+                raise _ffi.FastioError.Usage("download did not finish within its action budget")
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+
+    # -- everyday calls -------------------------------------------------
+    def list(self, workspace: str, folder: str = "root", *, page_size: int = 500) -> List[Dict[str, Any]]:
+        """Every node in a folder, following the cursor."""
+        nodes: List[Dict[str, Any]] = []
+        cursor: Optional[str] = None
+        for _ in range(10_000):
+            call: Dict[str, Any] = {"op": "list", "profile": {"workspace": workspace}, "folder": folder, "page_size": page_size}
+            if cursor:
+                call["cursor"] = cursor
+            page = self.call({"storage": call}, decode="node_list")
+            nodes.extend(page.get("nodes", []))
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return nodes
+        raise RuntimeError("listing did not end after 10000 pages")
+
+    def share(self, workspace: str, title: str, *, share_type: str = "send", **fields: Any) -> Dict[str, Any]:
+        """Creates a share in a workspace; returns the decoded share."""
+        call = {"op": "create", "workspace_id": workspace, "title": title, "share_type": share_type, **fields}
+        # Decoded as the plain payload: the typed `share` model refuses a
+        # payload carrying both `id` and `share_id`, which servers send.
+        created = self.call({"shares": call})
+        return created.get("share", created) if isinstance(created, dict) else created
+
+    def ask(self, workspace: str, question: str, *, timeout_s: float = 120.0, poll_s: float = 1.0) -> Dict[str, Any]:
+        """Asks the workspace AI and polls until the answer is final."""
+        ref = self.call({"ai": {"op": "agent_create", "profile": {"workspace": workspace}, "question": question}}, decode="ai_turn_ref")
+        chat, turn = ref.get("thread_id"), ref.get("turn_id")
+        if not chat or not turn:
+            raise _ffi.FastioError.Usage("the AI answer carries no chat or message id")
+        deadline = time.monotonic() + timeout_s
+        while True:
+            msg = self.call({"ai": {"op": "agent_poll", "profile": {"workspace": workspace}, "chat_id": chat, "message_id": turn}}, decode="ai_message")
+            if msg.get("status") not in ("pending", "running"):
+                return msg
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no final AI answer within {timeout_s} s")
+            time.sleep(poll_s)
+
+
+def _with_parallel(opts: _ffi.UploadOptions, parallel: int) -> _ffi.UploadOptions:
+    limits = opts.limits or _ffi.default_plan_limits()
+    limits.max_in_flight = max(1, min(parallel, limits.max_in_flight if opts.limits else parallel))
+    opts.limits = limits
+    return opts
+
+
+def _write_atomic(path: Any, text: str) -> None:
+    tmp = f"{os.fspath(path)}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+_SCHEMES = {
+    "fastio": lambda: _ffi.WebhookScheme.FASTIO(),
+    "fastio-timestamped": lambda: _ffi.WebhookScheme.FASTIO_TIMESTAMPED(),
+    "standard-webhooks": lambda: _ffi.WebhookScheme.STANDARD_WEBHOOKS(),
+    "github": lambda: _ffi.WebhookScheme.GIT_HUB(),
+    "stripe": lambda: _ffi.WebhookScheme.STRIPE(),
+    "shopify": lambda: _ffi.WebhookScheme.SHOPIFY(),
+}
+
+_verifiers: Dict[Tuple[str, Tuple[str, ...], int], _ffi.WebhookVerifier] = {}
+_verifiers_lock = threading.Lock()
+
+
+def verify_webhook(
+    headers: Union[Mapping[str, str], Iterable[Tuple[str, str]]],
+    raw_body: bytes,
+    secret: Union[str, Sequence[str]],
+    *,
+    scheme: Union[str, _ffi.WebhookScheme] = "fastio",
+    tolerance_s: int = 300,
+    now: Optional[int] = None,
+) -> _ffi.Delivery:
+    """Verifies a delivery. ``headers`` may be a dict, Flask's / Django's
+    header objects (``request.headers``) or FastAPI's ``request.headers``;
+    ``raw_body`` must be the bytes as received (``request.get_data()``,
+    ``await request.body()``, ``request.body``). Raises
+    ``FastioError.Webhook`` with a stable ``kind`` when refused."""
+    secrets = (secret,) if isinstance(secret, str) else tuple(secret)
+    items = headers.items() if hasattr(headers, "items") else headers
+    pairs = [_ffi.Header(name=str(k), value=str(v)) for k, v in items]  # type: ignore[union-attr]
+    if isinstance(scheme, str):
+        key = (scheme, secrets, tolerance_s)
+        with _verifiers_lock:
+            v = _verifiers.get(key)
+            if v is None:
+                if scheme not in _SCHEMES:
+                    raise ValueError(f"unknown scheme {scheme!r}; pass a WebhookScheme for custom ones")
+                check = _ffi.TimestampCheck.WITHIN(tolerance_s, tolerance_s)
+                v = _ffi.WebhookVerifier(_SCHEMES[scheme](), list(secrets), check, None)
+                _verifiers[key] = v
+    else:
+        v = _ffi.WebhookVerifier(scheme, list(secrets), _ffi.TimestampCheck.WITHIN(tolerance_s, tolerance_s), None)
+    return v.verify(pairs, bytes(raw_body), int(time.time()) if now is None else now)

@@ -1,0 +1,129 @@
+"""Uploads, resumes and downloads against a real local devserver."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pathlib
+import urllib.request
+from typing import Any, List
+
+import pytest
+
+import fastio_core as fc
+from fastio_core import Client
+
+
+def _workspace(client: Client) -> str:
+    found = client.call({"orgs": {"op": "all_workspaces"}})
+    items = found.get("workspaces") if isinstance(found, dict) else found
+    if items:
+        return str(items[0]["id"])
+    orgs = client.call({"orgs": {"op": "list"}})
+    org = (orgs.get("orgs") if isinstance(orgs, dict) else orgs)[0]
+    ws = client.call({"orgs": {"op": "create_workspace", "org_id": str(org["id"]), "name": "e2e", "folder_name": "e2e"}}, decode="workspace")
+    return str(ws["id"])
+
+
+@pytest.fixture(scope="module")
+def env(devserver: Any) -> Any:
+    client = Client(devserver.api_key, base_url=devserver.base_url, timeout=60)
+    return client, _workspace(client)
+
+
+def _file(tmp: pathlib.Path, name: str, size: int) -> pathlib.Path:
+    p = tmp / name
+    block = bytes(i % 251 for i in range(65536))
+    with open(p, "wb") as f:
+        left = size
+        while left > 0:
+            f.write(block[: min(left, len(block))])
+            left -= len(block)
+    return p
+
+
+def _small_chunks() -> fc.UploadOptions:
+    limits = fc.default_plan_limits()
+    limits.single_request_max = 100_000
+    limits.chunk_size = 128 * 1024
+    return fc.UploadOptions(limits=limits, poll_wait_s=5)
+
+
+def test_parallel_chunked_upload_and_verified_download(env: Any, tmp_path: pathlib.Path) -> None:
+    client, ws = env
+    src = _file(tmp_path, "big.bin", 1_000_003)
+    seen: List[fc.Progress] = []
+    res = client.upload(src, workspace=ws, parallel=3, progress=seen.append, options=_small_chunks())
+    assert res.node_id and res.size == 1_000_003
+    assert seen and seen[-1].chunks_total == 8 and seen[-1].bytes_acked == 1_000_003
+    names = [n.get("name") for n in client.list(ws)]
+    assert "big.bin" in names
+    out = tmp_path / "back.bin"
+    got = client.download(res.node_id, out, workspace=ws)
+    want = hashlib.sha256(src.read_bytes()).hexdigest()
+    assert got.sha256 == want and got.checked_algo is not None
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == want
+
+
+def test_single_request_upload(env: Any, tmp_path: pathlib.Path) -> None:
+    client, ws = env
+    src = _file(tmp_path, "small.txt", 1234)
+    res = client.upload(src, workspace=ws)
+    assert res.size == 1234 and res.node_id
+    got = client.download(res.node_id, tmp_path / "small.out", workspace=ws)
+    assert got.sha256 == hashlib.sha256(src.read_bytes()).hexdigest()
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_resume_after_interruption(env: Any, tmp_path: pathlib.Path) -> None:
+    client, ws = env
+    src = _file(tmp_path, "resume.bin", 700_000)
+    token = tmp_path / "resume.token"
+
+    def stop_after_two(p: fc.Progress) -> None:
+        if p.chunks_acked >= 2:
+            raise _Stop()
+
+    opts = _small_chunks()
+    with pytest.raises(_Stop):
+        client.upload(src, workspace=ws, parallel=1, progress=stop_after_two, token_file=token, options=opts)
+    saved = json.loads(token.read_text())
+    assert len(saved["acked"]) >= 2
+    sent: List[int] = []
+    res = client.resume(token, src, parallel=2, progress=lambda p: sent.append(p.chunks_acked), options=_small_chunks())
+    assert res.size == 700_000 and res.node_id
+    assert not token.exists(), "the token is removed once the file is stored"
+    got = client.download(res.node_id, tmp_path / "resume.out", workspace=ws)
+    assert got.sha256 == hashlib.sha256(src.read_bytes()).hexdigest()
+
+
+def test_download_of_missing_node_is_an_api_error(env: Any, tmp_path: pathlib.Path) -> None:
+    client, ws = env
+    with pytest.raises(fc.FastioError.Api) as ei:
+        client.download("no-such-node", tmp_path / "x", workspace=ws)
+    assert ei.value.status == 404
+    assert not (tmp_path / "x").exists() and not (tmp_path / "x.part").exists()
+
+
+def test_bad_key_is_refused_with_status_and_no_secret_in_message(devserver: Any, tmp_path: pathlib.Path) -> None:
+    client = Client("wrong-key-123", base_url=devserver.base_url)
+    with pytest.raises(fc.FastioError.Api) as ei:
+        client.call({"orgs": {"op": "list"}})
+    assert ei.value.status == 401
+    assert "wrong-key-123" not in str(ei.value) and "wrong-key-123" not in repr(ei.value)
+
+
+def test_share_and_ask(env: Any, tmp_path: pathlib.Path) -> None:
+    client, ws = env
+    share = client.share(ws, "Deliverables")
+    assert share.get("id")
+    doc = tmp_path / "notes.txt"
+    doc.write_text("The quarterly budget is forty two.\nNothing else here.\n")
+    client.upload(doc, workspace=ws)
+    answer = client.ask(ws, "What is the quarterly budget?", timeout_s=60, poll_s=0.2)
+    assert answer["status"] == "complete"
+    assert "forty two" in (answer.get("answer") or json.dumps(answer))

@@ -1,0 +1,67 @@
+// A Fast.io client on URLSession: the core decides what to send, how to split
+// a file, when to retry and what to verify; the driver does the network, the
+// disk and the clock.
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Upload progress as the core reports it (the generated `Progress`, named so
+/// it does not collide with `Foundation.Progress`).
+public typealias UploadProgress = FastioCore.Progress
+
+public final class Client: Sendable {
+    /// The core's client: builds every request (see `call`).
+    public let core: CoreClient
+    let transport: Transport
+
+    public static let defaultBaseURL = "https://api.fast.io/current/"
+
+    /// A client authenticated with an API key. `timeout` bounds the silence
+    /// on one request (URLSession's idle timeout), not a whole transfer.
+    public init(
+        apiKey: String, baseURL: String = Client.defaultBaseURL,
+        timeout: TimeInterval = 120, userAgent: String? = nil
+    ) throws {
+        core = try CoreClient(baseUrl: baseURL, apiKey: apiKey, userAgent: userAgent)
+        // Room for the most parallel upload the server allows plus the odd
+        // control request (session details, completion).
+        transport = Transport(timeout: timeout, maxConnectionsPerHost: 8)
+    }
+
+    public var baseURL: String { core.baseUrl() }
+
+    /// Sends a request the core built. A failure without an HTTP answer is a
+    /// `FastioError.Api` of kind `transport`.
+    public func send(_ request: Request) async throws -> Response {
+        switch await transport.exchange(try transport.urlRequest(request)) {
+        case .success(let response):
+            return response
+        case .failure(let f):
+            throw FastioError.Api(
+                kind: "transport", detail: f.message, status: nil, code: nil, errorCode: nil,
+                retry: .backoff, params: [])
+        }
+    }
+
+    /// Builds, sends and decodes one call given as JSON
+    /// (`{"storage": {"op": "list", ...}}`, the form of `tests/vectors/requests`);
+    /// `decode` is `payload` or a model name (`node_list`, `workspace`, …).
+    public func call(_ callJSON: String, decode: String = "payload") async throws -> Decoded {
+        let response = try await send(try core.build(callJson: callJSON))
+        return try decodeResponse(
+            target: decode, response: response, idempotent: try core.isIdempotent(callJson: callJSON),
+            maxBodyBytes: nil)
+    }
+
+    /// `call`, with the decoded JSON read into `type`.
+    public func call<T: Decodable>(_ callJSON: String, decode: String = "payload", as type: T.Type) async throws -> T {
+        let decoded = try await call(callJSON, decode: decode)
+        return try JSONDecoder().decode(T.self, from: Data(decoded.valueJson.utf8))
+    }
+}
+
+extension Client: CustomStringConvertible {
+    // The API key is never part of the description.
+    public var description: String { "Client(baseURL: \(baseURL))" }
+}

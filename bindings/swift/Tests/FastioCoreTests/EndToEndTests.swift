@@ -1,0 +1,277 @@
+// Uploads, resumes and downloads through the driver against a real local
+// devserver, then checks the bytes independently of the core.
+import FastioCore
+import Foundation
+import XCTest
+
+final class EndToEndTests: XCTestCase {
+    nonisolated(unsafe) static var server: Devserver?
+    nonisolated(unsafe) static var startError: Error?
+
+    override class func setUp() {
+        super.setUp()
+        do { server = try Devserver(apiKey: "swift-e2e-key") } catch { startError = error }
+    }
+
+    override class func tearDown() {
+        server?.stop()
+        server = nil
+        super.tearDown()
+    }
+
+    private var work: URL!
+
+    override func setUpWithError() throws {
+        if let e = Self.startError { throw e }
+        work = FileManager.default.temporaryDirectory.appendingPathComponent("fastio-swift-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        if let work { try? FileManager.default.removeItem(at: work) }
+    }
+
+    private func client() throws -> Client {
+        let s = try XCTUnwrap(Self.server)
+        return try Client(apiKey: s.apiKey, baseURL: s.baseURL, timeout: 60)
+    }
+
+    private struct Item: Decodable { let id: String }
+    private struct Workspaces: Decodable { let workspaces: [Item] }
+    private struct Orgs: Decodable { let orgs: [Item] }
+
+    /// The first workspace, created in the first org when there is none yet.
+    private func workspace(_ c: Client) async throws -> String {
+        let found = try await c.call(#"{"orgs":{"op":"all_workspaces"}}"#, as: Workspaces.self)
+        if let ws = found.workspaces.first { return ws.id }
+        let orgs = try await c.call(#"{"orgs":{"op":"list"}}"#, as: Orgs.self)
+        let org = try XCTUnwrap(orgs.orgs.first?.id, "the devserver has an org")
+        let ws = try await c.call(
+            #"{"orgs":{"op":"create_workspace","org_id":"\#(org)","name":"e2e","folder_name":"e2e"}}"#,
+            decode: "workspace", as: Item.self)
+        return ws.id
+    }
+
+    /// A file of `size` bytes (byte i = i mod 251).
+    private func file(_ name: String, _ size: Int) throws -> URL {
+        let url = work.appendingPathComponent(name)
+        try Data((0..<size).map { UInt8($0 % 251) }).write(to: url)
+        return url
+    }
+
+    /// Small chunks so a file of a few hundred KiB is a multi-chunk upload.
+    private func smallChunks() -> UploadOptions {
+        var limits = defaultPlanLimits()
+        limits.singleRequestMax = 100_000
+        limits.chunkSize = 128 * 1024
+        return UploadOptions(limits: limits, pollWaitS: 5)
+    }
+
+    func testParallelChunkedUploadAndVerifiedDownload() async throws {
+        let c = try client()
+        let ws = try await workspace(c)
+        let src = try file("big.bin", 1_000_003)
+        var seen: [UploadProgress] = []
+        let res = try await c.upload(file: src, workspace: ws, parallel: 3, options: smallChunks()) { seen.append($0) }
+        XCTAssertEqual(res.size, 1_000_003)
+        let node = try XCTUnwrap(res.nodeId)
+        XCTAssertEqual(seen.last?.chunksTotal, 8)
+        XCTAssertEqual(seen.last?.bytesAcked, 1_000_003)
+        XCTAssertGreaterThanOrEqual(res.peakRequestsInFlight, 2, "chunks were sent concurrently")
+        XCTAssertLessThanOrEqual(res.peakRequestsInFlight, 3, "never more in flight than asked")
+
+        let list = try await c.call(
+            #"{"storage":{"op":"list","profile":{"workspace":"\#(ws)"},"folder":"root","page_size":500}}"#, decode: "node_list")
+        XCTAssertTrue(list.valueJson.contains("\"big.bin\""), "the file is listed")
+
+        let dst = work.appendingPathComponent("back.bin")
+        var lastBytes: UInt64 = 0
+        let got = try await c.download(node: node, workspace: ws, to: dst) { bytes, _ in lastBytes = bytes }
+        let original = try Data(contentsOf: src)
+        XCTAssertEqual(try Data(contentsOf: dst), original, "the downloaded bytes are the uploaded ones")
+        XCTAssertEqual(got.size, 1_000_003)
+        XCTAssertEqual(lastBytes, 1_000_003)
+        XCTAssertEqual(got.sha256, try digestHex(algorithm: "sha256", data: original))
+        XCTAssertEqual(got.crc32c, try digestHex(algorithm: "crc32c", data: original))
+        XCTAssertNotNil(got.checkedAlgo, "checked against the server's digest")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dst.path + ".part"))
+    }
+
+    func testSingleRequestUpload() async throws {
+        let c = try client()
+        let ws = try await workspace(c)
+        let src = try file("small.txt", 1234)
+        let res = try await c.upload(file: src, workspace: ws)
+        XCTAssertEqual(res.size, 1234)
+        XCTAssertEqual(res.peakRequestsInFlight, 1)
+        let dst = work.appendingPathComponent("small.out")
+        let got = try await c.download(node: try XCTUnwrap(res.nodeId), workspace: ws, to: dst)
+        XCTAssertEqual(try Data(contentsOf: dst), try Data(contentsOf: src))
+        XCTAssertEqual(got.sha256, try digestHex(algorithm: "sha256", data: try Data(contentsOf: src)))
+    }
+
+    /// The task is cancelled after two chunks are acknowledged, as when an
+    /// app is stopped; the upload then resumes from its token file.
+    func testResumeAfterCancellation() async throws {
+        let c = try client()
+        let ws = try await workspace(c)
+        let src = try file("resume.bin", 700_000)
+        let token = work.appendingPathComponent("resume.token")
+        let opts = smallChunks()
+        let first = Task {
+            try await c.upload(file: src, workspace: ws, parallel: 1, options: opts, tokenFile: token) { p in
+                if p.chunksAcked >= 2 { withUnsafeCurrentTask { $0?.cancel() } }
+            }
+        }
+        do {
+            _ = try await first.value
+            XCTFail("the upload was not interrupted")
+        } catch is CancellationError {
+            // expected
+        }
+        let saved = try JSON.parse(Data(contentsOf: token))
+        XCTAssertGreaterThanOrEqual(saved["acked"]?.array?.count ?? 0, 2, "the token holds the acknowledged chunks")
+        XCTAssertEqual(saved["version"]?.int, 1)
+
+        var acked: [UInt64] = []
+        let res = try await c.resume(tokenFile: token, file: src, parallel: 2, options: smallChunks()) { acked.append($0.chunksAcked) }
+        XCTAssertEqual(res.size, 700_000)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: token.path), "the token is removed once the file is stored")
+        XCTAssertEqual(acked.last, 6)
+        let dst = work.appendingPathComponent("resume.out")
+        _ = try await c.download(node: try XCTUnwrap(res.nodeId), workspace: ws, to: dst)
+        XCTAssertEqual(try Data(contentsOf: dst), try Data(contentsOf: src))
+    }
+
+    /// A 503 and a dropped connection on chunk requests: the core retries
+    /// them through the driver and the file arrives intact.
+    func testUploadRecoversFromServerErrorsAndDroppedConnections() async throws {
+        let c = try client()
+        let ws = try await workspace(c)
+        let server = try XCTUnwrap(Self.server)
+        try await server.faults(#"{"path_contains":"/chunk/","schedule":[{"request":2,"fault":"503"},{"request":4,"fault":"drop"}]}"#)
+        let src = try file("faulty.bin", 600_000)
+        var opts = smallChunks()
+        opts.backoffBaseMs = 20
+        let res: UploadResult
+        do {
+            res = try await c.upload(file: src, workspace: ws, parallel: 3, options: opts)
+        } catch {
+            _ = try? await server.faults(nil)
+            throw error
+        }
+        let injected = try await server.injected()
+        try await server.faults(nil)
+        XCTAssertEqual(injected.count, 2, "both faults were injected: \(injected)")
+        let dst = work.appendingPathComponent("faulty.out")
+        _ = try await c.download(node: try XCTUnwrap(res.nodeId), workspace: ws, to: dst)
+        XCTAssertEqual(try Data(contentsOf: dst), try Data(contentsOf: src))
+    }
+
+    /// The body breaks off half way: the download fails with a typed error
+    /// and nothing is left on disk. (The file is large enough that the server
+    /// has sent the head and part of the body before the break; a smaller one
+    /// breaks before the head, which the core rightly retries.)
+    func testTruncatedDownloadFailsAndLeavesNoFile() async throws {
+        let c = try client()
+        let ws = try await workspace(c)
+        let server = try XCTUnwrap(Self.server)
+        let res = try await c.upload(file: try file("cut.bin", 3_000_000), workspace: ws)
+        try await server.faults(#"{"path_contains":"/read/","schedule":[{"request":1,"fault":"truncate"}]}"#)
+        let dst = work.appendingPathComponent("cut.out")
+        var failure: FastioError?
+        do {
+            let got = try await c.download(node: try XCTUnwrap(res.nodeId), workspace: ws, to: dst)
+            XCTFail("downloaded \(got)")
+        } catch let e as FastioError {
+            failure = e
+        }
+        let injected = try await server.injected()
+        try await server.faults(nil)
+        XCTAssertEqual(injected.count, 1, "the body was cut: \(injected)")
+        // Bytes were already written, so the core does not retry: final.
+        guard case .Api(let kind, _, let status, _, _, let retry, _)? = failure else {
+            return XCTFail("a truncated body was not refused as a transport failure: \(String(describing: failure))")
+        }
+        XCTAssertEqual(kind, "transport")
+        XCTAssertNil(status)
+        XCTAssertEqual(retry, .never)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dst.path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dst.path + ".part"))
+    }
+
+    func testDownloadOfAMissingNodeIsAnApiErrorAndLeavesNoFile() async throws {
+        let c = try client()
+        let ws = try await workspace(c)
+        let dst = work.appendingPathComponent("x")
+        do {
+            _ = try await c.download(node: "no-such-node", workspace: ws, to: dst)
+            XCTFail("a missing node was downloaded")
+        } catch FastioError.Api(_, _, let status, _, _, _, _) {
+            XCTAssertEqual(status, 404)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dst.path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dst.path + ".part"))
+    }
+
+    func testBadKeyIsRefusedWithStatusAndNoSecretInTheError() async throws {
+        let s = try XCTUnwrap(Self.server)
+        let secret = "wrong-key-123456"
+        let c = try Client(apiKey: secret, baseURL: s.baseURL)
+        XCTAssertFalse(String(describing: c).contains(secret))
+        do {
+            _ = try await c.call(#"{"orgs":{"op":"list"}}"#)
+            XCTFail("a wrong key was accepted")
+        } catch let e as FastioError {
+            guard case .Api(_, _, let status, _, _, _, _) = e else { return XCTFail("not an API error: \(e)") }
+            XCTAssertEqual(status, 401)
+            XCTAssertFalse(String(describing: e).contains(secret))
+            XCTAssertFalse(String(reflecting: e).contains(secret))
+            XCTAssertFalse(e.localizedDescription.contains(secret))
+        }
+    }
+
+    func testUnreachableServerIsATransportError() async throws {
+        // Port 9 (discard) on loopback: nothing listens there.
+        let c = try Client(apiKey: "k", baseURL: "http://127.0.0.1:9/current/", timeout: 5)
+        do {
+            _ = try await c.call(#"{"orgs":{"op":"list"}}"#)
+            XCTFail("a request to a closed port succeeded")
+        } catch FastioError.Api(let kind, _, let status, _, _, _, _) {
+            XCTAssertEqual(kind, "transport")
+            XCTAssertNil(status)
+        }
+    }
+
+    func testMissingSourceFileIsAnErrorNotACrash() async throws {
+        let c = try client()
+        let ws = try await workspace(c)
+        do {
+            _ = try await c.upload(file: work.appendingPathComponent("nope.bin"), workspace: ws)
+            XCTFail("a missing file was uploaded")
+        } catch is FastioError {
+            XCTFail("a missing local file is a file error, not a Fast.io one")
+        } catch {
+            // Foundation's file error, as any file API would throw.
+        }
+    }
+
+    func testWebhookSignedDeliveryVerifiesAndTamperedOneIsRefused() throws {
+        let body = Data(#"{"event":"workspace_storage_file_added"}"#.utf8)
+        let secret = "s3cret-for-swift"
+        let signed = try WebhookSigner(scheme: .fastio, secret: secret).sign(id: nil, timestamp: nil, body: body)
+        let headers = Dictionary(signed.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+        XCTAssertEqual(try verifyWebhook(headers: headers, body: body, secret: secret).scheme, "fastio")
+        // Rotation: the old secret first, the current one second.
+        XCTAssertEqual(try verifyWebhook(headers: headers, body: body, secrets: ["old-secret-1", secret]).secretIndex, 1)
+        var tampered = body
+        tampered.append(0x20)
+        do {
+            _ = try verifyWebhook(headers: headers, body: tampered, secret: secret)
+            XCTFail("a tampered body was accepted")
+        } catch FastioError.Webhook(let kind, _, let detail) {
+            XCTAssertEqual(kind, "no_matching_signature")
+            XCTAssertFalse(detail.contains(secret))
+        }
+    }
+}

@@ -1,0 +1,432 @@
+//! The harness: an in-process devserver and gateway instances under
+//! `wasmtime serve -Scli`, shared by the tests of one binary.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sha2::Digest;
+
+pub const API_KEY: &str = "e2e-api-key";
+pub const GRANT_SECRET: &str = "e2e-grant-secret-0123456789";
+pub const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub const WEBHOOK_SECRET_OLD: &str = "whsec_c2VjcmV0LWJlZm9yZS1yb3RhdGlvbi0xMjM0NQ==";
+
+/// A gateway instance: `wasmtime serve` behind a shell that kills it when
+/// this process's end of its stdin closes (the test binary exiting).
+pub struct Gateway {
+    pub url: String,
+    _child: Child,
+}
+
+pub struct Env {
+    pub dev: fastio_devserver::RunningServer,
+    pub ws: String,
+    /// Two instances with the same configuration (scale-out).
+    pub a: Gateway,
+    pub b: Gateway,
+    /// Only PDF and PNG, at most 1 MiB, no webhook configuration.
+    pub strict: Gateway,
+    pub agent: ureq::Agent,
+    _dir: std::path::PathBuf,
+}
+
+impl Gateway {
+    /// The `wasmtime serve` process (the shell's child).
+    pub fn server_pid(&self) -> Option<u32> {
+        let sh = self._child.id();
+        std::fs::read_to_string(format!("/proc/{sh}/task/{sh}/children"))
+            .ok()?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    }
+}
+
+/// A `/proc/PID/status` field in KiB (`VmRSS`, `VmHWM`).
+pub fn proc_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(600)))
+        .build()
+        .into()
+}
+
+fn start_gateway(wasm: &str, vars: &[(&str, String)]) -> Gateway {
+    let port = free_port();
+    let wasmtime = std::env::var("WASMTIME").unwrap_or_else(|_| "wasmtime".into());
+    let mut cmd = format!("'{wasmtime}' serve -Scli --addr 127.0.0.1:{port}");
+    for (k, v) in vars {
+        cmd.push_str(&format!(" --env '{k}={v}'"));
+    }
+    cmd.push_str(&format!(
+        " '{wasm}' 2>>\"${{GATEWAY_LOG:-/dev/null}}\" & pid=$!; read _; kill $pid"
+    ));
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg(&cmd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("sh starts");
+    let url = format!("http://127.0.0.1:{port}");
+    let agent = agent();
+    let start = Instant::now();
+    loop {
+        if let Ok(r) = agent.get(&format!("{url}/healthz")).call()
+            && r.status().as_u16() != 0
+        {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the gateway did not start on port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Gateway { url, _child: child }
+}
+
+pub fn env() -> &'static Env {
+    static ENV: OnceLock<Env> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let wasm = std::env::var("GATEWAY_WASM")
+            .expect("GATEWAY_WASM must name the built component (hosts/spin/run_tests.sh sets it)");
+        let dir = std::env::temp_dir().join(format!("fastio-gateway-e2e-{}", std::process::id()));
+        let mut cfg = fastio_devserver::Config::new(dir.join("data"));
+        cfg.api_keys = vec![API_KEY.into()];
+        let dev = fastio_devserver::spawn(cfg).expect("devserver starts");
+        let agent = agent();
+        let orgs = dev_get(&agent, &dev.base_url, "orgs/list/");
+        let org = orgs["orgs"][0]["id"].as_str().expect("org id").to_string();
+        let ws = agent
+            .post(&format!("{}org/{org}/create/workspace/", dev.base_url))
+            .header("Authorization", &format!("Bearer {API_KEY}"))
+            .send_form([("name", "Gateway"), ("folder_name", "gateway")])
+            .expect("create workspace")
+            .into_body()
+            .read_to_vec()
+            .expect("body");
+        let ws: Value = serde_json::from_slice(&ws).expect("json");
+        let ws = ws["response"]["workspace"]["id"]
+            .as_str()
+            .or(ws["workspace"]["id"].as_str())
+            .expect("workspace id")
+            .to_string();
+        let common = vec![
+            ("FASTIO_API_BASE", dev.base_url.clone()),
+            ("FASTIO_API_KEY", API_KEY.to_string()),
+            ("FASTIO_WORKSPACE", ws.clone()),
+            ("GATEWAY_GRANT_SECRET", GRANT_SECRET.to_string()),
+            ("GATEWAY_CORS_ORIGINS", "https://app.example".to_string()),
+        ];
+        let mut full = common.clone();
+        full.push(("WEBHOOK_SCHEME", "standard".into()));
+        full.push((
+            "WEBHOOK_SECRETS",
+            format!("{WEBHOOK_SECRET},{WEBHOOK_SECRET_OLD}"),
+        ));
+        full.push(("WEBHOOK_TOLERANCE_S", "300".into()));
+        let a = start_gateway(&wasm, &full);
+        let b = start_gateway(&wasm, &full);
+        let mut strict_vars = common;
+        strict_vars.push(("GATEWAY_ALLOWED_TYPES", "pdf,png".into()));
+        strict_vars.push(("GATEWAY_MAX_SIZE", "1M".into()));
+        let strict = start_gateway(&wasm, &strict_vars);
+        Env {
+            dev,
+            ws,
+            a,
+            b,
+            strict,
+            agent,
+            _dir: dir,
+        }
+    })
+}
+
+pub fn dev_get(agent: &ureq::Agent, base: &str, path: &str) -> Value {
+    let v: Value = agent
+        .get(&format!("{base}{path}"))
+        .header("Authorization", &format!("Bearer {API_KEY}"))
+        .call()
+        .expect("devserver answers")
+        .into_body()
+        .read_to_vec()
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .expect("json");
+    v.get("response").cloned().unwrap_or(v)
+}
+
+/// An answer: status, headers, JSON (or null).
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub json: Value,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn error(&self) -> &str {
+        self.json["error"].as_str().unwrap_or("")
+    }
+}
+
+fn to_resp(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Resp {
+    let r = r.expect("the gateway answers");
+    let status = r.status().as_u16();
+    let headers = r
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    let body = r
+        .into_body()
+        .with_config()
+        .limit(1 << 20)
+        .read_to_vec()
+        .unwrap_or_default();
+    let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    Resp {
+        status,
+        headers,
+        json,
+    }
+}
+
+/// `method url` with a bearer, headers and a body.
+pub fn call(
+    method: &str,
+    url: &str,
+    bearer: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Resp {
+    let agent = &env().agent;
+    let mut req = ureq::http::Request::builder().method(method).uri(url);
+    if let Some(b) = bearer {
+        req = req.header("Authorization", format!("Bearer {b}"));
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let r = match body {
+        Some(b) => agent.run(req.body(b.to_vec()).expect("request")),
+        None => agent.run(req.body(()).expect("request")),
+    };
+    to_resp(r)
+}
+
+/// Asks gateway `g` for a grant.
+pub fn grant(g: &Gateway, body: Value) -> String {
+    let r = call(
+        "POST",
+        &format!("{}/grant", g.url),
+        Some(GRANT_SECRET),
+        &[("content-type", "application/json")],
+        Some(body.to_string().as_bytes()),
+    );
+    assert_eq!(r.status, 201, "{}", r.json);
+    r.json["grant"].as_str().expect("grant").to_string()
+}
+
+/// Deterministic bytes of any length, generated as they are read.
+pub struct Pattern {
+    pub left: u64,
+    state: u64,
+    pub sha: sha2::Sha256,
+}
+
+impl Pattern {
+    pub fn new(len: u64, seed: u64) -> Self {
+        Pattern {
+            left: len,
+            state: seed | 1,
+            sha: sha2::Sha256::new(),
+        }
+    }
+}
+
+impl Read for Pattern {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = (buf.len() as u64).min(self.left) as usize;
+        for b in &mut buf[..n] {
+            // xorshift: fast and incompressible enough.
+            self.state ^= self.state << 13;
+            self.state ^= self.state >> 7;
+            self.state ^= self.state << 17;
+            *b = self.state as u8;
+        }
+        self.sha.update(&buf[..n]);
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+pub fn pattern_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut v = Vec::with_capacity(len);
+    Pattern::new(len as u64, seed)
+        .read_to_end(&mut v)
+        .expect("in memory");
+    v
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex(&sha2::Sha256::digest(data))
+}
+
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Streams `len` pattern bytes to `POST /upload` with a declared length;
+/// returns the answer and the SHA-256 sent.
+pub fn upload_pattern(g: &Gateway, grant: &str, name: &str, len: u64, seed: u64) -> (Resp, String) {
+    let mut p = Pattern::new(len, seed);
+    let req = ureq::http::Request::builder()
+        .method("POST")
+        .uri(format!("{}/upload", g.url))
+        .header("Authorization", format!("Bearer {grant}"))
+        .header("x-file-name", name)
+        .header("content-length", len.to_string())
+        .body(ureq::SendBody::from_reader(&mut p))
+        .expect("request");
+    let r = to_resp(env().agent.run(req));
+    (r, hex(&p.sha.finalize()))
+}
+
+/// Downloads a stored file from the devserver and hashes it.
+pub fn stored_sha256(node: &str) -> (u64, String) {
+    let e = env();
+    let r = e
+        .agent
+        .get(&format!(
+            "{}workspace/{}/storage/{node}/read/",
+            e.dev.base_url, e.ws
+        ))
+        .header("Authorization", &format!("Bearer {API_KEY}"))
+        .call()
+        .expect("download");
+    assert_eq!(r.status().as_u16(), 200);
+    let mut reader = r.into_body().into_reader();
+    let mut sha = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut n = 0u64;
+    loop {
+        let got = reader.read(&mut buf).expect("read");
+        if got == 0 {
+            break;
+        }
+        sha.update(&buf[..got]);
+        n += got as u64;
+    }
+    (n, hex(&sha.finalize()))
+}
+
+/// Names of the files in the workspace root.
+pub fn stored_names() -> Vec<String> {
+    let e = env();
+    let v = dev_get(
+        &e.agent,
+        &e.dev.base_url,
+        &format!("workspace/{}/storage/root/list/?page_size=500", e.ws),
+    );
+    v["nodes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|n| n["name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Upload sessions on the devserver with this file name: (id, status).
+pub fn sessions_named(name: &str) -> Vec<(String, String)> {
+    let e = env();
+    let v = dev_get(&e.agent, &e.dev.base_url, "upload/details/");
+    v["sessions"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|s| {
+                    s["name"].as_str() == Some(name) || s["filename"].as_str() == Some(name)
+                })
+                .map(|s| {
+                    (
+                        s["id"].to_string(),
+                        s["status"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A raw HTTP/1.1 exchange: writes `head`, then `body_bytes` of body (the
+/// rest of a declared length never comes), then reads what the server says
+/// within `wait`.
+pub fn raw(
+    g: &Gateway,
+    head: &str,
+    body_bytes: &[u8],
+    close_after: bool,
+    wait: Duration,
+) -> String {
+    let addr = g.url.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(wait)).expect("timeout");
+    s.write_all(head.as_bytes()).expect("head");
+    if !body_bytes.is_empty() {
+        // The server may answer and close before taking it all.
+        let _ = s.write_all(body_bytes);
+    }
+    if close_after {
+        let _ = s.shutdown(std::net::Shutdown::Both);
+        return String::new();
+    }
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let start = Instant::now();
+    while start.elapsed() < wait {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                out.extend_from_slice(&buf[..n]);
+                if out.windows(4).any(|w| w == b"\r\n\r\n") && out.ends_with(b"}") {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

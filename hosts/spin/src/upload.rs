@@ -1,0 +1,412 @@
+//! `POST /upload`: one request, one file. The body streams through the
+//! core's upload machine: the first bytes decide the type (415), the size is
+//! checked against `Content-Length` before reading (413) and while reading,
+//! and the bytes go upstream in chunks with several in flight, hashed on the
+//! way. At most the in-flight chunks and the one being read are in memory.
+//!
+//! With `Content-Length` the machine runs in file mode (single request up to
+//! 4 MB, else chunked); without it, in stream mode (the body is piped to a
+//! stream session). Its `Read` actions are served from the body in order:
+//! a body cannot be rewound, so a machine that asked to read a chunk again
+//! would fail the upload rather than send different bytes.
+
+use bytes::Bytes;
+use fastio_core::api::{Client, Profile};
+use fastio_core::policy::{BodyWatch, Grant, PolicyError, Sniffer};
+use fastio_core::upload::plan::PlanConfig;
+use fastio_core::upload::{Action, Upload, UploadConfig, UploadDone, UploadError, UploadSpec};
+use serde_json::{Value, json};
+use wasip2::io::poll::{Pollable, poll};
+
+use crate::config;
+use crate::incoming::{BodyStream, Piece, Request, mono_ms};
+use crate::net::{Net, Token};
+use crate::reply::Reply;
+
+/// Most bytes of a streamed body queued for upstream before the gateway
+/// stops reading the client (backpressure).
+const STREAM_QUEUE_MAX: usize = 1 << 20;
+
+/// The file name: `x-file-name`, else `?name=`, else `upload`.
+pub fn file_name(req: &Request) -> String {
+    req.header("x-file-name")
+        .map(str::to_string)
+        .or_else(|| req.query_param("name"))
+        .unwrap_or_else(|| "upload".into())
+}
+
+/// Serves `POST /upload` for a checked grant.
+pub fn handle(req: &Request, cfg: &config::UploadConfig, grant: &Grant) -> Reply {
+    let policy = cfg.policy.clone().with_max_size(Some(grant.max_size));
+    let declared = match req.content_length() {
+        Ok(d) => d,
+        Err(()) => {
+            return Reply::error(400, "bad_content_length", "Content-Length is not a number");
+        }
+    };
+    // Refused before a byte of the body is read.
+    let watch = match policy.watch(declared, Sniffer::new()) {
+        Ok(w) => w,
+        Err(e) => return policy_reply(&e),
+    };
+    let Some(body) = req.body() else {
+        return Reply::error(400, "no_body", "the request body could not be read");
+    };
+    let client = match Client::new(cfg.client.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            return Reply::error(500, "gateway_misconfigured", e.to_string())
+                .with("variable", json!(config::var::API_BASE));
+        }
+    };
+    let spec = UploadSpec {
+        name: file_name(req),
+        size: declared,
+        target: Some(Profile::Workspace(grant.workspace.clone())),
+        folder_id: grant.folder.clone(),
+        add_to: None,
+    };
+    let up_cfg = UploadConfig {
+        plan: PlanConfig {
+            max_in_flight: cfg.parallel,
+            max_file_size: policy.max_size,
+            ..PlanConfig::default()
+        },
+        stream_max_size: policy.max_size,
+        seed: mono_ms(),
+        ..UploadConfig::default()
+    };
+    let machine = match Upload::new(client, spec, up_cfg) {
+        Ok(m) => m,
+        Err(e) => return upload_error_reply(&e),
+    };
+    Streamer {
+        machine,
+        net: Net::new(),
+        body,
+        watch: Some(watch),
+        kind: None,
+        pending: Vec::new(),
+        consumed: 0,
+        ended: false,
+        read: None,
+        stream_id: None,
+        failure: None,
+    }
+    .run()
+}
+
+/// The upload in progress.
+struct Streamer {
+    machine: Upload,
+    net: Net,
+    body: BodyStream,
+    watch: Option<BodyWatch>,
+    kind: Option<String>,
+    /// Body bytes read and not yet handed to the machine.
+    pending: Vec<u8>,
+    /// Body bytes handed to the machine.
+    consumed: u64,
+    ended: bool,
+    /// The machine's outstanding `Read`: id, bytes wanted, bytes so far.
+    read: Option<(u64, usize, Vec<u8>)>,
+    /// The streamed request, in stream mode.
+    stream_id: Option<u64>,
+    /// Why the gateway cancelled the upload.
+    failure: Option<Reply>,
+}
+
+#[derive(Clone, Copy)]
+enum Ready {
+    Net(Token),
+    Body,
+    Timer,
+}
+
+impl Streamer {
+    fn run(mut self) -> Reply {
+        // The type is decided from the first bytes before anything goes
+        // upstream, so a refused file never opens a session.
+        while !self.ended && self.watch.as_ref().is_some_and(|w| !w.is_decided()) {
+            if let Some(reply) = self.pull_body(64 * 1024, true) {
+                return reply;
+            }
+        }
+        // A bound on iterations guards against a machine bug spinning the
+        // loop; a 40 GB upload takes well under this many steps.
+        for _ in 0..50_000_000u64 {
+            let now = mono_ms();
+            let mut wait_until = None;
+            while let Some(action) = self.machine.next_action(now) {
+                match action {
+                    Action::Wait { until_ms } => {
+                        wait_until = Some(until_ms);
+                        break;
+                    }
+                    Action::Done(done) => return self.done(&done),
+                    Action::Failed(e) => {
+                        return self
+                            .failure
+                            .take()
+                            .unwrap_or_else(|| upload_error_reply(&e));
+                    }
+                    Action::Send { id, request } => {
+                        if let Err(e) = self.net.start(id, &request) {
+                            let _ = self.machine.on_transport_error(id, &e, now);
+                            continue;
+                        }
+                        if request.body.is_streamed() {
+                            self.stream_id = Some(id);
+                            self.feed_stream(now);
+                        }
+                    }
+                    Action::Read { id, offset, len } => {
+                        if offset != self.consumed {
+                            self.cancel(Reply::error(
+                                502,
+                                "upstream_retry_needs_rewind",
+                                "the upload needed to resend bytes already passed on; \
+                                 a request body cannot be read twice",
+                            ));
+                            continue;
+                        }
+                        let len = usize::try_from(len).unwrap_or(usize::MAX);
+                        self.read = Some((id, len, Vec::with_capacity(len.min(64 << 20))));
+                    }
+                    // Progress and anything new need no I/O here.
+                    _ => {}
+                }
+            }
+            if self.serve_read(now) || self.feed_stream(now) {
+                continue;
+            }
+            let mut sources: Vec<(Pollable, Ready)> = self
+                .net
+                .pollables()
+                .into_iter()
+                .map(|(p, t)| (p, Ready::Net(t)))
+                .collect();
+            if self.wants_body()
+                && let Some(p) = self.body.subscribe()
+            {
+                sources.push((p, Ready::Body));
+            }
+            if let Some(until) = wait_until {
+                let ns = until.saturating_mul(1_000_000);
+                sources.push((
+                    wasip2::clocks::monotonic_clock::subscribe_instant(ns),
+                    Ready::Timer,
+                ));
+            }
+            if sources.is_empty() {
+                return Reply::error(
+                    500,
+                    "gateway_stalled",
+                    "the upload has nothing to wait for; this is a gateway bug",
+                );
+            }
+            let refs: Vec<&Pollable> = sources.iter().map(|(p, _)| p).collect();
+            let ready = poll(&refs);
+            let kinds: Vec<Ready> = ready
+                .iter()
+                .filter_map(|i| sources.get(*i as usize).map(|(_, r)| *r))
+                .collect();
+            // A pollable is a child of its stream or future: they go before
+            // a finished request is dropped, or the runtime traps.
+            drop(refs);
+            drop(sources);
+            let now = mono_ms();
+            for r in kinds {
+                match r {
+                    Ready::Net(t) => {
+                        if let Some((id, outcome)) = self.net.advance(t) {
+                            // A late answer to an abandoned request is refused
+                            // by the machine; that is expected, not an error.
+                            let _ = match outcome {
+                                Ok(resp) => self.machine.on_response(id, &resp, now),
+                                Err(e) => self.machine.on_transport_error(id, &e, now),
+                            };
+                        }
+                    }
+                    Ready::Body => {
+                        let max = match &self.read {
+                            Some((_, want, got)) => (want - got.len()).clamp(1, 1 << 20),
+                            None => 1 << 20,
+                        };
+                        if let Some(reply) = self.pull_body(max, false) {
+                            self.cancel(reply);
+                        }
+                    }
+                    Ready::Timer => self.machine.on_timeout(now),
+                }
+            }
+        }
+        Reply::error(500, "gateway_stalled", "the upload made no progress")
+    }
+
+    fn wants_body(&self) -> bool {
+        if self.ended || self.failure.is_some() {
+            return false;
+        }
+        match (self.read.is_some(), self.stream_id) {
+            (true, _) => true,
+            (false, Some(id)) => self.net.queued(id) < STREAM_QUEUE_MAX,
+            _ => false,
+        }
+    }
+
+    /// Reads what the body has (waiting for it when `block`), checking it
+    /// against the policy. `Some` is a reply to give instead of going on.
+    fn pull_body(&mut self, max: usize, block: bool) -> Option<Reply> {
+        let piece = if block {
+            self.body.blocking_read(max)
+        } else {
+            self.body.read(max)
+        };
+        match piece {
+            Piece::Data(bytes) => {
+                if let Some(w) = &mut self.watch {
+                    if let Err(e) = w.feed(&bytes) {
+                        return Some(policy_reply(&e));
+                    }
+                    if w.is_decided() && self.kind.is_none() {
+                        self.kind = w.kind().map(|k| k.name().to_string());
+                    }
+                }
+                self.pending.extend_from_slice(&bytes);
+                None
+            }
+            Piece::End => {
+                self.ended = true;
+                match self.watch.take().map(BodyWatch::finish) {
+                    Some(Err(PolicyError::Truncated { declared, got })) => {
+                        Some(disconnected(format!("after {got} of {declared} bytes")))
+                    }
+                    Some(Err(e)) => Some(policy_reply(&e)),
+                    Some(Ok(kind)) => {
+                        if self.kind.is_none() {
+                            self.kind = kind.map(|k| k.name().to_string());
+                        }
+                        None
+                    }
+                    None => None,
+                }
+            }
+            Piece::Broken(e) => {
+                self.ended = true;
+                Some(disconnected(e))
+            }
+        }
+    }
+
+    /// Hands pending bytes to an outstanding `Read`. True when it did.
+    fn serve_read(&mut self, now: u64) -> bool {
+        let Some((id, want, buf)) = &mut self.read else {
+            return false;
+        };
+        let take = (*want - buf.len()).min(self.pending.len());
+        buf.extend(self.pending.drain(..take));
+        // A body that ended short hands over what it had: the machine then
+        // fails the read as truncated.
+        if buf.len() < *want && !self.ended {
+            return false;
+        }
+        let (id, _, buf) = (*id, *want, std::mem::take(buf));
+        self.read = None;
+        self.consumed += buf.len() as u64;
+        let _ = self.machine.on_data(id, Bytes::from(buf), now);
+        true
+    }
+
+    /// Moves pending bytes into the streamed request. True when it did.
+    fn feed_stream(&mut self, now: u64) -> bool {
+        let Some(id) = self.stream_id else {
+            return false;
+        };
+        let mut moved = false;
+        if !self.pending.is_empty() {
+            let piece = Bytes::from(std::mem::take(&mut self.pending));
+            self.consumed += piece.len() as u64;
+            self.net.feed(id, piece.clone());
+            let _ = self.machine.on_data(id, piece, now);
+            moved = true;
+        }
+        if self.ended && self.failure.is_none() {
+            self.net.seal(id);
+            self.stream_id = None;
+            moved = true;
+        }
+        moved
+    }
+
+    /// Stops: the machine cancels the upstream session and then fails; the
+    /// reply says why.
+    fn cancel(&mut self, why: Reply) {
+        if self.failure.is_none() {
+            self.failure = Some(why);
+        }
+        self.read = None;
+        self.stream_id = None;
+        // Dropping the requests closes their connections: a half-sent chunk
+        // or stream never completes upstream.
+        self.net = Net::new();
+        self.machine.cancel();
+    }
+
+    fn done(&self, d: &UploadDone) -> Reply {
+        Reply::json(
+            201,
+            json!({
+                "node_id": d.node_id,
+                "upload_id": d.upload_id,
+                "size": d.size,
+                "sha256": d.sha256,
+                "crc32c": d.crc32c,
+                "kind": self.kind,
+            }),
+        )
+    }
+}
+
+fn disconnected(detail: impl Into<String>) -> Reply {
+    Reply::error(
+        400,
+        "client_disconnected",
+        format!(
+            "the request body ended early ({}); the upload was cancelled",
+            detail.into()
+        ),
+    )
+}
+
+/// 413, 415 or 400 for a policy refusal.
+pub fn policy_reply(e: &PolicyError) -> Reply {
+    let code = match e {
+        PolicyError::TooLarge { .. } => "too_large",
+        PolicyError::TypeNotAllowed { .. } => "type_not_allowed",
+        PolicyError::Truncated { .. } => "body_truncated",
+        _ => "refused",
+    };
+    let mut r = Reply::error(e.http_status(), code, e.to_string());
+    if let PolicyError::TooLarge { max, .. } = e {
+        r = r.with("max_size", json!(max));
+    }
+    r
+}
+
+/// The reply for an upload the machine gave up on.
+pub fn upload_error_reply(e: &UploadError) -> Reply {
+    let (status, code) = match e {
+        UploadError::StreamTooLarge { .. } => (413, "too_large"),
+        UploadError::Plan(fastio_core::upload::plan::PlanError::TooLarge { .. }) => {
+            (413, "too_large")
+        }
+        UploadError::Plan(_) => (400, "cannot_plan"),
+        UploadError::Build(_) => (400, "bad_request"),
+        UploadError::ShortRead { .. } => (400, "body_truncated"),
+        UploadError::Integrity { .. } => (502, "integrity_failed"),
+        UploadError::Cancelled => (500, "cancelled"),
+        _ => (502, "upstream_failed"),
+    };
+    Reply::error(status, code, e.to_string()).with("upstream", Value::Bool(status == 502))
+}
