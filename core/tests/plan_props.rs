@@ -1,8 +1,8 @@
 //! Planner properties and edge cases.
 
 use fastio_core::upload::plan::{
-    Chunk, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_IN_FLIGHT, DEFAULT_SINGLE_REQUEST_MAX, PlanConfig,
-    PlanError, UploadPlan, plan,
+    CHUNK_COUNT_CEILING, Chunk, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_IN_FLIGHT,
+    DEFAULT_SINGLE_REQUEST_MAX, PlanConfig, PlanError, UploadPlan, plan,
 };
 use proptest::prelude::*;
 use serde_json::json;
@@ -252,4 +252,46 @@ fn invalid_configs() {
             Err(PlanError::InvalidConfig(_))
         ));
     }
+}
+
+/// Sizes no service accepts are refused by the plan, before the upload
+/// machine would allocate a record per chunk.
+#[test]
+fn the_chunk_ceiling_holds_whatever_the_configuration() {
+    let default = PlanConfig::default();
+    for size in [
+        u64::MAX,
+        u64::MAX / 2,
+        (CHUNK_COUNT_CEILING + 1) * DEFAULT_CHUNK_SIZE,
+    ] {
+        match plan(size, &default) {
+            Err(PlanError::TooManyChunks { chunks, max, .. }) => {
+                assert_eq!(max, CHUNK_COUNT_CEILING);
+                assert_eq!(chunks, size.div_ceil(DEFAULT_CHUNK_SIZE));
+            }
+            other => panic!("size {size}: {other:?}"),
+        }
+    }
+    let at_ceiling = CHUNK_COUNT_CEILING * DEFAULT_CHUNK_SIZE;
+    assert_eq!(
+        plan(at_ceiling, &default).unwrap().chunk_count(),
+        CHUNK_COUNT_CEILING
+    );
+    // A configured maximum above the ceiling does not lift it.
+    let lifted = PlanConfig {
+        chunk_size: 1,
+        max_chunks: Some(u64::MAX),
+        ..PlanConfig::default()
+    };
+    assert!(matches!(
+        plan(u64::MAX, &lifted),
+        Err(PlanError::TooManyChunks {
+            max: CHUNK_COUNT_CEILING,
+            ..
+        })
+    ));
+    // Nor does a plan read from JSON.
+    let huge = json!({"kind": "chunked", "size": u64::MAX, "chunk_size": 1,
+        "chunk_count": u64::MAX, "max_in_flight": 1});
+    assert!(serde_json::from_value::<UploadPlan>(huge).is_err());
 }

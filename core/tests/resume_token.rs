@@ -179,6 +179,13 @@ fn bad_tokens_are_typed_errors() {
         ResumeToken::from_json(&t.to_string()),
         Err(TokenError::Inconsistent(_))
     ));
+    // A plan of more chunks than any upload may have (the machine would
+    // allocate a record for each) is refused while reading the token.
+    let mut t = v["token"].clone();
+    t["size"] = json!(u64::MAX);
+    t["plan"] = json!({"kind": "chunked", "size": u64::MAX, "chunk_size": 1,
+        "chunk_count": u64::MAX, "max_in_flight": 1});
+    assert!(ResumeToken::from_json(&t.to_string()).is_err());
     let mut t = v["token"].clone();
     t["sha256"] = json!("AAAA");
     assert!(ResumeToken::from_json(&t.to_string()).is_err());

@@ -12,7 +12,7 @@ use common::fake_server::{BASE, FakeServer, crc32c_of};
 use fastio_core::api::Client;
 use fastio_core::config::ClientConfig;
 use fastio_core::http::{Body, HttpRequest, HttpResponse};
-use fastio_core::upload::plan::PlanConfig;
+use fastio_core::upload::plan::{PlanConfig, PlanError};
 use fastio_core::upload::{
     Action, InputError, ResumeToken, RetryPolicy, Upload, UploadConfig, UploadError, UploadSpec,
 };
@@ -778,4 +778,19 @@ fn a_flowing_stream_outlives_the_request_timeout_and_a_stalled_one_does_not() {
         }
     }
     assert!(saw_check);
+}
+
+/// A size no service accepts ends in a typed error from the constructor, not
+/// in an allocation of one record per chunk (which would abort the process,
+/// or trap a component).
+#[test]
+fn an_impossible_size_is_refused_before_anything_is_allocated() {
+    for size in [u64::MAX, u64::MAX - 1, 1 << 60] {
+        let spec = UploadSpec::file("huge.bin", size, "ws1");
+        match Upload::new(client(), spec, UploadConfig::default()) {
+            Err(UploadError::Plan(PlanError::TooManyChunks { size: s, .. })) => assert_eq!(s, size),
+            Err(other) => panic!("size {size}: {other}"),
+            Ok(_) => panic!("size {size} was planned"),
+        }
+    }
 }

@@ -27,6 +27,15 @@ pub const DEFAULT_CHUNK_SIZE: u64 = 4 * 1024 * 1024;
 /// Default chunks in flight per session; the documented limit is 3.
 pub const DEFAULT_MAX_IN_FLIGHT: u32 = 3;
 
+/// Chunks a plan may have whatever [`PlanConfig::max_chunks`] says.
+///
+/// The upload machine keeps a small record per chunk, so a plan is a promise to allocate one
+/// for each. The service's own maximum is undocumented; this one (4 TiB in 4 MiB chunks, 40
+/// times the largest documented file size) turns a size no service accepts, such as
+/// `u64::MAX` from a confused caller or a hostile resume token, into
+/// [`PlanError::TooManyChunks`] instead of an allocation the host cannot satisfy.
+pub const CHUNK_COUNT_CEILING: u64 = 1 << 20;
+
 /// Limits that shape a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanConfig {
@@ -34,7 +43,8 @@ pub struct PlanConfig {
     pub single_request_max: u64,
     /// Bytes per chunk (all chunks but the last). Must be at least 1.
     pub chunk_size: u64,
-    /// Refuse files that need more chunks than this.
+    /// Refuse files that need more chunks than this ([`CHUNK_COUNT_CEILING`] applies when
+    /// unset or larger).
     pub max_chunks: Option<u64>,
     /// Refuse files (and stream `max_size` values) larger than this.
     pub max_file_size: Option<u64>,
@@ -316,6 +326,11 @@ impl TryFrom<PlanRepr> for UploadPlan {
                         "chunked plan needs size, chunk_size and max_in_flight above zero".into(),
                     );
                 }
+                if chunk_count > CHUNK_COUNT_CEILING {
+                    return Err(format!(
+                        "chunked plan of {chunk_count} chunks exceeds the ceiling of {CHUNK_COUNT_CEILING}"
+                    ));
+                }
                 if chunk_count != size.div_ceil(chunk_size) {
                     return Err(format!(
                         "chunked plan of {size} bytes in chunks of {chunk_size} has {} chunks, not {chunk_count}",
@@ -337,7 +352,7 @@ impl TryFrom<PlanRepr> for UploadPlan {
 ///
 /// # Errors
 /// [`PlanError::TooLarge`] past `max_file_size`, [`PlanError::TooManyChunks`] past
-/// `max_chunks`, [`PlanError::InvalidConfig`] for a zero chunk size, in-flight count or chunk
+/// `max_chunks` or [`CHUNK_COUNT_CEILING`], [`PlanError::InvalidConfig`] for a zero chunk size, in-flight count or chunk
 /// maximum.
 pub fn plan(size: u64, config: &PlanConfig) -> Result<UploadPlan, PlanError> {
     config.validate()?;
@@ -350,9 +365,10 @@ pub fn plan(size: u64, config: &PlanConfig) -> Result<UploadPlan, PlanError> {
         return Ok(UploadPlan::Single { size });
     }
     let chunk_count = size.div_ceil(config.chunk_size);
-    if let Some(max) = config.max_chunks
-        && chunk_count > max
-    {
+    let max = config
+        .max_chunks
+        .map_or(CHUNK_COUNT_CEILING, |m| m.min(CHUNK_COUNT_CEILING));
+    if chunk_count > max {
         return Err(PlanError::TooManyChunks {
             size,
             chunk_size: config.chunk_size,
