@@ -30,6 +30,9 @@ pub struct FaultConfig {
     /// Probability that an acknowledged chunk is corrupted on disk afterwards, so assembly
     /// fails its CRC32C check (`assembly_failed` with `integrity_failure`).
     pub corrupt_chunk: f64,
+    /// How long a scheduled `stall` holds a request without reading its body or answering,
+    /// before dropping the connection (0: 60 s). Bounded, so a test server always lets go.
+    pub stall_ms: u64,
     /// Explicit faults by the 1-based number of the matching request; applied before the
     /// probabilities.
     pub schedule: Vec<ScheduledFault>,
@@ -40,7 +43,8 @@ pub struct FaultConfig {
 pub struct ScheduledFault {
     /// 1-based index among requests matching `path_contains`.
     pub request: u64,
-    /// `drop`, `500`, `502`, `503`, `429`, `truncate`, `latency`, or `corrupt_chunk`.
+    /// `drop`, `500`, `502`, `503`, `429`, `truncate`, `latency`, `corrupt_chunk`, or `stall`
+    /// (accept the request, then neither read its body nor answer: a peer that hangs).
     pub fault: String,
 }
 
@@ -50,6 +54,8 @@ pub enum Fault {
     Status(u16),
     Truncate,
     CorruptChunk,
+    /// Hold the request unread for this many milliseconds, then drop it.
+    Stall(u64),
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -104,6 +110,14 @@ impl FaultState {
                 "drop" => d.fault = Some(Fault::Drop),
                 "truncate" => d.fault = Some(Fault::Truncate),
                 "corrupt_chunk" => d.fault = Some(Fault::CorruptChunk),
+                "stall" => {
+                    let ms = if self.cfg.stall_ms == 0 {
+                        60_000
+                    } else {
+                        self.cfg.stall_ms
+                    };
+                    d.fault = Some(Fault::Stall(ms));
+                }
                 "latency" => d.latency_ms = self.cfg.latency_ms.max(1),
                 other => {
                     if let Ok(code) = other.parse::<u16>() {
@@ -142,6 +156,7 @@ impl FaultState {
                 Fault::Status(s) => s.to_string(),
                 Fault::Truncate => "truncate".to_string(),
                 Fault::CorruptChunk => "corrupt_chunk".to_string(),
+                Fault::Stall(_) => "stall".to_string(),
             };
             if self.log.len() < 10_000 {
                 self.log.push((n, label));

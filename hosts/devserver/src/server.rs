@@ -308,6 +308,14 @@ async fn dispatch(State(st): State<Arc<AppState>>, req: Request) -> Response {
     }
     match decision.fault {
         Some(Fault::Drop) => return dropped_response(),
+        Some(Fault::Stall(ms)) => {
+            // The body stays unread while it is held, so a client writing it
+            // blocks once the socket buffers fill, as with a hung peer.
+            let held = body;
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            drop(held);
+            return dropped_response();
+        }
         Some(Fault::Status(code)) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
             let e = if code == 429 {

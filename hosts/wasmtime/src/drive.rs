@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -77,7 +77,8 @@ fn now_ms(start: Instant) -> u64 {
 
 type Reply = (u64, Result<HttpResponse, String>);
 
-/// A streamed body's pieces; an `Err` aborts the request so a source that
+/// A streamed body's pieces; an empty piece ends the body. An `Err`, or the
+/// sender going away before the end, aborts the request so a source that
 /// failed is never sent as if it had ended.
 pub type Piece = std::io::Result<Vec<u8>>;
 
@@ -198,7 +199,7 @@ fn pump(
 ) -> Result<()> {
     loop {
         if stop.load(Ordering::SeqCst) {
-            let _ = tx.send(Err(std::io::Error::other("interrupted")));
+            let _ = tx.try_send(Err(std::io::Error::other("interrupted")));
             return Ok(());
         }
         let mut piece = spent.try_recv().unwrap_or_default();
@@ -206,27 +207,55 @@ fn pump(
         let n = match fill(src, &mut piece) {
             Ok(n) => n,
             Err(e) => {
-                let _ = tx.send(Err(std::io::Error::new(e.kind(), e.to_string())));
+                let _ = tx.try_send(Err(std::io::Error::new(e.kind(), e.to_string())));
                 return Err(e).context("reading the upload source");
             }
         };
         if n == 0 {
-            // Dropping the sender ends the body cleanly.
+            // The empty piece is the end marker: only it ends the body as
+            // complete.
+            offer(&tx, Ok(Vec::new()), stop);
             return Ok(());
         }
         piece.truncate(n);
         if machine.on_data(id, &piece, now_ms(start))?.is_err() {
             // The machine has given up on this stream (too large, or it
             // timed out): the server must not see it end as if complete.
-            let _ = tx.send(Err(std::io::Error::other("upload abandoned")));
+            let _ = tx.try_send(Err(std::io::Error::other("upload abandoned")));
             return Ok(());
         }
-        if tx.send(Ok(piece)).is_err() {
-            // The request already failed; its reply says why.
+        if !offer(&tx, Ok(piece), stop) {
             return Ok(());
         }
     }
 }
+
+/// Queues a piece for the socket; false when the request is gone or a stop
+/// was requested. Not a blocking send: when the peer stops reading, the
+/// queue stays full until the socket's write timeout fails the request, and a
+/// stop request must not wait for that. Giving up drops the sender without
+/// the end marker, which aborts the body (see `http::Pieces`).
+fn offer(tx: &SyncSender<Piece>, piece: Piece, stop: &AtomicBool) -> bool {
+    let mut piece = piece;
+    loop {
+        match tx.try_send(piece) {
+            Ok(()) => return true,
+            // The request already failed; its reply says why.
+            Err(TrySendError::Disconnected(_)) => return false,
+            Err(TrySendError::Full(back)) => {
+                if stop.load(Ordering::SeqCst) {
+                    return false;
+                }
+                piece = back;
+                std::thread::sleep(QUEUE_FULL_WAIT);
+            }
+        }
+    }
+}
+
+/// How long the pump waits before trying a full stream queue again: short
+/// next to the time the socket takes to drain one piece.
+const QUEUE_FULL_WAIT: Duration = Duration::from_millis(1);
 
 /// Runs one upload.
 pub fn upload(engine: &mut Engine, http: &Http, job: UploadJob<'_>) -> Result<UploadOutcome> {

@@ -56,8 +56,9 @@ impl Read for Segments {
     }
 }
 
-/// Reads pieces from a channel until its sender is dropped; an `Err` piece
-/// fails the read, so the request is aborted instead of ended. Spent pieces
+/// Reads pieces from a channel until the empty end marker; an `Err` piece, or
+/// the sender dropped before the marker, fails the read, so the request is
+/// aborted instead of ended. Spent pieces
 /// go back through `recycle` so the producer reuses their memory instead of
 /// faulting in fresh pages for every megabyte.
 struct Pieces {
@@ -71,6 +72,8 @@ impl Read for Pieces {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         while self.pos == self.current.len() {
             match self.rx.recv() {
+                // The end marker.
+                Ok(Ok(next)) if next.is_empty() => return Ok(0),
                 Ok(Ok(next)) => {
                     let spent = std::mem::replace(&mut self.current, next);
                     if let Some(back) = &self.recycle {
@@ -80,8 +83,13 @@ impl Read for Pieces {
                     self.pos = 0;
                 }
                 Ok(Err(e)) => return Err(e),
-                // The sender is gone: the source ended.
-                Err(_) => return Ok(0),
+                // The sender went away without the end marker: the body is
+                // incomplete and must not be ended as if it were whole.
+                Err(_) => {
+                    return Err(std::io::Error::other(
+                        "the body's source stopped before its end",
+                    ));
+                }
             }
         }
         let n = out.len().min(self.current.len() - self.pos);
@@ -106,13 +114,31 @@ fn method(m: Method) -> &'static str {
     }
 }
 
+/// How long a socket may take no bytes (or give none) before its request
+/// fails, unless [`Http::with_io_timeout`] says otherwise.
+pub const DEFAULT_IO_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Reads wait at least this long: a details long-poll (`wait` up to 590 s)
+/// legitimately sends nothing until the session changes.
+const MIN_READ_TIMEOUT: Duration = Duration::from_secs(600);
+
 impl Http {
     /// A client that hands error statuses back as responses: the core decides
     /// what a 4xx or 5xx means.
     pub fn new() -> Self {
+        Self::with_io_timeout(DEFAULT_IO_TIMEOUT)
+    }
+
+    /// As [`Http::new`], with requests failing when their socket accepts no
+    /// bytes for `idle` while sending a body. The machines keep their own
+    /// deadlines, but a sending thread blocked in a write to a peer that
+    /// stopped reading would never see them: this is what frees it.
+    pub fn with_io_timeout(idle: Duration) -> Self {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(10)))
+            .timeout_per_write(Some(idle))
+            .timeout_per_read(Some(idle.max(MIN_READ_TIMEOUT)))
             .max_idle_connections_per_host(16)
             .build();
         Http {
@@ -191,8 +217,9 @@ impl Http {
     }
 
     /// Sends a request whose body streams from `pieces` (chunked transfer
-    /// encoding) and reads the whole response. The body ends when the
-    /// pieces' sender is dropped; sent pieces are handed back on `recycle`.
+    /// encoding) and reads the whole response. The body ends at an empty
+    /// piece (dropping the sender first aborts it); sent pieces are handed
+    /// back on `recycle`.
     pub fn send_pieces(
         &self,
         req: HttpRequest,

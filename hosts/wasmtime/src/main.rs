@@ -49,6 +49,10 @@ struct Cli {
     /// Run the component under wasmtime, or the same core natively.
     #[arg(long, global = true, value_enum, default_value = "component")]
     engine: EngineKind,
+    /// Seconds a connection may accept no bytes of a request body before the
+    /// request fails (a peer that stopped reading).
+    #[arg(long, global = true, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    io_timeout: u64,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -281,7 +285,7 @@ fn run() -> Result<i32> {
             let mut engine = engine(&cli, &component)?;
             let outcome = drive::upload(
                 &mut engine,
-                &Http::new(),
+                &Http::with_io_timeout(Duration::from_secs(cli.io_timeout)),
                 UploadJob {
                     config: cfg,
                     source,
@@ -315,12 +319,19 @@ fn run() -> Result<i32> {
                 workspace: workspace.clone(),
                 node_id: node.clone(),
             };
-            let o = drive::download(&mut engine, &Http::new(), &cfg, &spec, out, &mut |b, t| {
-                if let Some(t) = t {
-                    pb.set_length(t);
-                }
-                pb.set_position(b);
-            })?;
+            let o = drive::download(
+                &mut engine,
+                &Http::with_io_timeout(Duration::from_secs(cli.io_timeout)),
+                &cfg,
+                &spec,
+                out,
+                &mut |b, t| {
+                    if let Some(t) = t {
+                        pb.set_length(t);
+                    }
+                    pb.set_position(b);
+                },
+            )?;
             pb.finish_and_clear();
             match o {
                 DownloadOutcome::Done(d) => {

@@ -479,3 +479,76 @@ fn a_stream_over_its_maximum_is_refused_and_nothing_is_stored() {
     drop(e.srv);
     let _ = std::fs::remove_dir_all(&e.dir);
 }
+
+/// A server that accepts a stream upload and then neither reads its body nor
+/// answers: the CLI gives up within its I/O timeout with a typed failure,
+/// well before the server lets go, and nothing is stored.
+#[test]
+fn a_peer_that_stops_reading_a_stream_is_a_failure_not_a_hang() {
+    let mut e = env("stall");
+    // Held far longer than the CLI may wait, so only the client's own
+    // timeout can end the upload in time.
+    let stall_ms = 24_000u64;
+    let path = e.dir.join("stalled.bin");
+    // Far more than loopback socket buffers hold, so the writer blocks.
+    write_file(&path, 96 << 20, 9);
+    for (i, engine) in ["component", "native"].into_iter().enumerate() {
+        let faults = json!({
+            "path_contains": "/stream",
+            "stall_ms": stall_ms,
+            "schedule": [{"request": 1, "fault": "stall"}],
+        });
+        let resp = ureq::post(format!("{}/_dev/faults", e.srv.origin()))
+            .header("content-type", "application/json")
+            .send(faults.to_string())
+            .expect("set faults");
+        assert!(resp.status().is_success());
+        let name = format!("stalled-{i}.bin");
+        let started = Instant::now();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fastio"))
+            .args(["upload", "-", "--workspace", &e.ws, "--name", &name])
+            .args(["--engine", engine, "--io-timeout", "2"])
+            .args(["--api-base", &e.srv.base_url])
+            .env("FASTIO_API_KEY", &e.srv.api_key)
+            .env(
+                "FASTIO_COMPONENT",
+                fastio_wasmtime::default_component_path(),
+            )
+            .stdin(std::fs::File::open(&path).expect("input"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run the CLI");
+        let status = loop {
+            if let Some(s) = child.try_wait().expect("wait") {
+                break s;
+            }
+            if started.elapsed() > Duration::from_millis(stall_ms / 2) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{engine}: the upload hung on a peer that stopped reading");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let out = child.wait_with_output().expect("output");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        eprintln!("{engine}: gave up after {:?}", started.elapsed());
+        assert_eq!(status.code(), Some(1), "{engine}: {stderr}");
+        assert!(
+            stderr.contains("upload failed"),
+            "{engine}: a typed failure, got {stderr}"
+        );
+        let list = call(
+            &mut e.engine,
+            &e.http,
+            &e.cfg,
+            json!({"storage": {"op": "list", "profile": {"workspace": e.ws}}}),
+        );
+        assert!(
+            !list.to_string().contains(&name),
+            "{engine}: a stalled stream was stored: {list}"
+        );
+    }
+    drop(e.srv);
+    let _ = std::fs::remove_dir_all(&e.dir);
+}
