@@ -87,7 +87,9 @@ if [ "$mode" != quick ]; then
 fi
 
 # ---------------------------------------------------------------- the README's main job
-step "the README's main job: cargo run -p fastio-core --example demo"
+step "the README's main job: hosts/wasmtime/demo.sh"
+env -u FASTIO_API_KEY -u CARGO_TARGET_DIR bash hosts/wasmtime/demo.sh
+step "the same flow natively: cargo run -p fastio-core --example demo"
 env -u FASTIO_API_KEY cargo run --locked -q -p fastio-core --example demo
 
 # ---------------------------------------------------------------- long mode: fuzzing

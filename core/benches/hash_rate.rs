@@ -20,19 +20,11 @@ use std::time::Instant;
 
 use fastio_core::hash::{HashAlgo, Hasher};
 
-const PIECE: usize = 1 << 20;
+#[path = "support/xorshift.rs"]
+mod xorshift;
+use xorshift::data;
 
-fn data(bytes: usize) -> Vec<u8> {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut out = vec![0u8; bytes];
-    for b in out.chunks_mut(8) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        b.copy_from_slice(&x.to_le_bytes()[..b.len()]);
-    }
-    out
-}
+const PIECE: usize = 1 << 20;
 
 fn pass(algo: HashAlgo, data: &[u8]) -> (f64, String) {
     let start = Instant::now();

@@ -87,7 +87,7 @@ if [ "$what" = hash ] || [ "$what" = all ]; then
         cargo bench -q -j "$jobs" -p fastio-core --bench hash_rate --no-run --message-format=json \
         | bench_exe hash_rate)"
     FASTIO_BENCH_COMPONENTS="component simd128 (shipped)=$component,component without simd128=$plain" \
-        FASTIO_BENCH_REFERENCES="native portable (sha2 soft, table CRC32C)=$portable" \
+        FASTIO_BENCH_REFERENCES="native portable (sha2 soft; table CRC32C)=$portable" \
         cargo bench -q -j "$jobs" -p fastio-wasmtime --bench component_hash
 fi
 

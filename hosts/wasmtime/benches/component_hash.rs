@@ -28,20 +28,11 @@ use fastio_core::hash::{HashAlgo as CoreAlgo, Hasher};
 use fastio_wasmtime::bindings::exports::fastio::core::hashing::HashAlgo;
 use fastio_wasmtime::{Core, Instance};
 
-const PIECE: usize = 1 << 20;
+#[path = "../../../core/benches/support/xorshift.rs"]
+mod xorshift;
+use xorshift::data;
 
-/// The buffer `core/benches/hash_rate.rs` hashes too.
-fn data(bytes: usize) -> Vec<u8> {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut out = vec![0u8; bytes];
-    for b in out.chunks_mut(8) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        b.copy_from_slice(&x.to_le_bytes()[..b.len()]);
-    }
-    out
-}
+const PIECE: usize = 1 << 20;
 
 fn component_pass(inst: &mut Instance, algo: HashAlgo, data: &[u8]) -> (f64, String) {
     let d = inst.core.fastio_core_hashing().digest();

@@ -99,6 +99,9 @@ impl Read for Pieces {
     }
 }
 
+/// A streamed body's pieces and where spent ones go back for reuse.
+type PieceStream = (Receiver<Piece>, Option<SyncSender<Vec<u8>>>);
+
 /// Bodies up to this size are gathered into one buffer; larger ones (chunks)
 /// are written segment by segment.
 const SMALL_BODY: u64 = 64 << 10;
@@ -159,7 +162,7 @@ impl Http {
     fn run(
         &self,
         req: HttpRequest,
-        pieces: Option<(Receiver<Piece>, Option<SyncSender<Vec<u8>>>)>,
+        pieces: Option<PieceStream>,
     ) -> Result<ureq::http::Response<ureq::Body>> {
         let mut b = Self::head(&req);
         let body = match (req.content_length, pieces) {

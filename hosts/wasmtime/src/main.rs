@@ -350,12 +350,15 @@ fn run() -> Result<i32> {
             }
         }
         Cmd::Demo { size } => {
-            if cli.api_base.is_some() || std::env::var_os("FASTIO_API_KEY").is_some() {
-                bail!(
-                    "demo runs against its own local server; unset FASTIO_API_KEY and --api-base"
-                );
-            }
-            demo(&mut engine(&cli, &component)?, *size)
+            let key = std::env::var("FASTIO_API_KEY")
+                .ok()
+                .filter(|k| !k.is_empty());
+            let remote = match key {
+                Some(_) => Some(remote(&cli)?),
+                None if cli.api_base.is_some() => bail!("--api-base needs FASTIO_API_KEY"),
+                None => None,
+            };
+            demo(&mut engine(&cli, &component)?, *size, remote)
         }
     }
 }
@@ -530,16 +533,21 @@ fn read_post(s: &mut std::net::TcpStream) -> Result<Delivery> {
     Ok((headers, body))
 }
 
-fn demo(engine: &mut Engine, size: u64) -> Result<i32> {
+/// The demo against `remote` (the real service), or else against a local
+/// server started in-process.
+fn demo(engine: &mut Engine, size: u64, remote: Option<ClientConfig>) -> Result<i32> {
     let t0 = Instant::now();
     let dir = std::env::temp_dir().join(format!("fastio-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let result = demo_in(engine, size, &dir, t0);
+    let result = match remote {
+        Some(cfg) => demo_remote(engine, size, &cfg, &dir, t0),
+        None => demo_local(engine, size, &dir, t0),
+    };
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-fn demo_in(engine: &mut Engine, size: u64, dir: &Path, t0: Instant) -> Result<i32> {
+fn demo_local(engine: &mut Engine, size: u64, dir: &Path, t0: Instant) -> Result<i32> {
     let mut scfg = fastio_devserver::Config::new(dir.join("server"));
     scfg.api_keys = vec!["demo-key".into()];
     scfg.webhook_scheme = fastio_devserver::WebhookScheme::Standard;
@@ -548,29 +556,7 @@ fn demo_in(engine: &mut Engine, size: u64, dir: &Path, t0: Instant) -> Result<i3
     let http = Http::new();
     println!("engine            {}", engine.name());
     println!("local server      {}", srv.base_url);
-
-    let orgs = call(
-        engine,
-        &http,
-        &cfg,
-        &serde_json::json!({"orgs": {"op": "list"}}),
-    )?;
-    let org = orgs["orgs"][0]["id"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| anyhow!("no org in {orgs}"))?;
-    let ws = call(
-        engine,
-        &http,
-        &cfg,
-        &serde_json::json!({"orgs": {"op": "create_workspace", "org_id": org, "name": "Demo", "folder_name": "demo"}}),
-    )?;
-    let ws_id = ws["id"]
-        .as_str()
-        .or(ws["workspace"]["id"].as_str())
-        .map(str::to_owned)
-        .ok_or_else(|| anyhow!("no workspace id in {ws}"))?;
-    println!("workspace         {ws_id}");
+    let ws_id = demo_workspace(engine, &http, &cfg)?;
 
     let (hook_url, deliveries) = receiver()?;
     let sub = call(
@@ -583,7 +569,81 @@ fn demo_in(engine: &mut Engine, size: u64, dir: &Path, t0: Instant) -> Result<i3
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| anyhow!("no webhook secret returned"))?;
+    demo_flow(
+        engine,
+        &http,
+        &cfg,
+        &ws_id,
+        Some((deliveries, secret)),
+        size,
+        dir,
+        t0,
+    )
+}
 
+/// The real service: `FASTIO_WORKSPACE`, or a new workspace in the first
+/// organisation. Its webhooks need a public HTTPS receiver, which a program
+/// on a laptop is not, so that step is left out.
+fn demo_remote(
+    engine: &mut Engine,
+    size: u64,
+    cfg: &ClientConfig,
+    dir: &Path,
+    t0: Instant,
+) -> Result<i32> {
+    let http = Http::new();
+    println!("engine            {}", engine.name());
+    println!("server            {}", cfg.base_url);
+    let ws_id = match std::env::var("FASTIO_WORKSPACE") {
+        Ok(ws) if !ws.is_empty() => ws,
+        _ => demo_workspace(engine, &http, cfg)?,
+    };
+    println!("webhook           skipped (the real service needs a public HTTPS receiver)");
+    demo_flow(engine, &http, cfg, &ws_id, None, size, dir, t0)
+}
+
+/// Creates the demo's workspace in the first organisation.
+fn demo_workspace(engine: &mut Engine, http: &Http, cfg: &ClientConfig) -> Result<String> {
+    let orgs = call(
+        engine,
+        http,
+        cfg,
+        &serde_json::json!({"orgs": {"op": "list"}}),
+    )?;
+    let org = orgs["orgs"][0]["id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("no org in {orgs}"))?;
+    // Unique, since the real service may already have a demo workspace.
+    let folder = format!("fastio-demo-{}", unix_now());
+    let ws = call(
+        engine,
+        http,
+        cfg,
+        &serde_json::json!({"orgs": {"op": "create_workspace", "org_id": org, "name": "Demo", "folder_name": folder}}),
+    )?;
+    let ws_id = ws["id"]
+        .as_str()
+        .or(ws["workspace"]["id"].as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("no workspace id in {ws}"))?;
+    println!("workspace         {ws_id}");
+    Ok(ws_id)
+}
+
+/// Upload, the webhook it causes (when a receiver is subscribed), and the
+/// verified download.
+#[allow(clippy::too_many_arguments)]
+fn demo_flow(
+    engine: &mut Engine,
+    http: &Http,
+    cfg: &ClientConfig,
+    ws_id: &str,
+    hook: Option<(std::sync::mpsc::Receiver<Delivery>, String)>,
+    size: u64,
+    dir: &Path,
+    t0: Instant,
+) -> Result<i32> {
     // A generated file, written in pieces (never held whole in memory).
     let path = dir.join("demo.bin");
     {
@@ -610,14 +670,14 @@ fn demo_in(engine: &mut Engine, size: u64, dir: &Path, t0: Instant) -> Result<i3
     let mut noop = |_: &fastio_wasmtime::bindings::exports::fastio::core::uploads::Progress| {};
     let outcome = drive::upload(
         engine,
-        &http,
+        http,
         UploadJob {
             config: cfg.clone(),
             source: Source::File(&path),
             spec: Some(UploadSpec {
                 name: "demo.bin".into(),
                 size: Some(size),
-                workspace: ws_id.clone(),
+                workspace: ws_id.to_owned(),
                 folder: "root".into(),
             }),
             resume_token: None,
@@ -648,37 +708,39 @@ fn demo_in(engine: &mut Engine, size: u64, dir: &Path, t0: Instant) -> Result<i3
     );
     println!("sha256            {}", done.sha256);
 
-    let (headers, body) = deliveries
-        .recv_timeout(Duration::from_secs(15))
-        .context("no webhook delivery within 15 s")?;
-    let delivery = engine
-        .verify_webhook(
-            "standard-webhooks",
-            &[secret],
-            Some(300),
-            &headers,
-            &body,
-            unix_now(),
-        )?
-        .map_err(|e| anyhow!("webhook refused: {} {}", e.kind, e.message))?;
-    let event = engine
-        .event_name(&body)?
-        .map_err(|e| anyhow!("{}", e.message))?;
-    println!(
-        "webhook           {event} verified ({} signature, id {})",
-        delivery.scheme,
-        delivery.id.unwrap_or_default()
-    );
+    if let Some((deliveries, secret)) = hook {
+        let (headers, body) = deliveries
+            .recv_timeout(Duration::from_secs(15))
+            .context("no webhook delivery within 15 s")?;
+        let delivery = engine
+            .verify_webhook(
+                "standard-webhooks",
+                &[secret],
+                Some(300),
+                &headers,
+                &body,
+                unix_now(),
+            )?
+            .map_err(|e| anyhow!("webhook refused: {} {}", e.kind, e.message))?;
+        let event = engine
+            .event_name(&body)?
+            .map_err(|e| anyhow!("{}", e.message))?;
+        println!(
+            "webhook           {event} verified ({} signature, id {})",
+            delivery.scheme,
+            delivery.id.unwrap_or_default()
+        );
+    }
 
     let node = done.node_id.clone().ok_or_else(|| anyhow!("no node id"))?;
     let out = dir.join("back.bin");
     let t_dl = Instant::now();
     let o = drive::download(
         engine,
-        &http,
-        &cfg,
+        http,
+        cfg,
         &DownloadSpec {
-            workspace: ws_id,
+            workspace: ws_id.to_owned(),
             node_id: node,
         },
         &out,

@@ -465,13 +465,7 @@ fn a_stream_over_its_maximum_is_refused_and_nothing_is_stored() {
         Some(1),
         "an empty stream is a typed failure: {stdout} {stderr}"
     );
-    let list = call(
-        &mut e.engine,
-        &e.http,
-        &e.cfg,
-        json!({"storage": {"op": "list", "profile": {"workspace": e.ws}}}),
-    );
-    let listed = list.to_string();
+    let listed = listing(&mut e);
     assert!(
         !listed.contains("too-big.bin") && !listed.contains("empty.bin"),
         "a refused stream was stored: {listed}"
@@ -538,17 +532,85 @@ fn a_peer_that_stops_reading_a_stream_is_a_failure_not_a_hang() {
             stderr.contains("upload failed"),
             "{engine}: a typed failure, got {stderr}"
         );
-        let list = call(
-            &mut e.engine,
-            &e.http,
-            &e.cfg,
-            json!({"storage": {"op": "list", "profile": {"workspace": e.ws}}}),
-        );
+        let list = listing(&mut e);
         assert!(
-            !list.to_string().contains(&name),
+            !list.contains(&name),
             "{engine}: a stalled stream was stored: {list}"
         );
     }
     drop(e.srv);
     let _ = std::fs::remove_dir_all(&e.dir);
+}
+
+/// Runs `fastio demo` with `args`, without FASTIO_API_KEY unless `key` is
+/// given, and returns (exit code, stdout, stderr).
+fn demo(args: &[&str], key: Option<&str>) -> (Option<i32>, String, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_fastio"));
+    cmd.arg("demo")
+        .args(args)
+        .env_remove("FASTIO_API_KEY")
+        .env_remove("FASTIO_WORKSPACE")
+        .env(
+            "FASTIO_COMPONENT",
+            fastio_wasmtime::default_component_path(),
+        );
+    if let Some(k) = key {
+        cmd.env("FASTIO_API_KEY", k);
+    }
+    let out = cmd.output().expect("run the demo");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `demo` on its own starts a local server (webhook verified); with an API
+/// key and `--api-base` it runs against that server as it would against the
+/// real service (its own workspace, no webhook receiver).
+#[test]
+fn demo_runs_locally_and_against_a_given_server() {
+    let (code, stdout, stderr) = demo(&["--size", "9000000"], None);
+    assert_eq!(code, Some(0), "{stdout} {stderr}");
+    assert!(stdout.contains("local server"), "{stdout}");
+    assert!(
+        stdout.contains("workspace_storage_file_added verified"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("sha256 matches"), "{stdout}");
+
+    let e = env("demoremote");
+    let base = e.srv.base_url.clone();
+    let (code, stdout, stderr) = demo(
+        &["--size", "5000000", "--api-base", &base],
+        Some(&e.srv.api_key),
+    );
+    assert_eq!(code, Some(0), "{stdout} {stderr}");
+    assert!(
+        stdout.contains(&format!("server            {base}")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("webhook           skipped"), "{stdout}");
+    assert!(
+        stdout.contains("uploaded          5000000 bytes"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("sha256 matches"), "{stdout}");
+    // --api-base alone is refused: it names a server but no key for it.
+    let (code, _, stderr) = demo(&["--api-base", &base], None);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("FASTIO_API_KEY"), "{stderr}");
+    drop(e.srv);
+    let _ = std::fs::remove_dir_all(&e.dir);
+}
+
+/// The workspace's root listing as JSON text.
+fn listing(e: &mut Env) -> String {
+    call(
+        &mut e.engine,
+        &e.http,
+        &e.cfg,
+        json!({"storage": {"op": "list", "profile": {"workspace": e.ws}}}),
+    )
+    .to_string()
 }

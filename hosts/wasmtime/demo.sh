@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The main job through the component: installs the wasm32-wasip2 target when
+# missing, builds the component and the `fastio` CLI, and runs `fastio demo`.
+#
+# With no FASTIO_API_KEY it starts the local Fast.io-compatible server
+# in-process: creates a workspace, subscribes a webhook receiver, uploads a
+# generated multi-chunk file through the component, verifies the signed
+# delivery, downloads the file back verified. With FASTIO_API_KEY (and
+# optionally FASTIO_WORKSPACE, --api-base URL) it runs against that service.
+# Extra arguments go to `fastio demo` (e.g. --size 64000000, --engine native).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fastio-core/target-wasm}"
+rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+cargo build --locked -q -p fastio-component --target wasm32-wasip2 --profile component
+cargo build --locked -q --release -p fastio-wasmtime --bin fastio
+exec "$CARGO_TARGET_DIR/release/fastio" demo "$@"
