@@ -241,6 +241,10 @@ DEFAULT = {
 }
 
 
+# No plan has more chunks than this (fastio_core::upload::plan::CHUNK_COUNT_CEILING).
+CHUNK_COUNT_CEILING = 2**20
+
+
 def expected_plan(size, cfg):
     if cfg["chunk_size"] == 0:
         return {"error": "invalid_config"}
@@ -254,9 +258,12 @@ def expected_plan(size, cfg):
         return {"plan": {"kind": "single", "size": size}}
     cs = cfg["chunk_size"]
     count = -(-size // cs)
-    if cfg["max_chunks"] is not None and count > cfg["max_chunks"]:
+    # The core's CHUNK_COUNT_CEILING holds whatever max_chunks says.
+    limit = CHUNK_COUNT_CEILING if cfg["max_chunks"] is None else min(cfg["max_chunks"],
+                                                                       CHUNK_COUNT_CEILING)
+    if count > limit:
         return {"error": "too_many_chunks", "size": size, "chunk_size": cs, "chunks": count,
-                "max": cfg["max_chunks"]}
+                "max": limit}
     out = {"plan": {"kind": "chunked", "size": size, "chunk_size": cs, "chunk_count": count,
                     "max_in_flight": cfg["max_in_flight"]}}
     chunks = [[i + 1, i * cs, min(cs, size - i * cs)] for i in range(min(count, 20))]
@@ -293,6 +300,10 @@ PLAN_CASES = [
     ("zero_chunk_size", 10 * MIB, cfg(chunk_size=0)),
     ("zero_in_flight", 10 * MIB, cfg(max_in_flight=0)),
     ("u64_max", 2**64 - 1, cfg()),
+    ("at_chunk_ceiling", 2**20 * 4 * MIB, cfg()),
+    ("past_chunk_ceiling", 2**20 * 4 * MIB + 1, cfg()),
+    ("max_chunks_above_ceiling", 2**21, cfg(single_request_max=0, chunk_size=1,
+                                            max_chunks=2**40)),
 ]
 
 STREAM_CASES = [
