@@ -65,6 +65,26 @@ pub mod var {
     pub const WEBHOOK_TOLERANCE: &str = "WEBHOOK_TOLERANCE_S";
     /// Where verified events are forwarded (optional, `http(s)://`).
     pub const WEBHOOK_FORWARD_URL: &str = "WEBHOOK_FORWARD_URL";
+
+    /// Every variable the gateway reads: `spin.toml` must pass each one
+    /// (its test also checks this list against the constants above).
+    pub const ALL: [&str; 15] = [
+        API_BASE,
+        API_KEY,
+        WORKSPACE,
+        FOLDER,
+        GRANT_SECRET,
+        GRANT_ENDPOINT,
+        GRANT_TTL,
+        MAX_SIZE,
+        ALLOWED_TYPES,
+        CORS_ORIGINS,
+        PARALLEL,
+        WEBHOOK_SCHEME,
+        WEBHOOK_SECRETS,
+        WEBHOOK_TOLERANCE,
+        WEBHOOK_FORWARD_URL,
+    ];
 }
 
 /// Reads one variable; empty counts as unset.

@@ -6,9 +6,15 @@
 //!
 //! With `Content-Length` the machine runs in file mode (single request up to
 //! 4 MB, else chunked); without it, in stream mode (the body is piped to a
-//! stream session). Its `Read` actions are served from the body in order:
-//! a body cannot be rewound, so a machine that asked to read a chunk again
-//! would fail the upload rather than send different bytes.
+//! stream session). Its `Read` actions are served from the body in order.
+//! A chunk that fails upstream (connection lost, 5xx, 429) is sent again by
+//! the machine from the bytes it holds until Fast.io acknowledges the chunk,
+//! so no re-read is needed; memory stays at the in-flight chunks. The
+//! machine asks to read bytes again only after re-planning, which it does
+//! only when told to fetch the server's limits (the gateway does not); were
+//! it to ask, the upload fails with `upstream_retry_needs_rewind` rather
+//! than send different bytes. A stream upload (no `Content-Length`) cannot
+//! be resent at all: its bytes went upstream as they came.
 
 use bytes::Bytes;
 use fastio_core::api::{Client, Profile};
@@ -20,6 +26,7 @@ use wasip2::io::poll::{Pollable, poll};
 
 use crate::config;
 use crate::incoming::{BodyStream, Piece, Request, mono_ms};
+use crate::names::file_name;
 use crate::net::{Net, Token};
 use crate::reply::Reply;
 
@@ -27,16 +34,12 @@ use crate::reply::Reply;
 /// stops reading the client (backpressure).
 const STREAM_QUEUE_MAX: usize = 1 << 20;
 
-/// The file name: `x-file-name`, else `?name=`, else `upload`.
-pub fn file_name(req: &Request) -> String {
-    req.header("x-file-name")
-        .map(str::to_string)
-        .or_else(|| req.query_param("name"))
-        .unwrap_or_else(|| "upload".into())
-}
-
 /// Serves `POST /upload` for a checked grant.
 pub fn handle(req: &Request, cfg: &config::UploadConfig, grant: &Grant) -> Reply {
+    let name = match file_name(req) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
     let policy = cfg.policy.clone().with_max_size(Some(grant.max_size));
     let declared = match req.content_length() {
         Ok(d) => d,
@@ -60,7 +63,7 @@ pub fn handle(req: &Request, cfg: &config::UploadConfig, grant: &Grant) -> Reply
         }
     };
     let spec = UploadSpec {
-        name: file_name(req),
+        name,
         size: declared,
         target: Some(Profile::Workspace(grant.workspace.clone())),
         folder_id: grant.folder.clone(),
