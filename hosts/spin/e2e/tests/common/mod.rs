@@ -32,7 +32,19 @@ pub struct Env {
     /// Only PDF and PNG, at most 1 MiB, no webhook configuration.
     pub strict: Gateway,
     pub agent: ureq::Agent,
+    /// What `a` and `b` were started with.
+    vars: Vec<(&'static str, String)>,
+    wasm: String,
     _dir: std::path::PathBuf,
+}
+
+impl Env {
+    /// Another instance like `a`, with `extra` variables on top.
+    pub fn gateway_with(&self, extra: &[(&'static str, String)]) -> Gateway {
+        let mut vars = self.vars.clone();
+        vars.extend_from_slice(extra);
+        start_gateway(&self.wasm, &vars)
+    }
 }
 
 impl Gateway {
@@ -145,6 +157,8 @@ pub fn env() -> &'static Env {
             b,
             strict,
             agent,
+            vars: full,
+            wasm,
             _dir: dir,
         }
     })
