@@ -151,6 +151,24 @@ fn one_gib_through_the_gateway() {
     );
     assert!(body8.contains(&sha), "{body8}");
     let peak8 = proc_kib(pid8, "VmHWM");
+
+    // The same file with room for a whole chunk in wasmtime's outgoing
+    // body buffer (8 x 1 MiB instead of 1 + 1): the host keeps sending a
+    // chunk while the component hashes the next one.
+    let buffered = e.gateway_under(&["-Shttp-outgoing-body-buffer-chunks=8"]);
+    let pid_buf = buffered.server_pid().expect("wasmtime pid");
+    let idle_buf = proc_kib(pid_buf, "VmRSS");
+    let grant_buf = common::grant(&buffered, json!({"max_size": 4u64 << 30}));
+    let (buf_s, body_buf) = curl(
+        &format!("{}/upload", buffered.url),
+        &big,
+        &[
+            format!("Authorization: Bearer {grant_buf}"),
+            "x-file-name: bench-1g-buffered.bin".to_string(),
+        ],
+    );
+    assert!(body_buf.contains(&sha), "{body_buf}");
+    let peak_buf = proc_kib(pid_buf, "VmHWM");
     std::fs::remove_file(&big).ok();
 
     let mib_s = |s: f64| 1024.0 / s;
@@ -178,6 +196,13 @@ fn one_gib_through_the_gateway() {
         mib_s(gw8_s),
         curl_s / gw8_s,
         peak8.saturating_sub(idle8) / 1024
+    );
+    println!(
+        "1 GiB through the gateway, -Shttp-outgoing-body-buffer-chunks=8: {buf_s:.2} s, \
+         {:.0} MiB/s, {:.2} x curl; peak RSS over idle {} MiB",
+        mib_s(buf_s),
+        curl_s / buf_s,
+        peak_buf.saturating_sub(idle_buf) / 1024
     );
     assert!(
         peak_big.saturating_sub(idle) < 64 * 1024,

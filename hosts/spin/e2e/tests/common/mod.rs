@@ -45,6 +45,11 @@ impl Env {
         vars.extend_from_slice(extra);
         start_gateway(&self.wasm, &vars)
     }
+
+    /// Another instance like `a`, under extra `wasmtime serve` flags.
+    pub fn gateway_under(&self, flags: &[&str]) -> Gateway {
+        start_gateway_with_flags(&self.wasm, flags, &self.vars)
+    }
 }
 
 impl Gateway {
@@ -87,9 +92,17 @@ pub fn agent() -> ureq::Agent {
 }
 
 fn start_gateway(wasm: &str, vars: &[(&str, String)]) -> Gateway {
+    start_gateway_with_flags(wasm, &[], vars)
+}
+
+/// As [`start_gateway`], with extra `wasmtime serve` flags.
+fn start_gateway_with_flags(wasm: &str, flags: &[&str], vars: &[(&str, String)]) -> Gateway {
     let port = free_port();
     let wasmtime = std::env::var("WASMTIME").unwrap_or_else(|_| "wasmtime".into());
     let mut cmd = format!("'{wasmtime}' serve -Scli --addr 127.0.0.1:{port}");
+    for f in flags {
+        cmd.push_str(&format!(" '{f}'"));
+    }
     for (k, v) in vars {
         cmd.push_str(&format!(" --env '{k}={v}'"));
     }
