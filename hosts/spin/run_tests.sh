@@ -2,8 +2,10 @@
 # Builds the gateway component and runs it end to end under
 # `wasmtime serve -Scli` against the devserver: uploads of every size,
 # grants, 413/415, client disconnect, the chunk relay (corrupted chunk, two
-# instances), webhooks and CORS. Safe to run repeatedly: tools are installed
-# only when missing.
+# instances), webhooks and CORS, file names; then, against a devserver of
+# their own, chunks failing upstream (injected faults) and webhook
+# forwarding. The unit tests include the spin.toml check. Safe to run
+# repeatedly: tools are installed only when missing.
 #
 #   hosts/spin/run_tests.sh          tests
 #   hosts/spin/run_tests.sh --bench  tests, then the 1 GiB benchmark
@@ -40,7 +42,7 @@ log="$CARGO_TARGET_DIR/gateway-e2e.log"
 : > "$log"
 set +e
 GATEWAY_WASM="$wasm" WASMTIME="$wasmtime_bin" GATEWAY_LOG="$log" \
-    cargo test -j "$jobs" -p fastio-gateway-e2e --features e2e --release --locked --test gateway -- --test-threads=2
+    cargo test -j "$jobs" -p fastio-gateway-e2e --features e2e --release --locked --test gateway --test resilience -- --test-threads=2
 status=$?
 set -e
 if [ $status -ne 0 ]; then

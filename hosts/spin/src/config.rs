@@ -57,6 +57,8 @@ pub mod var {
     pub const CORS_ORIGINS: &str = "GATEWAY_CORS_ORIGINS";
     /// Chunks in flight per upload (default 3).
     pub const PARALLEL: &str = "GATEWAY_PARALLEL_CHUNKS";
+    /// Chunk size of `POST /upload`, 1M to 16M (default 4M).
+    pub const CHUNK_SIZE: &str = "GATEWAY_CHUNK_SIZE";
     /// Webhook signature scheme.
     pub const WEBHOOK_SCHEME: &str = "WEBHOOK_SCHEME";
     /// Webhook secrets, comma-separated (several during rotation).
@@ -65,6 +67,27 @@ pub mod var {
     pub const WEBHOOK_TOLERANCE: &str = "WEBHOOK_TOLERANCE_S";
     /// Where verified events are forwarded (optional, `http(s)://`).
     pub const WEBHOOK_FORWARD_URL: &str = "WEBHOOK_FORWARD_URL";
+
+    /// Every variable the gateway reads: `spin.toml` must pass each one
+    /// (its test also checks this list against the constants above).
+    pub const ALL: [&str; 16] = [
+        API_BASE,
+        API_KEY,
+        WORKSPACE,
+        FOLDER,
+        GRANT_SECRET,
+        GRANT_ENDPOINT,
+        GRANT_TTL,
+        MAX_SIZE,
+        ALLOWED_TYPES,
+        CORS_ORIGINS,
+        PARALLEL,
+        CHUNK_SIZE,
+        WEBHOOK_SCHEME,
+        WEBHOOK_SECRETS,
+        WEBHOOK_TOLERANCE,
+        WEBHOOK_FORWARD_URL,
+    ];
 }
 
 /// Reads one variable; empty counts as unset.
@@ -121,6 +144,13 @@ fn list(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Chunk size of `POST /upload` unless `GATEWAY_CHUNK_SIZE` says otherwise.
+pub const DEFAULT_CHUNK_SIZE: u64 = fastio_core::upload::plan::DEFAULT_CHUNK_SIZE;
+
+/// Most chunk bytes one upload may hold (in flight × chunk size), so an
+/// edge instance's memory stays bounded whatever the configuration.
+pub const MAX_CHUNK_BYTES_HELD: u64 = 48 << 20;
+
 /// What the upload routes need.
 pub struct UploadConfig {
     /// Upstream client configuration (base URL and API key).
@@ -133,6 +163,8 @@ pub struct UploadConfig {
     pub policy: UploadPolicy,
     /// Chunks in flight.
     pub parallel: u32,
+    /// Chunk size of `POST /upload`, bytes.
+    pub chunk_size: u64,
 }
 
 impl std::fmt::Debug for UploadConfig {
@@ -144,6 +176,7 @@ impl std::fmt::Debug for UploadConfig {
             .field("keys", &"[redacted]")
             .field("policy", &self.policy)
             .field("parallel", &self.parallel)
+            .field("chunk_size", &self.chunk_size)
             .finish()
     }
 }
@@ -194,12 +227,37 @@ pub fn upload(env: &dyn Env) -> Result<UploadConfig, ConfigError> {
     if !(1..=16).contains(&parallel) {
         return Err(ConfigError::new(var::PARALLEL, "must be between 1 and 16"));
     }
+    let chunk_size = number(env, var::CHUNK_SIZE, DEFAULT_CHUNK_SIZE)?;
+    if !(1 << 20..=16 << 20).contains(&chunk_size) {
+        return Err(ConfigError::new(
+            var::CHUNK_SIZE,
+            "must be between 1M and 16M",
+        ));
+    }
+    // The chunks in flight are what an upload holds in memory.
+    if parallel * chunk_size > MAX_CHUNK_BYTES_HELD {
+        let at_fault = if env.get(var::CHUNK_SIZE).is_some() {
+            var::CHUNK_SIZE
+        } else {
+            var::PARALLEL
+        };
+        return Err(ConfigError::new(
+            at_fault,
+            format!(
+                "{} x {} must stay within {} MiB",
+                var::PARALLEL,
+                var::CHUNK_SIZE,
+                MAX_CHUNK_BYTES_HELD >> 20
+            ),
+        ));
+    }
     Ok(UploadConfig {
         client,
         keys,
         signer,
         policy: policy(env)?,
         parallel: parallel as u32,
+        chunk_size,
     })
 }
 
@@ -362,6 +420,36 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(e.variable, var::MAX_SIZE);
+        let base = [
+            (var::API_BASE, "http://x/current/"),
+            (var::API_KEY, "k"),
+            (var::GRANT_SECRET, "0123456789abcdef"),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut v = base.to_vec();
+            v.extend_from_slice(extra);
+            upload(&env(&v))
+        };
+        assert_eq!(
+            with(&[(var::CHUNK_SIZE, "512K")]).unwrap_err().variable,
+            var::CHUNK_SIZE
+        );
+        assert_eq!(
+            with(&[(var::CHUNK_SIZE, "32M")]).unwrap_err().variable,
+            var::CHUNK_SIZE
+        );
+        let e = with(&[(var::CHUNK_SIZE, "16M"), (var::PARALLEL, "4")]).unwrap_err();
+        assert_eq!(e.variable, var::CHUNK_SIZE);
+        assert!(e.problem.contains("48 MiB"), "{}", e.problem);
+        assert_eq!(
+            with(&[(var::PARALLEL, "16")]).unwrap_err().variable,
+            var::PARALLEL
+        );
+        assert_eq!(
+            with(&[(var::CHUNK_SIZE, "8M")]).unwrap().chunk_size,
+            8 << 20
+        );
+        assert_eq!(with(&[]).unwrap().chunk_size, DEFAULT_CHUNK_SIZE);
         let e = webhook(&env(&[
             (var::WEBHOOK_SCHEME, "nope"),
             (var::WEBHOOK_SECRETS, "s"),

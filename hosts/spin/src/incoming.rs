@@ -66,14 +66,9 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
 
-    /// A query parameter (percent-decoding is left out: names and ids are
-    /// plain; anything else is refused by the core's validation).
+    /// A query parameter, percent-decoded (see [`query_value`]).
     pub fn query_param(&self, name: &str) -> Option<String> {
-        self.query
-            .split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
+        query_value(&self.query, name)
     }
 
     /// The bearer token of `Authorization`, if any.
@@ -188,6 +183,15 @@ impl BodyStream {
             }
         }
     }
+}
+
+/// The first value of `name` in a query string, decoded as a form field
+/// (`%XX` escapes, `+` for a space). Bytes that are not UTF-8 become U+FFFD,
+/// which the name check refuses.
+pub fn query_value(query: &str, name: &str) -> Option<String> {
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// The wall clock, Unix seconds.

@@ -29,12 +29,15 @@
 pub mod config;
 mod cors;
 mod exchange;
+mod forward;
 mod grant;
 mod incoming;
+mod names;
 mod net;
 mod relay;
 mod reply;
 mod upload;
+mod upstream;
 mod webhook;
 
 use serde_json::json;
@@ -65,14 +68,99 @@ impl wasip2::exports::http::incoming_handler::Guest for Gateway {
 #[cfg(target_arch = "wasm32")]
 wasip2::http::proxy::export!(Gateway);
 
+/// The routes the gateway serves (`OPTIONS` preflight aside, which is
+/// answered on any path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `GET /healthz`
+    Healthz,
+    /// `POST /grant`
+    Grant,
+    /// `POST /upload`
+    Upload,
+    /// `POST /uploads`
+    RelayCreate,
+    /// `PUT /uploads/{id}/chunks/{n}`
+    RelayChunk,
+    /// `POST /uploads/{id}/complete`
+    RelayComplete,
+    /// `POST /webhooks/fastio`
+    Webhook,
+}
+
+impl Route {
+    /// Every route.
+    pub const ALL: [Route; 7] = [
+        Route::Healthz,
+        Route::Grant,
+        Route::Upload,
+        Route::RelayCreate,
+        Route::RelayChunk,
+        Route::RelayComplete,
+        Route::Webhook,
+    ];
+
+    /// Method and path pattern (`{…}` is one path segment).
+    pub fn pattern(self) -> (&'static str, &'static str) {
+        match self {
+            Route::Healthz => ("GET", "/healthz"),
+            Route::Grant => ("POST", "/grant"),
+            Route::Upload => ("POST", "/upload"),
+            Route::RelayCreate => ("POST", "/uploads"),
+            Route::RelayChunk => ("PUT", "/uploads/{id}/chunks/{n}"),
+            Route::RelayComplete => ("POST", "/uploads/{id}/complete"),
+            Route::Webhook => ("POST", "/webhooks/fastio"),
+        }
+    }
+}
+
+/// Why a request matches no route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Miss {
+    /// A known path with another method: 405.
+    Method,
+    /// No such path: 404.
+    Path,
+}
+
+/// The route for `method` and `path`, with the path's `{…}` values.
+pub fn resolve(method: &str, path: &str) -> Result<(Route, Vec<String>), Miss> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let hit = |r: Route, params: &[&str]| Ok((r, params.iter().map(|p| p.to_string()).collect()));
+    match (method, segments.as_slice()) {
+        ("GET", ["healthz"]) => hit(Route::Healthz, &[]),
+        ("POST", ["grant"]) => hit(Route::Grant, &[]),
+        ("POST", ["upload"]) => hit(Route::Upload, &[]),
+        ("POST", ["uploads"]) => hit(Route::RelayCreate, &[]),
+        ("PUT", ["uploads", id, "chunks", n]) => hit(Route::RelayChunk, &[*id, *n]),
+        ("POST", ["uploads", id, "complete"]) => hit(Route::RelayComplete, &[*id]),
+        ("POST", ["webhooks", "fastio"]) => hit(Route::Webhook, &[]),
+        (_, ["healthz" | "grant" | "upload" | "uploads" | "webhooks", ..]) => Err(Miss::Method),
+        _ => Err(Miss::Path),
+    }
+}
+
 fn route(req: &Request) -> Reply {
     let env = &process_env;
-    let segments: Vec<&str> = req.path.trim_matches('/').split('/').collect();
     let method = req.method.as_str();
     let upload_cfg = || config::upload(env).map_err(|e| Reply::config(&e));
-    match (method, segments.as_slice()) {
-        ("GET", ["healthz"]) => healthz(env),
-        ("POST", ["grant"]) => {
+    let (route, params) = match resolve(method, &req.path) {
+        Ok(r) => r,
+        Err(Miss::Method) => {
+            return Reply::error(
+                405,
+                "method_not_allowed",
+                format!("{method} is not served on {}", req.path),
+            );
+        }
+        Err(Miss::Path) => {
+            return Reply::error(404, "not_found", format!("no route for {}", req.path));
+        }
+    };
+    let param = |i: usize| params.get(i).map(String::as_str).unwrap_or("");
+    match route {
+        Route::Healthz => healthz(env),
+        Route::Grant => {
             let defaults = match config::grant_defaults(env) {
                 Ok(Some(d)) => d,
                 Ok(None) => {
@@ -85,26 +173,20 @@ fn route(req: &Request) -> Reply {
                 Err(e) => Reply::config(&e),
             }
         }
-        ("POST", ["upload"]) => with_grant(req, upload_cfg, |cfg, g| upload::handle(req, cfg, g)),
-        ("POST", ["uploads"]) => with_grant(req, upload_cfg, |cfg, g| relay::create(req, cfg, g)),
-        ("PUT", ["uploads", id, "chunks", n]) => match upload_cfg() {
-            Ok(cfg) => relay::chunk(req, &cfg, id, n),
+        Route::Upload => with_grant(req, upload_cfg, |cfg, g| upload::handle(req, cfg, g)),
+        Route::RelayCreate => with_grant(req, upload_cfg, |cfg, g| relay::create(req, cfg, g)),
+        Route::RelayChunk => match upload_cfg() {
+            Ok(cfg) => relay::chunk(req, &cfg, param(0), param(1)),
             Err(r) => r,
         },
-        ("POST", ["uploads", id, "complete"]) => match upload_cfg() {
-            Ok(cfg) => relay::complete(req, &cfg, id),
+        Route::RelayComplete => match upload_cfg() {
+            Ok(cfg) => relay::complete(req, &cfg, param(0)),
             Err(r) => r,
         },
-        ("POST", ["webhooks", "fastio"]) => match config::webhook(env) {
+        Route::Webhook => match config::webhook(env) {
             Ok(cfg) => webhook::handle(req, &cfg),
             Err(e) => Reply::config(&e),
         },
-        (_, ["healthz" | "grant" | "upload" | "uploads" | "webhooks", ..]) => Reply::error(
-            405,
-            "method_not_allowed",
-            format!("{method} is not served on {}", req.path),
-        ),
-        _ => Reply::error(404, "not_found", format!("no route for {}", req.path)),
     }
 }
 
@@ -151,4 +233,25 @@ fn healthz(env: &dyn Env) -> Reply {
             "webhooks": webhooks.unwrap_or(false),
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_resolves_from_its_pattern() {
+        for r in Route::ALL {
+            let (method, pattern) = r.pattern();
+            let path = pattern.replace("{id}", "u1").replace("{n}", "2");
+            let (got, _) = resolve(method, &path).unwrap();
+            assert_eq!(got, r, "{method} {path}");
+        }
+        assert_eq!(
+            resolve("PUT", "/uploads/u1/chunks/7").unwrap().1,
+            vec!["u1".to_string(), "7".to_string()]
+        );
+        assert_eq!(resolve("GET", "/upload"), Err(Miss::Method));
+        assert_eq!(resolve("GET", "/nowhere"), Err(Miss::Path));
+    }
 }

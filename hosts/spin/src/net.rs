@@ -143,8 +143,16 @@ impl Writer {
         if !self.sealed {
             return Ok(false);
         }
-        // Everything written: close the stream, then the body.
-        stream.flush().map_err(stream_err)?;
+        // Everything written: close the stream, then the body. The flush can
+        // find the stream closed although every byte went through: hyper
+        // drops the request body as soon as it has sent the declared
+        // `Content-Length`, which with a body that fit in the stream's
+        // buffer can happen before this line runs. Nothing is lost then, and
+        // if the connection really failed the response future says so.
+        match stream.flush() {
+            Ok(()) | Err(StreamError::Closed) => {}
+            Err(e) => return Err(stream_err(e)),
+        }
         self.stream = None;
         if let Some(body) = self.body.take() {
             OutgoingBody::finish(body, None).map_err(|e| format!("finishing the body: {e:?}"))?;
@@ -254,23 +262,23 @@ impl Net {
             outgoing_handler::handle(out, Some(opts)).map_err(|e| format!("sending: {e:?}"))?;
         let queue = pieces(&req.body);
         let queued = queue.iter().map(Bytes::len).sum();
-        let mut writer = Writer {
-            stream: Some(stream),
-            body: Some(body),
-            queue,
-            queued,
-            sealed: !streamed,
-        };
-        writer.pump()?;
-        self.flights.insert(
-            id,
-            Flight {
-                writer,
-                reader: None,
-                future,
-                write_error: None,
+        let mut flight = Flight {
+            writer: Writer {
+                stream: Some(stream),
+                body: Some(body),
+                queue,
+                queued,
+                sealed: !streamed,
             },
-        );
+            reader: None,
+            future,
+            write_error: None,
+        };
+        // A failed first write is not the request's outcome: the peer may
+        // already have answered (or the connection failed, which the future
+        // reports with its error code), exactly as for later writes.
+        flight.write_some();
+        self.flights.insert(id, flight);
         Ok(())
     }
 
@@ -327,18 +335,26 @@ impl Net {
     }
 }
 
-fn step(f: &mut Flight) -> Result<Option<HttpResponse>, String> {
-    if f.writer.stream.is_some()
-        && let Err(e) = f.writer.pump()
-    {
-        // The peer may answer before reading the whole body (an error);
-        // that answer is worth more than the write failure, so stop writing
-        // and wait for it. The future ends in an error if none comes.
-        f.writer.stream = None;
-        f.writer.body = None;
-        f.writer.queue.clear();
-        f.write_error = Some(e);
+impl Flight {
+    /// Writes what the body stream accepts. The peer may answer before
+    /// reading the whole body (an error); that answer is worth more than the
+    /// write failure, so a failed write stops writing and the request waits
+    /// for the answer. The future ends in an error if none comes.
+    fn write_some(&mut self) {
+        if self.writer.stream.is_some()
+            && let Err(e) = self.writer.pump()
+        {
+            self.writer.stream = None;
+            self.writer.body = None;
+            self.writer.queue.clear();
+            self.writer.queued = 0;
+            self.write_error = Some(e);
+        }
     }
+}
+
+fn step(f: &mut Flight) -> Result<Option<HttpResponse>, String> {
+    f.write_some();
     if f.reader.is_none() {
         let Some(got) = f.future.get() else {
             return Ok(None);

@@ -14,18 +14,19 @@
 
 use bytes::Bytes;
 use fastio_core::api::{Call, Client, Profile, UploadCall};
-use fastio_core::decode::decode_as;
-use fastio_core::decode::models::{UploadSession, UploadStatus};
+use fastio_core::decode::models::UploadStatus;
 use fastio_core::http::PartData;
 use fastio_core::policy::{Grant, RelayError, RelayState, Sniffer};
 use fastio_core::upload::plan::DEFAULT_CHUNK_SIZE;
 use serde_json::{Value, json};
 
 use crate::config::UploadConfig;
-use crate::exchange::{exchange, exchange_for};
+use crate::exchange::exchange;
 use crate::incoming::{ReadError, Request, unix_now};
+use crate::names::{check, file_name};
 use crate::reply::Reply;
-use crate::upload::{file_name, policy_reply};
+use crate::upload::policy_reply;
+use crate::upstream::{self, Repeat};
 
 /// How long a relay may take from its creation, seconds.
 const RELAY_TTL_S: u64 = 24 * 3600;
@@ -41,26 +42,6 @@ fn relay_reply(e: &RelayError) -> Reply {
 fn client(cfg: &UploadConfig) -> Result<Client, Reply> {
     Client::new(cfg.client.clone())
         .map_err(|e| Reply::error(500, "gateway_misconfigured", e.to_string()))
-}
-
-/// Sends a call upstream and decodes the session it answers.
-fn call(client: &Client, call: &Call, wait_s: u32) -> Result<UploadSession, Reply> {
-    let req = client
-        .build(call)
-        .map_err(|e| Reply::error(400, "bad_request", e.to_string()))?;
-    let resp = exchange_for(&req, 120_000 + u64::from(wait_s) * 1000)
-        .map_err(|e| Reply::error(502, "upstream_unreachable", e))?;
-    decode_as::<UploadSession>(&resp, &client.decode_options_with(true))
-        .map(|d| d.value)
-        .map_err(|e| {
-            let status = if e.status == Some(406) { 422 } else { 502 };
-            let code = if status == 422 {
-                "upstream_rejected_chunk"
-            } else {
-                "upstream_failed"
-            };
-            Reply::error(status, code, e.to_string()).with("upstream_status", json!(e.status))
-        })
 }
 
 fn cancel_upstream(client: &Client, upload_id: &str) {
@@ -90,10 +71,16 @@ pub fn create(req: &Request, cfg: &UploadConfig, grant: &Grant) -> Reply {
             Err(e) => return Reply::error(400, "bad_json", e.to_string()),
         }
     };
-    let name = parsed["name"]
-        .as_str()
-        .map(str::to_string)
-        .unwrap_or_else(|| file_name(req));
+    let name = match parsed["name"].as_str() {
+        Some(n) => match check(n) {
+            Ok(n) => n.to_string(),
+            Err(e) => return e.reply(),
+        },
+        None => match file_name(req) {
+            Ok(n) => n,
+            Err(r) => return r,
+        },
+    };
     let size = parsed["size"].as_u64().or_else(|| {
         req.header("x-file-size")
             .and_then(|s| s.trim().parse().ok())
@@ -113,7 +100,8 @@ pub fn create(req: &Request, cfg: &UploadConfig, grant: &Grant) -> Reply {
         Ok(c) => c,
         Err(r) => return r,
     };
-    let session = match call(
+    // Not repeated: a lost answer would leave a second session behind.
+    let session = match upstream::send(
         &client,
         &Call::Upload(UploadCall::CreateSession {
             profile: Some(Profile::Workspace(grant.workspace.clone())),
@@ -126,6 +114,7 @@ pub fn create(req: &Request, cfg: &UploadConfig, grant: &Grant) -> Reply {
             extra: Vec::new(),
         }),
         0,
+        Repeat::Once,
     ) {
         Ok(s) => s,
         Err(r) => return r,
@@ -238,7 +227,9 @@ pub fn chunk(req: &Request, cfg: &UploadConfig, upload_id: &str, order: &str) ->
             return policy_reply(&e).with("cancelled", json!(true));
         }
     }
-    let sent = call(
+    // The chunk's bytes are in memory, so a failed send is repeated here on
+    // a fresh request (the same order again replaces it upstream).
+    let sent = upstream::send(
         &client,
         &Call::Upload(UploadCall::Chunk {
             upload_id: upload_id.to_string(),
@@ -249,6 +240,7 @@ pub fn chunk(req: &Request, cfg: &UploadConfig, upload_id: &str, order: &str) ->
             file_crc32c: whole.as_ref().map(|d| d.crc32c_hex()),
         }),
         0,
+        Repeat::Idempotent,
     );
     if let Err(r) = sent {
         return r.with("next", json!(order));
@@ -289,10 +281,11 @@ pub fn complete(req: &Request, cfg: &UploadConfig, upload_id: &str) -> Reply {
     let upload_call = |f: fn(String) -> UploadCall| Call::Upload(f(upload_id.to_string()));
     // A repeated complete (a retry after a lost answer, maybe on another
     // instance) is refused upstream; the status poll below still answers.
-    let completed = call(
+    let completed = upstream::send(
         &client,
         &upload_call(|id| UploadCall::Complete { upload_id: id }),
         0,
+        Repeat::Once,
     );
     let mut last = completed.as_ref().ok().and_then(|s| s.status.clone());
     let mut session = completed.ok();
@@ -300,13 +293,14 @@ pub fn complete(req: &Request, cfg: &UploadConfig, upload_id: &str) -> Reply {
         if last.as_ref().is_some_and(UploadStatus::is_terminal) {
             break;
         }
-        let polled = call(
+        let polled = upstream::send(
             &client,
             &Call::Upload(UploadCall::Details {
                 upload_id: upload_id.to_string(),
                 wait: Some(POLL_WAIT_S),
             }),
             POLL_WAIT_S,
+            Repeat::Idempotent,
         );
         match polled {
             Ok(s) => {

@@ -6,9 +6,15 @@
 //!
 //! With `Content-Length` the machine runs in file mode (single request up to
 //! 4 MB, else chunked); without it, in stream mode (the body is piped to a
-//! stream session). Its `Read` actions are served from the body in order:
-//! a body cannot be rewound, so a machine that asked to read a chunk again
-//! would fail the upload rather than send different bytes.
+//! stream session). Its `Read` actions are served from the body in order.
+//! A chunk that fails upstream (connection lost, 5xx, 429) is sent again by
+//! the machine from the bytes it holds until Fast.io acknowledges the chunk,
+//! so no re-read is needed; memory stays at the in-flight chunks. The
+//! machine asks to read bytes again only after re-planning, which it does
+//! only when told to fetch the server's limits (the gateway does not); were
+//! it to ask, the upload fails with `upstream_retry_needs_rewind` rather
+//! than send different bytes. A stream upload (no `Content-Length`) cannot
+//! be resent at all: its bytes went upstream as they came.
 
 use bytes::Bytes;
 use fastio_core::api::{Client, Profile};
@@ -20,6 +26,7 @@ use wasip2::io::poll::{Pollable, poll};
 
 use crate::config;
 use crate::incoming::{BodyStream, Piece, Request, mono_ms};
+use crate::names::file_name;
 use crate::net::{Net, Token};
 use crate::reply::Reply;
 
@@ -27,16 +34,15 @@ use crate::reply::Reply;
 /// stops reading the client (backpressure).
 const STREAM_QUEUE_MAX: usize = 1 << 20;
 
-/// The file name: `x-file-name`, else `?name=`, else `upload`.
-pub fn file_name(req: &Request) -> String {
-    req.header("x-file-name")
-        .map(str::to_string)
-        .or_else(|| req.query_param("name"))
-        .unwrap_or_else(|| "upload".into())
-}
+/// Most body reads taken for one ready body pollable.
+const BODY_READS_PER_POLL: usize = 16;
 
 /// Serves `POST /upload` for a checked grant.
 pub fn handle(req: &Request, cfg: &config::UploadConfig, grant: &Grant) -> Reply {
+    let name = match file_name(req) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
     let policy = cfg.policy.clone().with_max_size(Some(grant.max_size));
     let declared = match req.content_length() {
         Ok(d) => d,
@@ -60,7 +66,7 @@ pub fn handle(req: &Request, cfg: &config::UploadConfig, grant: &Grant) -> Reply
         }
     };
     let spec = UploadSpec {
-        name: file_name(req),
+        name,
         size: declared,
         target: Some(Profile::Workspace(grant.workspace.clone())),
         folder_id: grant.folder.clone(),
@@ -69,6 +75,7 @@ pub fn handle(req: &Request, cfg: &config::UploadConfig, grant: &Grant) -> Reply
     let up_cfg = UploadConfig {
         plan: PlanConfig {
             max_in_flight: cfg.parallel,
+            chunk_size: cfg.chunk_size,
             max_file_size: policy.max_size,
             ..PlanConfig::default()
         },
@@ -229,12 +236,27 @@ impl Streamer {
                         }
                     }
                     Ready::Body => {
-                        let max = match &self.read {
-                            Some((_, want, got)) => (want - got.len()).clamp(1, 1 << 20),
-                            None => 1 << 20,
-                        };
-                        if let Some(reply) = self.pull_body(max, false) {
-                            self.cancel(reply);
+                        // Take what has arrived for the outstanding read in
+                        // a few reads rather than one per poll: each poll
+                        // round re-subscribes every request.
+                        for _ in 0..BODY_READS_PER_POLL {
+                            let (max, had) = match &self.read {
+                                Some((_, want, got)) => {
+                                    ((want - got.len()).clamp(1, 1 << 20), got.len())
+                                }
+                                None => (1 << 20, 0),
+                            };
+                            if let Some(reply) = self.pull_body(max, false) {
+                                self.cancel(reply);
+                                break;
+                            }
+                            let more = match &self.read {
+                                Some((_, want, got)) => got.len() > had && got.len() < *want,
+                                None => false,
+                            };
+                            if !more || self.ended || !self.pending.is_empty() {
+                                break;
+                            }
                         }
                     }
                     Ready::Timer => self.machine.on_timeout(now),
@@ -273,7 +295,7 @@ impl Streamer {
                         self.kind = w.kind().map(|k| k.name().to_string());
                     }
                 }
-                self.pending.extend_from_slice(&bytes);
+                self.take_in(bytes);
                 None
             }
             Piece::End => {
@@ -299,13 +321,35 @@ impl Streamer {
         }
     }
 
+    /// Puts body bytes straight into the outstanding read's buffer (a
+    /// piece that is the whole read becomes it); only what the read does
+    /// not want waits in `pending`. One copy fewer on the hot path.
+    fn take_in(&mut self, bytes: Vec<u8>) {
+        if self.pending.is_empty()
+            && let Some((_, want, buf)) = &mut self.read
+        {
+            if buf.is_empty() && bytes.len() == *want {
+                *buf = bytes;
+                return;
+            }
+            let take = (*want - buf.len()).min(bytes.len());
+            buf.extend_from_slice(&bytes[..take]);
+            self.pending.extend_from_slice(&bytes[take..]);
+        } else if self.pending.is_empty() {
+            self.pending = bytes;
+        } else {
+            self.pending.extend_from_slice(&bytes);
+        }
+    }
+
     /// Hands pending bytes to an outstanding `Read`. True when it did.
     fn serve_read(&mut self, now: u64) -> bool {
         let Some((id, want, buf)) = &mut self.read else {
             return false;
         };
         let take = (*want - buf.len()).min(self.pending.len());
-        buf.extend(self.pending.drain(..take));
+        buf.extend_from_slice(&self.pending[..take]);
+        self.pending.drain(..take);
         // A body that ended short hands over what it had: the machine then
         // fails the read as truncated.
         if buf.len() < *want && !self.ended {

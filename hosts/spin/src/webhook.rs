@@ -1,18 +1,17 @@
 //! `POST /webhooks/fastio`: verifies a delivery with the configured scheme,
 //! secrets and tolerance, reads it as a typed event, answers 204 (or 400/401
 //! with the error kind), and optionally forwards the verified body to an
-//! internal URL.
+//! internal URL ([`crate::forward`]): then the 204 means the endpoint has it.
 //!
 //! De-duplication by delivery id needs memory shared across requests and
 //! instances, which a stateless component does not have: it belongs in the
 //! platform's store (Spin key-value); see the README.
 
-use fastio_core::http::{Body, HttpRequest, Method, PartData};
 use fastio_core::webhook::{DEFAULT_MAX_BODY_BYTES, ErrorKind, WebhookError, parse_event};
 use serde_json::json;
 
 use crate::config::WebhookConfig;
-use crate::exchange::exchange;
+use crate::forward::{Verified, forward};
 use crate::incoming::{ReadError, Request, unix_now};
 use crate::reply::Reply;
 
@@ -55,37 +54,14 @@ pub fn handle(req: &Request, cfg: &WebhookConfig) -> Reply {
         Err(e) => return Reply::error(400, "invalid_event", e.to_string()),
     };
     if let Some(url) = &cfg.forward_url {
-        let mut headers = vec![
-            ("content-type".to_string(), "application/json".to_string()),
-            ("x-fastio-event".to_string(), event.name()),
-            (
-                "x-gateway-verified-scheme".to_string(),
-                delivery.scheme.as_str().to_string(),
-            ),
-        ];
-        if let Some(id) = &delivery.id {
-            headers.push(("x-fastio-delivery-id".to_string(), id.clone()));
-        }
-        let forward = HttpRequest {
-            method: Method::Post,
-            url: url.clone(),
-            headers,
-            body: Body::Bytes {
-                content_type: "application/json".into(),
-                data: PartData::Inline(body.into()),
-            },
+        let verified = Verified {
+            body: &body,
+            event: event.name(),
+            scheme: delivery.scheme.as_str(),
+            id: delivery.id.as_deref(),
         };
-        // A failed forward answers 502 so the sender retries the delivery.
-        match exchange(&forward) {
-            Ok(r) if (200..300).contains(&r.status) => {}
-            Ok(r) => {
-                return Reply::error(
-                    502,
-                    "forward_failed",
-                    format!("the internal endpoint answered {}", r.status),
-                );
-            }
-            Err(e) => return Reply::error(502, "forward_failed", e),
+        if let Err(r) = forward(url, &verified) {
+            return r;
         }
     }
     let mut r = Reply::empty(204).header("x-fastio-event", event.name());

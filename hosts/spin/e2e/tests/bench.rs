@@ -134,6 +134,41 @@ fn one_gib_through_the_gateway() {
     let (gw_s, body) = gateway(&big, "bench-1g.bin");
     assert!(body.contains(&sha), "{body}");
     let peak_big = proc_kib(pid, "VmHWM");
+
+    // The same file through an instance with 8 MiB chunks
+    // (GATEWAY_CHUNK_SIZE=8M): half the requests, twice the bytes per chunk.
+    let g8 = e.gateway_with(&[("GATEWAY_CHUNK_SIZE", "8M".into())]);
+    let pid8 = g8.server_pid().expect("wasmtime pid");
+    let idle8 = proc_kib(pid8, "VmRSS");
+    let grant8 = common::grant(&g8, json!({"max_size": 4u64 << 30}));
+    let (gw8_s, body8) = curl(
+        &format!("{}/upload", g8.url),
+        &big,
+        &[
+            format!("Authorization: Bearer {grant8}"),
+            "x-file-name: bench-1g-8m.bin".to_string(),
+        ],
+    );
+    assert!(body8.contains(&sha), "{body8}");
+    let peak8 = proc_kib(pid8, "VmHWM");
+
+    // The same file with room for a whole chunk in wasmtime's outgoing
+    // body buffer (8 x 1 MiB instead of 1 + 1): the host keeps sending a
+    // chunk while the component hashes the next one.
+    let buffered = e.gateway_under(&["-Shttp-outgoing-body-buffer-chunks=8"]);
+    let pid_buf = buffered.server_pid().expect("wasmtime pid");
+    let idle_buf = proc_kib(pid_buf, "VmRSS");
+    let grant_buf = common::grant(&buffered, json!({"max_size": 4u64 << 30}));
+    let (buf_s, body_buf) = curl(
+        &format!("{}/upload", buffered.url),
+        &big,
+        &[
+            format!("Authorization: Bearer {grant_buf}"),
+            "x-file-name: bench-1g-buffered.bin".to_string(),
+        ],
+    );
+    assert!(body_buf.contains(&sha), "{body_buf}");
+    let peak_buf = proc_kib(pid_buf, "VmHWM");
     std::fs::remove_file(&big).ok();
 
     let mib_s = |s: f64| 1024.0 / s;
@@ -155,8 +190,26 @@ fn one_gib_through_the_gateway() {
         peak_small.saturating_sub(idle) / 1024,
         peak_big.saturating_sub(idle) / 1024
     );
+    println!(
+        "1 GiB through the gateway, 8 MiB chunks: {gw8_s:.2} s, {:.0} MiB/s, {:.2} x curl; \
+         peak RSS over idle {} MiB",
+        mib_s(gw8_s),
+        curl_s / gw8_s,
+        peak8.saturating_sub(idle8) / 1024
+    );
+    println!(
+        "1 GiB through the gateway, -Shttp-outgoing-body-buffer-chunks=8: {buf_s:.2} s, \
+         {:.0} MiB/s, {:.2} x curl; peak RSS over idle {} MiB",
+        mib_s(buf_s),
+        curl_s / buf_s,
+        peak_buf.saturating_sub(idle_buf) / 1024
+    );
     assert!(
         peak_big.saturating_sub(idle) < 64 * 1024,
         "peak RSS over idle is 64 MiB or more"
+    );
+    assert!(
+        peak8.saturating_sub(idle8) < 64 * 1024,
+        "peak RSS over idle is 64 MiB or more with 8 MiB chunks"
     );
 }

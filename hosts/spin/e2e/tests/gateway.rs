@@ -122,6 +122,67 @@ fn unknown_length_bodies_stream() {
 }
 
 #[test]
+fn query_names_are_percent_decoded_and_checked() {
+    let e = env();
+    let g = big_grant(&e.a);
+    let body = pattern_bytes(1000, 13);
+    let upload = |query: &str| {
+        call(
+            "POST",
+            &format!("{}/upload?{query}", e.a.url),
+            Some(&g),
+            &[],
+            Some(&body),
+        )
+    };
+    // Spaces as %20 and +, a plus as %2B, UTF-8 as percent-escaped bytes.
+    let r = upload("kind=x&name=Q3%20report+final%2B%C3%A9t%C3%A9%20%F0%9F%93%84.bin");
+    assert_eq!(r.status, 201, "{}", r.json);
+    let name = "Q3 report final+été 📄.bin";
+    assert!(
+        stored_names().iter().any(|n| n == name),
+        "{name} not among {:?}",
+        stored_names()
+    );
+    let node = r.json["node_id"].as_str().expect("node");
+    assert_eq!(stored_sha256(node), (1000, sha256_hex(&body)));
+    // Decoded to something that is not a file name: a typed 400, nothing
+    // goes upstream.
+    for (query, reason) in [
+        ("name=reports%2F2024.bin", "path_separator"),
+        ("name=..%5Cx.bin", "path_separator"),
+        ("name=a%00b.bin", "control_character"),
+        ("name=a%0Ab.bin", "control_character"),
+        ("name=%FF%FE.bin", "not_utf8"),
+        ("name=", "empty"),
+        ("name=+", "empty"),
+        ("name=..", "dot_name"),
+    ] {
+        let r = upload(query);
+        assert_eq!(
+            (r.status, r.error(), r.json["reason"].as_str()),
+            (400, "bad_file_name", Some(reason)),
+            "{query}: {}",
+            r.json
+        );
+    }
+    // The relay checks a JSON name the same way.
+    let r = call(
+        "POST",
+        &format!("{}/uploads", e.a.url),
+        Some(&g),
+        &[("content-type", "application/json")],
+        Some(
+            json!({"name": "a/b.bin", "size": 10})
+                .to_string()
+                .as_bytes(),
+        ),
+    );
+    assert_eq!((r.status, r.error()), (400, "bad_file_name"), "{}", r.json);
+    assert!(!stored_names().iter().any(|n| n.contains("2024")));
+}
+
+#[test]
 fn grants_missing_bad_or_expired_are_refused() {
     let e = env();
     let url = format!("{}/upload", e.a.url);

@@ -5,7 +5,7 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -32,7 +32,24 @@ pub struct Env {
     /// Only PDF and PNG, at most 1 MiB, no webhook configuration.
     pub strict: Gateway,
     pub agent: ureq::Agent,
+    /// What `a` and `b` were started with.
+    vars: Vec<(&'static str, String)>,
+    wasm: String,
     _dir: std::path::PathBuf,
+}
+
+impl Env {
+    /// Another instance like `a`, with `extra` variables on top.
+    pub fn gateway_with(&self, extra: &[(&'static str, String)]) -> Gateway {
+        let mut vars = self.vars.clone();
+        vars.extend_from_slice(extra);
+        start_gateway(&self.wasm, &vars)
+    }
+
+    /// Another instance like `a`, under extra `wasmtime serve` flags.
+    pub fn gateway_under(&self, flags: &[&str]) -> Gateway {
+        start_gateway_with_flags(&self.wasm, flags, &self.vars)
+    }
 }
 
 impl Gateway {
@@ -59,7 +76,7 @@ pub fn proc_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -75,9 +92,17 @@ pub fn agent() -> ureq::Agent {
 }
 
 fn start_gateway(wasm: &str, vars: &[(&str, String)]) -> Gateway {
+    start_gateway_with_flags(wasm, &[], vars)
+}
+
+/// As [`start_gateway`], with extra `wasmtime serve` flags.
+fn start_gateway_with_flags(wasm: &str, flags: &[&str], vars: &[(&str, String)]) -> Gateway {
     let port = free_port();
     let wasmtime = std::env::var("WASMTIME").unwrap_or_else(|_| "wasmtime".into());
     let mut cmd = format!("'{wasmtime}' serve -Scli --addr 127.0.0.1:{port}");
+    for f in flags {
+        cmd.push_str(&format!(" '{f}'"));
+    }
     for (k, v) in vars {
         cmd.push_str(&format!(" --env '{k}={v}'"));
     }
@@ -115,26 +140,9 @@ pub fn env() -> &'static Env {
         let wasm = std::env::var("GATEWAY_WASM")
             .expect("GATEWAY_WASM must name the built component (hosts/spin/run_tests.sh sets it)");
         let dir = std::env::temp_dir().join(format!("fastio-gateway-e2e-{}", std::process::id()));
-        let mut cfg = fastio_devserver::Config::new(dir.join("data"));
-        cfg.api_keys = vec![API_KEY.into()];
-        let dev = fastio_devserver::spawn(cfg).expect("devserver starts");
+        let dev = devserver(&dir);
         let agent = agent();
-        let orgs = dev_get(&agent, &dev.base_url, "orgs/list/");
-        let org = orgs["orgs"][0]["id"].as_str().expect("org id").to_string();
-        let ws = agent
-            .post(&format!("{}org/{org}/create/workspace/", dev.base_url))
-            .header("Authorization", &format!("Bearer {API_KEY}"))
-            .send_form([("name", "Gateway"), ("folder_name", "gateway")])
-            .expect("create workspace")
-            .into_body()
-            .read_to_vec()
-            .expect("body");
-        let ws: Value = serde_json::from_slice(&ws).expect("json");
-        let ws = ws["response"]["workspace"]["id"]
-            .as_str()
-            .or(ws["workspace"]["id"].as_str())
-            .expect("workspace id")
-            .to_string();
+        let ws = workspace(&agent, &dev);
         let common = vec![
             ("FASTIO_API_BASE", dev.base_url.clone()),
             ("FASTIO_API_KEY", API_KEY.to_string()),
@@ -162,8 +170,213 @@ pub fn env() -> &'static Env {
             b,
             strict,
             agent,
+            vars: full,
+            wasm,
             _dir: dir,
         }
+    })
+}
+
+/// Creates a workspace on `dev`; returns its id.
+fn workspace(agent: &ureq::Agent, dev: &fastio_devserver::RunningServer) -> String {
+    let orgs = dev_get(agent, &dev.base_url, "orgs/list/");
+    let org = orgs["orgs"][0]["id"].as_str().expect("org id").to_string();
+    let ws = agent
+        .post(&format!("{}org/{org}/create/workspace/", dev.base_url))
+        .header("Authorization", &format!("Bearer {API_KEY}"))
+        .send_form([("name", "Gateway"), ("folder_name", "gateway")])
+        .expect("create workspace")
+        .into_body()
+        .read_to_vec()
+        .expect("body");
+    let ws: Value = serde_json::from_slice(&ws).expect("json");
+    ws["response"]["workspace"]["id"]
+        .as_str()
+        .or(ws["workspace"]["id"].as_str())
+        .expect("workspace id")
+        .to_string()
+}
+
+fn devserver(dir: &std::path::Path) -> fastio_devserver::RunningServer {
+    let mut cfg = fastio_devserver::Config::new(dir.join("data"));
+    cfg.api_keys = vec![API_KEY.into()];
+    fastio_devserver::spawn(cfg).expect("devserver starts")
+}
+
+/// A devserver of its own for the tests that inject faults (the fault
+/// configuration is server-wide), with a gateway that forwards verified
+/// webhooks to [`Receiver`] and one whose forward target is down.
+pub struct Isolated {
+    pub dev: fastio_devserver::RunningServer,
+    pub ws: String,
+    pub gw: Gateway,
+    /// `WEBHOOK_FORWARD_URL` names a port nothing listens on.
+    pub down: Gateway,
+    pub receiver: Receiver,
+    /// Held by a test while it changes the devserver's faults.
+    pub faults: Mutex<()>,
+    _dir: std::path::PathBuf,
+}
+
+pub fn isolated() -> &'static Isolated {
+    static ISO: OnceLock<Isolated> = OnceLock::new();
+    ISO.get_or_init(|| {
+        let wasm = std::env::var("GATEWAY_WASM")
+            .expect("GATEWAY_WASM must name the built component (hosts/spin/run_tests.sh sets it)");
+        let dir =
+            std::env::temp_dir().join(format!("fastio-gateway-e2e-iso-{}", std::process::id()));
+        let dev = devserver(&dir);
+        let ws = workspace(&agent(), &dev);
+        let receiver = Receiver::start();
+        let vars = |forward: String| {
+            vec![
+                ("FASTIO_API_BASE", dev.base_url.clone()),
+                ("FASTIO_API_KEY", API_KEY.to_string()),
+                ("FASTIO_WORKSPACE", ws.clone()),
+                ("GATEWAY_GRANT_SECRET", GRANT_SECRET.to_string()),
+                ("WEBHOOK_SCHEME", "standard".into()),
+                ("WEBHOOK_SECRETS", WEBHOOK_SECRET.to_string()),
+                ("WEBHOOK_FORWARD_URL", forward),
+            ]
+        };
+        let gw = start_gateway(&wasm, &vars(format!("{}/hook?from=gateway", receiver.url)));
+        let down = start_gateway(
+            &wasm,
+            &vars(format!("http://127.0.0.1:{}/hook", free_port())),
+        );
+        Isolated {
+            dev,
+            ws,
+            gw,
+            down,
+            receiver,
+            faults: Mutex::new(()),
+            _dir: dir,
+        }
+    })
+}
+
+/// Replaces the devserver's fault configuration.
+pub fn set_faults(dev: &fastio_devserver::RunningServer, cfg: Value) -> Value {
+    let r = agent()
+        .post(&format!("{}/_dev/faults", dev.origin()))
+        .header("content-type", "application/json")
+        .send(cfg.to_string().as_bytes())
+        .expect("fault configuration");
+    assert_eq!(r.status().as_u16(), 200);
+    serde_json::from_slice(&r.into_body().read_to_vec().expect("body")).expect("json")
+}
+
+/// `GET /_dev/faults`: the configuration, requests seen and faults injected.
+pub fn faults_seen(dev: &fastio_devserver::RunningServer) -> Value {
+    let r = agent()
+        .get(&format!("{}/_dev/faults", dev.origin()))
+        .call()
+        .expect("faults");
+    serde_json::from_slice(&r.into_body().read_to_vec().expect("body")).expect("json")
+}
+
+/// A request the receiver got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The internal endpoint verified webhooks are forwarded to: a plain
+/// HTTP/1.1 server on 127.0.0.1 that records each request and answers 200,
+/// or 500 when the body contains `answer-500`.
+pub struct Receiver {
+    pub url: String,
+    pub got: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Receiver {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("receiver binds");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let sink = got.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { continue };
+                if let Some(req) = read_request(&conn) {
+                    let fail = req.body.windows(10).any(|w| w == b"answer-500");
+                    let answer: &[u8] = if fail {
+                        b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 4\r\nconnection: close\r\n\r\nfail"
+                    } else {
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+                    };
+                    sink.lock().unwrap_or_else(|e| e.into_inner()).push(req);
+                    let _ = (&conn).write_all(answer);
+                }
+            }
+        });
+        Receiver { url, got }
+    }
+
+    /// What it got so far.
+    pub fn requests(&self) -> Vec<Received> {
+        self.got.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// One request, with a `Content-Length` body (at most 1 MiB), read within
+/// ten seconds.
+fn read_request(conn: &TcpStream) -> Option<Received> {
+    conn.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let mut buf = Vec::new();
+    let mut piece = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = (&*conn).read(&mut piece).ok()?;
+        if n == 0 || buf.len() > 64 * 1024 {
+            return None;
+        }
+        buf.extend_from_slice(&piece[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next()?.split(' ');
+    let method = first.next()?.to_string();
+    let target = first.next()?.to_string();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0)
+        .min(1 << 20);
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < len {
+        let n = (&*conn).read(&mut piece).ok()?;
+        if n == 0 {
+            return None;
+        }
+        body.extend_from_slice(&piece[..n]);
+    }
+    body.truncate(len);
+    Some(Received {
+        method,
+        target,
+        headers,
+        body,
     })
 }
 
@@ -230,7 +443,8 @@ pub fn call(
     headers: &[(&str, &str)],
     body: Option<&[u8]>,
 ) -> Resp {
-    let agent = &env().agent;
+    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
+    let agent = AGENT.get_or_init(agent);
     let mut req = ureq::http::Request::builder().method(method).uri(url);
     if let Some(b) = bearer {
         req = req.header("Authorization", format!("Bearer {b}"));
@@ -319,18 +533,26 @@ pub fn upload_pattern(g: &Gateway, grant: &str, name: &str, len: u64, seed: u64)
         .header("content-length", len.to_string())
         .body(ureq::SendBody::from_reader(&mut p))
         .expect("request");
-    let r = to_resp(env().agent.run(req));
+    let r = to_resp(agent().run(req));
     (r, hex(&p.sha.finalize()))
 }
 
 /// Downloads a stored file from the devserver and hashes it.
 pub fn stored_sha256(node: &str) -> (u64, String) {
     let e = env();
-    let r = e
-        .agent
+    stored_sha256_on(&e.dev, &e.ws, node)
+}
+
+/// As [`stored_sha256`], on another devserver.
+pub fn stored_sha256_on(
+    dev: &fastio_devserver::RunningServer,
+    ws: &str,
+    node: &str,
+) -> (u64, String) {
+    let r = agent()
         .get(&format!(
-            "{}workspace/{}/storage/{node}/read/",
-            e.dev.base_url, e.ws
+            "{}workspace/{ws}/storage/{node}/read/",
+            dev.base_url
         ))
         .header("Authorization", &format!("Bearer {API_KEY}"))
         .call()
