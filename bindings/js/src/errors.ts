@@ -252,7 +252,7 @@ export class PolicyError extends FastioError {
     this.size = e.tag === 'too-large' ? Number(e.val.size) : undefined;
     this.max = e.tag === 'too-large' ? Number(e.val.max) : undefined;
     this.found = e.tag === 'type-not-allowed' ? e.val.found : undefined;
-    this.allowed = e.tag === 'type-not-allowed' ? e.val.allowed.split(',').filter((k) => k !== '') : undefined;
+    this.allowed = e.tag === 'type-not-allowed' ? e.val.allowed.split(',').map((k) => k.trim()).filter((k) => k !== '') : undefined;
     this.declared = e.tag === 'truncated' ? Number(e.val.declared) : undefined;
     this.got = e.tag === 'truncated' ? Number(e.val.got) : undefined;
   }
