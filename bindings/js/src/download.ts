@@ -37,17 +37,6 @@ export interface DownloadResult {
 /** The file's bytes; `result` settles once the stream has been read to its end. */
 export type DownloadStream = ReadableStream<Uint8Array> & { result: Promise<DownloadResult> };
 
-// The machine's third request (storage `read`) answers with the file itself;
-// the WIT marks no request as streaming, so the URL tells them apart.
-function isFileRead(req: HttpRequest): boolean {
-  try {
-    return /\/read\/?$/.test(new URL(req.url).pathname);
-  } catch {
-    return false;
-  }
-}
-
-
 export class DownloadRun {
   private dl: Download | undefined;
   private body: ReadableStreamDefaultReader<Uint8Array> | undefined;
@@ -149,7 +138,7 @@ export class DownloadRun {
       const a = dl.nextAction(this.now());
       if (!a) throw new DownloadError({ kind: 'other', message: 'the download machine waits on an input that never comes' });
       if (this.act(controller, a)) return;
-      if (a.tag === 'send') await this.send(dl, a.val.id, a.val.request);
+      if (a.tag === 'send') await this.send(dl, a.val.id, a.val.request, a.val.streamResponse);
       if (a.tag === 'wait') await this.sleep(Number(a.val - this.now()), dl);
     }
   }
@@ -204,8 +193,9 @@ export class DownloadRun {
     }
   }
 
-  private async send(dl: Download, id: bigint, req: HttpRequest): Promise<void> {
-    if (!isFileRead(req)) {
+  /** `stream`: the machine marked the response as the file itself, to be fed piece by piece. */
+  private async send(dl: Download, id: bigint, req: HttpRequest, stream: boolean): Promise<void> {
+    if (!stream) {
       try {
         const resp = await send(this.fetchFn, req, this.ctl.signal);
         this.tolerate(() => dl.onResponse(id, resp, this.now()));

@@ -6,6 +6,21 @@ import type { ApiError as WitApiError, Retry } from '../component/interfaces/fas
 import type { UploadError as WitUploadError } from '../component/interfaces/fastio-core-uploads.js';
 import type { WebhookError as WitWebhookError } from '../component/interfaces/fastio-core-webhooks.js';
 import type { HashError as WitHashError } from '../component/interfaces/fastio-core-hashing.js';
+import type {
+  GrantError as WitGrantError,
+  PolicyError as WitPolicyError,
+} from '../component/interfaces/fastio-core-policy.js';
+
+/**
+ * The one spelling of every error kind this package exposes. WIT variant
+ * cases arrive in kebab case (`retries-exhausted`, `wrong-key`), while the
+ * core's own kind strings, the conformance vectors and the other bindings use
+ * snake case (`retries_exhausted`, `wrong_key`, `missing_header`); every kind
+ * passes through here so a caller compares against one spelling only.
+ */
+export function snakeKind(kind: string): string {
+  return kind.replace(/-/g, '_');
+}
 
 /** The base of every error this package throws. */
 export class FastioError extends Error {
@@ -64,7 +79,7 @@ export class ApiError extends FastioError {
   constructor(e: WitApiError) {
     const head = [e.status, e.code].filter((x) => x !== undefined).join(' ');
     super(head ? `${head}: ${e.message}` : e.message);
-    this.kind = e.kind;
+    this.kind = snakeKind(e.kind);
     this.status = e.status;
     this.code = e.code;
     this.errorCode = e.errorCode;
@@ -82,18 +97,18 @@ function parseDetail(text: string): unknown {
 }
 
 /**
- * Kinds of a failed transfer. The first ten are the core's final verdicts;
+ * Kinds of a failed transfer. The first eleven are the core's final verdicts;
  * `aborted` (the caller's signal) and `source` (the data could not be read) are
  * the host's.
  */
 export type TransferErrorKind =
   | 'api'
-  | 'retries-exhausted'
+  | 'retries_exhausted'
   | 'integrity'
   | 'assembly'
-  | 'session-expired'
-  | 'short-read'
-  | 'source-changed'
+  | 'session_expired'
+  | 'short_read'
+  | 'source_changed'
   | 'verify'
   | 'cancelled'
   | 'config'
@@ -115,10 +130,10 @@ interface TransferFields {
 /** Shared shape of upload and download failures. */
 export class TransferError extends FastioError {
   readonly kind: TransferErrorKind;
-  /** The step that failed, such as `chunk 3` (api / retries-exhausted). */
+  /** The step that failed, such as `chunk 3` (api / retries_exhausted). */
   readonly step: string | undefined;
   readonly attempts: number | undefined;
-  /** The server's answer behind an `api` or `retries-exhausted` failure. */
+  /** The server's answer behind an `api` or `retries_exhausted` failure. */
   readonly apiError: ApiError | undefined;
   /** Integrity failures: the CRC32C sent and the one the server computed. */
   readonly expected: string | undefined;
@@ -154,7 +169,7 @@ export function transferFields(e: WitUploadError): TransferFields {
     case 'retries-exhausted': {
       const api = new ApiError(e.val.error);
       return {
-        kind: e.tag,
+        kind: snakeKind(e.tag) as TransferErrorKind,
         message: `${e.val.what}: ${api.message}`,
         step: e.val.what,
         attempts: e.val.attempts,
@@ -169,13 +184,13 @@ export function transferFields(e: WitUploadError): TransferFields {
         computed: e.val.computed,
       };
     case 'source-changed':
-      return { kind: 'source-changed', message: `chunk ${e.val} changed since it was first read` };
+      return { kind: 'source_changed', message: `chunk ${e.val} changed since it was first read` };
     case 'session-expired':
-      return { kind: 'session-expired', message: `the upload session ${e.val} no longer exists` };
+      return { kind: 'session_expired', message: `the upload session ${e.val} no longer exists` };
     case 'cancelled':
       return { kind: 'cancelled', message: 'cancelled' };
     default:
-      return { kind: e.tag, message: e.val };
+      return { kind: snakeKind(e.tag) as TransferErrorKind, message: e.val };
   }
 }
 
@@ -186,14 +201,14 @@ export class WebhookError extends FastioError {
   readonly hint: string | undefined;
   constructor(e: WitWebhookError) {
     super(e.message);
-    this.kind = e.kind;
-    this.hint = e.hint;
+    this.kind = snakeKind(e.kind);
+    this.hint = e.hint === undefined ? undefined : snakeKind(e.hint);
   }
 }
 
 /** Hashing or digest verification failed. */
 export class HashError extends FastioError {
-  /** `unknown-algorithm`, `bad-digest`, `mismatch` or `other`. */
+  /** `unknown_algorithm`, `bad_digest`, `mismatch` or `other`. */
   readonly kind: string;
   readonly expected: string | undefined;
   readonly actual: string | undefined;
@@ -207,7 +222,80 @@ export class HashError extends FastioError {
       this.expected = undefined;
       this.actual = undefined;
     }
-    this.kind = e.tag;
+    this.kind = snakeKind(e.tag);
+  }
+}
+
+/** Why an upload is refused by a policy: `too_large`, `type_not_allowed`, `truncated` or `other`. */
+export class PolicyError extends FastioError {
+  readonly kind: 'too_large' | 'type_not_allowed' | 'truncated' | 'other';
+  /** The HTTP status a gateway answers with (413, 415, 400, or what an `other` refusal carries). */
+  readonly status: number;
+  /** `too_large`: bytes declared or seen so far, and the limit. */
+  readonly size: number | undefined;
+  readonly max: number | undefined;
+  /** `type_not_allowed`: what the bytes are (`unknown` when unrecognised) and the kinds allowed. */
+  readonly found: string | undefined;
+  readonly allowed: readonly string[] | undefined;
+  /** `truncated`: the declared length and the bytes received. */
+  readonly declared: number | undefined;
+  readonly got: number | undefined;
+  /** The refusal as the component reported it, for `policy.describe` and `policy.httpStatus`. */
+  readonly raw: WitPolicyError;
+
+  /** `message` and `status` come from the core (`describe`, `http-status`), so every binding answers alike. */
+  constructor(e: WitPolicyError, message: string, status: number) {
+    super(message);
+    this.raw = e;
+    this.kind = snakeKind(e.tag) as PolicyError['kind'];
+    this.status = status;
+    this.size = e.tag === 'too-large' ? Number(e.val.size) : undefined;
+    this.max = e.tag === 'too-large' ? Number(e.val.max) : undefined;
+    this.found = e.tag === 'type-not-allowed' ? e.val.found : undefined;
+    this.allowed = e.tag === 'type-not-allowed' ? e.val.allowed.split(',').map((k) => k.trim()).filter((k) => k !== '') : undefined;
+    this.declared = e.tag === 'truncated' ? Number(e.val.declared) : undefined;
+    this.got = e.tag === 'truncated' ? Number(e.val.got) : undefined;
+  }
+}
+
+/**
+ * An upload grant was refused, or a grant key is unusable: `malformed`,
+ * `wrong_key`, `tampered`, `expired`, `not_yet_valid`, `empty_key` or `other`.
+ */
+export class GrantError extends FastioError {
+  readonly kind: 'malformed' | 'wrong_key' | 'tampered' | 'expired' | 'not_yet_valid' | 'empty_key' | 'other';
+  /** `expired`: the expiry; `not_yet_valid`: the issue time (unix seconds). */
+  readonly at: number | undefined;
+  /** The caller's time the check used (unix seconds). */
+  readonly now: number | undefined;
+
+  constructor(e: WitGrantError) {
+    // The token and the keys are never part of the message: a grant is a
+    // bearer credential.
+    super(grantMessage(e));
+    this.kind = snakeKind(e.tag) as GrantError['kind'];
+    const t = e.tag === 'expired' || e.tag === 'not-yet-valid' ? e.val : undefined;
+    this.at = t === undefined ? undefined : Number(t.at);
+    this.now = t === undefined ? undefined : Number(t.now);
+  }
+}
+
+function grantMessage(e: WitGrantError): string {
+  switch (e.tag) {
+    case 'malformed':
+      return `not an upload grant: ${e.val}`;
+    case 'wrong-key':
+      return 'the grant was signed with a key this keyring does not hold';
+    case 'tampered':
+      return 'the grant signature does not match: it was altered';
+    case 'expired':
+      return `the grant expired at ${e.val.at} (now ${e.val.now})`;
+    case 'not-yet-valid':
+      return `the grant was issued at ${e.val.at}, later than now (${e.val.now}) plus the allowed skew`;
+    case 'empty-key':
+      return 'a grant key secret is empty';
+    default:
+      return e.val;
   }
 }
 

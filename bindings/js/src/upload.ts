@@ -44,6 +44,13 @@ export interface TransferOptions {
   chunkSize?: number;
   /** A request with no answer after this long fails and is retried (ms). */
   requestTimeoutMs?: number;
+  /** Files up to this size go up in a single request (the core's default is 4 MB). */
+  singleRequestMax?: number;
+  /**
+   * For a ReadableStream source (unknown size): the most bytes it may carry,
+   * announced to the server and enforced while it streams.
+   */
+  streamMaxSize?: number;
   onProgress?: (p: UploadProgress) => void;
   /**
    * Called with a fresh resume token each time the server acknowledges a
@@ -71,6 +78,8 @@ function witOptions(o: TransferOptions): WitUploadOptions {
     chunkSize: o.chunkSize === undefined ? undefined : toU64(o.chunkSize, 'chunkSize'),
     parallel: o.parallel === undefined ? undefined : Number(toU64(o.parallel, 'parallel')),
     requestTimeoutMs: o.requestTimeoutMs === undefined ? undefined : toU64(o.requestTimeoutMs, 'requestTimeoutMs'),
+    singleRequestMax: o.singleRequestMax === undefined ? undefined : toU64(o.singleRequestMax, 'singleRequestMax'),
+    streamMaxSize: o.streamMaxSize === undefined ? undefined : toU64(o.streamMaxSize, 'streamMaxSize'),
     seed: undefined,
   };
 }

@@ -3,8 +3,12 @@
 
 import type { Header } from '../component/interfaces/fastio-core-types.js';
 import type {
+  CustomScheme,
   Delivery,
+  SchemeConfig,
+  TimestampCheck,
   Verifier,
+  VerifierOptions as WitVerifierOptions,
   WebhookError as WitWebhookError,
 } from '../component/interfaces/fastio-core-webhooks.js';
 import { dispose, loadCore, type Core } from './core.js';
@@ -12,7 +16,7 @@ import { TransportError, UsageError, WebhookError, payloadOf } from './errors.js
 import { concat, describe, headerList } from './http.js';
 import { toNumberOpt, toU64 } from './u64.js';
 
-/** A signing scheme by the core's stable name. */
+/** A built-in signing scheme by the core's stable name. */
 export type WebhookScheme =
   | 'fastio'
   | 'fastio-timestamped'
@@ -23,15 +27,58 @@ export type WebhookScheme =
   | 'shopify'
   | (string & {});
 
+/** Any other HMAC scheme, described by its headers, encoding and signed content. */
+export interface CustomWebhookScheme {
+  name: 'custom';
+  /** The header carrying the signature. */
+  signatureHeader: string;
+  /** The header carrying the delivery id; required when the template uses `{id}`. */
+  idHeader?: string;
+  /** The header carrying the unix timestamp; required when the template uses `{timestamp}`, refused otherwise. */
+  timestampHeader?: string;
+  /** How the MAC is written. */
+  encoding: 'hex' | 'base64';
+  /** Text before the encoded MAC, such as `sha256=` (default none). */
+  prefix?: string;
+  /** The HMAC's hash function (default `sha256`). */
+  algorithm?: 'sha256' | 'sha512';
+  /**
+   * The signed content: `{id}`, `{timestamp}` and `{body}` (exactly once);
+   * `{{` and `}}` are literal braces. Example: `{id}.{timestamp}.{body}`.
+   */
+  template: string;
+}
+
+/** `fastio-timestamped-hex` with its timestamp in another header than `x-fastio-timestamp`. */
+export interface TimestampedHexScheme {
+  name: 'fastio-timestamped-hex';
+  timestampHeader: string;
+}
+
+/** A scheme: a built-in one by name, or one with its configuration. */
+export type WebhookSchemeSpec = WebhookScheme | CustomWebhookScheme | TimestampedHexScheme;
+
+/** Separate allowances for old deliveries and for a sender's clock running ahead. */
+export interface WebhookTolerance {
+  /** Oldest accepted timestamp, seconds before now. */
+  maxAgeS: number;
+  /** Furthest accepted timestamp, seconds after now (clock skew). */
+  maxFutureS: number;
+}
+
 export interface WebhookOptions {
-  scheme: WebhookScheme;
+  scheme: WebhookSchemeSpec;
   /** One secret, or several during a rotation (any may match). */
   secrets: string | readonly string[];
   /**
-   * Allowed clock skew either way, in seconds, for schemes that sign a
-   * timestamp; `false` skips the check. Required: skipping it must be written down.
+   * For schemes that sign a timestamp: seconds of allowed skew either way,
+   * separate past and future allowances (`timestamp_too_old` and
+   * `timestamp_in_future` stay distinct errors), or `false` to skip the
+   * check. Required: skipping it must be written down.
    */
-  tolerance: number | false;
+  tolerance: number | WebhookTolerance | false;
+  /** The largest body accepted, bytes (default 1 MiB); a larger one is `body_too_large`. */
+  maxBodyBytes?: number;
 }
 
 export interface VerifyOptions {
@@ -57,9 +104,9 @@ export interface WebhookDelivery {
 }
 
 /**
- * The core's body limit (its `DEFAULT_MAX_BODY_BYTES`). Reading stops one
- * byte past it, so the core refuses an oversized body (`body_too_large`)
- * without the whole of it being buffered.
+ * The core's body limit when none is given (its `DEFAULT_MAX_BODY_BYTES`).
+ * Reading stops one byte past the limit, so the core refuses an oversized
+ * body (`body_too_large`) without the whole of it being buffered.
  */
 const CORE_MAX_WEBHOOK_BODY = 1024 * 1024;
 
@@ -73,14 +120,79 @@ function secretList(s: unknown): string[] {
   return list as string[];
 }
 
-function checkOptions(o: WebhookOptions): { secrets: string[]; tolerance: bigint | undefined } {
-  if (o === null || typeof o !== 'object') throw new UsageError('bad-argument', 'webhook options are required');
-  if (typeof o.scheme !== 'string') throw new UsageError('bad-argument', 'scheme must be a string');
-  if (o.tolerance === undefined) {
-    throw new UsageError('bad-argument', 'tolerance is required: seconds of allowed clock skew, or false to skip the check');
+function optionalString(v: unknown, what: string): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new UsageError('bad-argument', `${what} must be a string`);
+  return v;
+}
+
+/** The WIT scheme configuration; whether it is consistent is the core's to decide (`invalid_scheme`). */
+function schemeConfig(scheme: unknown): SchemeConfig {
+  if (typeof scheme === 'string') return { tag: 'named', val: scheme };
+  if (scheme === null || typeof scheme !== 'object') {
+    throw new UsageError('bad-argument', 'scheme must be a scheme name or a scheme object');
   }
-  const tolerance = o.tolerance === false ? undefined : toU64(o.tolerance, 'tolerance');
-  return { secrets: secretList(o.secrets), tolerance };
+  const o = scheme as Record<string, unknown>;
+  if (o.name === 'fastio-timestamped-hex') {
+    const header = optionalString(o.timestampHeader, 'timestampHeader');
+    return header === undefined ? { tag: 'named', val: 'fastio-timestamped-hex' } : { tag: 'fastio-timestamped-hex', val: header };
+  }
+  if (o.name === 'custom') {
+    const encoding = o.encoding;
+    if (encoding !== 'hex' && encoding !== 'base64') throw new UsageError('bad-argument', "encoding must be 'hex' or 'base64'");
+    const algorithm = o.algorithm ?? 'sha256';
+    if (algorithm !== 'sha256' && algorithm !== 'sha512') throw new UsageError('bad-argument', "algorithm must be 'sha256' or 'sha512'");
+    const custom: CustomScheme = {
+      signatureHeader: optionalString(o.signatureHeader, 'signatureHeader') ?? '',
+      idHeader: optionalString(o.idHeader, 'idHeader'),
+      timestampHeader: optionalString(o.timestampHeader, 'timestampHeader'),
+      encoding,
+      prefix: optionalString(o.prefix, 'prefix') ?? '',
+      algorithm,
+      template: optionalString(o.template, 'template') ?? '',
+    };
+    return { tag: 'custom', val: custom };
+  }
+  if (typeof o.name === 'string') return { tag: 'named', val: o.name };
+  throw new UsageError('bad-argument', 'a scheme object needs a name');
+}
+
+function timestampCheck(t: unknown): TimestampCheck {
+  if (t === undefined) {
+    throw new UsageError('bad-argument', 'tolerance is required: seconds of allowed clock skew, { maxAgeS, maxFutureS }, or false to skip the check');
+  }
+  if (t === false) return { tag: 'skip' };
+  if (typeof t === 'number' || typeof t === 'bigint') {
+    const s = toU64(t, 'tolerance');
+    return { tag: 'within', val: { maxAgeS: s, maxFutureS: s } };
+  }
+  if (t !== null && typeof t === 'object') {
+    const o = t as Partial<WebhookTolerance>;
+    return {
+      tag: 'within',
+      val: { maxAgeS: toU64(o.maxAgeS as number, 'tolerance.maxAgeS'), maxFutureS: toU64(o.maxFutureS as number, 'tolerance.maxFutureS') },
+    };
+  }
+  throw new UsageError('bad-argument', 'tolerance must be seconds, { maxAgeS, maxFutureS }, or false');
+}
+
+interface Checked {
+  scheme: SchemeConfig;
+  secrets: string[];
+  options: WitVerifierOptions;
+  /** The body limit in bytes, for reading a Request. */
+  maxBody: number;
+}
+
+function checkOptions(o: WebhookOptions): Checked {
+  if (o === null || typeof o !== 'object') throw new UsageError('bad-argument', 'webhook options are required');
+  const maxBody = o.maxBodyBytes === undefined ? undefined : toU64(o.maxBodyBytes, 'maxBodyBytes');
+  return {
+    scheme: schemeConfig(o.scheme),
+    secrets: secretList(o.secrets),
+    options: { timestamp: timestampCheck(o.tolerance), maxBodyBytes: maxBody },
+    maxBody: maxBody === undefined ? CORE_MAX_WEBHOOK_BODY : Number(maxBody),
+  };
 }
 
 function isRequest(r: unknown): r is Request {
@@ -149,21 +261,26 @@ function delivery(d: Delivery, body: Uint8Array): WebhookDelivery {
 /** A verifier set up once (keys decoded once) for many deliveries. */
 export class WebhookVerifier {
   #verifier: Verifier | undefined;
+  readonly #maxBody: number;
 
-  private constructor(v: Verifier) {
+  private constructor(v: Verifier, maxBody: number) {
     this.#verifier = v;
+    this.#maxBody = maxBody;
   }
 
-  /** Sets up a verifier; an unknown scheme or unusable secret throws `WebhookError`. */
+  /**
+   * Sets up a verifier; an unknown or inconsistent scheme (`invalid_scheme`)
+   * or an unusable secret (`invalid_secret`) throws `WebhookError`.
+   */
   static async create(options: WebhookOptions): Promise<WebhookVerifier> {
     return WebhookVerifier.createWith(await loadCore(), options);
   }
 
   /** The same with a loaded core, synchronously. */
   static createWith(core: Core, options: WebhookOptions): WebhookVerifier {
-    const { secrets, tolerance } = checkOptions(options);
+    const c = checkOptions(options);
     try {
-      return new WebhookVerifier(core.webhooks.Verifier.create(options.scheme, secrets, tolerance));
+      return new WebhookVerifier(core.webhooks.Verifier.configure(c.scheme, c.secrets, c.options), c.maxBody);
     } catch (e) {
       throw new WebhookError(payloadOf<WitWebhookError>(e));
     }
@@ -179,7 +296,7 @@ export class WebhookVerifier {
     if (!isRequest(request)) {
       throw new UsageError('not-a-request', 'verifyWebhook takes a standard Request');
     }
-    const body = await rawBody(request, CORE_MAX_WEBHOOK_BODY);
+    const body = await rawBody(request, this.#maxBody);
     return this.verifyRaw(request.headers, body, options);
   }
 
@@ -229,9 +346,9 @@ export interface SignOptions {
   timestamp?: number;
 }
 
-/** The headers a sender attaches to `body` (for tests and for relaying). */
+/** The headers a sender attaches to `body` (for tests and for relaying), for any scheme, custom ones included. */
 export async function signWebhook(
-  scheme: WebhookScheme,
+  scheme: WebhookSchemeSpec,
   secret: string,
   body: Uint8Array | string,
   options: SignOptions = {},
@@ -240,8 +357,9 @@ export async function signWebhook(
   const bytes = typeof body === 'string' ? utf8.encode(body) : body;
   if (typeof secret !== 'string') throw new UsageError('bad-argument', 'the secret must be a string');
   const ts = options.timestamp === undefined ? undefined : toU64(options.timestamp, 'timestamp');
+  const config = schemeConfig(scheme);
   try {
-    return core.webhooks.sign(scheme, secret, options.id, ts, bytes).map((h) => [h.name, h.value]);
+    return core.webhooks.signWith(config, secret, options.id, ts, bytes).map((h) => [h.name, h.value]);
   } catch (e) {
     throw new WebhookError(payloadOf<WitWebhookError>(e));
   }

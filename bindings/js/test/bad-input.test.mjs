@@ -8,7 +8,13 @@ import {
   ApiError,
   DownloadError,
   FastioError,
+  GrantError,
+  GrantKey,
+  GrantKeyring,
+  PolicyError,
+  Sniffer,
   TransportError,
+  UploadPolicy,
   UploadError,
   UsageError,
   WebhookError,
@@ -18,6 +24,7 @@ import {
   decodeResponse,
   hash,
   signWebhook,
+  sniff,
   verifyWebhook,
 } from 'fastio-core';
 
@@ -154,6 +161,185 @@ test('WebhookVerifier: reusable, and refuses use after dispose', async () => {
   assert.throws(() => v.verifyRaw(headers, BODY), (e) => e instanceof UsageError && e.code === 'disposed');
 });
 
+test('verifyWebhook: a custom scheme with separate past and future tolerances', async () => {
+  const scheme = {
+    name: 'custom',
+    signatureHeader: 'X-Hook-Signature',
+    timestampHeader: 'X-Hook-Time',
+    encoding: 'base64',
+    prefix: 'v1=',
+    algorithm: 'sha512',
+    template: '{timestamp}.{body}',
+  };
+  const now = 1_800_000_000;
+  const req = async (ts) => new Request('https://r.example/', { method: 'POST', headers: await signWebhook(scheme, SECRET, BODY, { timestamp: ts }), body: BODY });
+  const opts = { scheme, secrets: SECRET, tolerance: { maxAgeS: 600, maxFutureS: 5 }, now };
+  assert.equal((await verifyWebhook(await req(now - 600), opts)).timestamp, now - 600);
+  assert.equal((await verifyWebhook(await req(now + 5), opts)).scheme, 'custom');
+  await assert.rejects(verifyWebhook(await req(now - 601), opts), (e) => e instanceof WebhookError && e.kind === 'timestamp_too_old');
+  await assert.rejects(verifyWebhook(await req(now + 6), opts), (e) => e instanceof WebhookError && e.kind === 'timestamp_in_future');
+  // Inconsistent custom schemes are the core's to refuse, typed.
+  for (const bad of [
+    { ...scheme, template: '{timestamp}.{body}.{body}' },
+    { ...scheme, template: '{id}.{body}' },
+    { ...scheme, timestampHeader: undefined },
+  ]) {
+    const err = await verifyWebhook(await req(now), { ...opts, scheme: bad }).then(() => assert.fail('accepted'), (e) => e);
+    assert.ok(err instanceof WebhookError, String(err));
+    assert.equal(err.kind, 'invalid_scheme');
+    noSecret(err);
+  }
+  // Malformed scheme objects never reach the component.
+  for (const bad of [{ ...scheme, encoding: 'hex64' }, { ...scheme, algorithm: 'md5' }, { ...scheme, template: 7 }, { prefix: 'x' }]) {
+    await assert.rejects(verifyWebhook(await req(now), { ...opts, scheme: bad }), (e) => e instanceof UsageError && e.code === 'bad-argument');
+  }
+  for (const tolerance of [{ maxAgeS: 10 }, { maxAgeS: -1, maxFutureS: 1 }, 'soon']) {
+    await assert.rejects(verifyWebhook(await req(now), { ...opts, tolerance }), (e) => e instanceof UsageError);
+  }
+});
+
+test('verifyWebhook: a body cap below the default refuses a larger body', async () => {
+  const headers = await signWebhook('fastio', SECRET, BODY);
+  const req = new Request('https://r.example/', { method: 'POST', headers, body: BODY });
+  await assert.rejects(verifyWebhook(req, { ...OPTS, maxBodyBytes: 16 }), (e) => e instanceof WebhookError && e.kind === 'body_too_large');
+});
+
+// ---------------------------------------------------------------- policy
+
+const GRANT_SECRET = 'a-grant-secret-that-must-not-leak';
+const GRANT = { workspace: 'ws1', folder: 'root', maxSize: 1000, expires: 2_000, issued: 1_000, nonce: 'n-1' };
+
+function noGrantSecret(e, token) {
+  for (const text of [String(e), e.stack ?? '', JSON.stringify(e)]) {
+    assert.ok(!text.includes(GRANT_SECRET), 'the grant secret appears in an error');
+    if (token) assert.ok(!text.includes(token.split('.')[3]), 'the grant MAC appears in an error');
+  }
+}
+
+test('grants: tampered, expired, not yet valid, wrong-key and malformed tokens are typed GrantErrors', async () => {
+  const key = await GrantKey.create(GRANT_SECRET);
+  const token = key.issue(GRANT);
+  const ring = await GrantKeyring.create([GRANT_SECRET]);
+  assert.deepEqual(ring.verify(token, 1_500), GRANT);
+  const [prefix, kid, payload, mac] = token.split('.');
+  const other = Buffer.from(JSON.stringify({ w: 'ws2', f: 'root', m: 1e12, e: 2_000, i: 1_000, n: 'n-1' })).toString('base64url');
+  const flipped = mac.slice(0, -2) + (mac.at(-2) === 'A' ? 'B' : 'A') + mac.at(-1);
+  const cases = [
+    [[prefix, kid, other, mac].join('.'), 1_500, 'tampered'],
+    [[prefix, kid, payload, flipped].join('.'), 1_500, 'tampered'],
+    [token, 2_001, 'expired'],
+    [token, 900, 'not_yet_valid'],
+    [(await GrantKey.create('another-grant-secret')).issue(GRANT), 1_500, 'wrong_key'],
+    ['', 1_500, 'malformed'],
+    ['fg1.only.three', 1_500, 'malformed'],
+    [`fg9.${kid}.${payload}.${mac}`, 1_500, 'malformed'],
+    [token.slice(0, -10), 1_500, undefined],
+  ];
+  for (const [t, now, kind] of cases) {
+    const err = (() => {
+      try {
+        ring.verify(t, now);
+      } catch (e) {
+        return e;
+      }
+      return assert.fail(`accepted ${kind}`);
+    })();
+    assert.ok(err instanceof GrantError, String(err));
+    if (kind) assert.equal(err.kind, kind, t);
+    else assert.ok(['tampered', 'malformed'].includes(err.kind), err.kind);
+    noGrantSecret(err, token);
+  }
+  const expired = (() => { try { ring.verify(token, 2_001); } catch (e) { return e; } })();
+  assert.deepEqual([expired.at, expired.now], [2_000, 2_001]);
+  // Bad arguments never reach the component.
+  for (const [t, now] of [[42, 1_500], [token, undefined], [token, -1], [token, 1.5]]) {
+    assert.throws(() => ring.verify(t, now), (e) => e instanceof UsageError);
+  }
+  assert.throws(() => key.issue({ ...GRANT, maxSize: -1 }), (e) => e instanceof UsageError);
+  assert.throws(() => key.issue({ ...GRANT, workspace: undefined }), (e) => e instanceof UsageError);
+  // Empty secrets are the core's to refuse, typed.
+  await assert.rejects(GrantKey.create(''), (e) => e instanceof GrantError && e.kind === 'empty_key');
+  await assert.rejects(GrantKeyring.create([GRANT_SECRET, '']), (e) => e instanceof GrantError && e.kind === 'empty_key');
+  await assert.rejects(GrantKeyring.create([GRANT_SECRET, 7]), (e) => e instanceof UsageError && !String(e).includes(GRANT_SECRET));
+  ring.dispose();
+  assert.throws(() => ring.verify(token, 1_500), (e) => e instanceof UsageError && e.code === 'disposed');
+  key.dispose();
+});
+
+test('grants: the skew allowance for a grant issued ahead of the gateway clock', async () => {
+  const key = await GrantKey.create(GRANT_SECRET);
+  const token = key.issue({ ...GRANT, issued: 1_100 });
+  const strict = await GrantKeyring.create(GRANT_SECRET, { maxSkewS: 0 });
+  assert.throws(() => strict.verify(token, 1_099), (e) => e instanceof GrantError && e.kind === 'not_yet_valid' && e.at === 1_100);
+  const lenient = await GrantKeyring.create(GRANT_SECRET, { maxSkewS: 200 });
+  assert.equal(lenient.verify(token, 1_000).issued, 1_100);
+  const dflt = await GrantKeyring.create(GRANT_SECRET);
+  assert.equal(dflt.verify(token, 1_050).issued, 1_100);
+  assert.throws(() => dflt.verify(token, 1_039), (e) => e instanceof GrantError && e.kind === 'not_yet_valid');
+});
+
+test('policy: a truncated sniff input asks for more, and a truncated body is a typed 400', async () => {
+  const png = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+  const s = await Sniffer.create();
+  assert.deepEqual(s.sniff(png.subarray(0, 3)), { status: 'need_more' });
+  assert.deepEqual(s.sniff(png.subarray(0, 3), true), { status: 'unknown' });
+  assert.deepEqual(s.sniff(new Uint8Array(0)), { status: 'need_more' });
+  assert.deepEqual(s.sniff(png), { status: 'known', kind: 'png' });
+  for (const bad of [undefined, 'PNG', [0x89, 0x50], new ArrayBuffer(4)]) {
+    assert.throws(() => s.sniff(bad), (e) => e instanceof UsageError && e.code === 'bad-argument');
+  }
+  assert.throws(() => s.sniff(png, 'yes'), (e) => e instanceof UsageError);
+  s.dispose();
+  assert.throws(() => s.sniff(png), (e) => e instanceof UsageError && e.code === 'disposed');
+  await assert.rejects(sniff('not bytes'), UsageError);
+
+  const policy = await UploadPolicy.create({ maxSize: 100, allowed: ['png', 'PDF', 'jpg'] });
+  assert.deepEqual(policy.allowed, ['png', 'pdf', 'jpeg']);
+  const w = policy.watch(50);
+  w.feed(png);
+  assert.equal(w.kind, 'png');
+  assert.throws(() => w.finish(), (e) => e instanceof PolicyError && e.kind === 'truncated' && e.status === 400 && e.declared === 50 && e.got === png.length);
+  w.dispose();
+  assert.throws(() => w.feed(png), (e) => e instanceof UsageError && e.code === 'disposed');
+});
+
+test('policy: size and type refusals carry their status and numbers', async () => {
+  const policy = await UploadPolicy.create({ maxSize: 100, allowed: ['pdf'] });
+  assert.throws(() => policy.checkSize(101), (e) => e instanceof PolicyError && e.kind === 'too_large' && e.status === 413 && e.size === 101 && e.max === 100);
+  policy.checkSize(100);
+  policy.checkSize(undefined);
+  assert.throws(() => policy.watch(1_000), (e) => e instanceof PolicyError && e.kind === 'too_large');
+  const w = policy.watch();
+  assert.throws(() => w.feed(new TextEncoder().encode('GIF89a and more bytes')), (e) => e instanceof PolicyError && e.kind === 'type_not_allowed' && e.status === 415 && e.found === 'gif' && e.allowed.includes('pdf'));
+  const big = policy.watch();
+  big.feed(new TextEncoder().encode('%PDF-1.7\n'));
+  assert.throws(() => big.feed(new Uint8Array(100)), (e) => e instanceof PolicyError && e.kind === 'too_large' && e.status === 413);
+  policy.checkType('pdf');
+  assert.throws(() => policy.checkType(undefined), (e) => e instanceof PolicyError && e.kind === 'type_not_allowed' && e.found === 'unknown');
+  assert.throws(() => policy.checkType('zip'), (e) => e instanceof PolicyError && e.kind === 'type_not_allowed');
+  assert.equal(policy.withMaxSize(40).maxSize, 40);
+  assert.equal(policy.withMaxSize(4_000).maxSize, 100);
+  // Bad options and arguments never reach the component.
+  for (const o of [null, { maxSize: -1 }, { maxSize: 1.5 }, { allowed: 'pdf' }, { allowed: [''] }, { allowed: [7] }, { signatures: [{ offset: 0, magic: 'x', kind: 'k' }] }, { signatures: [{ offset: -1, magic: Uint8Array.of(1), kind: 'k' }] }]) {
+    await assert.rejects(UploadPolicy.create(o), (e) => e instanceof UsageError, JSON.stringify(o));
+  }
+  assert.throws(() => policy.checkSize('100'), UsageError);
+  assert.throws(() => policy.watch().feed('text'), UsageError);
+});
+
+test('policy: an added signature names a custom kind, and a guarded stream errors typed', async () => {
+  const policy = await UploadPolicy.create({
+    maxSize: 1_000,
+    allowed: ['acme'],
+    signatures: [{ offset: 2, magic: new TextEncoder().encode('ACME'), kind: 'acme' }],
+  });
+  const body = (text) => new Blob([text]).stream();
+  const ok = await new Response(policy.guard(body('..ACME payload'), 14)).text();
+  assert.equal(ok, '..ACME payload');
+  await assert.rejects(new Response(policy.guard(body('%PDF-1.7 not acme'))).text(), (e) => e instanceof PolicyError && e.kind === 'type_not_allowed' && e.found === 'pdf');
+  await assert.rejects(new Response(policy.guard(body('..ACME'), 50)).text(), (e) => e instanceof PolicyError && e.kind === 'truncated');
+});
+
 // ---------------------------------------------------------------- client
 
 const noFetch = () => assert.fail('nothing should be sent');
@@ -236,10 +422,15 @@ test('download: a stream never read and a result never awaited leave nothing unh
 });
 
 test('download: an abort signal ends a hanging download with a typed error', async () => {
-  // A server that never answers: only the abort can end the request.
+  // A server that never answers: only the abort can end the request. The
+  // Request is held, as a real fetch holds it while in flight: undici stops
+  // forwarding an abort to a collected Request's signal.
+  const inFlight = [];
   const hanging = (input, init) =>
     new Promise((_, reject) => {
+      inFlight.push(input);
       const signal = init?.signal ?? input.signal;
+      if (signal.aborted) reject(signal.reason);
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
   const c = createClient({ baseUrl: 'http://fake.invalid/current/', apiKey: 'k', fetch: hanging });
