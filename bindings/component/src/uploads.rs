@@ -3,6 +3,10 @@
 use std::cell::RefCell;
 
 use fastio_core::download::{Download as CoreDownload, DownloadAction, DownloadSpec};
+use fastio_core::upload::plan::{
+    PlanConfig as CorePlanConfig, PlanError as CorePlanError, UploadPlan as CorePlan,
+    plan as core_plan,
+};
 use fastio_core::upload::{
     Action as CoreAction, InputError as CoreInputError, ResumeToken, RetryPolicy, Upload,
     UploadConfig, UploadError as CoreUploadError, UploadSpec,
@@ -10,9 +14,10 @@ use fastio_core::upload::{
 
 use crate::exports::fastio::core::types::{ClientConfig as WitConfig, HttpResponse};
 use crate::exports::fastio::core::uploads::{
-    self, Action, DownloadDone, DownloadProgress, DownloadSend, DownloadSpec as WitDownloadSpec,
-    InputError, IntegrityFailure, Progress, ReadRequest, SendRequest, StepError, UploadDone,
-    UploadError, UploadOptions, UploadSpec as WitUploadSpec,
+    self, Action, ChunkedPlan, ChunksOverMax, DownloadDone, DownloadProgress, DownloadSend,
+    DownloadSpec as WitDownloadSpec, InputError, IntegrityFailure, PlanConfig, PlanError, Progress,
+    ReadRequest, SendRequest, SizeOverMax, StepError, UploadDone, UploadError, UploadOptions,
+    UploadPlan, UploadSpec as WitUploadSpec,
 };
 use crate::{Component, api_error, client, client_config, request, response};
 
@@ -109,7 +114,79 @@ fn upload_config(o: &UploadOptions) -> UploadConfig {
     if o.stream_max_size.is_some() {
         cfg.stream_max_size = o.stream_max_size;
     }
+    if o.max_chunks.is_some() {
+        cfg.plan.max_chunks = o.max_chunks;
+    }
+    if o.max_file_size.is_some() {
+        cfg.plan.max_file_size = o.max_file_size;
+    }
     cfg
+}
+
+fn core_plan_config(c: &PlanConfig) -> CorePlanConfig {
+    CorePlanConfig {
+        single_request_max: c.single_request_max,
+        chunk_size: c.chunk_size,
+        max_chunks: c.max_chunks,
+        max_file_size: c.max_file_size,
+        max_in_flight: c.max_in_flight,
+    }
+}
+
+fn plan_config(c: &CorePlanConfig) -> PlanConfig {
+    PlanConfig {
+        single_request_max: c.single_request_max,
+        chunk_size: c.chunk_size,
+        max_chunks: c.max_chunks,
+        max_file_size: c.max_file_size,
+        max_in_flight: c.max_in_flight,
+    }
+}
+
+fn plan_error(e: CorePlanError) -> PlanError {
+    match e {
+        CorePlanError::TooLarge { size, max } => PlanError::TooLarge(SizeOverMax { size, max }),
+        CorePlanError::TooManyChunks {
+            size,
+            chunk_size,
+            chunks,
+            max,
+        } => PlanError::TooManyChunks(ChunksOverMax {
+            size,
+            chunk_size,
+            chunks,
+            max,
+        }),
+        CorePlanError::InvalidConfig(why) => PlanError::InvalidConfig(why.to_owned()),
+        // `PlanError` is non-exhaustive; a refusal this adapter does not know
+        // is still a refusal, described.
+        other => PlanError::InvalidConfig(other.to_string()),
+    }
+}
+
+fn upload_plan(p: CorePlan) -> Result<UploadPlan, PlanError> {
+    Ok(match p {
+        CorePlan::Single { size } => UploadPlan::Single(size),
+        CorePlan::Chunked {
+            size,
+            chunk_size,
+            chunk_count,
+            max_in_flight,
+        } => UploadPlan::Chunked(ChunkedPlan {
+            size,
+            chunk_size,
+            chunk_count,
+            max_in_flight,
+        }),
+        CorePlan::Stream { max_size } => UploadPlan::Stream(max_size),
+        // `UploadPlan` is non-exhaustive: a plan the WIT cannot carry is not
+        // passed off as another kind.
+        other => {
+            return Err(PlanError::InvalidConfig(format!(
+                "unsupported plan {other:?}"
+            )));
+        }
+    })
 }
 
 /// An upload session. The machine needs `&mut`; component resources are
@@ -275,4 +352,27 @@ impl uploads::GuestDownload for Dl {
 impl uploads::Guest for Component {
     type UploadSession = Session;
     type Download = Dl;
+
+    fn plan_upload(
+        size: Option<u64>,
+        stream_max_size: Option<u64>,
+        config: PlanConfig,
+    ) -> Result<UploadPlan, PlanError> {
+        let cfg = core_plan_config(&config);
+        let planned = match size {
+            Some(size) => core_plan(size, &cfg),
+            None => CorePlan::stream(stream_max_size, &cfg),
+        };
+        upload_plan(planned.map_err(plan_error)?)
+    }
+
+    fn apply_limits(response_body: String, config: PlanConfig) -> PlanConfig {
+        // A body that is not JSON states no limits; the reader already
+        // ignores anything that is not an object, so it gets `null`.
+        let limits = serde_json::from_str(&response_body).unwrap_or(serde_json::Value::Null);
+        plan_config(&CorePlanConfig::from_limits(
+            &limits,
+            &core_plan_config(&config),
+        ))
+    }
 }

@@ -51,6 +51,13 @@ export interface TransferOptions {
    * announced to the server and enforced while it streams.
    */
   streamMaxSize?: number;
+  /**
+   * Refuse (before any request) a file that needs more chunks than this; the
+   * core's ceiling of 2^20 chunks applies when unset or larger.
+   */
+  maxChunks?: number;
+  /** Refuse (before any request) a file, or a `streamMaxSize`, larger than this. */
+  maxFileSize?: number;
   onProgress?: (p: UploadProgress) => void;
   /**
    * Called with a fresh resume token each time the server acknowledges a
@@ -80,6 +87,8 @@ function witOptions(o: TransferOptions): WitUploadOptions {
     requestTimeoutMs: o.requestTimeoutMs === undefined ? undefined : toU64(o.requestTimeoutMs, 'requestTimeoutMs'),
     singleRequestMax: o.singleRequestMax === undefined ? undefined : toU64(o.singleRequestMax, 'singleRequestMax'),
     streamMaxSize: o.streamMaxSize === undefined ? undefined : toU64(o.streamMaxSize, 'streamMaxSize'),
+    maxChunks: o.maxChunks === undefined ? undefined : toU64(o.maxChunks, 'maxChunks'),
+    maxFileSize: o.maxFileSize === undefined ? undefined : toU64(o.maxFileSize, 'maxFileSize'),
     seed: undefined,
   };
 }

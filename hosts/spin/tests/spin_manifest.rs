@@ -101,7 +101,11 @@ fn every_variable_the_gateway_reads_is_passed() {
         assert!(!v.contains("{{"), "{k} = {v:?}: Spin does not expand it");
     }
     for name in [var::API_KEY, var::GRANT_SECRET, var::WEBHOOK_SECRETS] {
-        assert_eq!(env[name].as_str(), Some(""), "{name} has a value in spin.toml");
+        assert_eq!(
+            env[name].as_str(),
+            Some(""),
+            "{name} has a value in spin.toml"
+        );
     }
 }
 

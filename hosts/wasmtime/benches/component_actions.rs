@@ -143,6 +143,8 @@ fn engine_run(engine: &mut Engine, data: &[u8], chunk: u64, batch: u32) -> (u64,
         request_timeout_ms: None,
         seed: None,
         stream_max_size: None,
+        max_chunks: None,
+        max_file_size: None,
     };
     let (created, acked, stored) = (response(CREATED), response(ACKED), response(STORED));
     let mut up = engine

@@ -232,6 +232,12 @@ fn upload_config(o: &UploadOptions) -> UploadConfig {
     if o.stream_max_size.is_some() {
         cfg.stream_max_size = o.stream_max_size;
     }
+    if o.max_chunks.is_some() {
+        cfg.plan.max_chunks = o.max_chunks;
+    }
+    if o.max_file_size.is_some() {
+        cfg.plan.max_file_size = o.max_file_size;
+    }
     cfg
 }
 

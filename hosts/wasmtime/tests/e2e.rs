@@ -132,6 +132,8 @@ fn upload(e: &mut Env, path: &Path, size: u64) -> UploadOutcome {
                 request_timeout_ms: Some(30_000),
                 seed: None,
                 stream_max_size: None,
+                max_chunks: None,
+                max_file_size: None,
             },
             token_path: None,
             stop: Arc::new(AtomicBool::new(false)),

@@ -11,6 +11,10 @@ use fastio_core::config::ClientConfig as CoreConfig;
 use fastio_core::decode::{DecodeOptions, decode};
 use fastio_core::hash::{HashAlgo as CoreAlgo, Hasher};
 use fastio_core::http::{HttpResponse as CoreResponse, Segment};
+use fastio_core::upload::plan::{
+    PlanConfig as CorePlanConfig, PlanError as CorePlanError, UploadPlan as CorePlan,
+    plan as core_plan,
+};
 use fastio_wasmtime::bindings::exports::fastio::core::hashing::HashAlgo;
 use fastio_wasmtime::bindings::exports::fastio::core::policy::{
     FileKind, Grant, GrantError, PolicyError, Signature, Sniff, TooLarge, Truncated, UploadPolicy,
@@ -18,6 +22,9 @@ use fastio_wasmtime::bindings::exports::fastio::core::policy::{
 use fastio_wasmtime::bindings::exports::fastio::core::requests::DecodeOptions as WitDecodeOptions;
 use fastio_wasmtime::bindings::exports::fastio::core::types::{
     BodySegment, ChunkParams, ClientConfig, Credential, Header, HttpResponse,
+};
+use fastio_wasmtime::bindings::exports::fastio::core::uploads::{
+    PlanConfig, PlanError, UploadPlan,
 };
 use fastio_wasmtime::bindings::exports::fastio::core::webhooks::{
     CustomScheme, Encoding, HmacAlgorithm, SchemeConfig, TimestampCheck as TsCheck,
@@ -1046,4 +1053,143 @@ fn policy_limits_types_and_extra_signatures_through_the_component() {
         pol.call_sniff_window(&mut inst.store).expect("call") as usize,
         fastio_core::policy::SNIFF_WINDOW
     );
+}
+
+fn plans_vector() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/upload/plans.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json")
+}
+
+fn wit_plan_config(c: &CorePlanConfig) -> PlanConfig {
+    PlanConfig {
+        single_request_max: c.single_request_max,
+        chunk_size: c.chunk_size,
+        max_chunks: c.max_chunks,
+        max_file_size: c.max_file_size,
+        max_in_flight: c.max_in_flight,
+    }
+}
+
+/// A plan or its refusal in the vectors' `expect` shape.
+fn wit_plan_json(r: &Result<UploadPlan, PlanError>) -> Value {
+    match r {
+        Ok(UploadPlan::Single(size)) => json!({"plan": {"kind": "single", "size": size}}),
+        Ok(UploadPlan::Chunked(p)) => json!({"plan": {
+            "kind": "chunked",
+            "size": p.size,
+            "chunk_size": p.chunk_size,
+            "chunk_count": p.chunk_count,
+            "max_in_flight": p.max_in_flight,
+        }}),
+        Ok(UploadPlan::Stream(max)) => json!({"plan": {"kind": "stream", "max_size": max}}),
+        Err(PlanError::TooLarge(e)) => json!({"error": "too_large", "size": e.size, "max": e.max}),
+        Err(PlanError::TooManyChunks(e)) => json!({
+            "error": "too_many_chunks",
+            "size": e.size,
+            "chunk_size": e.chunk_size,
+            "chunks": e.chunks,
+            "max": e.max,
+        }),
+        Err(PlanError::InvalidConfig(_)) => json!({"error": "invalid_config"}),
+    }
+}
+
+fn native_plan_json(r: Result<CorePlan, CorePlanError>) -> Value {
+    match r {
+        // The core's plan serialises in exactly the vectors' shape.
+        Ok(p) => json!({ "plan": serde_json::to_value(p).expect("plan json") }),
+        Err(CorePlanError::TooLarge { size, max }) => {
+            json!({"error": "too_large", "size": size, "max": max})
+        }
+        Err(CorePlanError::TooManyChunks {
+            size,
+            chunk_size,
+            chunks,
+            max,
+        }) => json!({
+            "error": "too_many_chunks",
+            "size": size,
+            "chunk_size": chunk_size,
+            "chunks": chunks,
+            "max": max,
+        }),
+        Err(CorePlanError::InvalidConfig(_)) => json!({"error": "invalid_config"}),
+        Err(e) => panic!("unexpected plan error {e}"),
+    }
+}
+
+/// The vectors' `expect` without the chunk list, which the plan implies.
+fn plan_expect(expect: &Value) -> Value {
+    match expect.get("plan") {
+        Some(plan) => json!({ "plan": plan }),
+        None => expect.clone(),
+    }
+}
+
+#[test]
+fn plan_and_stream_vectors_match_native_and_expected() {
+    let v = plans_vector();
+    let mut inst = instance();
+    let up = inst.core.fastio_core_uploads();
+    let mut checked = 0;
+    for (files, c) in v["plans"]
+        .as_array()
+        .expect("plans")
+        .iter()
+        .map(|c| (true, c))
+        .chain(
+            v["streams"]
+                .as_array()
+                .expect("streams")
+                .iter()
+                .map(|c| (false, c)),
+        )
+    {
+        let cfg: CorePlanConfig = serde_json::from_value(c["config"].clone()).expect("config");
+        let (size, stream_max) = if files {
+            (Some(c["size"].as_u64().expect("size")), None)
+        } else {
+            (None, c["max_size"].as_u64())
+        };
+        let got = up
+            .call_plan_upload(&mut inst.store, size, stream_max, wit_plan_config(&cfg))
+            .expect("call");
+        let native = native_plan_json(match size {
+            Some(size) => core_plan(size, &cfg),
+            None => CorePlan::stream(stream_max, &cfg),
+        });
+        assert_eq!(wit_plan_json(&got), native, "{}", c["name"]);
+        assert_eq!(native, plan_expect(&c["expect"]), "{}", c["name"]);
+        checked += 1;
+    }
+    assert!(checked >= 26, "only {checked} plan vectors");
+}
+
+#[test]
+fn limits_vectors_match_native_and_expected() {
+    let v = plans_vector();
+    let mut inst = instance();
+    let up = inst.core.fastio_core_uploads();
+    let cases = v["limits"].as_array().expect("limits");
+    assert!(cases.len() >= 17, "only {} limits vectors", cases.len());
+    for c in cases {
+        let fallback: CorePlanConfig =
+            serde_json::from_value(c["fallback"].clone()).expect("fallback");
+        let want: CorePlanConfig = serde_json::from_value(c["expect"].clone()).expect("expect");
+        // serde_json keeps `4194304.0` a float, so the body sent is the
+        // vector's own spelling.
+        let body = c["limits"].to_string();
+        let got = up
+            .call_apply_limits(&mut inst.store, &body, wit_plan_config(&fallback))
+            .expect("call");
+        let native = CorePlanConfig::from_limits(&c["limits"], &fallback);
+        assert_eq!(got, wit_plan_config(&native), "{}", c["name"]);
+        assert_eq!(native, want, "{}", c["name"]);
+    }
+    // A body that is not JSON states no limits.
+    let cfg = CorePlanConfig::default();
+    let got = up
+        .call_apply_limits(&mut inst.store, "<html>busy</html>", wit_plan_config(&cfg))
+        .expect("call");
+    assert_eq!(got, wit_plan_config(&cfg));
 }
