@@ -38,6 +38,12 @@ echo "== gateway unit tests"
 cargo test -j "$jobs" -p fastio-gateway --locked
 
 echo "== end to end under wasmtime serve"
+# The shared fixtures (devservers and their files) live in statics that are
+# never dropped, so the tests cannot clean up after themselves: they get a
+# temporary directory of their own, removed when this script ends.
+scratch="$(mktemp -d "${TMPDIR:-/tmp}/fastio-gateway-run.XXXXXX")"
+trap 'rm -rf "$scratch"' EXIT
+export TMPDIR="$scratch"
 log="$CARGO_TARGET_DIR/gateway-e2e.log"
 : > "$log"
 set +e
