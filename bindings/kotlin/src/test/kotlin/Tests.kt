@@ -203,6 +203,27 @@ fun workspace(client: FastioClient): String {
     return parse(ws).obj()["id"].toString()
 }
 
+// The ByteArray overloads pass Rust the address of a temporary direct buffer. Once the JIT has
+// compiled them, a collection during the call frees that buffer unless it is kept reachable —
+// without the fence this case crashes the JVM inside the hash or returns a wrong digest.
+fun borrowedBytesSurviveCollection() = case("ffi: borrowed bytes stay alive while Rust reads them") {
+    val small = ByteArray(64) { it.toByte() }
+    repeat(50_000) { digestHex("crc32c", small); Digest("md5").use { d -> d.update(small) } }
+    val big = ByteArray(32 shl 20) { (it % 251).toByte() }
+    val want = MessageDigest.getInstance("SHA-256").digest(big).joinToString("") { "%02x".format(it) }
+    val stop = java.util.concurrent.atomic.AtomicBoolean(false)
+    val collector = Thread { while (!stop.get()) { ByteArray(1 shl 20); System.gc() } }.apply { isDaemon = true; start() }
+    try {
+        repeat(12) { i ->
+            check(digestHex("sha256", big) == want) { "digestHex round $i" }
+            Digest("sha256").use { d -> d.update(big); check(d.finishHex() == want) { "Digest.update round $i" } }
+        }
+    } finally {
+        stop.set(true)
+        collector.join(10_000)
+    }
+}
+
 fun endToEnd(binary: String) {
     val data = Files.createTempDirectory("fastio-kt")
     val proc = ProcessBuilder(binary, "--addr", "127.0.0.1:0", "--data", data.toString(), "--api-key", "kt-key", "--min-chunk-size", "65536")
@@ -255,7 +276,7 @@ fun endToEnd(binary: String) {
 }
 
 fun main(args: Array<String>) {
-    requestVectors(); responseVectors(); uploadVectors(); webhookVectors()
+    requestVectors(); responseVectors(); uploadVectors(); webhookVectors(); borrowedBytesSurviveCollection()
     endToEnd(args.getOrNull(0) ?: System.getenv("FASTIO_DEVSERVER") ?: error("pass the devserver binary"))
     println("$passed passed, $failed failed")
     if (failed > 0 || passed == 0) kotlin.system.exitProcess(1)
