@@ -1,17 +1,17 @@
 //! `fastio:core/requests`: building calls and decoding responses.
 
 use fastio_core::api::Call;
-use fastio_core::decode::{self, DecodeOptions};
 
+use crate::Component;
+use crate::convert::{client, decode, request};
 use crate::exports::fastio::core::requests::{self, DecodeOptions as WitDecodeOptions, Decoded};
 use crate::exports::fastio::core::types::{
     ApiError, ClientConfig as WitConfig, Error, HttpRequest, HttpResponse,
 };
-use crate::{Component, api_error, client, request, response};
 
 impl requests::Guest for Component {
     fn build(config: WitConfig, call_json: String) -> Result<HttpRequest, Error> {
-        let client = client(config).map_err(Error::Config)?;
+        let client = client(&config).map_err(Error::Config)?;
         let call: Call =
             serde_json::from_str(&call_json).map_err(|e| Error::InvalidInput(e.to_string()))?;
         client
@@ -27,16 +27,6 @@ impl requests::Guest for Component {
     }
 
     fn decode(response_in: HttpResponse, options: WitDecodeOptions) -> Result<Decoded, ApiError> {
-        let opts = DecodeOptions {
-            max_body_bytes: usize::try_from(options.max_body_bytes).unwrap_or(usize::MAX),
-            idempotent: options.idempotent,
-        };
-        match decode::decode(&response(response_in), &opts) {
-            Ok(d) => Ok(Decoded {
-                status: d.status,
-                value_json: serde_json::to_string(&d.value).unwrap_or_default(),
-            }),
-            Err(e) => Err(api_error(&e)),
-        }
+        decode(response_in, &options)
     }
 }

@@ -7,23 +7,15 @@ use fastio_core::webhook::{
     self, Algorithm, CustomScheme as CoreCustom, Encoding as CoreEncoding,
     ReplayGuard as CoreGuard, ReplayVerdict as CoreVerdict, Scheme, Signer, Template,
     TimestampCheck as CoreCheck, Tolerance as CoreTolerance, Verifier as CoreVerifier,
-    WebhookError as CoreWebhookError,
 };
 
+use crate::Component;
+use crate::convert::{headers, webhook_error};
 use crate::exports::fastio::core::types::Header;
 use crate::exports::fastio::core::webhooks::{
     self, CustomScheme, Delivery, Encoding, HmacAlgorithm, ReplayVerdict, SchemeConfig,
     TimestampCheck, VerifierOptions, WebhookError,
 };
-use crate::{Component, headers};
-
-fn webhook_error(e: &CoreWebhookError) -> WebhookError {
-    WebhookError {
-        kind: e.kind().as_str().to_owned(),
-        hint: e.hint().map(|h| h.as_str().to_owned()),
-        message: e.to_string(),
-    }
-}
 
 fn custom_scheme(c: CustomScheme) -> Result<Scheme, WebhookError> {
     let mut s = CoreCustom::new(

@@ -3,7 +3,10 @@
 // can be logged as it is.
 
 import type { ApiError as WitApiError, Retry } from '../component/interfaces/fastio-core-types.js';
-import type { UploadError as WitUploadError } from '../component/interfaces/fastio-core-uploads.js';
+import type {
+  PlanError as WitPlanError,
+  UploadError as WitUploadError,
+} from '../component/interfaces/fastio-core-uploads.js';
 import type { WebhookError as WitWebhookError } from '../component/interfaces/fastio-core-webhooks.js';
 import type { HashError as WitHashError } from '../component/interfaces/fastio-core-hashing.js';
 import type {
@@ -96,8 +99,57 @@ function parseDetail(text: string): unknown {
   }
 }
 
+/** Why an upload cannot be planned under the limits in force. */
+export type PlanRefusal =
+  | { kind: 'too_large'; size: number; max: number }
+  | { kind: 'too_many_chunks'; size: number; chunkSize: number; chunks: number; max: number }
+  | { kind: 'invalid_config'; reason: string };
+
+/** The refusal a WIT plan-error carries, in this package's spelling. */
+export function planRefusal(e: WitPlanError): PlanRefusal {
+  switch (e.tag) {
+    case 'too-large':
+      return { kind: 'too_large', size: Number(e.val.size), max: Number(e.val.max) };
+    case 'too-many-chunks':
+      return {
+        kind: 'too_many_chunks',
+        size: Number(e.val.size),
+        chunkSize: Number(e.val.chunkSize),
+        chunks: Number(e.val.chunks),
+        max: Number(e.val.max),
+      };
+    default:
+      return { kind: 'invalid_config', reason: e.val };
+  }
+}
+
+function refusalText(r: PlanRefusal): string {
+  switch (r.kind) {
+    case 'too_large':
+      return `a file of ${r.size} bytes is larger than the maximum of ${r.max} bytes`;
+    case 'too_many_chunks':
+      return `a file of ${r.size} bytes needs ${r.chunks} chunks of ${r.chunkSize} bytes, more than the maximum of ${r.max}`;
+    default:
+      return `the upload configuration cannot produce a plan: ${r.reason}`;
+  }
+}
+
+/** `planUpload` refused: the file is too large, needs too many chunks, or the configuration is unusable. */
+export class PlanError extends FastioError {
+  readonly refusal: PlanRefusal;
+  constructor(e: WitPlanError) {
+    const refusal = planRefusal(e);
+    super(refusalText(refusal));
+    this.refusal = refusal;
+  }
+  /** `too_large`, `too_many_chunks` or `invalid_config`. */
+  get kind(): PlanRefusal['kind'] {
+    return this.refusal.kind;
+  }
+}
+
 /**
- * Kinds of a failed transfer. The first eleven are the core's final verdicts;
+ * Kinds of a failed transfer. The first thirteen are the core's final verdicts;
  * `aborted` (the caller's signal) and `source` (the data could not be read) are
  * the host's.
  */
@@ -109,6 +161,8 @@ export type TransferErrorKind =
   | 'session_expired'
   | 'short_read'
   | 'source_changed'
+  | 'stream_too_large'
+  | 'plan'
   | 'verify'
   | 'cancelled'
   | 'config'
@@ -124,6 +178,8 @@ interface TransferFields {
   apiError?: ApiError;
   expected?: string;
   computed?: string;
+  plan?: PlanRefusal;
+  max?: number;
   cause?: unknown;
 }
 
@@ -138,6 +194,10 @@ export class TransferError extends FastioError {
   /** Integrity failures: the CRC32C sent and the one the server computed. */
   readonly expected: string | undefined;
   readonly computed: string | undefined;
+  /** `plan` failures: why the file could not be planned (nothing was sent). */
+  readonly plan: PlanRefusal | undefined;
+  /** `stream_too_large`: the stream's announced maximum, in bytes. */
+  readonly max: number | undefined;
 
   constructor(f: TransferFields) {
     super(f.message, f.cause === undefined ? undefined : { cause: f.cause });
@@ -147,6 +207,8 @@ export class TransferError extends FastioError {
     this.apiError = f.apiError;
     this.expected = f.expected;
     this.computed = f.computed;
+    this.plan = f.plan;
+    this.max = f.max;
   }
 }
 
@@ -187,6 +249,12 @@ export function transferFields(e: WitUploadError): TransferFields {
       return { kind: 'source_changed', message: `chunk ${e.val} changed since it was first read` };
     case 'session-expired':
       return { kind: 'session_expired', message: `the upload session ${e.val} no longer exists` };
+    case 'stream-too-large':
+      return { kind: 'stream_too_large', message: `the stream passed its maximum of ${e.val} bytes`, max: Number(e.val) };
+    case 'plan': {
+      const plan = planRefusal(e.val);
+      return { kind: 'plan', message: refusalText(plan), plan };
+    }
     case 'cancelled':
       return { kind: 'cancelled', message: 'cancelled' };
     default:

@@ -10,6 +10,7 @@ export {
   FastioError,
   GrantError,
   HashError,
+  PlanError,
   PolicyError,
   TransferError,
   TransportError,
@@ -17,6 +18,7 @@ export {
   UsageError,
   WebhookError,
   snakeKind,
+  type PlanRefusal,
   type RetryDecision,
   type TransferErrorKind,
 } from './errors.js';
@@ -63,4 +65,12 @@ export {
   type SniffResult,
   type UploadPolicyOptions,
 } from './policy.js';
+export {
+  applyLimits,
+  defaultPlanConfig,
+  planUpload,
+  type PlanConfig,
+  type PlanOptions,
+  type UploadPlan,
+} from './plan.js';
 export { Digest, DigestVerifier, hash, parseAlgo, type HashAlgo } from './hashing.js';

@@ -125,6 +125,22 @@ test('a ReadableStream of unknown length streams up and downloads verified', asy
   await downloadVerified(done.nodeId, data);
 });
 
+test('a stream past its announced maximum fails as a typed stream_too_large error', async () => {
+  const data = bytes(2 * MiB, 6);
+  let at = 0;
+  const stream = new ReadableStream({
+    pull(c) {
+      if (at >= data.length) return c.close();
+      c.enqueue(data.slice(at, at + 65536));
+      at += 65536;
+    },
+  });
+  await assert.rejects(
+    client.upload(stream, { workspace, name: 'too-long.bin', streamMaxSize: MiB, chunkSize: 256 * 1024 }),
+    (e) => e instanceof UploadError && e.kind === 'stream_too_large' && e.max === MiB && /1048576/.test(e.message),
+  );
+});
+
 test('an aborted upload resumes from its token, sending only the missing chunks', async () => {
   const data = bytes(8 * MiB, 13);
   const path = join(dir, 'resume.bin');

@@ -17,7 +17,11 @@ import {
   GrantKeyring,
   Sniffer,
   UploadPolicy,
+  PlanError,
+  applyLimits,
   buildRequest,
+  defaultPlanConfig,
+  planUpload,
   createClient,
   decodeResponse,
   hash,
@@ -383,25 +387,70 @@ async function planThroughExport(size, streamMaxSize, cfg) {
   }
 }
 
-/** The core's description of a refusal in a vector, as a session reports it. */
-function refusalMessage(want) {
-  switch (want.error) {
+/** A wrapper's PlanRefusal in the vector's shape (numbers as bigints). */
+function refusalJson(r) {
+  switch (r.kind) {
     case 'too_large':
-      return `file of ${want.size} bytes exceeds the maximum file size of ${want.max} bytes`;
+      return { error: 'too_large', size: BigInt(r.size), max: BigInt(r.max) };
     case 'too_many_chunks':
-      return `file of ${want.size} bytes needs ${want.chunks} chunks of ${want.chunk_size} bytes, more than the maximum of ${want.max} chunks`;
+      return { error: 'too_many_chunks', size: BigInt(r.size), chunk_size: BigInt(r.chunkSize), chunks: BigInt(r.chunks), max: BigInt(r.max) };
     case 'invalid_config':
-      return 'invalid upload configuration';
+      assert.match(r.reason, /must be at least 1/);
+      return { error: 'invalid_config' };
     default:
-      throw new Error(`unknown refusal ${want.error}`);
+      throw new Error(`unknown refusal ${r.kind}`);
   }
 }
 
-/** A session's refusal as [kind, message], whether the wrapper or the component reported it. */
+/** A session's refusal in the vector's shape, whether the wrapper or the component reported it: always a typed `plan` error. */
 function refusal(e) {
-  if (e instanceof UploadError) return [e.kind, e.message];
+  if (e instanceof UploadError) {
+    assert.equal(e.kind, 'plan', e.message);
+    assert.equal(e.resumeToken, undefined);
+    return refusalJson(e.plan);
+  }
   assert.ok(e && 'payload' in e, `expected an upload-error, got ${e}`);
-  return [e.payload.tag, e.payload.val];
+  assert.equal(e.payload.tag, 'plan');
+  return planErrorJson(e.payload.val);
+}
+
+/** A vector's PlanConfig as the package's PlanConfig (numbers), or undefined past 2^53. */
+function packagePlanConfig(cfg) {
+  const n = (v) => (v === null ? undefined : Number(v));
+  const out = {
+    singleRequestMax: Number(cfg.single_request_max),
+    chunkSize: Number(cfg.chunk_size),
+    maxChunks: n(cfg.max_chunks),
+    maxFileSize: n(cfg.max_file_size),
+    maxInFlight: Number(cfg.max_in_flight),
+  };
+  const exact = [cfg.single_request_max, cfg.chunk_size, cfg.max_chunks, cfg.max_file_size].every(
+    (v) => v === null || BigInt(v) <= BigInt(Number.MAX_SAFE_INTEGER),
+  );
+  return exact ? out : undefined;
+}
+
+/** Plans through the package's own `planUpload`, in the vector's shape; undefined when a number is past 2^53. */
+async function planThroughPackage(size, streamMaxSize, cfg) {
+  const config = packagePlanConfig(cfg);
+  const safe = (v) => v === null || BigInt(v) <= BigInt(Number.MAX_SAFE_INTEGER);
+  if (!config || !safe(size) || !safe(streamMaxSize)) return undefined;
+  const n = (v) => (v === null ? undefined : Number(v));
+  try {
+    const p = await planUpload(n(size), { streamMaxSize: n(streamMaxSize), config });
+    switch (p.kind) {
+      case 'single':
+        return { plan: { kind: 'single', size: BigInt(p.size) } };
+      case 'chunked':
+        return { plan: { kind: 'chunked', size: BigInt(p.size), chunk_size: BigInt(p.chunkSize), chunk_count: BigInt(p.chunkCount), max_in_flight: BigInt(p.maxInFlight) } };
+      default:
+        return { plan: { kind: 'stream', max_size: p.maxSize === undefined ? null : BigInt(p.maxSize) } };
+    }
+  } catch (e) {
+    assert.ok(e instanceof PlanError, `expected a PlanError, got ${e}`);
+    assert.equal(e.kind, e.refusal.kind);
+    return { error: refusalJson(e.refusal) };
+  }
 }
 
 /**
@@ -456,21 +505,26 @@ async function planThroughSession(c) {
 test('upload plans: every plan vector through plan-upload and through a session', async (t) => {
   const v = readVector('upload', 'plans.json');
   assert.ok(v.plans.length >= 22, `only ${v.plans.length} plan vectors`);
+  let packagePlans = 0;
   for (const c of v.plans) await t.test(`plan ${c.name}`, async () => {
     const want = c.expect;
     assert.deepEqual(await planThroughExport(c.size, null, c.config), wantPlan(want), `${c.name}: plan-upload`);
+    const pkg = await planThroughPackage(c.size, null, c.config);
+    if (pkg !== undefined) {
+      packagePlans++;
+      assert.deepEqual(pkg, wantPlan(want), `${c.name}: planUpload`);
+    }
     const got = await planThroughSession(c);
     if (want.error) {
       assert.ok(got.error, `${c.name}: a session planned ${JSON.stringify(got, (_, x) => (typeof x === 'bigint' ? String(x) : x))}`);
-      const [kind, message] = refusal(got.error);
-      assert.equal(kind, 'other', c.name);
-      assert.ok(message.includes(refusalMessage(want)), `${c.name}: ${message}`);
+      assert.deepEqual(refusal(got.error), wantPlan(want).error, c.name);
     } else if (want.plan.kind === 'single') {
       assert.deepEqual([got.single?.offset, got.single?.len], [0n, BigInt(c.size)], c.name);
     } else {
       assert.deepEqual(bigFields(got.token?.plan ?? {}), bigFields(want.plan), c.name);
     }
   });
+  assert.ok(packagePlans >= 18, `only ${packagePlans} plans through planUpload`);
 });
 
 /** The form fields of a stream session's create request, or its refusal. */
@@ -500,14 +554,14 @@ test('upload plans: every stream plan vector through plan-upload and through a s
   for (const c of v.streams) await t.test(`stream plan ${c.name}`, async () => {
     const want = c.expect;
     assert.deepEqual(await planThroughExport(null, c.max_size, c.config), wantPlan(want), `${c.name}: plan-upload`);
+    const pkg = await planThroughPackage(null, c.max_size, c.config);
+    if (pkg !== undefined) assert.deepEqual(pkg, wantPlan(want), `${c.name}: planUpload`);
     // Through a session, a stream plan shows in the create request: a
     // stream session, with its maximum when it has one.
     const got = await streamCreate(c.max_size, c.config.max_file_size);
     if (want.error) {
       assert.ok(got.error, `${c.name}: a session opened`);
-      const [kind, message] = refusal(got.error);
-      assert.equal(kind, 'other', c.name);
-      assert.ok(message.includes(refusalMessage(want)), `${c.name}: ${message}`);
+      assert.deepEqual(refusal(got.error), wantPlan(want).error, c.name);
       return;
     }
     assert.equal(want.plan.kind, 'stream', c.name);
@@ -522,16 +576,47 @@ test('upload plans: every server limits vector through apply-limits', async (t) 
   const core = await loadCore();
   const v = readVector('upload', 'plans.json');
   assert.ok(v.limits.length >= 17, `only ${v.limits.length} limits vectors`);
-  for (const c of v.limits) await t.test(`limits ${c.name}`, () => {
+  let packageLimits = 0;
+  for (const c of v.limits) await t.test(`limits ${c.name}`, async () => {
     // The answer goes in as the body text. JSON.parse keeps no difference
     // between 4194304.0 and 4194304, so `whole_float` reaches the reader as
     // an integer here; the wasmtime host's vector test sends the float.
     const got = core.uploads.applyLimits(JSON.stringify(c.limits), witPlanConfig(c.fallback));
     assert.deepEqual(planConfigJson(got), bigFields(c.expect), c.name);
+    // The package's own applyLimits, from the body text and from parsed JSON.
+    const fallback = packagePlanConfig(c.fallback);
+    const want = packagePlanConfig(c.expect);
+    if (fallback && want) {
+      packageLimits++;
+      for (const limits of [JSON.stringify(c.limits), c.limits]) {
+        assert.deepEqual(await applyLimits(limits, fallback), want, `${c.name}: applyLimits`);
+      }
+    }
   });
+  assert.ok(packageLimits >= 15, `only ${packageLimits} limits through applyLimits`);
   // A body that is not JSON states no limits.
   const cfg = witPlanConfig(v.limits[0].fallback);
   assert.deepEqual(planConfigJson(core.uploads.applyLimits('<html>busy</html>', cfg)), planConfigJson(cfg));
+});
+
+test('upload plans: the package starts from the core defaults and refuses bad numbers as usage errors', async () => {
+  const d = await defaultPlanConfig();
+  // The defaults are the core's: 4 MiB chunks, as an upload with no options uses.
+  assert.equal(d.chunkSize, 4194304);
+  assert.ok(d.maxInFlight >= 1 && d.singleRequestMax >= 1, JSON.stringify(d));
+  assert.deepEqual(await planUpload(0), { kind: 'single', size: 0 });
+  assert.deepEqual(await planUpload(3 * 4194304 + 1, { config: { singleRequestMax: 1 } }), {
+    kind: 'chunked', size: 3 * 4194304 + 1, chunkSize: 4194304, chunkCount: 4, maxInFlight: d.maxInFlight,
+  });
+  assert.deepEqual(await planUpload(undefined, { streamMaxSize: 10 }), { kind: 'stream', maxSize: 10 });
+  await assert.rejects(planUpload(11, { config: { maxFileSize: 10 } }), (e) => e instanceof PlanError && e.kind === 'too_large' && e.refusal.size === 11);
+  await assert.rejects(planUpload(100, { config: { chunkSize: 0, singleRequestMax: 1 } }), (e) => e instanceof PlanError && e.kind === 'invalid_config');
+  await assert.rejects(planUpload(-1), (e) => e instanceof UsageError && e.code === 'bad-number');
+  await assert.rejects(planUpload(1.5), (e) => e instanceof UsageError);
+  await assert.rejects(planUpload(1, { config: { maxInFlight: 2 ** 40 } }), (e) => e instanceof UsageError);
+  // A limits answer that is not JSON sets nothing.
+  assert.deepEqual(await applyLimits('<html>busy</html>'), d);
+  assert.deepEqual(await applyLimits({ response: { chunk_size: 1048576 } }), { ...d, chunkSize: 1048576 });
 });
 
 test('upload plans: an upload of u64::MAX bytes is a typed too-many-chunks error, not a trap', async () => {
@@ -547,15 +632,21 @@ test('upload plans: an upload of u64::MAX bytes is a typed too-many-chunks error
   // A trap would be a RuntimeError without a payload, and would leave the
   // instance unusable; a refusal is the WIT's upload-error.
   assert.ok(error && 'payload' in error, `expected a component upload-error, got ${error}`);
-  assert.equal(error.payload.tag, 'other');
-  assert.match(error.payload.val, /^file of 18446744073709551615 bytes needs 4398046511104 chunks of 4194304 bytes, more than the maximum of 1048576 chunks$/);
+  assert.equal(error.payload.tag, 'plan');
+  assert.deepEqual(error.payload.val, {
+    tag: 'too-many-chunks',
+    val: { size: 0xffff_ffff_ffff_ffffn, chunkSize: 4194304n, chunks: 4398046511104n, max: 1048576n },
+  });
 
   // Through the client: the largest size a Blob can report is refused the same way, typed.
   const client = createClient({ baseUrl: cfg.baseUrl, apiKey: 'k', fetch: () => assert.fail('no request for an unplannable file') });
   await assert.rejects(
     client.upload(new UnreadBlob(Number.MAX_SAFE_INTEGER), { name: 'huge.bin', workspace: 'w' }),
-    (e) => e instanceof UploadError && e.kind === 'other' && /more than the maximum of 1048576 chunks/.test(e.message) && e.resumeToken === undefined,
+    (e) => e instanceof UploadError && e.kind === 'plan' && e.plan.kind === 'too_many_chunks' && e.plan.max === 1048576
+      && /more than the maximum of 1048576/.test(e.message) && e.resumeToken === undefined,
   );
+  // And through planUpload, before any session.
+  await assert.rejects(planUpload(Number.MAX_SAFE_INTEGER), (e) => e instanceof PlanError && e.kind === 'too_many_chunks' && e.refusal.max === 1048576);
   // The instance still answers.
   assert.equal(await hash('crc32c', new TextEncoder().encode('123456789')), 'e3069283');
 });

@@ -13,6 +13,11 @@
 //! ```
 
 mod cache;
+// The conversions between the core's types and the WIT's, one text shared
+// with the component so the native engine answers exactly as it does.
+#[path = "../../../bindings/component/src/convert.rs"]
+mod convert;
+pub mod describe;
 pub mod drive;
 pub mod engine;
 pub mod http;
@@ -24,6 +29,9 @@ use anyhow::{Context, Result};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+// The generated interfaces under one name, as `convert` expects them.
+use bindings::exports::fastio::core as wit;
 
 /// Types and calls generated from `wit/`.
 pub mod bindings {

@@ -13,7 +13,6 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use fastio_wasmtime::Core;
 use fastio_wasmtime::bindings::exports::fastio::core::requests::DecodeOptions;
 use fastio_wasmtime::bindings::exports::fastio::core::types::{
     ChunkParams, ClientConfig, Credential, Header,
@@ -24,6 +23,7 @@ use fastio_wasmtime::bindings::exports::fastio::core::uploads::{
 use fastio_wasmtime::drive::{self, DownloadOutcome, Source, UploadJob, UploadOutcome};
 use fastio_wasmtime::engine::Engine;
 use fastio_wasmtime::http::Http;
+use fastio_wasmtime::{Core, describe};
 
 /// Which code makes the decisions.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -82,6 +82,13 @@ enum Cmd {
         /// Chunk requests in flight.
         #[arg(long, default_value_t = 3)]
         parallel: u32,
+        /// Refuse, before sending anything, a file that needs more chunks
+        /// than this (the core's ceiling of 2^20 applies regardless).
+        #[arg(long)]
+        max_chunks: Option<u64>,
+        /// Refuse, before sending anything, a file larger than this many bytes.
+        #[arg(long)]
+        max_file_size: Option<u64>,
         /// Continue from this resume token file.
         #[arg(long)]
         resume: Option<PathBuf>,
@@ -233,6 +240,8 @@ fn run() -> Result<i32> {
             folder,
             chunk_size,
             parallel,
+            max_chunks,
+            max_file_size,
             resume,
             token,
         } => {
@@ -298,8 +307,8 @@ fn run() -> Result<i32> {
                         request_timeout_ms: None,
                         seed: None,
                         stream_max_size: *max_size,
-                        max_chunks: None,
-                        max_file_size: None,
+                        max_chunks: *max_chunks,
+                        max_file_size: *max_file_size,
                     },
                     token_path,
                     stop,
@@ -346,7 +355,7 @@ fn run() -> Result<i32> {
                     Ok(0)
                 }
                 DownloadOutcome::Failed(e) => {
-                    eprintln!("download failed: {e:?}");
+                    eprintln!("download failed: {}", describe::upload_error(&e));
                     Ok(1)
                 }
             }
@@ -384,7 +393,7 @@ fn report_upload(o: &UploadOutcome) -> i32 {
             0
         }
         UploadOutcome::Failed(e) => {
-            eprintln!("upload failed: {e:?}");
+            eprintln!("upload failed: {}", describe::upload_error(e));
             1
         }
         UploadOutcome::Interrupted(p) => {
@@ -764,7 +773,7 @@ fn demo_flow(
             Ok(if same { 0 } else { 1 })
         }
         DownloadOutcome::Failed(e) => {
-            eprintln!("download failed: {e:?}");
+            eprintln!("download failed: {}", describe::upload_error(&e));
             Ok(1)
         }
     }

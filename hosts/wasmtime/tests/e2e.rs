@@ -454,7 +454,39 @@ fn a_stream_over_its_maximum_is_refused_and_nothing_is_stored() {
         Some(&path),
     );
     assert_eq!(code, Some(1), "{stdout} {stderr}");
-    assert!(stderr.contains("maximum of 1000000"), "{stderr}");
+    assert!(
+        stderr.contains("the stream passed its maximum of 1000000 bytes"),
+        "{stderr}"
+    );
+    // Limits on a file refuse it before anything is sent, with the numbers.
+    let file = e.dir.join("five.bin");
+    write_file(&file, 5 << 20, 6);
+    for (flags, want) in [
+        (
+            ["--max-file-size", "1000000"],
+            "a file of 5242880 bytes is larger than the maximum of 1000000 bytes",
+        ),
+        (
+            ["--max-chunks", "2"],
+            "a file of 5242880 bytes needs 5 chunks of 1048576 bytes, more than the maximum of 2",
+        ),
+    ] {
+        let p = file.to_string_lossy().into_owned();
+        let mut args = vec![
+            "upload",
+            &p,
+            "--workspace",
+            &e.ws,
+            "--name",
+            "too-big.bin",
+            "--chunk-size",
+            "1048576",
+        ];
+        args.extend(flags);
+        let (code, stdout, stderr) = cli(&e, &args, None);
+        assert_eq!(code, Some(1), "{flags:?}: {stdout} {stderr}");
+        assert!(stderr.contains(want), "{flags:?}: {stderr}");
+    }
     let empty = e.dir.join("empty.bin");
     write_file(&empty, 0, 1);
     let (code, stdout, stderr) = cli(

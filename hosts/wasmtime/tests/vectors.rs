@@ -1154,6 +1154,8 @@ fn plan_and_stream_vectors_match_native_and_expected() {
         let got = up
             .call_plan_upload(&mut inst.store, size, stream_max, wit_plan_config(&cfg))
             .expect("call");
+        let engine = fastio_wasmtime::native::plan_upload(size, stream_max, &wit_plan_config(&cfg));
+        assert_eq!(got, engine, "{}: the native engine differs", c["name"]);
         let native = native_plan_json(match size {
             Some(size) => core_plan(size, &cfg),
             None => CorePlan::stream(stream_max, &cfg),
@@ -1182,6 +1184,8 @@ fn limits_vectors_match_native_and_expected() {
         let got = up
             .call_apply_limits(&mut inst.store, &body, wit_plan_config(&fallback))
             .expect("call");
+        let engine = fastio_wasmtime::native::apply_limits(&body, &wit_plan_config(&fallback));
+        assert_eq!(got, engine, "{}: the native engine differs", c["name"]);
         let native = CorePlanConfig::from_limits(&c["limits"], &fallback);
         assert_eq!(got, wit_plan_config(&native), "{}", c["name"]);
         assert_eq!(native, want, "{}", c["name"]);
@@ -1192,4 +1196,66 @@ fn limits_vectors_match_native_and_expected() {
         .call_apply_limits(&mut inst.store, "<html>busy</html>", wit_plan_config(&cfg))
         .expect("call");
     assert_eq!(got, wit_plan_config(&cfg));
+}
+
+/// A file the limits refuse fails as a typed `plan` error, the same in both
+/// engines, before any request exists.
+#[test]
+fn unplannable_uploads_are_typed_plan_errors_in_both_engines() {
+    use fastio_wasmtime::bindings::exports::fastio::core::uploads::{
+        UploadError, UploadOptions, UploadSpec,
+    };
+    use fastio_wasmtime::engine::Engine;
+
+    let cfg = ClientConfig {
+        base_url: "http://127.0.0.1:9/".into(),
+        credential: Some(Credential::ApiKey("test-api-key".into())),
+        user_agent: None,
+        chunk_params: ChunkParams::Query,
+        max_response_bytes: None,
+    };
+    let options = |max_chunks, max_file_size| UploadOptions {
+        chunk_size: Some(1 << 20),
+        single_request_max: None,
+        parallel: Some(2),
+        request_timeout_ms: None,
+        seed: None,
+        stream_max_size: None,
+        max_chunks,
+        max_file_size,
+    };
+    for mut engine in [Engine::component(instance()), Engine::Native] {
+        let name = engine.name();
+        let cases = [
+            // Past the core's chunk ceiling whatever the options say.
+            (u64::MAX, options(None, None), "too_many_chunks"),
+            (5 << 20, options(Some(4), None), "too_many_chunks"),
+            (11, options(None, Some(10)), "too_large"),
+        ];
+        for (size, opts, want) in cases {
+            let spec = UploadSpec {
+                name: "big.bin".into(),
+                size: Some(size),
+                workspace: "ws".into(),
+                folder: "root".into(),
+            };
+            let got = match engine.upload(&cfg, Some(&spec), None, opts).expect("call") {
+                Ok(_) => panic!("{name}: a {size}-byte upload was planned"),
+                Err(e) => e,
+            };
+            let kind = match &got {
+                UploadError::Plan(PlanError::TooManyChunks(e)) => {
+                    assert_eq!(e.size, size, "{name}");
+                    assert!(e.chunks > e.max, "{name}: {e:?}");
+                    "too_many_chunks"
+                }
+                UploadError::Plan(PlanError::TooLarge(e)) => {
+                    assert_eq!((e.size, e.max), (size, 10), "{name}");
+                    "too_large"
+                }
+                other => panic!("{name}: {other:?}"),
+            };
+            assert_eq!(kind, want, "{name}: size {size}");
+        }
+    }
 }

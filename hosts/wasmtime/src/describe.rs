@@ -1,0 +1,79 @@
+//! One-line descriptions of the WIT's transfer errors, for people: the
+//! generated types print only as their Debug form. The texts use nothing but
+//! the error's own fields, which never hold a credential.
+
+use crate::bindings::exports::fastio::core::types::ApiError;
+use crate::bindings::exports::fastio::core::uploads::{PlanError, StepError, UploadError};
+
+fn api(e: &ApiError) -> String {
+    let mut head = Vec::new();
+    if let Some(status) = e.status {
+        head.push(status.to_string());
+    }
+    if let Some(code) = e.error_code.as_ref().or(e.code.as_ref()) {
+        head.push(code.clone());
+    }
+    if head.is_empty() {
+        e.message.clone()
+    } else {
+        format!("{}: {}", head.join(" "), e.message)
+    }
+}
+
+fn step(s: &StepError) -> String {
+    if s.attempts > 1 {
+        format!(
+            "{} failed after {} attempts: {}",
+            s.what,
+            s.attempts,
+            api(&s.error)
+        )
+    } else {
+        format!("{} failed: {}", s.what, api(&s.error))
+    }
+}
+
+/// Why an upload could not be planned.
+pub fn plan_error(e: &PlanError) -> String {
+    match e {
+        PlanError::TooLarge(t) => format!(
+            "a file of {} bytes is larger than the maximum of {} bytes",
+            t.size, t.max
+        ),
+        PlanError::TooManyChunks(t) => format!(
+            "a file of {} bytes needs {} chunks of {} bytes, more than the maximum of {}",
+            t.size, t.chunks, t.chunk_size, t.max
+        ),
+        PlanError::InvalidConfig(why) => {
+            format!("the upload configuration cannot produce a plan: {why}")
+        }
+    }
+}
+
+/// Why an upload or a download failed.
+pub fn upload_error(e: &UploadError) -> String {
+    match e {
+        UploadError::Api(s) | UploadError::RetriesExhausted(s) => step(s),
+        UploadError::Integrity(f) => format!(
+            "the file the server assembled does not match what was sent (CRC32C sent {}, server computed {})",
+            f.expected.as_deref().unwrap_or("none"),
+            f.computed.as_deref().unwrap_or("none"),
+        ),
+        UploadError::SessionExpired(id) => {
+            format!("upload session {id} no longer exists on the server")
+        }
+        UploadError::SourceChanged(order) => {
+            format!("chunk {order} changed since it was first read; the file was modified")
+        }
+        UploadError::StreamTooLarge(max) => {
+            format!("the stream passed its maximum of {max} bytes")
+        }
+        UploadError::Plan(p) => plan_error(p),
+        UploadError::Cancelled => "cancelled".to_owned(),
+        UploadError::Assembly(m)
+        | UploadError::ShortRead(m)
+        | UploadError::Verify(m)
+        | UploadError::Config(m)
+        | UploadError::Other(m) => m.clone(),
+    }
+}
