@@ -53,6 +53,18 @@ function countingFetch() {
   return { fetch: f, stats };
 }
 
+/** A ReadableStream of unknown length giving `data` in 64 KiB pieces. */
+function streamOf(data) {
+  let at = 0;
+  return new ReadableStream({
+    pull(c) {
+      if (at >= data.length) return c.close();
+      c.enqueue(data.slice(at, at + 65536));
+      at += 65536;
+    },
+  });
+}
+
 async function downloadVerified(node, expected) {
   const stream = client.download(node, { workspace, verify: true });
   const got = await readAll(stream);
@@ -111,14 +123,7 @@ test('a small File goes up in one request', async () => {
 
 test('a ReadableStream of unknown length streams up and downloads verified', async () => {
   const data = bytes(3 * MiB + 17, 5);
-  let at = 0;
-  const stream = new ReadableStream({
-    pull(c) {
-      if (at >= data.length) return c.close();
-      c.enqueue(data.slice(at, at + 65536));
-      at += 65536;
-    },
-  });
+  const stream = streamOf(data);
   const done = await client.upload(stream, { workspace, name: 'streamed.bin' });
   assert.equal(done.size, data.length);
   assert.equal(done.sha256, sha256(data));
@@ -127,14 +132,7 @@ test('a ReadableStream of unknown length streams up and downloads verified', asy
 
 test('a stream past its announced maximum fails as a typed stream_too_large error', async () => {
   const data = bytes(2 * MiB, 6);
-  let at = 0;
-  const stream = new ReadableStream({
-    pull(c) {
-      if (at >= data.length) return c.close();
-      c.enqueue(data.slice(at, at + 65536));
-      at += 65536;
-    },
-  });
+  const stream = streamOf(data);
   await assert.rejects(
     client.upload(stream, { workspace, name: 'too-long.bin', streamMaxSize: MiB, chunkSize: 256 * 1024 }),
     (e) => e instanceof UploadError && e.kind === 'stream_too_large' && e.max === MiB && /1048576/.test(e.message),
