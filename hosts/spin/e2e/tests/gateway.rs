@@ -12,13 +12,6 @@ use fastio_core::secret::Secret;
 use fastio_core::webhook::{Scheme, Signer};
 use serde_json::json;
 
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 fn big_grant(g: &Gateway) -> String {
     grant(g, json!({"max_size": 1u64 << 34}))
 }
@@ -167,17 +160,7 @@ fn query_names_are_percent_decoded_and_checked() {
         );
     }
     // The relay checks a JSON name the same way.
-    let r = call(
-        "POST",
-        &format!("{}/uploads", e.a.url),
-        Some(&g),
-        &[("content-type", "application/json")],
-        Some(
-            json!({"name": "a/b.bin", "size": 10})
-                .to_string()
-                .as_bytes(),
-        ),
-    );
+    let r = open_relay(&e.a, &g, "a/b.bin", 10);
     assert_eq!((r.status, r.error()), (400, "bad_file_name"), "{}", r.json);
     assert!(!stored_names().iter().any(|n| n.contains("2024")));
 }
@@ -331,13 +314,7 @@ fn client_disconnect_cancels_the_session() {
 fn relay(targets: &[&Gateway], name: &str, len: usize, corrupt: Option<u64>) {
     let data = pattern_bytes(len, 21);
     let g = big_grant(targets[0]);
-    let r = call(
-        "POST",
-        &format!("{}/uploads", targets[0].url),
-        Some(&g),
-        &[("content-type", "application/json")],
-        Some(json!({"name": name, "size": len}).to_string().as_bytes()),
-    );
+    let r = open_relay(targets[0], &g, name, len as u64);
     assert_eq!(r.status, 201, "{}", r.json);
     let id = r.json["upload_id"].as_str().unwrap().to_string();
     let chunk_size = r.json["chunk_size"].as_u64().unwrap() as usize;

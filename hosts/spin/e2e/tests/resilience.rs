@@ -15,13 +15,6 @@ use serde_json::json;
 
 const MIB: usize = 1024 * 1024;
 
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 #[test]
 fn post_upload_resends_chunks_that_failed_upstream() {
     let iso = isolated();
@@ -60,17 +53,7 @@ fn the_relay_resends_a_chunk_that_failed_upstream() {
     let len = 3 * 4 * MIB + 999;
     let data = pattern_bytes(len, 31);
     let g = grant(&iso.gw, json!({"max_size": 1u64 << 30}));
-    let r = call(
-        "POST",
-        &format!("{}/uploads", iso.gw.url),
-        Some(&g),
-        &[("content-type", "application/json")],
-        Some(
-            json!({"name": "relayed-again.bin", "size": len})
-                .to_string()
-                .as_bytes(),
-        ),
-    );
+    let r = open_relay(&iso.gw, &g, "relayed-again.bin", len as u64);
     assert_eq!(r.status, 201, "{}", r.json);
     let id = r.json["upload_id"].as_str().unwrap().to_string();
     let chunk_size = r.json["chunk_size"].as_u64().unwrap() as usize;
@@ -125,17 +108,7 @@ fn the_relay_answers_502_when_every_attempt_fails() {
     let _faults = iso.faults.lock().unwrap_or_else(|e| e.into_inner());
     let g = grant(&iso.gw, json!({"max_size": 1u64 << 30}));
     let piece = pattern_bytes(1000, 5);
-    let r = call(
-        "POST",
-        &format!("{}/uploads", iso.gw.url),
-        Some(&g),
-        &[("content-type", "application/json")],
-        Some(
-            json!({"name": "never.bin", "size": 1000})
-                .to_string()
-                .as_bytes(),
-        ),
-    );
+    let r = open_relay(&iso.gw, &g, "never.bin", 1000);
     assert_eq!(r.status, 201, "{}", r.json);
     let id = r.json["upload_id"].as_str().unwrap().to_string();
     let token = r.json["token"].as_str().unwrap().to_string();

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use sha2::Digest;
 
 pub const API_KEY: &str = "e2e-api-key";
@@ -470,6 +470,25 @@ pub fn grant(g: &Gateway, body: Value) -> String {
     );
     assert_eq!(r.status, 201, "{}", r.json);
     r.json["grant"].as_str().expect("grant").to_string()
+}
+
+/// `POST /uploads` on gateway `g`: opens a chunk relay for `name` of `size` bytes.
+pub fn open_relay(g: &Gateway, grant: &str, name: &str, size: u64) -> Resp {
+    call(
+        "POST",
+        &format!("{}/uploads", g.url),
+        Some(grant),
+        &[("content-type", "application/json")],
+        Some(json!({"name": name, "size": size}).to_string().as_bytes()),
+    )
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// Deterministic bytes of any length, generated as they are read.
