@@ -2,8 +2,9 @@
 //! running the fastio-core component under wasmtime (or, with `--engine
 //! native`, the same core linked into this program).
 
+mod receiver;
+
 use std::io::Read;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,6 +25,7 @@ use fastio_wasmtime::drive::{self, DownloadOutcome, Source, UploadJob, UploadOut
 use fastio_wasmtime::engine::Engine;
 use fastio_wasmtime::http::Http;
 use fastio_wasmtime::{Core, describe};
+use receiver::HookReceiver;
 
 /// Which code makes the decisions.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -475,75 +477,6 @@ fn webhook(engine: &mut Engine, cmd: &HookCmd) -> Result<i32> {
     }
 }
 
-/// A one-shot webhook receiver on 127.0.0.1 that answers 204 to every POST
-/// and hands back each delivery's headers and body.
-/// A received delivery: headers and raw body.
-type Delivery = (Vec<Header>, Vec<u8>);
-
-fn receiver() -> Result<(String, std::sync::mpsc::Receiver<Delivery>)> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    let url = format!("http://{}/hook", listener.local_addr()?);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(16) {
-            let Ok(mut s) = stream else { continue };
-            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-            if let Ok(d) = read_post(&mut s) {
-                use std::io::Write;
-                let _ = s.write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n");
-                if tx.send(d).is_err() {
-                    return;
-                }
-            }
-        }
-    });
-    Ok((url, rx))
-}
-
-fn read_post(s: &mut std::net::TcpStream) -> Result<Delivery> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        let n = s.read(&mut chunk)?;
-        if n == 0 {
-            bail!("connection closed");
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break p;
-        }
-        if buf.len() > 64 << 10 {
-            bail!("head too large");
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let headers: Vec<Header> = head
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| Header {
-            name: n.trim().to_owned(),
-            value: v.trim().to_owned(),
-        })
-        .collect();
-    let len: usize = headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
-        .and_then(|h| h.value.parse().ok())
-        .unwrap_or(0)
-        .min(1 << 20);
-    let mut body = buf[head_end + 4..].to_vec();
-    while body.len() < len {
-        let n = s.read(&mut chunk)?;
-        if n == 0 {
-            break;
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    body.truncate(len);
-    Ok((headers, body))
-}
-
 /// The demo against `remote` (the real service), or else against a local
 /// server started in-process.
 fn demo(engine: &mut Engine, size: u64, remote: Option<ClientConfig>) -> Result<i32> {
@@ -569,12 +502,12 @@ fn demo_local(engine: &mut Engine, size: u64, dir: &Path, t0: Instant) -> Result
     println!("local server      {}", srv.base_url);
     let ws_id = demo_workspace(engine, &http, &cfg)?;
 
-    let (hook_url, deliveries) = receiver()?;
+    let hooks = HookReceiver::start()?;
     let sub = call(
         engine,
         &http,
         &cfg,
-        &serde_json::json!({"subscriptions": {"op": "create", "workspace_id": ws_id, "target_url": hook_url, "event_type_subscriptions": ["workspace_storage_file_added"], "description": "demo"}}),
+        &serde_json::json!({"subscriptions": {"op": "create", "workspace_id": ws_id, "target_url": hooks.url(), "event_type_subscriptions": ["workspace_storage_file_added"], "description": "demo"}}),
     )?;
     let secret = sub["outbound_webhook_subscription"]["secret"]
         .as_str()
@@ -585,7 +518,7 @@ fn demo_local(engine: &mut Engine, size: u64, dir: &Path, t0: Instant) -> Result
         &http,
         &cfg,
         &ws_id,
-        Some((deliveries, secret)),
+        Some((hooks, secret)),
         size,
         dir,
         t0,
@@ -650,7 +583,7 @@ fn demo_flow(
     http: &Http,
     cfg: &ClientConfig,
     ws_id: &str,
-    hook: Option<(std::sync::mpsc::Receiver<Delivery>, String)>,
+    hook: Option<(HookReceiver, String)>,
     size: u64,
     dir: &Path,
     t0: Instant,
@@ -721,10 +654,8 @@ fn demo_flow(
     );
     println!("sha256            {}", done.sha256);
 
-    if let Some((deliveries, secret)) = hook {
-        let (headers, body) = deliveries
-            .recv_timeout(Duration::from_secs(15))
-            .context("no webhook delivery within 15 s")?;
+    if let Some((hooks, secret)) = hook {
+        let (headers, body) = hooks.next(Duration::from_secs(15))?;
         let delivery = engine
             .verify_webhook(
                 "standard-webhooks",
