@@ -121,12 +121,26 @@ pub enum Miss {
     Method,
     /// No such path: 404.
     Path,
+    /// A path value is not valid percent-encoded UTF-8: 400.
+    Encoding,
 }
 
-/// The route for `method` and `path`, with the path's `{…}` values.
+/// The route for `method` and `path`, with the path's `{…}` values decoded
+/// (a client that percent-encodes an id reaches the same session).
 pub fn resolve(method: &str, path: &str) -> Result<(Route, Vec<String>), Miss> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let hit = |r: Route, params: &[&str]| Ok((r, params.iter().map(|p| p.to_string()).collect()));
+    let hit = |r: Route, params: &[&str]| {
+        let decoded = params
+            .iter()
+            .map(|p| {
+                percent_encoding::percent_decode_str(p)
+                    .decode_utf8()
+                    .map(|s| s.into_owned())
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| Miss::Encoding)?;
+        Ok((r, decoded))
+    };
     match (method, segments.as_slice()) {
         ("GET", ["healthz"]) => hit(Route::Healthz, &[]),
         ("POST", ["grant"]) => hit(Route::Grant, &[]),
@@ -155,6 +169,13 @@ fn route(req: &Request) -> Reply {
         }
         Err(Miss::Path) => {
             return Reply::error(404, "not_found", format!("no route for {}", req.path));
+        }
+        Err(Miss::Encoding) => {
+            return Reply::error(
+                400,
+                "bad_path",
+                "a path value is not valid percent-encoded UTF-8",
+            );
         }
     };
     let param = |i: usize| params.get(i).map(String::as_str).unwrap_or("");
@@ -250,6 +271,15 @@ mod tests {
         assert_eq!(
             resolve("PUT", "/uploads/u1/chunks/7").unwrap().1,
             vec!["u1".to_string(), "7".to_string()]
+        );
+        // Path values are percent-decoded; bytes that are not UTF-8 are refused.
+        assert_eq!(
+            resolve("PUT", "/uploads/u%2D1%20x/chunks/%37").unwrap().1,
+            vec!["u-1 x".to_string(), "7".to_string()]
+        );
+        assert_eq!(
+            resolve("POST", "/uploads/%FF%FE/complete"),
+            Err(Miss::Encoding)
         );
         assert_eq!(resolve("GET", "/upload"), Err(Miss::Method));
         assert_eq!(resolve("GET", "/nowhere"), Err(Miss::Path));
