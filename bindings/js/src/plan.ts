@@ -10,8 +10,13 @@ import type {
 } from '../component/interfaces/fastio-core-uploads.js';
 import { loadCore } from './core.js';
 import { PlanError, UsageError, payloadOf } from './errors.js';
+import { toU64 } from './u64.js';
 
-/** The numbers an upload is planned with (what `upload()`'s options set). */
+/**
+ * The numbers an upload is planned with. `upload()` sets the same ones through
+ * its options `singleRequestMax`, `chunkSize`, `maxChunks`, `maxFileSize` and
+ * `parallel` (which is `maxInFlight` here).
+ */
 export interface PlanConfig {
   /** Files up to this many bytes go in a single request. */
   singleRequestMax: number;
@@ -25,6 +30,8 @@ export interface PlanConfig {
   maxInFlight: number;
 }
 
+const CONFIG_KEYS = ['singleRequestMax', 'chunkSize', 'maxChunks', 'maxFileSize', 'maxInFlight'];
+
 /** What an upload will do. */
 export type UploadPlan =
   | { kind: 'single'; size: number }
@@ -32,21 +39,17 @@ export type UploadPlan =
   | { kind: 'stream'; maxSize: number | undefined };
 
 function count(name: string, v: number | undefined): bigint | undefined {
-  if (v === undefined) return undefined;
-  if (!Number.isSafeInteger(v) || v < 0) {
-    throw new UsageError('bad-number', `${name} must be a non-negative integer`);
-  }
-  return BigInt(v);
+  return v === undefined ? undefined : toU64(v, name);
 }
 
 function toWit(c: PlanConfig): WitPlanConfig {
   const inFlight = c.maxInFlight;
   if (!Number.isInteger(inFlight) || inFlight < 0 || inFlight > 0xffff_ffff) {
-    throw new UsageError('bad-number', 'maxInFlight must be an integer from 0 to 2^32 - 1');
+    throw new UsageError('bad-argument', 'maxInFlight must be an integer from 0 to 2^32 - 1');
   }
   return {
-    singleRequestMax: count('singleRequestMax', c.singleRequestMax) as bigint,
-    chunkSize: count('chunkSize', c.chunkSize) as bigint,
+    singleRequestMax: toU64(c.singleRequestMax, 'singleRequestMax'),
+    chunkSize: toU64(c.chunkSize, 'chunkSize'),
     maxChunks: count('maxChunks', c.maxChunks),
     maxFileSize: count('maxFileSize', c.maxFileSize),
     maxInFlight: inFlight,
@@ -85,10 +88,17 @@ export async function defaultPlanConfig(): Promise<PlanConfig> {
   return fromWit((await loadCore()).uploads.defaultPlanConfig());
 }
 
-/** The defaults with `overrides` applied; an override of `undefined` keeps the default. */
+/**
+ * The defaults with `overrides` applied; an override of `undefined` keeps the
+ * default. A key that is not a PlanConfig field (such as `upload()`'s
+ * `parallel`) is a UsageError rather than silently ignored.
+ */
 async function withDefaults(overrides: Partial<PlanConfig> | undefined): Promise<PlanConfig> {
   const base = await defaultPlanConfig();
   for (const [k, v] of Object.entries(overrides ?? {})) {
+    if (!CONFIG_KEYS.includes(k)) {
+      throw new UsageError('bad-argument', `${k} is not a plan setting (${CONFIG_KEYS.join(', ')})`);
+    }
     if (v !== undefined) (base as unknown as Record<string, number>)[k] = v;
   }
   return base;
@@ -129,6 +139,12 @@ export async function planUpload(size: number | undefined, options: PlanOptions 
  */
 export async function applyLimits(limits: string | unknown, config?: Partial<PlanConfig>): Promise<PlanConfig> {
   const core = await loadCore();
-  const body = typeof limits === 'string' ? limits : JSON.stringify(limits) ?? 'null';
+  let body: string;
+  try {
+    body = typeof limits === 'string' ? limits : (JSON.stringify(limits) ?? 'null');
+  } catch {
+    // A BigInt or a cycle: not an answer the server could have sent.
+    throw new UsageError('bad-argument', 'limits must be the response text or plain JSON');
+  }
   return fromWit(core.uploads.applyLimits(body, toWit(await withDefaults(config))));
 }

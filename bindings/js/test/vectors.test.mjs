@@ -551,11 +551,15 @@ async function streamCreate(maxSize, maxFileSize) {
 test('upload plans: every stream plan vector through plan-upload and through a session', async (t) => {
   const v = readVector('upload', 'plans.json');
   assert.ok(v.streams.length >= 4, `only ${v.streams.length} stream vectors`);
+  let packageStreams = 0;
   for (const c of v.streams) await t.test(`stream plan ${c.name}`, async () => {
     const want = c.expect;
     assert.deepEqual(await planThroughExport(null, c.max_size, c.config), wantPlan(want), `${c.name}: plan-upload`);
     const pkg = await planThroughPackage(null, c.max_size, c.config);
-    if (pkg !== undefined) assert.deepEqual(pkg, wantPlan(want), `${c.name}: planUpload`);
+    if (pkg !== undefined) {
+      packageStreams++;
+      assert.deepEqual(pkg, wantPlan(want), `${c.name}: planUpload`);
+    }
     // Through a session, a stream plan shows in the create request: a
     // stream session, with its maximum when it has one.
     const got = await streamCreate(c.max_size, c.config.max_file_size);
@@ -570,6 +574,7 @@ test('upload plans: every stream plan vector through plan-upload and through a s
     assert.equal(got.form.get('max_size'), want.plan.max_size === null ? null : String(want.plan.max_size), c.name);
     assert.equal(got.form.get('size'), null, c.name);
   });
+  assert.ok(packageStreams >= 4, `only ${packageStreams} stream plans through planUpload`);
 });
 
 test('upload plans: every server limits vector through apply-limits', async (t) => {
@@ -611,7 +616,9 @@ test('upload plans: the package starts from the core defaults and refuses bad nu
   assert.deepEqual(await planUpload(undefined, { streamMaxSize: 10 }), { kind: 'stream', maxSize: 10 });
   await assert.rejects(planUpload(11, { config: { maxFileSize: 10 } }), (e) => e instanceof PlanError && e.kind === 'too_large' && e.refusal.size === 11);
   await assert.rejects(planUpload(100, { config: { chunkSize: 0, singleRequestMax: 1 } }), (e) => e instanceof PlanError && e.kind === 'invalid_config');
-  await assert.rejects(planUpload(-1), (e) => e instanceof UsageError && e.code === 'bad-number');
+  await assert.rejects(planUpload(-1), (e) => e instanceof UsageError && e.code === 'bad-argument');
+  await assert.rejects(planUpload(1, { config: { parallel: 3 } }), (e) => e instanceof UsageError && /parallel is not a plan setting/.test(e.message));
+  await assert.rejects(applyLimits({ chunk_size: 1n }), (e) => e instanceof UsageError && e.code === 'bad-argument');
   await assert.rejects(planUpload(1.5), (e) => e instanceof UsageError);
   await assert.rejects(planUpload(1, { config: { maxInFlight: 2 ** 40 } }), (e) => e instanceof UsageError);
   // A limits answer that is not JSON sets nothing.

@@ -642,7 +642,8 @@ fn demo_flow(
     )?;
     let done = match outcome {
         UploadOutcome::Done(d) => d,
-        other => bail!("upload did not finish: {other:?}"),
+        UploadOutcome::Failed(e) => bail!("upload failed: {}", describe::upload_error(&e)),
+        UploadOutcome::Interrupted(_) => bail!("upload interrupted"),
     };
     let up_s = t_up.elapsed().as_secs_f64();
     println!(

@@ -205,7 +205,7 @@ fun workspace(client: FastioClient): String {
 
 // The ByteArray overloads pass Rust the address of a temporary direct buffer. Once the JIT has
 // compiled them, a collection during the call frees that buffer unless it is kept reachable —
-// without the fence this case crashes the JVM inside the hash or returns a wrong digest.
+// without the fence this stress case can crash the JVM inside the hash or see a wrong digest.
 fun borrowedBytesSurviveCollection() = case("ffi: borrowed bytes stay alive while Rust reads them") {
     val small = ByteArray(64) { it.toByte() }
     repeat(50_000) { digestHex("crc32c", small); Digest("md5").use { d -> d.update(small) } }
