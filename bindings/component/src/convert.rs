@@ -328,6 +328,11 @@ pub(crate) fn plan_config(c: &CorePlanConfig) -> PlanConfig {
     }
 }
 
+/// The plan configuration of an upload whose options set nothing.
+pub(crate) fn default_plan_config() -> PlanConfig {
+    plan_config(&UploadConfig::default().plan)
+}
+
 pub(crate) fn plan_error(e: CorePlanError) -> PlanError {
     match e {
         CorePlanError::TooLarge { size, max } => PlanError::TooLarge(SizeOverMax { size, max }),

@@ -7,8 +7,8 @@ use fastio_core::upload::{ResumeToken, RetryPolicy, Upload, UploadSpec};
 
 use crate::Component;
 use crate::convert::{
-    action, apply_limits, client, client_config, download_action, input_error, next_actions,
-    plan_config, plan_upload, progress, response, upload_config, upload_error,
+    action, apply_limits, client, client_config, default_plan_config, download_action, input_error,
+    next_actions, plan_upload, progress, response, upload_config, upload_error,
 };
 use crate::exports::fastio::core::types::{ClientConfig as WitConfig, HttpResponse};
 use crate::exports::fastio::core::uploads::{
@@ -151,7 +151,7 @@ impl uploads::Guest for Component {
     }
 
     fn default_plan_config() -> PlanConfig {
-        plan_config(&fastio_core::upload::UploadConfig::default().plan)
+        default_plan_config()
     }
 
     fn apply_limits(response_body: String, config: PlanConfig) -> PlanConfig {

@@ -11,7 +11,8 @@ use crate::bindings::exports::fastio::core::types::{
     ApiError, ClientConfig, Header, HttpRequest, HttpResponse,
 };
 use crate::bindings::exports::fastio::core::uploads::{
-    Action, DownloadAction, DownloadSpec, InputError, UploadError, UploadOptions, UploadSpec,
+    Action, DownloadAction, DownloadSpec, InputError, PlanConfig, UploadError, UploadOptions,
+    UploadSpec,
 };
 use crate::bindings::exports::fastio::core::webhooks::{Delivery, WebhookError};
 use crate::native::{self, NativeDownload, NativeUpload};
@@ -150,6 +151,29 @@ impl Engine {
                 };
                 Ok(m.map(|m| Box::new(m) as Box<dyn UploadMachine>))
             }
+        }
+    }
+
+    /// The plan configuration an upload uses when its options set nothing.
+    pub fn default_plan_config(&mut self) -> Result<PlanConfig> {
+        match self {
+            Engine::Component(inst) => Ok(inst
+                .core
+                .fastio_core_uploads()
+                .call_default_plan_config(&mut inst.store)?),
+            Engine::Native => Ok(native::default_plan_config()),
+        }
+    }
+
+    /// Narrows `config` to an answer of `GET /upload/limits/` (its JSON).
+    pub fn apply_limits(&mut self, limits_json: &str, config: &PlanConfig) -> Result<PlanConfig> {
+        match self {
+            Engine::Component(inst) => Ok(inst.core.fastio_core_uploads().call_apply_limits(
+                &mut inst.store,
+                limits_json,
+                *config,
+            )?),
+            Engine::Native => Ok(native::apply_limits(limits_json, config)),
         }
     }
 

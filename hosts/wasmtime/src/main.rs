@@ -19,7 +19,7 @@ use fastio_wasmtime::bindings::exports::fastio::core::types::{
     ChunkParams, ClientConfig, Credential, Header,
 };
 use fastio_wasmtime::bindings::exports::fastio::core::uploads::{
-    DownloadSpec, UploadOptions, UploadSpec,
+    DownloadSpec, PlanConfig, UploadOptions, UploadSpec,
 };
 use fastio_wasmtime::drive::{self, DownloadOutcome, Source, UploadJob, UploadOutcome};
 use fastio_wasmtime::engine::Engine;
@@ -91,6 +91,11 @@ enum Cmd {
         /// Refuse, before sending anything, a file larger than this many bytes.
         #[arg(long)]
         max_file_size: Option<u64>,
+        /// Ask the server's `GET /upload/limits/` first and narrow the plan
+        /// to it (chunk size and bounds, file size, chunk and in-flight
+        /// maximums); the other options are the starting point.
+        #[arg(long)]
+        server_limits: bool,
         /// Continue from this resume token file.
         #[arg(long)]
         resume: Option<PathBuf>,
@@ -200,6 +205,58 @@ fn call(
     Ok(serde_json::from_str(&d.value_json)?)
 }
 
+/// `--server-limits`: asks `GET /upload/limits/` for this workspace and
+/// folder and narrows `options` to the answer, through the core's
+/// `apply-limits`. A server that does not answer leaves the options as they
+/// are (the upload itself will say if they do not suit it).
+fn narrow_to_server(
+    engine: &mut Engine,
+    http: &Http,
+    cfg: &ClientConfig,
+    spec: &UploadSpec,
+    options: &mut UploadOptions,
+) -> Result<()> {
+    let base = engine.default_plan_config()?;
+    let start = PlanConfig {
+        single_request_max: options
+            .single_request_max
+            .unwrap_or(base.single_request_max),
+        chunk_size: options.chunk_size.unwrap_or(base.chunk_size),
+        max_chunks: options.max_chunks.or(base.max_chunks),
+        max_file_size: options.max_file_size.or(base.max_file_size),
+        max_in_flight: options.parallel.unwrap_or(base.max_in_flight),
+    };
+    let ask = serde_json::json!({"upload": {
+        "op": "limits",
+        "action": "create",
+        "instance_id": spec.workspace,
+        "folder_id": spec.folder,
+    }});
+    let limits = match call(engine, http, cfg, &ask) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("server limits unavailable ({e}); planning with the options given");
+            return Ok(());
+        }
+    };
+    let n = engine.apply_limits(&limits.to_string(), &start)?;
+    eprintln!(
+        "server limits: chunks of {} bytes, {} in flight, one request up to {} bytes, files up to {}, at most {} chunks",
+        n.chunk_size,
+        n.max_in_flight,
+        n.single_request_max,
+        n.max_file_size
+            .map_or("any size".to_owned(), |m| format!("{m} bytes")),
+        n.max_chunks.map_or("2^20".to_owned(), |m| m.to_string()),
+    );
+    options.chunk_size = Some(n.chunk_size);
+    options.single_request_max = Some(n.single_request_max);
+    options.parallel = Some(n.max_in_flight);
+    options.max_chunks = n.max_chunks;
+    options.max_file_size = n.max_file_size;
+    Ok(())
+}
+
 fn engine(cli: &Cli, component: &Path) -> Result<Engine> {
     Ok(match cli.engine {
         EngineKind::Component => Engine::component(Core::load(component)?.instantiate()?),
@@ -244,6 +301,7 @@ fn run() -> Result<i32> {
             parallel,
             max_chunks,
             max_file_size,
+            server_limits,
             resume,
             token,
         } => {
@@ -294,24 +352,30 @@ fn run() -> Result<i32> {
                 Source::File(file)
             };
             let mut engine = engine(&cli, &component)?;
+            let http = Http::with_io_timeout(Duration::from_secs(cli.io_timeout));
+            let mut options = UploadOptions {
+                chunk_size: *chunk_size,
+                single_request_max: None,
+                parallel: Some(*parallel),
+                request_timeout_ms: None,
+                seed: None,
+                stream_max_size: *max_size,
+                max_chunks: *max_chunks,
+                max_file_size: *max_file_size,
+            };
+            // A resumed upload keeps the plan its token holds.
+            if let (true, Some(spec)) = (*server_limits, &spec) {
+                narrow_to_server(&mut engine, &http, &cfg, spec, &mut options)?;
+            }
             let outcome = drive::upload(
                 &mut engine,
-                &Http::with_io_timeout(Duration::from_secs(cli.io_timeout)),
+                &http,
                 UploadJob {
                     config: cfg,
                     source,
                     spec,
                     resume_token,
-                    options: UploadOptions {
-                        chunk_size: *chunk_size,
-                        single_request_max: None,
-                        parallel: Some(*parallel),
-                        request_timeout_ms: None,
-                        seed: None,
-                        stream_max_size: *max_size,
-                        max_chunks: *max_chunks,
-                        max_file_size: *max_file_size,
-                    },
+                    options,
                     token_path,
                     stop,
                     on_progress: &mut on_progress,

@@ -193,6 +193,12 @@ pub fn plan_upload(
     convert::plan_upload(size, stream_max_size, config)
 }
 
+/// The configuration an upload uses when its options set nothing, as
+/// `uploads.default-plan-config` gives it.
+pub fn default_plan_config() -> PlanConfig {
+    convert::default_plan_config()
+}
+
 /// Narrows a plan configuration to a limits answer, as `uploads.apply-limits` does.
 pub fn apply_limits(response_body: &str, config: &PlanConfig) -> PlanConfig {
     convert::apply_limits(response_body, config)

@@ -648,3 +648,60 @@ fn listing(e: &mut Env) -> String {
     )
     .to_string()
 }
+
+/// `--server-limits` asks `GET /upload/limits/` and plans with the server's
+/// chunk size instead of the one given, on both engines, and the upload
+/// completes and verifies with it.
+#[test]
+fn server_limits_narrow_the_plan_on_both_engines() {
+    let mut e = env("limits");
+    let stated = call(
+        &mut e.engine,
+        &e.http,
+        &e.cfg,
+        json!({"upload": {"op": "limits"}}),
+    );
+    let chunk = stated["chunk_size"]
+        .as_u64()
+        .or_else(|| stated["response"]["chunk_size"].as_u64())
+        .unwrap_or_else(|| panic!("no chunk size in {stated}"));
+    assert_ne!(
+        chunk,
+        1 << 20,
+        "the test needs a server chunk size other than the one given"
+    );
+    let path = e.dir.join("limited.bin");
+    write_file(&path, 9 << 20, 8);
+    let p = path.to_string_lossy().into_owned();
+    for engine in ["component", "native"] {
+        let name = format!("limited-{engine}.bin");
+        let (code, stdout, stderr) = cli(
+            &e,
+            &[
+                "upload",
+                &p,
+                "--workspace",
+                &e.ws,
+                "--name",
+                &name,
+                "--chunk-size",
+                "1048576",
+                "--server-limits",
+                "--engine",
+                engine,
+            ],
+            None,
+        );
+        assert_eq!(code, Some(0), "{engine}: {stdout} {stderr}");
+        assert!(
+            stderr.contains(&format!("server limits: chunks of {chunk} bytes")),
+            "{engine}: {stderr}"
+        );
+        assert!(stdout.contains("(9437184 bytes)"), "{engine}: {stdout}");
+    }
+    let listed = listing(&mut e);
+    assert!(
+        listed.contains("limited-component.bin") && listed.contains("limited-native.bin"),
+        "{listed}"
+    );
+}
