@@ -4,7 +4,8 @@
 import { loadCore } from './core.js';
 import { clientConfig, type ClientOptions } from './config.js';
 import type { ClientConfig } from '../component/interfaces/fastio-core-types.js';
-import { UsageError } from './errors.js';
+import { ApiError, TransportError, UsageError } from './errors.js';
+import { applyLimits } from './plan.js';
 import { send, toFetchRequest, type PlainRequest } from './http.js';
 import { buildWith, coreRequest, decodeWith, idempotentWith, type Call } from './requests.js';
 import { openSource, type UploadSource } from './source.js';
@@ -18,6 +19,13 @@ export interface UploadOptions extends TransferOptions {
   folder?: string;
   /** The file name; default the File's name or the path's base name (required for other sources). */
   name?: string;
+  /**
+   * Ask the server's `GET /upload/limits/` first and narrow the plan to its
+   * answer (chunk size and bounds, file size, chunk and in-flight maximums),
+   * starting from the options given. When the server does not answer, the
+   * options given are used as they are.
+   */
+  serverLimits?: boolean;
 }
 
 export interface CallOptions {
@@ -93,10 +101,42 @@ export class FastioClient {
     const src = await openSource(source);
     try {
       const name = nonEmpty(options.name ?? src.name, 'name (required for this source)');
-      return await runUpload(core, this.#config, this.#fetch, src, { kind: 'new', name, workspace, folder }, options);
+      const planned = options.serverLimits ? await this.#narrowToServer(options, workspace, folder) : options;
+      return await runUpload(core, this.#config, this.#fetch, src, { kind: 'new', name, workspace, folder }, planned);
     } finally {
       await src.close().catch(() => undefined);
     }
+  }
+
+  /** `options` narrowed to the server's `/upload/limits/` answer for this folder. */
+  async #narrowToServer(options: UploadOptions, workspace: string, folder: string): Promise<UploadOptions> {
+    let limits: unknown;
+    try {
+      limits = await this.call(
+        { upload: { op: 'limits', action: 'create', instance_id: workspace, folder_id: folder } },
+        { signal: options.signal },
+      );
+    } catch (e) {
+      // No answer, or a refusal: plan with what was given (the upload
+      // itself reports a server that cannot be reached).
+      if (e instanceof ApiError || e instanceof TransportError) return options;
+      throw e;
+    }
+    const n = await applyLimits(limits, {
+      singleRequestMax: options.singleRequestMax,
+      chunkSize: options.chunkSize,
+      maxChunks: options.maxChunks,
+      maxFileSize: options.maxFileSize,
+      maxInFlight: options.parallel,
+    });
+    return {
+      ...options,
+      singleRequestMax: n.singleRequestMax,
+      chunkSize: n.chunkSize,
+      maxChunks: n.maxChunks,
+      maxFileSize: n.maxFileSize,
+      parallel: n.maxInFlight,
+    };
   }
 
   /**

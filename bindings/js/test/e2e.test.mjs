@@ -100,6 +100,23 @@ test('a multi-chunk Blob uploads in parallel and downloads verified', async () =
   await downloadVerified(done.nodeId, data);
 });
 
+test('serverLimits plans with the server’s /upload/limits/ chunk size instead of the one given', async () => {
+  const stated = await client.call({ upload: { op: 'limits' } });
+  const chunk = stated.chunk_size ?? stated.response?.chunk_size;
+  assert.ok(Number.isSafeInteger(chunk) && chunk !== MiB, `server chunk size ${JSON.stringify(stated)}`);
+  const data = bytes(9 * MiB + 5, 8);
+  const { fetch, stats } = countingFetch();
+  const c = createClient({ baseUrl: server.baseUrl, apiKey: server.apiKey, fetch });
+  const done = await c.upload(new Blob([data]), { workspace, name: 'server-limits.bin', chunkSize: MiB, serverLimits: true });
+  assert.equal(done.sha256, sha256(data));
+  assert.equal(stats.chunkOrders.length, Math.ceil(data.length / chunk), `chunks sent: ${stats.chunkOrders}`);
+  // Without it, the chunk size given is used.
+  const plain = countingFetch();
+  const c2 = createClient({ baseUrl: server.baseUrl, apiKey: server.apiKey, fetch: plain.fetch });
+  await c2.upload(new Blob([data]), { workspace, name: 'given-limits.bin', chunkSize: MiB });
+  assert.equal(plain.stats.chunkOrders.length, 10);
+});
+
 test('a file path uploads (Node) with its base name, chunked by the core’s default plan', async () => {
   const data = bytes(5 * MiB + 1, 11);
   const path = join(dir, 'report.pdf');

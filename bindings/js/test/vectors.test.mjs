@@ -658,6 +658,19 @@ test('upload plans: an upload of u64::MAX bytes is a typed too-many-chunks error
   assert.equal(await hash('crc32c', new TextEncoder().encode('123456789')), 'e3069283');
 });
 
+test('upload plans: serverLimits falls back to the options given when /upload/limits/ is refused', async () => {
+  const base = 'http://fake.invalid/current/';
+  const server = new FakeUploadServer(base);
+  const client = createClient({ baseUrl: base, apiKey: 'k', fetch: server.fetch });
+  const data = new Uint8Array(3 * 1048576 + 1).map((_, i) => i % 251);
+  const done = await client.upload(new Blob([data]), {
+    name: 'f.bin', workspace: 'ws1', chunkSize: 1048576, singleRequestMax: 1, serverLimits: true,
+  });
+  assert.equal(done.size, data.length);
+  assert.equal(server.requests[0], 'GET upload/limits', server.requests.join(', '));
+  assert.equal(server.chunkPosts.length, 4, 'the chunk size given is kept');
+});
+
 test('resume token: resuming sends only the chunks the server lacks, and the digests match', async () => {
   const v = readVector('upload', 'resume_token.json');
   const data = inputBytes(v.input);
