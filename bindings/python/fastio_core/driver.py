@@ -148,18 +148,35 @@ class Client:
         progress: Optional[Callable[[_ffi.Progress], None]] = None,
         token_file: Optional[Union[str, os.PathLike]] = None,
         options: Optional[_ffi.UploadOptions] = None,
+        server_limits: bool = False,
     ) -> UploadResult:
         """Uploads a file; with ``token_file`` the resume token is kept there
-        while the upload runs (and removed when it is stored)."""
+        while the upload runs (and removed when it is stored). With
+        ``server_limits`` the server's ``GET /upload/limits/`` is asked first
+        and the plan narrowed to its answer (chunk size and bounds, maximums);
+        a server that does not answer leaves the options as given."""
         if (workspace is None) == (share is None):
             raise ValueError("give exactly one of workspace= or share=")
         target = _ffi.Target.WORKSPACE(workspace) if workspace is not None else _ffi.Target.SHARE(share)  # type: ignore[arg-type]
         size = os.path.getsize(path)
         opts = options or _ffi.UploadOptions()
         opts = _with_parallel(opts, parallel)
+        if server_limits:
+            opts = self._narrow_to_server(opts, workspace if workspace is not None else share, folder)  # type: ignore[arg-type]
         req = _ffi.UploadRequest(name=name or os.path.basename(os.fspath(path)), size=size, target=target, folder_id=folder)
         up = _ffi.Upload(self._core, req, opts)
         return self._run_upload(up, path, parallel, progress, token_file)
+
+    def _narrow_to_server(self, opts: _ffi.UploadOptions, instance_id: str, folder: str) -> _ffi.UploadOptions:
+        ask = {"upload": {"op": "limits", "action": "create", "instance_id": instance_id, "folder_id": folder}}
+        try:
+            limits = self.call(ask)
+        except (_ffi.FastioError.Api, OSError, http.client.HTTPException):
+            # A refusal or no answer: plan with what was given.
+            return opts
+        current = opts.limits or _ffi.default_plan_limits()
+        opts.limits = _ffi.plan_limits_from_server(json.dumps(limits), current)
+        return opts
 
     def resume(
         self,

@@ -66,6 +66,22 @@ def test_parallel_chunked_upload_and_verified_download(env: Any, tmp_path: pathl
     assert hashlib.sha256(out.read_bytes()).hexdigest() == want
 
 
+def test_server_limits_replace_the_chunk_size_given(env: Any, tmp_path: pathlib.Path) -> None:
+    client, ws = env
+    stated = client.call({"upload": {"op": "limits"}})
+    chunk = stated.get("chunk_size") or stated.get("response", {}).get("chunk_size")
+    assert isinstance(chunk, int) and chunk != 128 * 1024, stated
+    src = _file(tmp_path, "limited.bin", 9 * 1024 * 1024 + 5)
+    seen: List[fc.Progress] = []
+    res = client.upload(src, workspace=ws, progress=seen.append, options=_small_chunks(), server_limits=True)
+    assert res.size == 9 * 1024 * 1024 + 5
+    assert seen[-1].chunks_total == -(-res.size // chunk), (seen[-1], chunk)
+    # Without it the options given are used as they are.
+    seen2: List[fc.Progress] = []
+    client.upload(src, workspace=ws, progress=seen2.append, options=_small_chunks())
+    assert seen2[-1].chunks_total == -(-res.size // (128 * 1024))
+
+
 def test_single_request_upload(env: Any, tmp_path: pathlib.Path) -> None:
     client, ws = env
     src = _file(tmp_path, "small.txt", 1234)
