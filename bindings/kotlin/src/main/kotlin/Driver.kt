@@ -16,6 +16,18 @@ import java.util.concurrent.Executors
 import java.util.concurrent.LinkedBlockingQueue
 import java.util.concurrent.TimeUnit
 
+/** [s] as a JSON string literal (the JDK has no JSON writer; ids and folder names are plain text). */
+private fun jsonString(s: String): String = buildString {
+    append('"')
+    for (c in s) when {
+        c == '"' -> append("\\\"")
+        c == '\\' -> append("\\\\")
+        c < ' ' -> append("\\u%04x".format(c.code))
+        else -> append(c)
+    }
+    append('"')
+}
+
 data class UploadResult(val nodeId: String?, val uploadId: String?, val size: Long)
 data class DownloadResult(val nodeId: String, val size: Long, val sha256: String, val checkedAlgo: String?)
 
@@ -55,14 +67,33 @@ class FastioClient(apiKey: String, baseUrl: String = "https://api.fast.io/curren
         return decodeResponse(decode, resp, core.isIdempotent(callJson), null).valueJson
     }
 
+    /**
+     * Uploads a file. With [serverLimits] the server's `GET /upload/limits/` is asked first and
+     * the plan narrowed to its answer (chunk size and bounds, maximums); a server that does not
+     * answer leaves the options as given.
+     */
     fun upload(path: Path, workspace: String, folder: String = "root", parallel: Int = 3,
                options: UploadOptions = UploadOptions(), tokenFile: Path? = null,
-               progress: (Progress) -> Unit = {}): UploadResult {
-        val limits = options.limits ?: defaultPlanLimits()
+               serverLimits: Boolean = false, progress: (Progress) -> Unit = {}): UploadResult {
+        var limits = options.limits ?: defaultPlanLimits()
         limits.maxInFlight = parallel.coerceAtLeast(1).toUInt()
+        if (serverLimits) limits = narrowToServer(limits, workspace, folder)
         options.limits = limits
         val req = UploadRequest(path.fileName.toString(), Files.size(path).toULong(), dev.fastiocore.Target.Workspace(workspace), folder, null)
         return Upload(core, req, options).use { run(it, path, parallel, tokenFile, progress) }
+    }
+
+    private fun narrowToServer(limits: PlanLimits, workspace: String, folder: String): PlanLimits {
+        val ask = "{\"upload\":{\"op\":\"limits\",\"action\":\"create\"," +
+            "\"instance_id\":${jsonString(workspace)},\"folder_id\":${jsonString(folder)}}}"
+        val stated = try {
+            call(ask)
+        } catch (e: FastioException.Api) {
+            return limits // refused: plan with what was given
+        } catch (e: java.io.IOException) {
+            return limits // no answer: the same
+        }
+        return planLimitsFromServer(stated, limits)
     }
 
     fun resume(tokenFile: Path, path: Path, parallel: Int = 3, options: UploadOptions = UploadOptions(),

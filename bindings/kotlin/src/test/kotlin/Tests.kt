@@ -256,6 +256,25 @@ fun endToEnd(binary: String) {
                 check(!Files.exists(token) && r.size == 900_001L) { "$r" }
                 check(client.download(r.nodeId!!, data.resolve("resumed.bin"), ws).sha256 == sha) { "resumed sha" }
             }
+            case("e2e: serverLimits plans with the server's /upload/limits/ answer") {
+                val given = opts().limits!!.also { it.maxInFlight = 2u }
+                val narrowed = planLimitsFromServer(client.call("{\"upload\":{\"op\":\"limits\"}}"), given)
+                check(narrowed.chunkSize != given.chunkSize) { "the server states the same chunk size: $narrowed" }
+                // One byte past what the server takes in one request, so the plan is chunked.
+                val size = narrowed.singleRequestMax.toLong() + 1
+                check(size in 2..(64L shl 20)) { "server single-request maximum $narrowed" }
+                val big = Files.createTempFile(data, "limited", ".bin")
+                Files.write(big, ByteArray(size.toInt()) { (it % 251).toByte() })
+                val want = planUpload(size.toULong(), narrowed).chunkCount
+                check(want >= 1uL) { "plan $want" }
+                var last: Progress? = null
+                val r = client.upload(big, ws, parallel = 2, options = opts(), serverLimits = true) { last = it }
+                check(r.size == size) { "$r" }
+                check(last?.chunksTotal == want) { "progress $last, want $want chunks" }
+                var plain: Progress? = null
+                client.upload(big, ws, parallel = 2, options = opts()) { plain = it }
+                check(plain?.chunksTotal == ((size + 131_071) / 131_072).toULong()) { "without serverLimits: $plain" }
+            }
             case("e2e: missing node is an Api error with its status") {
                 try { client.download("no-such-node", data.resolve("x"), ws); throw AssertionError("downloaded") }
                 catch (e: FastioException.Api) { check(e.status?.toInt() == 404) { "$e" } }
