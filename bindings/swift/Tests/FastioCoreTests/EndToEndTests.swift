@@ -97,6 +97,31 @@ final class EndToEndTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dst.path + ".part"))
     }
 
+    func testServerLimitsPlanWithTheServersAnswer() async throws {
+        let c = try client()
+        let ws = try await workspace(c)
+        let given = try XCTUnwrap(smallChunks().limits)
+        let stated = try await c.call(#"{"upload":{"op":"limits"}}"#)
+        let narrowed = try planLimitsFromServer(limitsJson: stated.valueJson, fallback: given)
+        XCTAssertNotEqual(narrowed.chunkSize, given.chunkSize, "the server states another chunk size")
+        // One byte past what the server takes in one request, so the plan is chunked.
+        let size = Int(narrowed.singleRequestMax) + 1
+        XCTAssertLessThanOrEqual(size, 64 << 20)
+        let src = try file("limited.bin", size)
+        let want = try planUpload(size: UInt64(size), limits: narrowed).chunkCount
+        XCTAssertGreaterThanOrEqual(want, 1)
+        var seen: [UploadProgress] = []
+        let res = try await c.upload(
+            file: src, workspace: ws, parallel: 2, options: smallChunks(), serverLimits: true
+        ) { seen.append($0) }
+        XCTAssertEqual(res.size, UInt64(size))
+        XCTAssertEqual(seen.last?.chunksTotal, want)
+        // Without it, the chunk size given is used.
+        var plain: [UploadProgress] = []
+        _ = try await c.upload(file: src, workspace: ws, parallel: 2, options: smallChunks()) { plain.append($0) }
+        XCTAssertEqual(plain.last?.chunksTotal, UInt64((size + 131_071) / 131_072))
+    }
+
     func testSingleRequestUpload() async throws {
         let c = try client()
         let ws = try await workspace(c)

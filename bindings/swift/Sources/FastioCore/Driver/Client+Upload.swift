@@ -17,28 +17,57 @@ public struct UploadResult: Sendable, Equatable {
 extension Client {
     /// Uploads a file into a workspace folder. With `tokenFile` the resume
     /// token is kept there while the upload runs and removed once the file
-    /// is stored; cancelling the task leaves it for `resume`.
+    /// is stored; cancelling the task leaves it for `resume`. With
+    /// `serverLimits` the server's `GET /upload/limits/` is asked first and the
+    /// plan narrowed to its answer (chunk size and bounds, maximums); a server
+    /// that does not answer leaves the options as given.
     public func upload(
         file: URL, workspace: String, folder: String = "root", name: String? = nil,
         parallel: Int = 3, options: UploadOptions = UploadOptions(), tokenFile: URL? = nil,
-        progress: ((UploadProgress) -> Void)? = nil
+        serverLimits: Bool = false, progress: ((UploadProgress) -> Void)? = nil
     ) async throws -> UploadResult {
         try await upload(
             file: file, to: .workspace(id: workspace), folder: folder, name: name, parallel: parallel,
-            options: options, tokenFile: tokenFile, progress: progress)
+            options: options, tokenFile: tokenFile, serverLimits: serverLimits, progress: progress)
     }
 
     /// Uploads a file into a workspace or a share.
     public func upload(
         file: URL, to target: Target, folder: String = "root", name: String? = nil,
         parallel: Int = 3, options: UploadOptions = UploadOptions(), tokenFile: URL? = nil,
-        progress: ((UploadProgress) -> Void)? = nil
+        serverLimits: Bool = false, progress: ((UploadProgress) -> Void)? = nil
     ) async throws -> UploadResult {
         let size = try Self.fileSize(file)
         let request = UploadRequest(
             name: name ?? file.lastPathComponent, size: size, target: target, folderId: folder)
-        let up = try Upload(client: core, request: request, options: Self.limited(options, parallel))
+        var planned = Self.limited(options, parallel)
+        if serverLimits { planned = try await narrowedToServer(planned, target: target, folder: folder) }
+        let up = try Upload(client: core, request: request, options: planned)
         return try await run(up, file: file, tokenFile: tokenFile, progress: progress)
+    }
+
+    /// `options` narrowed to the server's `/upload/limits/` answer for this folder.
+    func narrowedToServer(_ options: UploadOptions, target: Target, folder: String) async throws -> UploadOptions {
+        let instance: String
+        switch target {
+        case .workspace(let id), .share(let id): instance = id
+        }
+        let ask: [String: Any] = [
+            "upload": ["op": "limits", "action": "create", "instance_id": instance, "folder_id": folder]
+        ]
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: ask), as: UTF8.self)
+        let stated: Decoded
+        do {
+            stated = try await call(json)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // A refusal or no answer: plan with what was given.
+            return options
+        }
+        var o = options
+        o.limits = try planLimitsFromServer(limitsJson: stated.valueJson, fallback: o.limits ?? defaultPlanLimits())
+        return o
     }
 
     /// Continues an upload from its token file. The core first asks the
