@@ -24,7 +24,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fastio-core/target}"
 export CARGO_TERM_COLOR=never
 mkdir -p "$CARGO_TARGET_DIR"
 
-step() { printf '\n==> %s\n' "$*"; }
+t0=$(date +%s)
+step() { printf '\n==> [%ss] %s\n' "$(( $(date +%s) - t0 ))" "$*"; }
 
 # ---------------------------------------------------------------- installs
 step "toolchain"
@@ -80,15 +81,16 @@ if [ "$mode" != quick ]; then
                bindings/js/run_tests.sh; do
     if [ -f "$suite" ]; then
       step "$suite"
-      # Each keeps its heavy builds in its own cache under ~/.cache/fastio-core.
-      env -u CARGO_TARGET_DIR bash "$suite"
+      # Every suite builds into the one target directory above, so a crate
+      # built for one surface (the devserver, the component) is built once.
+      bash "$suite"
     fi
   done
 fi
 
 # ---------------------------------------------------------------- the README's main job
 step "the README's main job: hosts/wasmtime/demo.sh"
-env -u FASTIO_API_KEY -u CARGO_TARGET_DIR bash hosts/wasmtime/demo.sh
+env -u FASTIO_API_KEY bash hosts/wasmtime/demo.sh
 step "the same flow natively: cargo run -p fastio-core --example demo"
 env -u FASTIO_API_KEY cargo run --locked -q -p fastio-core --example demo
 

@@ -7,7 +7,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 CACHE="${FASTIO_CACHE:-$HOME/.cache/fastio-core}"
 VENV="$CACHE/venv-python"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target-ffi}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-1}"
 
 if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then

@@ -24,7 +24,7 @@ case "$what" in
     *) sed -n '2,15p' "$0"; exit 2 ;;
 esac
 
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fastio-core/target-wasm}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fastio-core/target}"
 export CARGO_TERM_COLOR=never
 jobs="${CARGO_BUILD_JOBS:-2}"
 cache="$HOME/.cache/fastio-core"

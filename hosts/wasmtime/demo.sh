@@ -10,7 +10,7 @@
 # Extra arguments go to `fastio demo` (e.g. --size 64000000, --engine native).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fastio-core/target-wasm}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fastio-core/target}"
 rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
 cargo build --locked -q -p fastio-component --target wasm32-wasip2 --profile component
 cargo build --locked -q --release -p fastio-wasmtime --bin fastio

@@ -12,7 +12,7 @@ export const API_KEY = 'js-e2e-key';
 
 function binary() {
   if (process.env.FASTIO_DEVSERVER) return process.env.FASTIO_DEVSERVER;
-  const target = process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache/fastio-core/target-js');
+  const target = process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache/fastio-core/target');
   return join(target, 'release/fastio-devserver');
 }
 
