@@ -59,7 +59,7 @@ tests/check_no_io.sh
 
 # ---------------------------------------------------------------- vectors made independently
 step "vectors regenerate identically from their independent generators"
-for gen in tests/vectors/*/generate.py; do
+for gen in tests/vectors/*/generate.py docs/generate_contract.py; do
   python3 "$gen" --check
 done
 
@@ -97,7 +97,7 @@ env -u FASTIO_API_KEY cargo run --locked -q -p fastio-core --example demo
 # ---------------------------------------------------------------- long mode: fuzzing
 if [ "$mode" = long ]; then
   step "bounded fuzzing (nightly, cargo-fuzz)"
-  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+  grep -q '^nightly' <<<"$(rustup toolchain list)" || rustup toolchain install nightly --profile minimal
   command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
   for target in $(cargo +nightly fuzz list --fuzz-dir fuzz); do
     cargo +nightly fuzz run --fuzz-dir fuzz "$target" -- -max_total_time=60

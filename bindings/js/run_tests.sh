@@ -27,7 +27,7 @@ fi
 if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
     . "$HOME/.cargo/env"
 fi
-if ! rustup target list --installed | grep -qx wasm32-wasip2; then
+if ! grep -qx wasm32-wasip2 <<<"$(rustup target list --installed)"; then
     rustup target add wasm32-wasip2
 fi
 

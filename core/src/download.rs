@@ -1,5 +1,14 @@
-//! The download machine: find the node's hash, get a read token, stream the
-//! bytes through a verifier, and report the verified digest or the mismatch.
+//! The download machine: find the node's hash (or the hash of the version
+//! asked for), get a read token, stream the bytes through a verifier, and
+//! report the verified digest or the mismatch.
+//!
+//! The wire steps follow the official client (fastio_cli
+//! src/api/download.rs:73-192 @96b1551): `requestread` takes no parameters,
+//! `version_id` goes only on `read`, and the read carries no `Authorization`.
+//! A 3xx answer to the read is followed here, by the machine, to its
+//! `Location` without credentials (the token in the URL authorises); every
+//! other request carries the bearer and fails closed on a 3xx, so hosts must
+//! not follow redirects themselves.
 //!
 //! # Run loop
 //!
@@ -27,12 +36,17 @@ pub struct DownloadSpec {
     pub profile: Profile,
     /// The file's node id.
     pub node_id: String,
-    /// A specific version.
+    /// A specific version; its own hash (from `…/versions/`) is checked.
     pub version_id: Option<String>,
-    /// Fail when the server reports no hash for the node (default). When
-    /// false, such a download ends `Done` with `checked: None`.
+    /// Fail when the server reports no hash for the node. Off by default:
+    /// a node with `hash` and `hash_algo` is always verified, one without
+    /// ends `Done` with `checked: None` (the official client verifies
+    /// nothing, fastio_cli src/api/download.rs:73-120 @96b1551).
     pub require_hash: bool,
 }
+
+/// How many redirects of the token read are followed.
+pub const MAX_READ_REDIRECTS: u32 = 5;
 
 impl DownloadSpec {
     /// The current version of a file in a workspace, verified.
@@ -41,7 +55,7 @@ impl DownloadSpec {
             profile: Profile::Workspace(workspace.into()),
             node_id: node_id.into(),
             version_id: None,
-            require_hash: true,
+            require_hash: false,
         }
     }
 }
@@ -99,6 +113,7 @@ pub struct DownloadDone {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
     Details,
+    Versions,
     Token,
     Read,
 }
@@ -106,8 +121,15 @@ enum Step {
 #[derive(Debug)]
 enum Phase {
     Details,
+    Versions,
     Token,
-    Read { token: String },
+    Read {
+        token: String,
+    },
+    /// Following a 3xx of the read to this absolute URL.
+    Redirect {
+        url: String,
+    },
     Receiving,
     Finished,
 }
@@ -133,6 +155,10 @@ pub struct Download {
     received: u64,
     progress_dirty: bool,
     outcome: Option<DownloadAction>,
+    /// The URL of the last read request sent, to resolve a relative
+    /// `Location` against.
+    read_url: Option<String>,
+    redirects: u32,
 }
 
 impl Download {
@@ -181,6 +207,8 @@ impl Download {
             received: 0,
             progress_dirty: false,
             outcome,
+            read_url: None,
+            redirects: 0,
         }
     }
 
@@ -226,14 +254,41 @@ impl Download {
                     nodes: vec![self.spec.node_id.clone()],
                 },
             ),
+            Phase::Versions => (
+                Step::Versions,
+                StorageCall::Versions {
+                    profile: self.spec.profile.clone(),
+                    node: self.spec.node_id.clone(),
+                },
+            ),
             Phase::Token => (
                 Step::Token,
                 StorageCall::RequestRead {
                     profile: self.spec.profile.clone(),
                     node: self.spec.node_id.clone(),
-                    version_id: self.spec.version_id.clone(),
                 },
             ),
+            Phase::Redirect { url } => {
+                let Ok(client) = &self.client else {
+                    return None;
+                };
+                // No credentials: the URL carries its own token.
+                let request = HttpRequest {
+                    method: crate::http::Method::Get,
+                    url: url.clone(),
+                    headers: vec![("User-Agent".into(), client.config().user_agent.clone())],
+                    body: crate::http::Body::Empty,
+                };
+                let id = self.next_id;
+                self.next_id += 1;
+                self.read_url = Some(url.clone());
+                self.pending = Some((id, Step::Read, now.saturating_add(self.request_timeout_ms)));
+                return Some(DownloadAction::Send {
+                    id,
+                    request,
+                    stream_response: true,
+                });
+            }
             Phase::Read { token } => (
                 Step::Read,
                 StorageCall::Read {
@@ -256,6 +311,9 @@ impl Download {
             Ok(request) => {
                 let id = self.next_id;
                 self.next_id += 1;
+                if step == Step::Read {
+                    self.read_url = Some(request.url.clone());
+                }
                 self.pending = Some((id, step, now.saturating_add(self.request_timeout_ms)));
                 Some(DownloadAction::Send {
                     id,
@@ -302,7 +360,11 @@ impl Download {
         let opts = client.decode_options_with(true);
         match step {
             Step::Details => match decode_as::<NodeDetails>(resp, &opts) {
-                Ok(d) => self.on_node(d.value),
+                Ok(d) => self.on_node(d.value, d.status),
+                Err(e) => self.failed(step, e, now),
+            },
+            Step::Versions => match decode(resp, &opts) {
+                Ok(d) => self.on_versions(&d.value),
                 Err(e) => self.failed(step, e, now),
             },
             Step::Token => match decode_as::<ReadToken>(resp, &opts) {
@@ -315,7 +377,9 @@ impl Download {
                 Err(e) => self.failed(step, e, now),
             },
             Step::Read => {
-                if (200..300).contains(&resp.status) {
+                if (300..400).contains(&resp.status) {
+                    self.on_redirect(resp);
+                } else if (200..300).contains(&resp.status) {
                     self.phase = Phase::Receiving;
                     self.pending = Some((id, Step::Read, u64::MAX));
                     if !resp.body.is_empty() {
@@ -333,10 +397,29 @@ impl Download {
         Ok(())
     }
 
-    fn on_node(&mut self, details: NodeDetails) {
+    fn on_node(&mut self, details: NodeDetails, status: u16) {
         let node: Node = match details {
             NodeDetails::One { node } => *node,
             NodeDetails::Multi { mut nodes, .. } if !nodes.is_empty() => nodes.remove(0),
+            // The id failed: the bulk answer names why, as an API error
+            // (all failed is HTTP 404; fastio_cli src/api/storage.rs:1203-1253
+            // @96b1551).
+            NodeDetails::Multi { errors, .. } if !errors.is_empty() => {
+                let first = &errors[0];
+                let mut e = ApiError::bare(
+                    crate::decode::ErrorKind::Api,
+                    Some(status),
+                    first
+                        .message
+                        .clone()
+                        .unwrap_or_else(|| "the node's details failed".into()),
+                );
+                e.code = first.code.clone();
+                return self.fail(UploadError::Api {
+                    what: "reading the node's details".into(),
+                    error: Box::new(e),
+                });
+            }
             NodeDetails::Multi { .. } => {
                 return self.fail(UploadError::Protocol {
                     what: "reading the node's details".into(),
@@ -344,8 +427,38 @@ impl Download {
                 });
             }
         };
-        self.size = node.size;
-        let verifier = match (node.hash.as_deref(), node.hash_algo.as_deref()) {
+        if self.spec.version_id.is_some() {
+            // The node's hash is the current version's: an older version is
+            // checked against its own entry in the version list.
+            self.phase = Phase::Versions;
+            self.attempts = 0;
+            return;
+        }
+        self.expect(node.size, node.hash.as_deref(), node.hash_algo.as_deref());
+    }
+
+    fn on_versions(&mut self, payload: &serde_json::Value) {
+        let wanted = self.spec.version_id.as_deref().unwrap_or_default();
+        match find_version(payload, wanted) {
+            Some(v) => {
+                let size = v.get("size").and_then(|n| {
+                    n.as_u64()
+                        .or_else(|| n.as_str().and_then(|t| t.trim().parse().ok()))
+                });
+                let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str);
+                self.expect(size, text("hash"), text("hash_algo"));
+            }
+            None => self.fail(UploadError::Protocol {
+                what: "reading the node's versions".into(),
+                message: format!("version {wanted} is not in the list"),
+            }),
+        }
+    }
+
+    /// Sets what the bytes must match, then asks for a read token.
+    fn expect(&mut self, size: Option<u64>, hash: Option<&str>, algo: Option<&str>) {
+        self.size = size;
+        let verifier = match (hash, algo) {
             (Some(h), Some(a)) if !h.is_empty() => DownloadVerifier::for_node(h, a),
             _ if self.spec.require_hash => Err(VerifyError::MissingHash),
             _ => Ok(DownloadVerifier::unchecked()),
@@ -360,6 +473,34 @@ impl Download {
         }
     }
 
+    /// A 3xx to the token read: follow `Location` without credentials, at
+    /// most [`MAX_READ_REDIRECTS`] times, never from HTTPS down to HTTP.
+    fn on_redirect(&mut self, resp: &HttpResponse) {
+        let base = self.read_url.clone().unwrap_or_default();
+        let target = crate::http::header(&resp.headers, "location")
+            .and_then(|loc| resolve_location(&base, loc.trim()));
+        let refuse = |message: String| UploadError::Protocol {
+            what: "following the read's redirect".into(),
+            message,
+        };
+        match target {
+            _ if self.redirects >= MAX_READ_REDIRECTS => {
+                self.fail(refuse(format!("more than {MAX_READ_REDIRECTS} redirects")))
+            }
+            None => self.fail(refuse(format!(
+                "HTTP {} without a usable Location",
+                resp.status
+            ))),
+            Some(url) if base.starts_with("https://") && !url.starts_with("https://") => {
+                self.fail(refuse("a redirect from HTTPS to HTTP".into()))
+            }
+            Some(url) => {
+                self.redirects += 1;
+                self.phase = Phase::Redirect { url };
+            }
+        }
+    }
+
     fn failed(&mut self, step: Step, e: ApiError, now: u64) {
         let retry = match e.retry {
             Retry::Never if e.status.is_none() => Retry::Backoff,
@@ -369,6 +510,7 @@ impl Download {
             Retry::Never => {
                 let what = match step {
                     Step::Details => "reading the node's details",
+                    Step::Versions => "reading the node's versions",
                     Step::Token => "requesting a read token",
                     Step::Read => "reading the file",
                 };
@@ -501,5 +643,82 @@ impl Download {
                 now,
             );
         }
+    }
+}
+
+/// The entry of `wanted` in a version list: the array under `versions` (or
+/// `results`, `items`), matched by `version_id`, `id` or `version`.
+fn find_version<'a>(payload: &'a serde_json::Value, wanted: &str) -> Option<&'a serde_json::Value> {
+    let list = ["versions", "results", "items"]
+        .iter()
+        .find_map(|k| payload.get(*k).and_then(serde_json::Value::as_array))
+        .or_else(|| payload.as_array())?;
+    list.iter().find(|v| {
+        ["version_id", "id", "version"]
+            .iter()
+            .any(|k| match v.get(*k) {
+                Some(serde_json::Value::String(s)) => s == wanted,
+                Some(serde_json::Value::Number(n)) => n.to_string() == wanted,
+                _ => false,
+            })
+    })
+}
+
+/// An absolute URL for a `Location` value, relative to `base`; `None` for
+/// anything that is not an http(s) URL or a path.
+fn resolve_location(base: &str, loc: &str) -> Option<String> {
+    if loc.is_empty() || loc.chars().any(|c| c.is_control() || c == ' ') {
+        return None;
+    }
+    if loc.starts_with("https://") || loc.starts_with("http://") {
+        return Some(loc.to_string());
+    }
+    let (scheme, rest) = base.split_once("://")?;
+    if let Some(net) = loc.strip_prefix("//") {
+        return Some(format!("{scheme}://{net}"));
+    }
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let origin = format!("{scheme}://{}", &rest[..authority_end]);
+    if loc.starts_with('/') {
+        return Some(format!("{origin}{loc}"));
+    }
+    if loc.contains(':') && !loc.starts_with('.') {
+        // Another scheme (`ftp:`, `javascript:`): not followed.
+        return None;
+    }
+    let path = rest[authority_end..]
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("/");
+    let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+    Some(format!("{origin}{dir}/{loc}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve_location;
+
+    #[test]
+    fn locations_resolve_against_the_read_url() {
+        let base = "https://api.fast.io/current/workspace/1/storage/n/read/?token=t";
+        assert_eq!(
+            resolve_location(base, "https://cdn.example/x?t=1").as_deref(),
+            Some("https://cdn.example/x?t=1")
+        );
+        assert_eq!(
+            resolve_location(base, "//cdn.example/y").as_deref(),
+            Some("https://cdn.example/y")
+        );
+        assert_eq!(
+            resolve_location(base, "/blob/9").as_deref(),
+            Some("https://api.fast.io/blob/9")
+        );
+        assert_eq!(
+            resolve_location(base, "z?t=2").as_deref(),
+            Some("https://api.fast.io/current/workspace/1/storage/n/read/z?t=2")
+        );
+        assert_eq!(resolve_location(base, "javascript:alert(1)"), None);
+        assert_eq!(resolve_location(base, "a b"), None);
+        assert_eq!(resolve_location(base, ""), None);
     }
 }

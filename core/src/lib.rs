@@ -13,6 +13,7 @@
 // size in `Result` costs nothing that matters.
 #![allow(clippy::result_large_err)]
 
+pub mod ai_wait;
 pub mod api;
 mod b64;
 pub mod config;

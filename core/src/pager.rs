@@ -22,9 +22,16 @@ pub enum PageError {
     /// Building the next request failed.
     #[error(transparent)]
     Build(#[from] BuildError),
-    /// The page's response was an error.
+    /// The page's response was an error (boxed: an error keeps the raw
+    /// detail of the answer and is much larger than the other variants).
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Api(Box<ApiError>),
+}
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        PageError::Api(Box::new(e))
+    }
 }
 
 fn set_offset(call: &mut Call, new_limit: u32, new_offset: u64) -> bool {
@@ -159,11 +166,12 @@ impl CursorPager {
         match next_cursor(&page.value) {
             Some(c) if self.seen.contains(&c) => {
                 self.done = true;
-                return Err(PageError::Api(ApiError::bare(
+                return Err(ApiError::bare(
                     ErrorKind::MalformedResponse,
                     Some(page.status),
                     format!("the server repeated cursor {c:?}; stopping the listing"),
-                )));
+                )
+                .into());
             }
             Some(c) => {
                 if let Call::Storage(StorageCall::List { cursor, .. }) = &mut self.call {

@@ -148,13 +148,238 @@ fn unknown_algorithm_and_missing_hash_never_pass_silently() {
         ),
         "{a:?}"
     );
+    // A node without a hash downloads unverified by default, as the
+    // official client does (it verifies nothing), and fails only when the
+    // caller demands a hash.
     let (a, _) = run(json!({"id": "n1", "size": 1}), b"x", None);
+    match a {
+        DownloadAction::Done(done) => assert_eq!(done.checked, None),
+        other => panic!("{other:?}"),
+    }
+    let mut strict = DownloadSpec::file("ws", "n1");
+    strict.require_hash = true;
+    let (a, _) = scripted(strict, |req| match step(req) {
+        "details" => Answer::Json(json!({"node": {"id": "n1", "size": 1}})),
+        other => panic!("unexpected {other}"),
+    });
     assert!(
         matches!(
             a,
             DownloadAction::Failed(UploadError::Verify(VerifyError::MissingHash))
         ),
         "{a:?}"
+    );
+}
+
+/// What a scripted server answers to one request.
+enum Answer {
+    Json(serde_json::Value),
+    Head(u16, Vec<(String, String)>),
+    Body(Vec<u8>),
+}
+
+fn step(req: &fastio_core::http::HttpRequest) -> &'static str {
+    let url = req.url.as_str();
+    if url.contains("/versions/") {
+        "versions"
+    } else if url.contains("/details/") {
+        "details"
+    } else if url.contains("/requestread/") {
+        "token"
+    } else {
+        "read"
+    }
+}
+
+/// Drives a download against `answer`, returning the outcome and every
+/// request sent.
+fn scripted(
+    spec: DownloadSpec,
+    mut answer: impl FnMut(&fastio_core::http::HttpRequest) -> Answer,
+) -> (DownloadAction, Vec<fastio_core::http::HttpRequest>) {
+    let mut d = Download::new(client(), spec, RetryPolicy::default(), 1);
+    let mut sent = Vec::new();
+    let mut now = 0;
+    for _ in 0..50 {
+        match d.next_action(now).expect("an action") {
+            DownloadAction::Send { id, request, .. } => {
+                sent.push(request.clone());
+                match answer(&request) {
+                    Answer::Json(v) => d.on_response(id, &ok(v), now).unwrap(),
+                    Answer::Head(status, headers) => {
+                        let mut r = HttpResponse::new(status, Vec::new());
+                        r.headers = headers;
+                        d.on_response(id, &r, now).unwrap();
+                    }
+                    Answer::Body(b) => {
+                        d.on_response(id, &HttpResponse::new(200, Vec::new()), now)
+                            .unwrap();
+                        d.on_data(id, &b).unwrap();
+                        d.on_end(id).unwrap();
+                    }
+                }
+            }
+            DownloadAction::Wait { until_ms } => {
+                now = until_ms;
+                d.on_timeout(now);
+            }
+            DownloadAction::Progress { .. } => {}
+            done => return (done, sent),
+        }
+    }
+    panic!("no end")
+}
+
+#[test]
+fn an_older_version_is_checked_against_its_own_hash() {
+    let old = b"first draft".to_vec();
+    let old_sha = hex(&Sha256::digest(&old));
+    let mut spec = DownloadSpec::file("ws", "n1");
+    spec.version_id = Some("v1".into());
+    let (a, sent) = scripted(spec, |req| match step(req) {
+        // The node's own hash is the current version's: it must not be used.
+        "details" => Answer::Json(
+            json!({"node": {"id": "n1", "size": 3, "hash": "00", "hash_algo": "sha256"}}),
+        ),
+        "versions" => Answer::Json(json!({"versions": [
+            {"id": "v2", "size": 3, "hash": "00", "hash_algo": "sha256"},
+            {"version_id": "v1", "size": old.len(), "hash": old_sha, "hash_algo": "sha256"}
+        ]})),
+        "token" => Answer::Json(json!({"token": "tok"})),
+        _ => Answer::Body(old.clone()),
+    });
+    match a {
+        DownloadAction::Done(done) => {
+            assert_eq!(done.checked, Some(("sha256".into(), old_sha.clone())));
+            assert_eq!(done.size, old.len() as u64);
+        }
+        other => panic!("{other:?}"),
+    }
+    // `version_id` goes on the read only, never on requestread
+    // (fastio_cli src/api/download.rs:145-192 @96b1551).
+    let token = sent.iter().find(|r| step(r) == "token").unwrap();
+    assert!(!token.url.contains("version_id"), "{}", token.url);
+    let read = sent.iter().find(|r| step(r) == "read").unwrap();
+    assert!(read.url.contains("version_id=v1"), "{}", read.url);
+}
+
+#[test]
+fn a_version_missing_from_the_list_fails_typed() {
+    let mut spec = DownloadSpec::file("ws", "n1");
+    spec.version_id = Some("v9".into());
+    let (a, _) = scripted(spec, |req| match step(req) {
+        "details" => Answer::Json(json!({"node": {"id": "n1", "size": 1}})),
+        "versions" => Answer::Json(json!({"versions": [{"id": "v1"}]})),
+        other => panic!("unexpected {other}"),
+    });
+    assert!(
+        matches!(a, DownloadAction::Failed(UploadError::Protocol { .. })),
+        "{a:?}"
+    );
+}
+
+#[test]
+fn a_redirected_read_is_followed_without_credentials() {
+    let body = b"hello from the edge".to_vec();
+    let sha = hex(&Sha256::digest(&body));
+    let mut reads = 0;
+    let (a, sent) = scripted(DownloadSpec::file("ws", "n1"), |req| match step(req) {
+        "details" => Answer::Json(
+            json!({"node": {"id": "n1", "size": body.len(), "hash": sha, "hash_algo": "sha256"}}),
+        ),
+        "token" => Answer::Json(json!({"token": "tok"})),
+        _ => {
+            reads += 1;
+            match reads {
+                1 => Answer::Head(302, vec![("Location".into(), "/blob/1?sig=x".into())]),
+                2 => Answer::Head(
+                    307,
+                    vec![("location".into(), "http://cdn.example/relative".into())],
+                ),
+                _ => Answer::Body(body.clone()),
+            }
+        }
+    });
+    // The base URL is http://, so an http:// hop is not a downgrade here.
+    assert!(matches!(a, DownloadAction::Done(_)), "{a:?}");
+    let reads: Vec<_> = sent.iter().filter(|r| step(r) == "read").collect();
+    assert_eq!(reads.len(), 3);
+    assert_eq!(reads[1].url, "http://127.0.0.1:9/blob/1?sig=x");
+    assert_eq!(reads[2].url, "http://cdn.example/relative");
+    for r in reads {
+        assert!(r.header("authorization").is_none(), "{}", r.url);
+    }
+}
+
+#[test]
+fn read_redirects_are_bounded_and_never_downgrade() {
+    let https =
+        Client::new(ClientConfig::with_api_key("https://api.example/current/", "k").unwrap())
+            .unwrap();
+    let run_with = |location: &'static str| {
+        let mut d = Download::new(
+            https.clone(),
+            DownloadSpec::file("ws", "n1"),
+            RetryPolicy::default(),
+            1,
+        );
+        let mut now = 0;
+        for _ in 0..50 {
+            match d.next_action(now).expect("an action") {
+                DownloadAction::Send { id, request, .. } => match step(&request) {
+                    "details" => d
+                        .on_response(id, &ok(json!({"node": {"id": "n1", "size": 1}})), now)
+                        .unwrap(),
+                    "token" => d
+                        .on_response(id, &ok(json!({"token": "tok"})), now)
+                        .unwrap(),
+                    _ => {
+                        let mut r = HttpResponse::new(302, Vec::new());
+                        r.headers = vec![("Location".into(), location.into())];
+                        d.on_response(id, &r, now).unwrap();
+                    }
+                },
+                DownloadAction::Wait { until_ms } => now = until_ms,
+                DownloadAction::Progress { .. } => {}
+                done => return done,
+            }
+        }
+        panic!("no end")
+    };
+    // Always redirecting to itself: refused after the bound.
+    let a = run_with("/current/workspace/ws/storage/n1/read/?token=tok");
+    assert!(
+        matches!(a, DownloadAction::Failed(UploadError::Protocol { .. })),
+        "{a:?}"
+    );
+    // HTTPS to HTTP: refused at once.
+    let a = run_with("http://api.example/x");
+    assert!(
+        matches!(a, DownloadAction::Failed(UploadError::Protocol { .. })),
+        "{a:?}"
+    );
+    // No usable Location: refused.
+    let a = run_with("javascript:alert(1)");
+    assert!(
+        matches!(a, DownloadAction::Failed(UploadError::Protocol { .. })),
+        "{a:?}"
+    );
+}
+
+#[test]
+fn a_redirect_of_a_credentialed_request_fails_closed() {
+    let (a, sent) = scripted(DownloadSpec::file("ws", "n1"), |req| match step(req) {
+        "details" => Answer::Head(
+            302,
+            vec![("Location".into(), "https://elsewhere.example/".into())],
+        ),
+        other => panic!("unexpected {other}"),
+    });
+    assert!(matches!(a, DownloadAction::Failed(_)), "{a:?}");
+    assert_eq!(
+        sent.len(),
+        1,
+        "the bearer request's redirect is not followed"
     );
 }
 

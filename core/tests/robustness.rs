@@ -54,8 +54,8 @@ proptest! {
     fn query_round_trips(search in "[ -~éß漢😀]{1,40}", cursor in "[ -~]{1,40}") {
         let c = client();
         let call = Call::Storage(StorageCall::Search {
-            profile: Profile::Workspace("1".into()), search: search.clone(), search_in: None,
-            name_match: None, files_scope: None, folders_scope: None, limit: None, offset: None, details: None,
+            profile: Profile::Workspace("1".into()), search: search.clone(),
+            files_scope: None, folders_scope: None, limit: None, offset: None, details: None, output: None,
         });
         let req = c.build(&call).unwrap();
         prop_assert_eq!(query_pairs(&req.url), vec![("search".to_string(), search)]);

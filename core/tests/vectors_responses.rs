@@ -46,6 +46,7 @@ fn decode_named(name: &str, resp: &HttpResponse, opts: &DecodeOptions) -> Result
         "share" => run::<Share>(resp, opts),
         "ai_turn_ref" => run::<AiTurnRef>(resp, opts),
         "ai_message" => run::<AiMessage>(resp, opts),
+        "ai_cancel" => run::<AiCancel>(resp, opts),
         "event" => run::<Event>(resp, opts),
         "event_list" => run::<EventList>(resp, opts),
         "activity" => run::<Activity>(resp, opts),
@@ -111,7 +112,23 @@ fn response_vectors() {
             }
             let got = match decode_named(case["decode"].as_str().unwrap(), &resp, &opts) {
                 Ok(v) => json!({"ok": v}),
-                Err(e) => json!({"error": error_json(&e, &case["expect"]["error"])}),
+                Err(e) => {
+                    let mut got = json!({"error": error_json(&e, &case["expect"]["error"])});
+                    // The raw error detail (`params` as sent, `validation_report`,
+                    // `reason`), checked where a case names it.
+                    if let Some(want) = case["expect"]
+                        .get("error_detail")
+                        .and_then(Value::as_object)
+                    {
+                        let all = serde_json::to_value(&e).unwrap();
+                        let detail: serde_json::Map<String, Value> = want
+                            .keys()
+                            .map(|k| (k.clone(), all.get(k).cloned().unwrap_or(Value::Null)))
+                            .collect();
+                        got["error_detail"] = Value::Object(detail);
+                    }
+                    got
+                }
             };
             if case["expect"].is_null() && bless {
                 case["expect"] = got;

@@ -19,7 +19,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fastio-core/target}"
 jobs="${CARGO_BUILD_JOBS:-2}"
 start=$(date +%s)
 
-if ! rustup target list --installed | grep -qx wasm32-wasip2; then
+if ! grep -qx wasm32-wasip2 <<<"$(rustup target list --installed)"; then
     rustup target add wasm32-wasip2
 fi
 if ! command -v wasmtime >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/wasmtime" ]; then

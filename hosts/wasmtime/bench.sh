@@ -61,7 +61,7 @@ for line in sys.stdin:
 }
 
 step "building (the component as shipped, the CLI, the devserver)"
-rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+grep -qx wasm32-wasip2 <<<"$(rustup target list --installed)" || rustup target add wasm32-wasip2
 cargo build -q -j "$jobs" -p fastio-component --target wasm32-wasip2 --profile component
 # The target directory may be shared with other checkouts whose builds land on
 # the same path: measure a copy of this checkout's component.

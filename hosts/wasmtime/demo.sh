@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fastio-core/target}"
-rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+grep -qx wasm32-wasip2 <<<"$(rustup target list --installed)" || rustup target add wasm32-wasip2
 cargo build --locked -q -p fastio-component --target wasm32-wasip2 --profile component
 cargo build --locked -q --release -p fastio-wasmtime --bin fastio
 exec "$CARGO_TARGET_DIR/release/fastio" demo "$@"

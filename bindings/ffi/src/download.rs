@@ -15,8 +15,9 @@ pub struct DownloadRequest {
     pub node_id: String,
     #[uniffi(default = None)]
     pub version_id: Option<String>,
-    /// Fail when the server reports no hash for the file.
-    #[uniffi(default = true)]
+    /// Fail when the server reports no hash for the file (off by default,
+    /// as in the core: a file with a hash is always verified).
+    #[uniffi(default = false)]
     pub require_hash: bool,
 }
 

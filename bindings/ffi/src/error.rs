@@ -59,6 +59,11 @@ pub enum FastioError {
         error_code: Option<String>,
         retry: RetryDecision,
         params: Vec<ParamFailure>,
+        /// The whole error as the core's JSON (the same text as the WIT's
+        /// `detail-json`): `error.params` verbatim in `raw_params` (an array
+        /// or an object such as a note conflict's `current`),
+        /// `validation_report`, `reason`, rate limits.
+        detail_json: String,
     },
     /// A call, configuration or argument was refused before anything was
     /// sent. `kind`: `invalid_id`, `invalid_param`, `missing_credential`,
@@ -79,10 +84,11 @@ pub enum FastioError {
     /// Bytes did not match the digest the server reported (upload or download).
     #[error("{detail}")]
     Integrity { detail: String },
-    /// An upload or download ended for a reason other than the above.
-    /// `kind`: `assembly`, `session_expired`, `short_read`, `source_changed`,
-    /// `stream_too_large`, `stream_interrupted`, `poll_limit`, `protocol`,
-    /// `cancelled`, `hash`.
+    /// An upload, download or AI-answer wait ended for a reason other than
+    /// the above. `kind`: `assembly`, `session_expired`, `short_read`,
+    /// `source_changed`, `stream_too_large`, `stream_interrupted`,
+    /// `poll_limit`, `protocol`, `cancelled`, `hash`, `timed_out` (an answer
+    /// wait spent its budget).
     #[error("{detail}")]
     Transfer { kind: String, detail: String },
     /// A webhook delivery was refused. `kind` is stable across languages
@@ -128,6 +134,7 @@ impl From<&ApiError> for FastioError {
                     code: p.code.clone(),
                 })
                 .collect(),
+            detail_json: serde_json::to_string(e).unwrap_or_default(),
         }
     }
 }

@@ -286,7 +286,7 @@ fn run<T: Model + serde::Serialize>(resp: &HttpResponse, opts: &DecodeOptions) -
 }
 
 /// Decodes a response as `target`: `payload` (the unwrapped JSON) or a model
-/// name (`user`, `node_details`, `upload_session`, `ai_message`, …). An error
+/// name (`user`, `node_details`, `upload_session`, `ai_message`, `ai_cancel`, …). An error
 /// response becomes [`crate::FastioError::Api`] with its retry decision;
 /// `idempotent` says whether the call may be retried blindly.
 #[uniffi::export]
@@ -329,6 +329,7 @@ pub fn decode_response(
         "share" => run::<Share>(r, o),
         "ai_turn_ref" => run::<AiTurnRef>(r, o),
         "ai_message" => run::<AiMessage>(r, o),
+        "ai_cancel" => run::<AiCancel>(r, o),
         "event" => run::<Event>(r, o),
         "event_list" => run::<EventList>(r, o),
         "activity" => run::<Activity>(r, o),

@@ -13,6 +13,7 @@
 // lift a boxed error), so its size is what the foreign side receives anyway.
 #![allow(clippy::result_large_err)]
 
+mod answer;
 mod download;
 mod error;
 mod hash;
@@ -20,6 +21,7 @@ mod http;
 mod upload;
 mod webhook;
 
+pub use answer::*;
 pub use download::*;
 pub use error::{FastioError, ParamFailure, RetryDecision};
 pub use hash::*;

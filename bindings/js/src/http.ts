@@ -58,10 +58,14 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** A `Request` for `fetch` from a plain request. */
+/**
+ * A `Request` for `fetch` from a plain request. Redirects are never followed
+ * here: the core follows a token read's 3xx itself, without credentials, and
+ * fails every other request closed on one (docs/contract.md).
+ */
 export function toFetchRequest(r: PlainRequest, signal?: AbortSignal): Request {
   const body = r.method === 'GET' || r.method === 'HEAD' ? null : r.body;
-  return new Request(r.url, { method: r.method, headers: r.headers, body: body as BodyInit | null, signal });
+  return new Request(r.url, { method: r.method, headers: r.headers, body: body as BodyInit | null, signal, redirect: 'manual' });
 }
 
 /** Response headers as the core takes them. */

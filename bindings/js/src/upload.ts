@@ -365,6 +365,8 @@ class Run {
       signal,
       // Required by the fetch standard for a streamed request body.
       duplex: 'half',
+      // As in toFetchRequest: the core decides about redirects.
+      redirect: 'manual',
     };
     const res = await this.fetchFn(plain.url, init);
     return {

@@ -341,28 +341,84 @@ class Client:
                 return nodes
         raise RuntimeError("listing did not end after 10000 pages")
 
-    def share(self, workspace: str, title: str, *, share_type: str = "send", **fields: Any) -> Dict[str, Any]:
-        """Creates a share in a workspace; returns the decoded share."""
-        call = {"op": "create", "workspace_id": workspace, "title": title, "share_type": share_type, **fields}
+    def share(self, workspace: str, title: str, *, share_type: Optional[str] = None, **fields: Any) -> Dict[str, Any]:
+        """Creates a share in a workspace; returns the decoded share.
+
+        Without ``share_type`` the server's default (``exchange``) applies."""
+        call: Dict[str, Any] = {"op": "create", "workspace_id": workspace, "title": title, **fields}
+        if share_type is not None:
+            call["share_type"] = share_type
         # Decoded as the plain payload: the typed `share` model refuses a
         # payload carrying both `id` and `share_id`, which servers send.
         created = self.call({"shares": call})
         return created.get("share", created) if isinstance(created, dict) else created
 
-    def ask(self, workspace: str, question: str, *, timeout_s: float = 120.0, poll_s: float = 1.0) -> Dict[str, Any]:
-        """Asks the workspace AI and polls until the answer is final."""
-        ref = self.call({"ai": {"op": "agent_create", "profile": {"workspace": workspace}, "question": question}}, decode="ai_turn_ref")
+    def ask(
+        self,
+        workspace: Optional[str],
+        question: str,
+        *,
+        share: Optional[str] = None,
+        timeout_s: float = 300.0,
+        poll_wait_s: int = 20,
+    ) -> Dict[str, Any]:
+        """Asks the workspace (or ``share=``) AI and waits for the final turn.
+
+        The core's answer wait decides what to send and when: it reads the
+        turn, long-polls the profile's activity between reads (``poll_wait_s``
+        seconds each, at most 95) and stops at ``complete``, ``errored`` or
+        ``needs_input``. This method only sends and sleeps. Returns
+        ``{"chat_id", "turn_id", "state", "answer", "citations",
+        "clarification", "raw"}``; ``clarification`` is ``{"type",
+        "question"}`` on ``needs_input``. Raises ``TimeoutError`` when
+        ``timeout_s`` passes first, ``FastioError.Api`` (status 401 among
+        others) when the server refuses."""
+        if (workspace is None) == (share is None):
+            raise ValueError("give exactly one of workspace= or share=")
+        profile = {"workspace": workspace} if workspace is not None else {"share": share}
+        target = _ffi.Target.WORKSPACE(workspace) if workspace is not None else _ffi.Target.SHARE(share)  # type: ignore[arg-type]
+        ref = self.call({"ai": {"op": "agent_create", "profile": profile, "question": question}}, decode="ai_turn_ref")
         chat, turn = ref.get("thread_id"), ref.get("turn_id")
         if not chat or not turn:
             raise _ffi.FastioError.Usage("the AI answer carries no chat or message id")
-        deadline = time.monotonic() + timeout_s
+        options = _ffi.AnswerWaitOptions(budget_ms=int(timeout_s * 1000), poll_wait_s=poll_wait_s)
+        wait = _ffi.AnswerWait(self._core, target, chat, turn, options)
+        try:
+            done = self._run_answer_wait(wait)
+        except _ffi.FastioError.Transfer as e:
+            if e.kind == "timed_out":
+                raise TimeoutError(f"no final AI answer within {timeout_s} s") from e
+            raise
+        clar = done.clarification
+        return {
+            "chat_id": chat,
+            "turn_id": turn,
+            "state": done.state,
+            "answer": done.answer,
+            "citations": json.loads(done.citations_json),
+            "clarification": None if clar is None else {"type": clar.kind, "question": clar.question},
+            "raw": json.loads(done.raw_json),
+        }
+
+    def _run_answer_wait(self, wait: _ffi.AnswerWait) -> _ffi.AiTurn:
+        """The I/O of an answer wait: send each request, sleep until each
+        deadline, hand every answer back."""
         while True:
-            msg = self.call({"ai": {"op": "agent_poll", "profile": {"workspace": workspace}, "chat_id": chat, "message_id": turn}}, decode="ai_message")
-            if msg.get("status") not in ("pending", "running"):
-                return msg
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no final AI answer within {timeout_s} s")
-            time.sleep(poll_s)
+            action = wait.next_action(_now_ms())
+            if action is None:
+                raise _ffi.FastioError.Usage("the answer wait stopped without an answer")
+            if isinstance(action, _ffi.AnswerWaitAction.DONE):
+                return action.turn
+            if isinstance(action, _ffi.AnswerWaitAction.WAIT):
+                time.sleep(max(0.0, (action.until_ms - _now_ms()) / 1000))
+                wait.on_timeout(_now_ms())
+            elif isinstance(action, _ffi.AnswerWaitAction.SEND):
+                try:
+                    resp, _ = self.send(action.request)
+                except (OSError, http.client.HTTPException) as e:
+                    wait.on_transport_error(action.id, f"{type(e).__name__}: {e}", _now_ms())
+                    continue
+                wait.on_response(action.id, resp, _now_ms())
 
 
 def _with_parallel(opts: _ffi.UploadOptions, parallel: int) -> _ffi.UploadOptions:

@@ -95,6 +95,10 @@ def test_response_vector(case: Dict[str, Any]) -> None:
             assert e.detail
             got["message"] = None
         assert got == want
+        # The raw parts of the error the core keeps verbatim travel in detail_json.
+        detail = json.loads(e.detail_json)
+        for key, value in expect.get("error_detail", {}).items():
+            assert detail.get(key) == value, key
         return
     assert "ok" in expect, f"expected {expect}"
     rl = d.rate_limit

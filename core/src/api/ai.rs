@@ -1,4 +1,5 @@
-//! AI chat over a workspace or share (reference §7).
+//! AI chat over a workspace or share (reference §7), as the official client
+//! sends it (`fastio-cli-contract.md` §7).
 
 use serde::Deserialize;
 
@@ -23,10 +24,11 @@ pub enum AiCall {
         /// Chat name.
         #[serde(default)]
         name: Option<String>,
-        /// Privacy (`public` is refused by the server).
+        /// Privacy (`public` is refused by the server). Workspace chats
+        /// only: a share refuses it, so it is refused here for a share.
         #[serde(default)]
         privacy: Option<String>,
-        /// `user` or `agent`.
+        /// `user` or `agent`. Workspace chats only, like `privacy`.
         #[serde(default)]
         kind: Option<String>,
         /// Scope: a JSON array of reference items.
@@ -66,17 +68,62 @@ pub enum AiCall {
         /// The turn.
         message_id: String,
     },
-    /// `POST …/ai/agent/{chat}/cancel/` with an empty body.
+    /// `POST …/ai/agent/{chat}/cancel/` with no body and no
+    /// `Content-Type`. The answer is not an envelope: decode it as
+    /// [`crate::decode::models::AiCancel`].
     AgentCancel {
         /// Workspace or share.
         profile: Profile,
         /// The chat.
         chat_id: String,
     },
-    /// `GET …/ai/agent/list/`.
+    /// `GET …/ai/agent/list/?kind&limit&offset`, or with `deleted` the
+    /// soft-deleted chats at `…/ai/agent/list/deleted` (no trailing slash).
     AgentList {
         /// Workspace or share.
         profile: Profile,
+        /// `user` (the server's default), `agent` or `all`.
+        #[serde(default)]
+        kind: Option<String>,
+        /// Page size.
+        #[serde(default)]
+        limit: Option<u32>,
+        /// Chats to skip.
+        #[serde(default)]
+        offset: Option<u64>,
+        /// List soft-deleted chats instead.
+        #[serde(default)]
+        deleted: bool,
+    },
+    /// `GET …/ai/agent/{chat}/messages/list/?limit&offset`: a chat's turns.
+    AgentMessages {
+        /// Workspace or share.
+        profile: Profile,
+        /// The chat.
+        chat_id: String,
+        /// Page size.
+        #[serde(default)]
+        limit: Option<u32>,
+        /// Turns to skip.
+        #[serde(default)]
+        offset: Option<u64>,
+    },
+    /// `POST …/ai/agent/{chat}/update/` (form `name`): rename a chat.
+    AgentUpdate {
+        /// Workspace or share.
+        profile: Profile,
+        /// The chat.
+        chat_id: String,
+        /// The new name.
+        name: String,
+    },
+    /// `POST …/ai/agent/{chat}/publish/` with an empty form: make a private
+    /// chat public (one-way; a 403 means publishing is disabled).
+    AgentPublish {
+        /// Workspace or share.
+        profile: Profile,
+        /// The chat.
+        chat_id: String,
     },
     /// `GET …/ai/agent/{chat}/details/`.
     AgentDetails {
@@ -129,21 +176,6 @@ fn chat() -> String {
     "chat".into()
 }
 
-impl AiCall {
-    pub(crate) fn is_idempotent(&self) -> bool {
-        match self {
-            AiCall::AgentCreate {
-                idempotency_key, ..
-            }
-            | AiCall::AgentMessage {
-                idempotency_key, ..
-            } => idempotency_key.is_some(),
-            AiCall::ChatCreate { .. } => false,
-            _ => true,
-        }
-    }
-}
-
 fn ai_base(profile: &Profile, kind: &str) -> Result<String, BuildError> {
     Ok(format!(
         "{}/{}/ai/{kind}",
@@ -184,6 +216,34 @@ fn check_refs(
     }
 }
 
+/// The chat kinds a chat list filters by.
+const CHAT_KINDS: [&str; 3] = ["user", "agent", "all"];
+
+/// `privacy` and `kind` exist on workspace chats only; a share refuses them
+/// (fastio_cli src/api/ai.rs:50-56 @96b1551). Refusing here, rather than
+/// dropping the field, keeps a caller from believing a share chat was made
+/// with a kind or privacy it does not have.
+fn check_workspace_only(
+    profile: &Profile,
+    field: &'static str,
+    v: &Option<String>,
+) -> Result<(), BuildError> {
+    if v.is_some() && matches!(profile, Profile::Share(_)) {
+        return Err(invalid(
+            field,
+            "is for workspace chats only; a share refuses it",
+        ));
+    }
+    Ok(())
+}
+
+fn check_page(limit: &Option<u32>) -> Result<(), BuildError> {
+    if *limit == Some(0) {
+        return Err(invalid("limit", "must be at least 1"));
+    }
+    Ok(())
+}
+
 fn check_idem(k: &Option<String>) -> Result<(), BuildError> {
     if let Some(k) = k
         && (k.is_empty() || k.chars().count() > 64)
@@ -207,6 +267,8 @@ pub(crate) fn build(call: &AiCall) -> Result<Req, BuildError> {
         } => {
             check_question(question)?;
             check_idem(idempotency_key)?;
+            check_workspace_only(profile, "privacy", privacy)?;
+            check_workspace_only(profile, "kind", kind)?;
             Req::post_form(
                 join(&[&ai_base(profile, "agent")?]),
                 Params::new()
@@ -263,7 +325,83 @@ pub(crate) fn build(call: &AiCall) -> Result<Req, BuildError> {
                 "cancel",
             ]),
         ),
-        AiCall::AgentList { profile } => Req::get(join(&[&ai_base(profile, "agent")?, "list"])),
+        AiCall::AgentList {
+            profile,
+            kind,
+            limit,
+            offset,
+            deleted,
+        } => {
+            if let Some(k) = kind
+                && !CHAT_KINDS.contains(&k.as_str())
+            {
+                return Err(invalid(
+                    "kind",
+                    format!("must be user, agent or all, got {k:?}"),
+                ));
+            }
+            check_page(limit)?;
+            let base = ai_base(profile, "agent")?;
+            // The deleted-chats route has no trailing slash (fastio_cli
+            // src/api/ai.rs:427-497 @96b1551), unlike every other AI route.
+            let path = if *deleted {
+                format!("{base}/list/deleted")
+            } else {
+                join(&[&base, "list"])
+            };
+            Req::get(path).query(
+                Params::new()
+                    .opt("kind", kind)
+                    .opt("limit", limit)
+                    .opt("offset", offset)
+                    .done(),
+            )
+        }
+        AiCall::AgentMessages {
+            profile,
+            chat_id,
+            limit,
+            offset,
+        } => {
+            check_page(limit)?;
+            Req::get(join(&[
+                &ai_base(profile, "agent")?,
+                &seg("chat_id", chat_id)?,
+                "messages",
+                "list",
+            ]))
+            .query(
+                Params::new()
+                    .opt("limit", limit)
+                    .opt("offset", offset)
+                    .done(),
+            )
+        }
+        AiCall::AgentUpdate {
+            profile,
+            chat_id,
+            name,
+        } => {
+            if name.trim().is_empty() {
+                return Err(invalid("name", "is empty"));
+            }
+            Req::post_form(
+                join(&[
+                    &ai_base(profile, "agent")?,
+                    &seg("chat_id", chat_id)?,
+                    "update",
+                ]),
+                Params::new().put("name", name).done(),
+            )
+        }
+        AiCall::AgentPublish { profile, chat_id } => Req::post_form(
+            join(&[
+                &ai_base(profile, "agent")?,
+                &seg("chat_id", chat_id)?,
+                "publish",
+            ]),
+            Vec::new(),
+        ),
         AiCall::AgentDetails { profile, chat_id } => Req::get(join(&[
             &ai_base(profile, "agent")?,
             &seg("chat_id", chat_id)?,

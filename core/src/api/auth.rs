@@ -65,7 +65,10 @@ pub enum AuthCall {
         /// New scopes.
         #[serde(default)]
         scopes: Option<String>,
-        /// New expiry.
+        /// New agent name (fastio_cli src/api/auth.rs:303-333 @96b1551).
+        #[serde(default)]
+        agent_name: Option<String>,
+        /// New expiry; an empty string clears it.
         #[serde(default)]
         expires: Option<String>,
     },
@@ -112,6 +115,13 @@ pub enum AuthCall {
         client_id: String,
         /// The redirect URI used in `authorize`.
         redirect_uri: String,
+        /// A name for the session the token opens, as `device_name`
+        /// (fastio_cli src/api/auth.rs:168-188 @96b1551 sends its own).
+        #[serde(default)]
+        device_name: Option<String>,
+        /// Its kind, as `device_type` (such as `cli`, `mobile`).
+        #[serde(default)]
+        device_type: Option<String>,
     },
     /// `POST oauth/token/` with `grant_type=refresh_token`.
     #[serde(rename = "oauth_refresh")]
@@ -121,24 +131,20 @@ pub enum AuthCall {
         /// The OAuth client id.
         client_id: String,
     },
-    /// `POST oauth/revoke/`.
+    /// `POST oauth/revoke/` (RFC 7009). Unconfirmed: the official client
+    /// revokes through its sessions instead ([`AuthCall::OAuthRevokeSession`]).
     #[serde(rename = "oauth_revoke")]
     OAuthRevoke {
         /// The token to revoke.
         token: Secret,
     },
-}
-
-impl AuthCall {
-    pub(crate) fn is_idempotent(&self) -> bool {
-        !matches!(
-            self,
-            AuthCall::CreateApiKey { .. }
-                | AuthCall::TwoFactor { .. }
-                | AuthCall::OAuthExchangeCode { .. }
-                | AuthCall::OAuthRefresh { .. }
-        )
-    }
+    /// `DELETE oauth/sessions/{session_id}/`: revoke one OAuth session, as
+    /// the official client does (fastio_cli src/api/auth.rs:377-440 @96b1551).
+    #[serde(rename = "oauth_revoke_session")]
+    OAuthRevokeSession {
+        /// The session.
+        session_id: String,
+    },
 }
 
 /// A PKCE code verifier that RFC 7636 does not allow.
@@ -210,12 +216,14 @@ pub(crate) fn build(call: &AuthCall) -> Result<Req, BuildError> {
             key_id,
             memo,
             scopes,
+            agent_name,
             expires,
         } => Req::post_form(
             join(&["user", "auth", "key", &seg("key_id", key_id)?]),
             Params::new()
                 .opt("memo", memo)
                 .opt("scopes", scopes)
+                .opt("agent_name", agent_name)
                 .opt("expires", expires)
                 .done(),
         ),
@@ -258,6 +266,8 @@ pub(crate) fn build(call: &AuthCall) -> Result<Req, BuildError> {
             code_verifier,
             client_id,
             redirect_uri,
+            device_name,
+            device_type,
         } => Req::post_form(
             join(&["oauth", "token"]),
             Params::new()
@@ -266,6 +276,8 @@ pub(crate) fn build(call: &AuthCall) -> Result<Req, BuildError> {
                 .put("code_verifier", code_verifier.expose())
                 .put("client_id", client_id)
                 .put("redirect_uri", redirect_uri)
+                .opt("device_name", device_name)
+                .opt("device_type", device_type)
                 .done(),
         )
         .auth(Auth::None),
@@ -286,6 +298,11 @@ pub(crate) fn build(call: &AuthCall) -> Result<Req, BuildError> {
             Params::new().put("token", token.expose()).done(),
         )
         .auth(Auth::None),
+        AuthCall::OAuthRevokeSession { session_id } => Req::delete(join(&[
+            "oauth",
+            "sessions",
+            &seg("session_id", session_id)?,
+        ])),
     })
 }
 

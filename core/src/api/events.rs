@@ -1,9 +1,12 @@
-//! Events search and the activity long-poll (reference §8).
+//! Events search, summary and acknowledgement, and the activity long-poll
+//! (reference §8, as the official client sends them: `fastio-cli-contract.md`
+//! §8).
 
 use serde::Deserialize;
 
 use super::path::{join, seg};
 use super::{BuildError, Params, Req, invalid};
+use crate::ai_wait::MAX_ACTIVITY_WAIT_S;
 
 /// Which entity an events search is about (one is required).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -17,9 +20,13 @@ pub enum EventScope {
     Workspace(String),
     /// `share_id`.
     Share(String),
-    /// `parent_event_id`.
+    /// `parent_event_id`: the children of a serial or batch event. It
+    /// combines only with `acknowledged`, `limit` and `offset`.
     ParentEvent(String),
 }
+
+/// The values `visibility` takes.
+const VISIBILITIES: [&str; 2] = ["external_audit_log", "external"];
 
 /// Events calls.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -39,9 +46,18 @@ pub enum EventsCall {
         /// Subcategory.
         #[serde(default)]
         subcategory: Option<String>,
+        /// The user who triggered the event (not the same as a `user` scope).
+        #[serde(default)]
+        calling_user_id: Option<String>,
         /// The object the event is about.
         #[serde(default)]
         object_id: Option<String>,
+        /// Audit-log filter: `external_audit_log` or `external`.
+        #[serde(default)]
+        visibility: Option<String>,
+        /// Only acknowledged (`true`) or unacknowledged (`false`) events.
+        #[serde(default)]
+        acknowledged: Option<bool>,
         /// Earliest creation time (`created-min`).
         #[serde(default)]
         created_min: Option<String>,
@@ -55,25 +71,141 @@ pub enum EventsCall {
         #[serde(default)]
         offset: Option<u64>,
     },
+    /// `GET events/search/summarize/`: an AI summary of the events the same
+    /// filters select, guided by `user_context`.
+    Summarize {
+        /// The entity.
+        scope: EventScope,
+        /// Event name.
+        #[serde(default)]
+        event: Option<String>,
+        /// Category.
+        #[serde(default)]
+        category: Option<String>,
+        /// Subcategory.
+        #[serde(default)]
+        subcategory: Option<String>,
+        /// The user who triggered the event.
+        #[serde(default)]
+        calling_user_id: Option<String>,
+        /// The object the event is about.
+        #[serde(default)]
+        object_id: Option<String>,
+        /// `external_audit_log` or `external`.
+        #[serde(default)]
+        visibility: Option<String>,
+        /// Acknowledged or not.
+        #[serde(default)]
+        acknowledged: Option<bool>,
+        /// Earliest creation time (`created-min`).
+        #[serde(default)]
+        created_min: Option<String>,
+        /// Latest creation time (`created-max`).
+        #[serde(default)]
+        created_max: Option<String>,
+        /// Free text that guides the summary.
+        #[serde(default)]
+        user_context: Option<String>,
+        /// 1–250 events.
+        #[serde(default)]
+        limit: Option<u32>,
+        /// Offset.
+        #[serde(default)]
+        offset: Option<u64>,
+    },
     /// `GET event/{id}/details/`.
     Details {
         /// The event.
         event_id: String,
     },
-    /// `GET activity/poll/{entity_id}/?wait=…&lastactivity=…`.
+    /// `POST event/{id}/ack/` with form `event_id`.
+    Ack {
+        /// The event.
+        event_id: String,
+    },
+    /// `GET activity/poll/{entity_id}/?wait=…&lastactivity=…&updated=1`.
     ActivityPoll {
-        /// A workspace, share or org id; the user id for uploads.
+        /// A workspace, share or File Share id; the user id for uploads.
         entity_id: String,
-        /// Seconds to wait (the API uses up to 95).
+        /// Seconds the server may hold the request, at most 95.
         #[serde(default)]
         wait: Option<u32>,
-        /// The `lastactivity` from the previous poll.
+        /// The `lastactivity` cursor of the previous answer, sent back
+        /// verbatim: it is an opaque string.
         #[serde(default)]
         lastactivity: Option<String>,
-        /// Ask for updated entries.
+        /// Listing mode: only entries newer than `lastactivity`.
         #[serde(default)]
         updated: Option<bool>,
     },
+}
+
+/// The filters search and summarize share, in the order they are sent.
+struct Filters<'a> {
+    scope: &'a EventScope,
+    event: &'a Option<String>,
+    category: &'a Option<String>,
+    subcategory: &'a Option<String>,
+    calling_user_id: &'a Option<String>,
+    object_id: &'a Option<String>,
+    visibility: &'a Option<String>,
+    acknowledged: Option<bool>,
+    created_min: &'a Option<String>,
+    created_max: &'a Option<String>,
+}
+
+impl Filters<'_> {
+    fn params(&self) -> Result<Params, BuildError> {
+        let (k, v) = match self.scope {
+            EventScope::User(v) => ("user_id", v),
+            EventScope::Org(v) => ("org_id", v),
+            EventScope::Workspace(v) => ("workspace_id", v),
+            EventScope::Share(v) => ("share_id", v),
+            EventScope::ParentEvent(v) => ("parent_event_id", v),
+        };
+        if v.trim().is_empty() {
+            return Err(invalid("scope", "the id is empty"));
+        }
+        if let Some(vis) = self.visibility
+            && !VISIBILITIES.contains(&vis.as_str())
+        {
+            return Err(invalid(
+                "visibility",
+                format!("must be external_audit_log or external, got {vis:?}"),
+            ));
+        }
+        if matches!(self.scope, EventScope::ParentEvent(_)) {
+            // The server refuses any other filter beside a parent event
+            // (fastio_cli src/api/event.rs:13-20 @96b1551).
+            let others = [
+                ("event", self.event.is_some()),
+                ("category", self.category.is_some()),
+                ("subcategory", self.subcategory.is_some()),
+                ("calling_user_id", self.calling_user_id.is_some()),
+                ("object_id", self.object_id.is_some()),
+                ("visibility", self.visibility.is_some()),
+                ("created_min", self.created_min.is_some()),
+                ("created_max", self.created_max.is_some()),
+            ];
+            if let Some(&(field, _)) = others.iter().find(|(_, set)| *set) {
+                return Err(invalid(
+                    field,
+                    "cannot be combined with a parent event; only acknowledged, limit and offset can",
+                ));
+            }
+        }
+        Ok(Params::new()
+            .put(k, v)
+            .opt("event", self.event)
+            .opt("category", self.category)
+            .opt("subcategory", self.subcategory)
+            .opt("calling_user_id", self.calling_user_id)
+            .opt("object_id", self.object_id)
+            .opt("visibility", self.visibility)
+            .opt_bool("acknowledged", self.acknowledged)
+            .opt("created-min", self.created_min)
+            .opt("created-max", self.created_max))
+    }
 }
 
 pub(crate) fn build(call: &EventsCall) -> Result<Req, BuildError> {
@@ -83,32 +215,63 @@ pub(crate) fn build(call: &EventsCall) -> Result<Req, BuildError> {
             event,
             category,
             subcategory,
+            calling_user_id,
             object_id,
+            visibility,
+            acknowledged,
             created_min,
             created_max,
             limit,
             offset,
         } => {
             super::orgs::check_limit(limit, 250)?;
-            let (k, v) = match scope {
-                EventScope::User(v) => ("user_id", v),
-                EventScope::Org(v) => ("org_id", v),
-                EventScope::Workspace(v) => ("workspace_id", v),
-                EventScope::Share(v) => ("share_id", v),
-                EventScope::ParentEvent(v) => ("parent_event_id", v),
-            };
-            if v.trim().is_empty() {
-                return Err(invalid("scope", "the id is empty"));
+            let p = Filters {
+                scope,
+                event,
+                category,
+                subcategory,
+                calling_user_id,
+                object_id,
+                visibility,
+                acknowledged: *acknowledged,
+                created_min,
+                created_max,
             }
-            Req::get(join(&["events", "search"])).query(
-                Params::new()
-                    .put(k, v)
-                    .opt("event", event)
-                    .opt("category", category)
-                    .opt("subcategory", subcategory)
-                    .opt("object_id", object_id)
-                    .opt("created-min", created_min)
-                    .opt("created-max", created_max)
+            .params()?;
+            Req::get(join(&["events", "search"]))
+                .query(p.opt("limit", limit).opt("offset", offset).done())
+        }
+        EventsCall::Summarize {
+            scope,
+            event,
+            category,
+            subcategory,
+            calling_user_id,
+            object_id,
+            visibility,
+            acknowledged,
+            created_min,
+            created_max,
+            user_context,
+            limit,
+            offset,
+        } => {
+            super::orgs::check_limit(limit, 250)?;
+            let p = Filters {
+                scope,
+                event,
+                category,
+                subcategory,
+                calling_user_id,
+                object_id,
+                visibility,
+                acknowledged: *acknowledged,
+                created_min,
+                created_max,
+            }
+            .params()?;
+            Req::get(join(&["events", "search", "summarize"])).query(
+                p.opt("user_context", user_context)
                     .opt("limit", limit)
                     .opt("offset", offset)
                     .done(),
@@ -117,12 +280,24 @@ pub(crate) fn build(call: &EventsCall) -> Result<Req, BuildError> {
         EventsCall::Details { event_id } => {
             Req::get(join(&["event", &seg("event_id", event_id)?, "details"]))
         }
+        EventsCall::Ack { event_id } => Req::post_form(
+            join(&["event", &seg("event_id", event_id)?, "ack"]),
+            Params::new().put("event_id", event_id.trim()).done(),
+        ),
         EventsCall::ActivityPoll {
             entity_id,
             wait,
             lastactivity,
             updated,
         } => {
+            if let Some(w) = wait
+                && *w > MAX_ACTIVITY_WAIT_S
+            {
+                return Err(invalid(
+                    "wait",
+                    format!("must be at most {MAX_ACTIVITY_WAIT_S} seconds, got {w}"),
+                ));
+            }
             let mut p = Params::new()
                 .opt("wait", wait)
                 .opt("lastactivity", lastactivity);

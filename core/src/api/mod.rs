@@ -4,8 +4,11 @@
 //! A [`Call`] names an endpoint and its parameters; [`Client::build`] turns it
 //! into an [`HttpRequest`] encoded the way `fastio-api.md` documents that
 //! endpoint (form, query, multipart or JSON; trailing slashes; bulk ids joined
-//! with unencoded commas; the lock token in the query of a DELETE). Calls
-//! deserialise from JSON, so every binding can share the same golden vectors.
+//! with unencoded commas; the lock token and a share delete's confirmation in
+//! a DELETE's form body). Where the official Fast.io CLI shows what the
+//! service reads, it decides (`docs/contract.md` lists every endpoint and its
+//! evidence). Calls deserialise from JSON, so every binding can share the
+//! same golden vectors.
 
 mod ai;
 mod auth;
@@ -88,19 +91,17 @@ pub enum Call {
 }
 
 impl Call {
-    /// True when sending the call twice has the same effect as once, so a
-    /// 5xx or transport failure may be retried blindly.
+    /// True when the call may be sent again after a 502, 503 or 504 or a
+    /// transport failure: the retry class of every envelope call, creates
+    /// included, as the official client retries them (fastio_cli
+    /// src/client.rs:41-44, 1946-2021 @96b1551). Only a stream send is not,
+    /// since its bytes went out as they came. 500 and 501 are never retried
+    /// whatever this says. The upload and download machines apply their own
+    /// per-step rules on top (§2 item 7 of the contract).
     pub fn is_idempotent(&self) -> bool {
         match self {
-            Call::Auth(c) => c.is_idempotent(),
-            Call::Orgs(c) => c.is_idempotent(),
-            Call::Storage(c) => c.is_idempotent(),
             Call::Upload(c) => c.is_idempotent(),
-            Call::Shares(c) => c.is_idempotent(),
-            Call::Ai(c) => c.is_idempotent(),
-            Call::Events(_) => true,
-            Call::Subscriptions(c) => c.is_idempotent(),
-            Call::Transfer(c) => c.is_idempotent(),
+            _ => true,
         }
     }
 }

@@ -60,7 +60,10 @@ pub enum OrgsCall {
         #[serde(default)]
         offset: Option<u64>,
     },
-    /// `POST org/{org_id}/create/workspace/`.
+    /// `POST org/{org_id}/create/workspace/`. The server requires all five
+    /// fields and has no defaults, so they are always sent, with the official
+    /// client's defaults when not given (fastio_cli src/api/org.rs:880-933,
+    /// src/bin/fastio/cli.rs:1846-1861 @96b1551).
     CreateWorkspace {
         /// The org.
         org_id: String,
@@ -68,15 +71,20 @@ pub enum OrgsCall {
         folder_name: String,
         /// Display name.
         name: String,
-        /// Who may join, such as `Member or above`.
+        /// Who may join: `Member or above` (default), `Admin or above` or
+        /// `Only Org Owners`.
         #[serde(default)]
         perm_join: Option<String>,
-        /// Who may manage members.
+        /// Who may manage members: `Admin or above` (default) or
+        /// `Member or above`.
         #[serde(default)]
         perm_member_manage: Option<String>,
-        /// Turn workspace AI on or off.
+        /// Turn workspace AI on (default off).
         #[serde(default)]
         intelligence: Option<bool>,
+        /// Description.
+        #[serde(default)]
+        description: Option<String>,
     },
     /// `GET workspace/{workspace_id}/details/`.
     WorkspaceDetails {
@@ -102,12 +110,25 @@ pub enum OrgsCall {
     },
 }
 
-impl OrgsCall {
-    pub(crate) fn is_idempotent(&self) -> bool {
-        !matches!(
-            self,
-            OrgsCall::Create { .. } | OrgsCall::CreateWorkspace { .. }
-        )
+/// `perm_join` values; the first is the default.
+pub const PERM_JOIN: &[&str] = &["Member or above", "Admin or above", "Only Org Owners"];
+/// `perm_member_manage` values; the first is the default.
+pub const PERM_MEMBER_MANAGE: &[&str] = &["Admin or above", "Member or above"];
+
+/// The value given, or the default (the first allowed), refused when it is
+/// not one the server accepts.
+fn one_of<'a>(
+    field: &'static str,
+    given: &'a Option<String>,
+    allowed: &'static [&'static str],
+) -> Result<&'a str, BuildError> {
+    match given.as_deref() {
+        None => Ok(allowed[0]),
+        Some(v) if allowed.contains(&v) => Ok(v),
+        Some(v) => Err(super::invalid(
+            field,
+            format!("{v:?} is not one of {}", allowed.join(", ")),
+        )),
     }
 }
 
@@ -165,16 +186,29 @@ pub(crate) fn build(call: &OrgsCall) -> Result<Req, BuildError> {
             perm_join,
             perm_member_manage,
             intelligence,
-        } => Req::post_form(
-            join(&["org", &seg("org_id", org_id)?, "create", "workspace"]),
-            Params::new()
-                .put("folder_name", folder_name)
-                .put("name", name)
-                .opt("perm_join", perm_join)
-                .opt("perm_member_manage", perm_member_manage)
-                .opt_bool("intelligence", *intelligence)
-                .done(),
-        ),
+            description,
+        } => {
+            if folder_name.trim().is_empty() {
+                return Err(super::invalid("folder_name", "is required"));
+            }
+            if name.trim().is_empty() {
+                return Err(super::invalid("name", "is required"));
+            }
+            let perm_join = one_of("perm_join", perm_join, PERM_JOIN)?;
+            let perm_member_manage =
+                one_of("perm_member_manage", perm_member_manage, PERM_MEMBER_MANAGE)?;
+            Req::post_form(
+                join(&["org", &seg("org_id", org_id)?, "create", "workspace"]),
+                Params::new()
+                    .put("folder_name", folder_name)
+                    .put("name", name)
+                    .put("perm_join", perm_join)
+                    .put("perm_member_manage", perm_member_manage)
+                    .put("intelligence", intelligence.unwrap_or(false))
+                    .opt("description", description)
+                    .done(),
+            )
+        }
         OrgsCall::WorkspaceDetails { workspace_id } => Req::get(join(&[
             "workspace",
             &seg("workspace_id", workspace_id)?,

@@ -63,13 +63,13 @@ pub enum SharesCall {
         #[serde(flatten)]
         fields: ShareFields,
     },
-    /// `DELETE share/{share_id}/delete/` with `confirm` in the query.
+    /// `DELETE share/{share_id}/delete/` with `confirm` in the form body.
     Delete {
         /// The share.
         share_id: String,
-        /// The confirmation value the API asks for (often the share id).
-        #[serde(default)]
-        confirm: Option<String>,
+        /// Required: the share id or its custom name, as the server checks it
+        /// (fastio_cli src/api/share.rs:303-315 @96b1551).
+        confirm: String,
     },
     /// `GET shares/all/`.
     List {
@@ -80,25 +80,30 @@ pub enum SharesCall {
         #[serde(default)]
         offset: Option<u64>,
     },
-    /// `POST workspace/{workspace_id}/create/fileshare/`: share one file.
+    /// `POST workspace/{workspace_id}/create/fileshare/`: share one file
+    /// (fastio_cli src/api/fileshare.rs:255-436 @96b1551). The answer is
+    /// `{result, fileshare}` with no `response` wrapper.
     CreateFileShare {
         /// The workspace.
         workspace_id: String,
-        /// The file.
-        node_id: String,
+        /// The file, sent as `node`.
+        node: String,
         /// Title.
         #[serde(default)]
         title: Option<String>,
+        /// `anyone_with_link`, `any_registered` or `named_people`.
+        #[serde(default)]
+        access_option: Option<String>,
+        /// A password.
+        #[serde(default)]
+        password: Option<Secret>,
+        /// Lifetime in seconds (1 to 3155760000); not with `expires_at`.
+        #[serde(default)]
+        expires: Option<u64>,
+        /// Expiry as a date; not with `expires`.
+        #[serde(default)]
+        expires_at: Option<String>,
     },
-}
-
-impl SharesCall {
-    pub(crate) fn is_idempotent(&self) -> bool {
-        !matches!(
-            self,
-            SharesCall::Create { .. } | SharesCall::CreateFileShare { .. }
-        )
-    }
 }
 
 // The documented rules, checked before a request costs a round trip.
@@ -179,6 +184,14 @@ pub(crate) fn build(call: &SharesCall) -> Result<Req, BuildError> {
             fields: f,
         } => {
             check_rules(f, true)?;
+            // `title` and `intelligence` are required by the server
+            // (fastio_cli src/api/share.rs:56-66, 124-131 @96b1551): the
+            // title must be given, intelligence defaults to off as there.
+            if f.title.as_deref().is_none_or(|t| t.trim().is_empty()) {
+                return Err(invalid("title", "is required to create a share"));
+            }
+            let mut f = f.clone();
+            f.intelligence.get_or_insert(false);
             Req::post_form(
                 join(&[
                     "workspace",
@@ -186,7 +199,7 @@ pub(crate) fn build(call: &SharesCall) -> Result<Req, BuildError> {
                     "create",
                     "share",
                 ]),
-                fields(f),
+                fields(&f),
             )
         }
         SharesCall::Details { share_id } => {
@@ -203,11 +216,14 @@ pub(crate) fn build(call: &SharesCall) -> Result<Req, BuildError> {
             )
         }
         SharesCall::Delete { share_id, confirm } => {
-            let mut r = Req::delete(join(&["share", &seg("share_id", share_id)?, "delete"]));
-            let q = Params::new().opt("confirm", confirm).done();
-            if !q.is_empty() {
-                r.body = Body::Query(q);
+            if confirm.trim().is_empty() {
+                return Err(invalid(
+                    "confirm",
+                    "is required: the share id or its custom name",
+                ));
             }
+            let mut r = Req::delete(join(&["share", &seg("share_id", share_id)?, "delete"]));
+            r.body = Body::Form(Params::new().put("confirm", confirm).done());
             r
         }
         SharesCall::List { limit, offset } => {
@@ -221,19 +237,51 @@ pub(crate) fn build(call: &SharesCall) -> Result<Req, BuildError> {
         }
         SharesCall::CreateFileShare {
             workspace_id,
-            node_id,
+            node,
             title,
-        } => Req::post_form(
-            join(&[
-                "workspace",
-                &seg("workspace_id", workspace_id)?,
-                "create",
-                "fileshare",
-            ]),
-            Params::new()
-                .put("node_id", node_id)
-                .opt("title", title)
-                .done(),
-        ),
+            access_option,
+            password,
+            expires,
+            expires_at,
+        } => {
+            if node.trim().is_empty() {
+                return Err(invalid("node", "is required"));
+            }
+            if let Some(a) = access_option
+                && !["anyone_with_link", "any_registered", "named_people"].contains(&a.as_str())
+            {
+                return Err(invalid(
+                    "access_option",
+                    "must be anyone_with_link, any_registered or named_people",
+                ));
+            }
+            if expires.is_some() && expires_at.is_some() {
+                return Err(invalid("expires", "give expires or expires_at, not both"));
+            }
+            if let Some(e) = expires
+                && !(1..=3_155_760_000).contains(e)
+            {
+                return Err(invalid("expires", "must be 1 to 3155760000 seconds"));
+            }
+            Req::post_form(
+                join(&[
+                    "workspace",
+                    &seg("workspace_id", workspace_id)?,
+                    "create",
+                    "fileshare",
+                ]),
+                Params::new()
+                    .put("node", node)
+                    .opt("title", title)
+                    .opt("access_option", access_option)
+                    .opt(
+                        "password",
+                        &password.as_ref().map(|p| p.expose().to_string()),
+                    )
+                    .opt("expires", expires)
+                    .opt("expires_at", expires_at)
+                    .done(),
+            )
+        }
     })
 }

@@ -34,8 +34,11 @@ pub enum StorageCall {
         #[serde(default)]
         cursor: Option<String>,
     },
-    /// `GET …/storage/{ids}/details/`: one node, or up to 25 ids joined by
-    /// unencoded commas (answered with `format: "multi"`).
+    /// `GET …/storage/{ids}/details/`: up to 25 ids joined by unencoded
+    /// commas, answered with `format: "multi"` (partial failures listed in
+    /// `errors`). A lone id is sent twice (`id,id`) so the answer always has
+    /// that shape, as the official client does (fastio_cli
+    /// src/api/storage.rs:195-231 @96b1551).
     Details {
         /// Workspace or share.
         profile: Profile,
@@ -51,7 +54,10 @@ pub enum StorageCall {
         parent: String,
         /// The new folder's name.
         name: String,
-        /// Create even if the name exists.
+        /// `true`: always create a new folder, renamed on a name clash.
+        /// Without it an existing folder of that name is returned, so the
+        /// call is safe to repeat (fastio_cli src/api/storage.rs:316-327
+        /// @96b1551).
         #[serde(default)]
         force: Option<bool>,
     },
@@ -121,18 +127,15 @@ pub enum StorageCall {
         /// The node.
         node: String,
     },
-    /// `GET …/storage/search/?search=…`.
+    /// `GET …/storage/search/?search=…`, with the parameters the official
+    /// client sends (fastio_cli src/api/storage.rs:533-640 @96b1551). Rows
+    /// come back as a `files` map keyed by node id or as `results[]` whose
+    /// rows carry `node_id`; both decode as a node list.
     Search {
         /// Workspace or share.
         profile: Profile,
         /// The query.
         search: String,
-        /// Where to search.
-        #[serde(default)]
-        search_in: Option<String>,
-        /// Name matching mode.
-        #[serde(default)]
-        name_match: Option<String>,
         /// Restrict to files (`nodeId:versionId,…`).
         #[serde(default)]
         files_scope: Option<String>,
@@ -145,9 +148,12 @@ pub enum StorageCall {
         /// Offset.
         #[serde(default)]
         offset: Option<u64>,
-        /// Include details.
+        /// Include details (the server then caps the default page at 10).
         #[serde(default)]
         details: Option<bool>,
+        /// Snippet verbosity (`terse`, `standard` or `full`).
+        #[serde(default)]
+        output: Option<String>,
     },
     /// `POST …/storage/{node}/lock/`: take a lock (60–3600 s).
     Lock {
@@ -178,8 +184,9 @@ pub enum StorageCall {
         /// The lock token.
         lock_token: String,
     },
-    /// `DELETE …/storage/{node}/lock/?lock_token=…` (a DELETE body is ignored
-    /// by the server, so the token goes in the query).
+    /// `DELETE …/storage/{node}/lock/` with `lock_token` in the form body,
+    /// where the official client puts it (fastio_cli
+    /// src/api/storage.rs:942-960, src/api/locking.rs:80-101 @96b1551).
     Unlock {
         /// Workspace or share.
         profile: Profile,
@@ -189,14 +196,13 @@ pub enum StorageCall {
         lock_token: String,
     },
     /// `GET …/storage/{node}/requestread/`: a download token (about 2 h).
+    /// It takes no parameters: a version is chosen on `read`
+    /// (fastio_cli src/api/download.rs:145-192 @96b1551).
     RequestRead {
         /// Workspace or share.
         profile: Profile,
         /// The node.
         node: String,
-        /// A specific version.
-        #[serde(default)]
-        version_id: Option<String>,
     },
     /// `GET …/storage/{node}/read/?token=…`: the bytes, with no
     /// `Authorization` header (the token authorises).
@@ -238,15 +244,6 @@ pub enum StorageCall {
 
 fn root() -> String {
     "root".into()
-}
-
-impl StorageCall {
-    pub(crate) fn is_idempotent(&self) -> bool {
-        !matches!(
-            self,
-            StorageCall::CreateFolder { .. } | StorageCall::Copy { .. } | StorageCall::Lock { .. }
-        )
-    }
 }
 
 /// `workspace/{id}/storage` or `share/{id}/storage`, encoded.
@@ -306,11 +303,14 @@ pub(crate) fn build(call: &StorageCall) -> Result<Req, BuildError> {
                     format!("1 to {MAX_BULK_DETAILS} ids per call, got {}", nodes.len()),
                 ));
             }
-            let ids = nodes
+            let mut ids = nodes
                 .iter()
                 .map(|n| seg("node", n))
-                .collect::<Result<Vec<_>, _>>()?
-                .join(",");
+                .collect::<Result<Vec<_>, _>>()?;
+            if let [one] = ids.as_slice() {
+                ids.push(one.clone());
+            }
+            let ids = ids.join(",");
             Req::get(join(&[&storage_base(profile)?, &ids, "details"]))
         }
         StorageCall::CreateFolder {
@@ -375,25 +375,28 @@ pub(crate) fn build(call: &StorageCall) -> Result<Req, BuildError> {
         StorageCall::Search {
             profile,
             search,
-            search_in,
-            name_match,
             files_scope,
             folders_scope,
             limit,
             offset,
             details,
+            output,
         } => {
             super::orgs::check_limit(limit, 500)?;
+            if let Some(o) = output
+                && !["terse", "standard", "full"].contains(&o.as_str())
+            {
+                return Err(invalid("output", "must be terse, standard or full"));
+            }
             Req::get(join(&[&storage_base(profile)?, "search"])).query(
                 Params::new()
                     .put("search", search)
-                    .opt("search_in", search_in)
-                    .opt("name_match", name_match)
                     .opt("files_scope", files_scope)
                     .opt("folders_scope", folders_scope)
                     .opt("limit", limit)
                     .opt("offset", offset)
                     .opt_bool("details", *details)
+                    .opt("output", output)
                     .done(),
             )
         }
@@ -434,15 +437,12 @@ pub(crate) fn build(call: &StorageCall) -> Result<Req, BuildError> {
             lock_token,
         } => {
             let mut r = Req::delete(node_path(profile, node, &["lock"])?);
-            r.body = Body::Query(Params::new().put("lock_token", lock_token).done());
+            r.body = Body::Form(Params::new().put("lock_token", lock_token).done());
             r
         }
-        StorageCall::RequestRead {
-            profile,
-            node,
-            version_id,
-        } => Req::get(node_path(profile, node, &["requestread"])?)
-            .query(Params::new().opt("version_id", version_id).done()),
+        StorageCall::RequestRead { profile, node } => {
+            Req::get(node_path(profile, node, &["requestread"])?)
+        }
         StorageCall::Read {
             profile,
             node,

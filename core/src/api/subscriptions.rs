@@ -72,15 +72,6 @@ pub enum SubscriptionsCall {
     },
 }
 
-impl SubscriptionsCall {
-    pub(crate) fn is_idempotent(&self) -> bool {
-        !matches!(
-            self,
-            SubscriptionsCall::Create { .. } | SubscriptionsCall::RotateSecret { .. }
-        )
-    }
-}
-
 fn events_json(events: &[String]) -> String {
     serde_json::Value::Array(events.iter().map(|e| e.clone().into()).collect()).to_string()
 }

@@ -42,15 +42,6 @@ pub enum TransferCall {
     },
 }
 
-impl TransferCall {
-    pub(crate) fn is_idempotent(&self) -> bool {
-        matches!(
-            self,
-            TransferCall::ListTokens { .. } | TransferCall::DeleteToken { .. }
-        )
-    }
-}
-
 pub(crate) fn build(call: &TransferCall) -> Result<Req, BuildError> {
     Ok(match call {
         TransferCall::CreateToken { org_id } => Req::post_form(

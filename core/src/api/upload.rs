@@ -53,11 +53,20 @@ pub enum UploadCall {
         folder_id: String,
         /// The file name.
         name: String,
-        /// The org domain (documented, optional).
+        /// The org domain (documented, optional; the official client sends
+        /// none).
         #[serde(default)]
         org: Option<String>,
         /// The bytes.
         data: PartData,
+        /// Hex digest of the whole body (8 hex digits for `crc32c`), checked
+        /// by the server; only together with `hash_algo`.
+        #[serde(default)]
+        hash: Option<String>,
+        /// Algorithm of `hash` (`crc32c`, as the newest official client
+        /// sends it: fastio_cli src/api/upload_integrity.rs @e6b1955).
+        #[serde(default)]
+        hash_algo: Option<String>,
         /// Parameters the reference leaves unknown (such as a whole-file
         /// hash at creation), sent as extra fields.
         #[serde(default)]
@@ -223,16 +232,28 @@ pub enum UploadCall {
         /// The import.
         id: String,
     },
-    /// `POST workspace/{id}/storage/{folder}/addfile/`: place a finished
-    /// upload session's file.
+    /// `POST {workspace|share}/{id}/storage/{folder}/addfile/` with form
+    /// fields `name` and `from`: place a finished upload session's file, or
+    /// (shares only) a file the server already holds, by hash (fastio_cli
+    /// src/api/storage.rs:805-841, src/bin/fastio/commands/files.rs:918-925
+    /// @96b1551).
     AddFile {
-        /// The workspace.
-        workspace_id: String,
+        /// Where it goes.
+        profile: Profile,
         /// The folder id or `root`.
         #[serde(default = "root")]
         folder: String,
-        /// The upload session.
-        upload_id: String,
+        /// The file's name.
+        name: String,
+        /// The upload session (`from: {"type":"upload",…}`).
+        #[serde(default)]
+        upload_id: Option<String>,
+        /// A content hash (`from: {"type":"hash",…}`), in a share only.
+        #[serde(default)]
+        hash: Option<String>,
+        /// The hash's algorithm (default `sha256`).
+        #[serde(default)]
+        hash_type: Option<String>,
     },
 }
 
@@ -242,17 +263,10 @@ fn root() -> String {
 
 impl UploadCall {
     pub(crate) fn is_idempotent(&self) -> bool {
-        // A chunk with the same order replaces itself, so resending is safe;
-        // single-shot, stream and batch uploads may already be committed.
-        !matches!(
-            self,
-            UploadCall::Single { .. }
-                | UploadCall::CreateSession { .. }
-                | UploadCall::StreamSend { .. }
-                | UploadCall::Batch { .. }
-                | UploadCall::WebUploadStart { .. }
-                | UploadCall::Complete { .. }
-        )
+        // Every envelope call is resent after a 502/503/504 or a transport
+        // failure (fastio_cli src/client.rs:1946-2021 @96b1551); a stream's
+        // bytes went out as they came and are not (src/api/upload.rs:1227-1320).
+        !matches!(self, UploadCall::StreamSend { .. })
     }
 }
 
@@ -288,8 +302,14 @@ pub(crate) fn build(call: &UploadCall, config: &ClientConfig) -> Result<Req, Bui
             name,
             org,
             data,
+            hash,
+            hash_algo,
             extra,
         } => {
+            check_hex("hash", hash)?;
+            if hash.is_some() != hash_algo.is_some() {
+                return Err(invalid("hash", "hash and hash_algo go together"));
+            }
             if data.len() > SINGLE_REQUEST_MAX {
                 return Err(invalid(
                     "data",
@@ -308,6 +328,8 @@ pub(crate) fn build(call: &UploadCall, config: &ClientConfig) -> Result<Req, Bui
                 .put("folder_id", folder_id)
                 .put("profile_type", profile.kind())
                 .opt("org", org)
+                .opt("hash_algo", hash_algo)
+                .opt("hash", hash)
                 .done();
             fields.extend(extra.iter().cloned());
             multipart_req(
@@ -388,8 +410,9 @@ pub(crate) fn build(call: &UploadCall, config: &ClientConfig) -> Result<Req, Bui
             r
         }
         UploadCall::Complete { upload_id } => {
-            // The reference says an empty body; no form content type either.
-            Req::new(Method::Post, upload_path(upload_id, &["complete"])?)
+            // An empty form, as the official client sends it (fastio_cli
+            // src/api/upload.rs:877-885 @96b1551).
+            Req::post_form(upload_path(upload_id, &["complete"])?, Vec::new())
         }
         UploadCall::Details { upload_id, wait } => {
             if let Some(w) = wait
@@ -481,11 +504,20 @@ pub(crate) fn build(call: &UploadCall, config: &ClientConfig) -> Result<Req, Bui
                 if let Some(p) = &f.relative_path {
                     entry["relative_path"] = p.clone().into();
                 }
-                if let Some(a) = &f.hash_algo {
-                    entry["hash_algo"] = a.clone().into();
-                }
-                if let Some(h) = &f.hash {
-                    entry["hash"] = h.clone().into();
+                // Only as a pair (fastio_cli src/api/upload.rs:1559-1562
+                // @96b1551): half a pair is refused before sending.
+                match (&f.hash_algo, &f.hash) {
+                    (Some(a), Some(h)) => {
+                        entry["hash_algo"] = a.clone().into();
+                        entry["hash"] = h.clone().into();
+                    }
+                    (None, None) => {}
+                    _ => {
+                        return Err(invalid(
+                            "files",
+                            format!("{}: hash and hash_algo go together", f.filename),
+                        ));
+                    }
                 }
                 manifest.push(entry);
                 parts.push(Part::file(
@@ -555,16 +587,40 @@ pub(crate) fn build(call: &UploadCall, config: &ClientConfig) -> Result<Req, Bui
             r
         }
         UploadCall::AddFile {
-            workspace_id,
+            profile,
             folder,
+            name,
             upload_id,
+            hash,
+            hash_type,
         } => {
-            let base = storage_base(&Profile::Workspace(workspace_id.clone()))?;
-            seg("upload_id", upload_id)?;
-            let from = serde_json::json!({"type": "upload", "upload": {"id": upload_id}});
+            check_name(name)?;
+            let base = storage_base(profile)?;
+            let from = match (upload_id, hash) {
+                (Some(id), None) => {
+                    seg("upload_id", id)?;
+                    serde_json::json!({"type": "upload", "upload": {"id": id}})
+                }
+                (None, Some(h)) if matches!(profile, Profile::Share(_)) => {
+                    if h.trim().is_empty() {
+                        return Err(invalid("hash", "is empty"));
+                    }
+                    let algo = hash_type.as_deref().unwrap_or("sha256");
+                    serde_json::json!({"type": "hash", "hash": {"hash": h, "hash_type": algo}})
+                }
+                (None, Some(_)) => {
+                    return Err(invalid("hash", "a hash source is accepted in a share only"));
+                }
+                _ => {
+                    return Err(invalid(
+                        "upload_id",
+                        "give an upload_id or (in a share) a hash, not both",
+                    ));
+                }
+            };
             Req::post_form(
                 join(&[&base, &seg("folder", folder)?, "addfile"]),
-                Params::new().put("from", from).done(),
+                Params::new().put("name", name).put("from", from).done(),
             )
         }
     })

@@ -17,8 +17,8 @@ pub enum Retry {
     /// Do not retry: the request itself is wrong, or resending could repeat
     /// a committed effect.
     Never,
-    /// Retry with exponential backoff (a 5xx or transport failure on an
-    /// idempotent call).
+    /// Retry with exponential backoff (a 502, 503 or 504, or a transport
+    /// failure, on a call that may be resent).
     Backoff,
     /// Retry at this Unix time (from `x-ve-limit-expires`).
     At {
@@ -86,6 +86,17 @@ pub struct ApiError {
     pub params: Vec<ParamError>,
     /// `error.documentation_url`.
     pub documentation_url: Option<String>,
+    /// `error.params` verbatim, whether an array of field errors or an
+    /// object: a note-update conflict (409) carries the note's current state
+    /// at `params.current` (fastio_cli src/api/workspace.rs:310-317 @96b1551).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_params: Option<serde_json::Value>,
+    /// `error.validation_report` verbatim (a 422's per-field report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_report: Option<serde_json::Value>,
+    /// `error.reason` verbatim (a 409's reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<serde_json::Value>,
     /// What to do next.
     pub retry: Retry,
     /// The rate-limit figures of the response.
@@ -99,8 +110,8 @@ impl ApiError {
     }
 
     /// A transport failure (connection refused, reset, timed out) reported by
-    /// the host. Idempotent calls may be retried with backoff.
-    pub fn transport(message: impl Into<String>, idempotent: bool) -> Self {
+    /// the host. A call that may be resent is retried with backoff.
+    pub fn transport(message: impl Into<String>, resendable: bool) -> Self {
         ApiError {
             kind: ErrorKind::Transport,
             status: None,
@@ -110,7 +121,10 @@ impl ApiError {
             resource: None,
             params: Vec::new(),
             documentation_url: None,
-            retry: if idempotent {
+            raw_params: None,
+            validation_report: None,
+            reason: None,
+            retry: if resendable {
                 Retry::Backoff
             } else {
                 Retry::Never
@@ -129,15 +143,22 @@ impl ApiError {
             resource: None,
             params: Vec::new(),
             documentation_url: None,
+            raw_params: None,
+            validation_report: None,
+            reason: None,
             retry: Retry::Never,
             rate_limit: RateLimit::default(),
         }
     }
 }
 
-/// The retry decision for a status: 429 waits for the window, 5xx and 408
-/// back off when the call is idempotent, everything else is final.
-pub fn retry_for_status(status: u16, idempotent: bool, rate_limit: &RateLimit) -> Retry {
+/// The retry decision for a status, as the official client makes it
+/// (fastio_cli src/client.rs:41-44, 1946-2021 @96b1551): 502, 503 and 504
+/// mean the request never reached the application, so any call that may be
+/// resent backs off; 500, 501 and every other 4xx are final. A 429 says when
+/// the window reopens; outside uploads nothing waits for it automatically
+/// (src/client.rs:1984-1991), the figure is for the caller.
+pub fn retry_for_status(status: u16, resendable: bool, rate_limit: &RateLimit) -> Retry {
     match status {
         429 => match rate_limit.expires {
             Some(unix_s) => Retry::At { unix_s },
@@ -145,7 +166,7 @@ pub fn retry_for_status(status: u16, idempotent: bool, rate_limit: &RateLimit) -
                 seconds: DEFAULT_RATE_LIMIT_WAIT_S,
             },
         },
-        408 | 500..=599 if idempotent => Retry::Backoff,
+        502..=504 if resendable => Retry::Backoff,
         _ => Retry::Never,
     }
 }

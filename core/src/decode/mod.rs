@@ -5,7 +5,8 @@
 //! `result` may be `"yes"`/`"no"`, the payload may sit at the top level, the
 //! OAuth token response has no envelope at all, and errors come as
 //! `error{code,text|message,…}` or flat `error_message`. The HTTP status is the
-//! primary switch: a non-2xx response is always an error.
+//! primary switch: a non-2xx response is an error, except a bulk-details 404
+//! whose body still carries the per-id answer (see `bulk_details_payload`).
 
 mod de;
 mod error;
@@ -38,7 +39,8 @@ pub struct Decoded<T> {
 pub struct DecodeOptions {
     /// Bodies larger than this are refused.
     pub max_body_bytes: usize,
-    /// Whether the call may be retried blindly after a 5xx.
+    /// Whether the call may be resent after a 502/503/504 or a transport
+    /// failure (see [`crate::api::Call::is_idempotent`]).
     pub idempotent: bool,
 }
 
@@ -80,6 +82,16 @@ pub fn decode(resp: &HttpResponse, opts: &DecodeOptions) -> Result<Decoded<Value
         serde_json::from_slice(trimmed).ok()
     };
 
+    if resp.status == 404
+        && let Some(Value::Object(obj)) = &parsed
+        && let Some(payload) = bulk_details_payload(obj)
+    {
+        return Ok(Decoded {
+            status: resp.status,
+            value: payload,
+            rate_limit,
+        });
+    }
     if !success {
         let mut e = match parsed.as_ref().and_then(Value::as_object) {
             Some(obj) => error_from_envelope(resp.status, obj),
@@ -123,6 +135,13 @@ pub fn decode(resp: &HttpResponse, opts: &DecodeOptions) -> Result<Decoded<Value
         Some(r) => match de::flag(r) {
             Some(true) => {}
             Some(false) => {
+                if let Some(payload) = bulk_details_payload(&obj) {
+                    return Ok(Decoded {
+                        status: resp.status,
+                        value: payload,
+                        rate_limit,
+                    });
+                }
                 let mut e = error_from_envelope(resp.status, &obj);
                 e.retry = Retry::Never;
                 return Err(with_rl(e));
@@ -169,6 +188,31 @@ pub fn decode_as<T: Model>(
     })
 }
 
+/// A bulk-details answer that failed for some or all of its ids comes with
+/// `result: "no"` (HTTP 200, or 404 when every id failed) and still carries
+/// `nodes`/`errors` arrays or a `node`: that is the answer, not an error
+/// (fastio_cli src/client.rs:2221-2270, src/api/storage.rs:1203-1253
+/// @96b1551). The payload is `response` when present, else the top level.
+fn bulk_details_payload(obj: &Map<String, Value>) -> Option<Value> {
+    if obj.get("result").and_then(de::flag).is_none_or(|ok| ok) {
+        return None;
+    }
+    let payload = match obj.get("response") {
+        Some(Value::Object(inner)) => inner,
+        _ => obj,
+    };
+    let carries = payload.get("nodes").is_some_and(Value::is_array)
+        || payload.get("errors").is_some_and(Value::is_array)
+        || payload.get("node").is_some_and(Value::is_object);
+    if !carries {
+        return None;
+    }
+    let mut out = payload.clone();
+    out.remove("result");
+    out.remove("current_api_version");
+    Some(Value::Object(out))
+}
+
 fn text(v: Option<&Value>) -> Option<String> {
     match v? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
@@ -188,6 +232,12 @@ fn error_from_envelope(status: u16, obj: &Map<String, Value>) -> ApiError {
                 .unwrap_or_default();
             e.resource = text(err.get("resource"));
             e.documentation_url = text(err.get("documentation_url"));
+            e.raw_params = err.get("params").filter(|v| !v.is_null()).cloned();
+            e.validation_report = err
+                .get("validation_report")
+                .filter(|v| !v.is_null())
+                .cloned();
+            e.reason = err.get("reason").filter(|v| !v.is_null()).cloned();
             if let Some(Value::Array(ps)) = err.get("params") {
                 e.params = ps
                     .iter()

@@ -44,6 +44,11 @@ macro_rules! model {
     };
 }
 
+// AI answers live in their own module (declared after the macro it uses);
+// re-exported so `decode::models::AiMessage` and friends keep their paths.
+pub mod ai;
+pub use ai::{AiCancel, AiMessage, AiTurnRef, Clarification, TurnStatus};
+
 /// The raw payload, for calls without a typed model.
 impl Model for Value {
     const KEYS: &'static [&'static str] = &[];
@@ -146,7 +151,10 @@ pub struct ApiKey {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-model!(ApiKey, ["api_key_details", "key"]);
+// Create answers `{api_key: "<the key>"}` at the top level and list answers
+// `{results, api_keys}` (fastio_cli src/api/types.rs:145-168 @96b1551); a
+// nested `key` object would hide the secret, so only `api_key_details` nests.
+model!(ApiKey, ["api_key_details"]);
 
 /// An org.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -324,7 +332,8 @@ impl<'de> Deserialize<'de> for NodeDetails {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = Value::deserialize(d)?;
         let multi = v.get("format").and_then(Value::as_str) == Some("multi")
-            || v.get("nodes").is_some_and(Value::is_array);
+            || v.get("nodes").is_some_and(Value::is_array)
+            || v.get("errors").is_some_and(Value::is_array);
         if multi {
             #[derive(Deserialize)]
             struct M {
@@ -394,9 +403,20 @@ impl<'de> Deserialize<'de> for NodeList {
         let raw = Value::deserialize(d)?;
         let items = LIST_KEYS.iter().find_map(|k| raw.get(*k));
         let nodes = match items {
+            // Search rows (`results[]`) carry their id as `node_id`, not `id`
+            // (fastio_cli src/api/storage.rs:652-657, 1133-1140 @96b1551).
             Some(Value::Array(a)) => a
                 .iter()
-                .map(|n| Node::deserialize(n).map_err(serde::de::Error::custom))
+                .map(|n| {
+                    let mut n = n.clone();
+                    if let Value::Object(o) = &mut n
+                        && !o.contains_key("id")
+                        && let Some(id) = o.get("node_id").cloned()
+                    {
+                        o.insert("id".into(), id);
+                    }
+                    Node::deserialize(n).map_err(serde::de::Error::custom)
+                })
                 .collect::<Result<_, _>>()?,
             // Search answers with a map of id → entry.
             Some(Value::Object(m)) => m
@@ -520,11 +540,17 @@ impl UploadStatus {
         }
     }
 
-    /// Polling stops here: `stored`, `assembly_failed` or `store_failed`.
+    /// A final status: `stored` or `complete` (both success; the official
+    /// client ends on either, fastio_cli src/bin/fastio/commands/upload.rs:750-760
+    /// @96b1551), `assembly_failed` or `store_failed`. Whether polling may stop
+    /// also depends on the node id: see [`UploadSession::is_final`].
     pub fn is_terminal(&self) -> bool {
         matches!(
             self,
-            UploadStatus::Stored | UploadStatus::AssemblyFailed | UploadStatus::StoreFailed
+            UploadStatus::Stored
+                | UploadStatus::Complete
+                | UploadStatus::AssemblyFailed
+                | UploadStatus::StoreFailed
         )
     }
 }
@@ -615,6 +641,21 @@ pub struct UploadSession {
     pub extra: Map<String, Value>,
 }
 model!(UploadSession, ["session"]);
+
+impl UploadSession {
+    /// Polling is over: the file is stored, or `complete` with its node id
+    /// (the official client ends on `complete`, fastio_cli
+    /// src/bin/fastio/commands/upload.rs:750-760 @96b1551; without the node
+    /// id there is nothing to hand back yet, so polling goes on to `stored`),
+    /// or the session failed.
+    pub fn is_final(&self) -> bool {
+        match &self.status {
+            Some(UploadStatus::Complete) => self.new_file_id.is_some(),
+            Some(s) => s.is_terminal(),
+            None => false,
+        }
+    }
+}
 
 /// The answer to `GET upload/{id}/chunk/`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -736,197 +777,17 @@ impl Share {
     }
 }
 
-/// AI turn status (current API) or legacy message state.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(from = "String", into = "String")]
-#[non_exhaustive]
-pub enum TurnStatus {
-    /// `pending`
-    Pending,
-    /// `running`, legacy `in_progress` / `post_processing`
-    Running,
-    /// `complete`, legacy `ready`
-    Complete,
-    /// `failed`, legacy `errored`
-    Failed,
-    /// `cancelled`
-    Cancelled,
-    /// `lost`
-    Lost,
-    /// `needs_input`: the question is in `result.clarification`.
-    NeedsInput,
-    /// A status this version does not know.
-    Other(String),
-}
-
-impl From<String> for TurnStatus {
-    fn from(s: String) -> Self {
-        match s.as_str() {
-            "pending" => TurnStatus::Pending,
-            "running" | "in_progress" | "inprogress" | "post_processing" => TurnStatus::Running,
-            "complete" | "ready" => TurnStatus::Complete,
-            "failed" | "errored" => TurnStatus::Failed,
-            "cancelled" | "canceled" => TurnStatus::Cancelled,
-            "lost" => TurnStatus::Lost,
-            "needs_input" => TurnStatus::NeedsInput,
-            _ => TurnStatus::Other(s),
-        }
-    }
-}
-
-impl From<TurnStatus> for String {
-    fn from(s: TurnStatus) -> Self {
-        match s {
-            TurnStatus::Pending => "pending".into(),
-            TurnStatus::Running => "running".into(),
-            TurnStatus::Complete => "complete".into(),
-            TurnStatus::Failed => "failed".into(),
-            TurnStatus::Cancelled => "cancelled".into(),
-            TurnStatus::Lost => "lost".into(),
-            TurnStatus::NeedsInput => "needs_input".into(),
-            TurnStatus::Other(s) => s,
-        }
-    }
-}
-
-impl TurnStatus {
-    /// Polling stops here.
-    pub fn is_terminal(&self) -> bool {
-        !matches!(
-            self,
-            TurnStatus::Pending | TurnStatus::Running | TurnStatus::Other(_)
-        )
-    }
-}
-
-/// The ids a new chat or follow-up returns (nested `thread`/`turn` objects
-/// or flat fields).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct AiTurnRef {
-    /// The chat (thread) id.
-    pub thread_id: Option<String>,
-    /// The turn (message) id to poll.
-    pub turn_id: Option<String>,
-    /// The status, when given.
-    pub status: Option<TurnStatus>,
-}
-
-impl<'de> Deserialize<'de> for AiTurnRef {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = Value::deserialize(d)?;
-        let pick = |outer: &str, inner: &[&str]| -> Option<String> {
-            let from = |o: &Value| {
-                inner.iter().find_map(|k| match o.get(*k)? {
-                    Value::String(s) => Some(s.clone()),
-                    Value::Number(n) => Some(n.to_string()),
-                    _ => None,
-                })
-            };
-            v.get(outer).and_then(from).or_else(|| from(&v))
-        };
-        Ok(AiTurnRef {
-            thread_id: pick("thread", &["thread_id", "id", "chat_id"]),
-            turn_id: pick("turn", &["turn_id", "message_id", "id"]),
-            status: v
-                .get("status")
-                .or_else(|| v.get("turn").and_then(|t| t.get("status")))
-                .and_then(Value::as_str)
-                .map(|s| TurnStatus::from(s.to_string())),
-        })
-    }
-}
-model!(AiTurnRef, []);
-
-/// A citation in an answer. Its field names are not documented; the common
-/// ones are read and the rest kept.
+/// An event from `events/search/` or `event/{id}/details/`. The id may come
+/// as `id` or `event_id` and the name as `event` or `event_name`; a body may
+/// carry both spellings, so the other one stays in `extra`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Citation {
-    /// The cited file.
-    #[serde(
-        default,
-        alias = "file_id",
-        alias = "id",
-        deserialize_with = "de::opt_id"
-    )]
-    pub node_id: Option<String>,
-    /// The page.
-    #[serde(default, deserialize_with = "de::opt_u64")]
-    pub page: Option<u64>,
-    /// The quoted text.
-    #[serde(default, alias = "content_snippet", alias = "text")]
-    pub snippet: Option<String>,
-    /// Other fields.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// A polled AI turn (`message`, `turn` on shares, or the legacy shape).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct AiMessage {
-    /// The status.
-    pub status: TurnStatus,
-    /// The answer text, when complete.
-    pub answer: Option<String>,
-    /// Citations.
-    pub citations: Vec<Citation>,
-    /// The clarifying question when the status is `needs_input`.
-    pub clarification: Option<String>,
-    /// The whole message object.
-    pub raw: Value,
-}
-
-impl<'de> Deserialize<'de> for AiMessage {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = Value::deserialize(d)?;
-        let status = v
-            .get("status")
-            .or_else(|| v.get("state"))
-            .and_then(Value::as_str)
-            .map(|s| TurnStatus::from(s.to_string()))
-            .ok_or_else(|| serde::de::Error::custom("an AI message has no status or state"))?;
-        // Current API: result{…}; legacy: response{text, citations}.
-        let body = v.get("result").or_else(|| v.get("response"));
-        let text_of = |o: Option<&Value>| -> Option<String> {
-            let o = o?;
-            if let Value::String(s) = o {
-                return Some(s.clone());
-            }
-            ["text", "answer", "content", "message"]
-                .iter()
-                .find_map(|k| o.get(*k).and_then(Value::as_str).map(str::to_string))
-        };
-        let cites = body
-            .and_then(|b| b.get("citations"))
-            .or_else(|| v.get("citations"));
-        let citations = match cites {
-            Some(Value::Array(items)) => items
-                .iter()
-                .filter_map(|c| Citation::deserialize(c).ok())
-                .collect(),
-            _ => Vec::new(),
-        };
-        Ok(AiMessage {
-            status,
-            answer: text_of(body),
-            citations,
-            clarification: body
-                .and_then(|b| b.get("clarification"))
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            raw: v,
-        })
-    }
-}
-model!(AiMessage, ["message", "turn"]);
-
-/// An event from `events/search/` or `event/{id}/details/`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Map<String, Value>")]
 pub struct Event {
     /// The event id.
-    #[serde(default, alias = "event_id", deserialize_with = "de::opt_id")]
+    #[serde(default, deserialize_with = "de::opt_id")]
     pub id: Option<String>,
     /// The name, such as `workspace_storage_file_added`.
-    #[serde(default, alias = "event_name")]
+    #[serde(default)]
     pub event: Option<String>,
     /// Category.
     #[serde(default)]
@@ -946,11 +807,61 @@ pub struct Event {
 }
 model!(Event, ["event_details"]);
 
-/// A page of events.
+/// Moves `alias` to `name` when only the alias is given.
+fn resolve_alias(m: &mut Map<String, Value>, name: &str, alias: &str) {
+    if m.get(name).is_none_or(Value::is_null)
+        && let Some(v) = m.remove(alias)
+    {
+        m.insert(name.to_string(), v);
+    }
+}
+
+impl TryFrom<Map<String, Value>> for Event {
+    type Error = serde_json::Error;
+
+    fn try_from(mut m: Map<String, Value>) -> Result<Self, Self::Error> {
+        resolve_alias(&mut m, "id", "event_id");
+        resolve_alias(&mut m, "event", "event_name");
+        // The same fields without the container attribute, so decoding the
+        // resolved map does not come back here.
+        #[derive(Deserialize)]
+        struct Fields {
+            #[serde(default, deserialize_with = "de::opt_id")]
+            id: Option<String>,
+            #[serde(default)]
+            event: Option<String>,
+            #[serde(default)]
+            category: Option<String>,
+            #[serde(default)]
+            subcategory: Option<String>,
+            #[serde(default, deserialize_with = "de::opt_id")]
+            object_id: Option<String>,
+            #[serde(default)]
+            created: Option<String>,
+            #[serde(flatten)]
+            extra: Map<String, Value>,
+        }
+        let f = Fields::deserialize(Value::Object(m))?;
+        Ok(Event {
+            id: f.id,
+            event: f.event,
+            category: f.category,
+            subcategory: f.subcategory,
+            object_id: f.object_id,
+            created: f.created,
+            extra: f.extra,
+        })
+    }
+}
+
+/// A page of events. The list is `events`; a `results` that is a list is
+/// read when `events` is absent, and a `results` count (which servers send
+/// beside `events`) stays in `extra`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Map<String, Value>")]
 pub struct EventList {
     /// The events.
-    #[serde(default, alias = "results")]
+    #[serde(default)]
     pub events: Vec<Event>,
     /// Paging.
     #[serde(default)]
@@ -960,6 +871,33 @@ pub struct EventList {
     pub extra: Map<String, Value>,
 }
 model!(EventList, []);
+
+impl TryFrom<Map<String, Value>> for EventList {
+    type Error = serde_json::Error;
+
+    fn try_from(mut m: Map<String, Value>) -> Result<Self, Self::Error> {
+        let items = match m.remove("events") {
+            Some(Value::Null) | None => match m.get("results") {
+                Some(Value::Array(_)) => m.remove("results").unwrap_or(Value::Null),
+                _ => Value::Null,
+            },
+            Some(v) => v,
+        };
+        let events = match items {
+            Value::Null => Vec::new(),
+            v => Vec::<Event>::deserialize(v)?,
+        };
+        let pagination = match m.remove("pagination") {
+            Some(Value::Null) | None => None,
+            Some(p) => Some(Pagination::deserialize(p)?),
+        };
+        Ok(EventList {
+            events,
+            pagination,
+            extra: m,
+        })
+    }
+}
 
 /// An activity long-poll answer: changed keys and the new `lastactivity`.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -296,6 +296,8 @@ pub struct Upload {
     sha: SequentialSha256,
     /// Single request / stream: the data and its hashing.
     single_data: Option<Bytes>,
+    /// The CRC32C of `single_data`, sent as its whole-body hash.
+    single_crc: Option<u32>,
     stream_len: u64,
     attempts: BTreeMap<Kind, u32>,
     /// When the next step that waits on a timer may happen.
@@ -353,6 +355,7 @@ impl Upload {
             crcs: Crc32cParts::new(),
             sha: SequentialSha256::new(),
             single_data: None,
+            single_crc: None,
             stream_len: 0,
             attempts: BTreeMap::new(),
             not_before_ms: 0,
@@ -521,10 +524,14 @@ impl Upload {
             Phase::Placing => {
                 if self.pending.is_empty() && now >= self.not_before_ms {
                     let (ws, folder) = self.spec.add_to.clone().unwrap_or_default();
+                    let name = self.spec.name.clone();
                     let call = self.upload_call(|id| UploadCall::AddFile {
-                        workspace_id: ws,
+                        profile: Profile::Workspace(ws),
                         folder,
-                        upload_id: id,
+                        name,
+                        upload_id: Some(id),
+                        hash: None,
+                        hash_type: None,
                     });
                     Some(self.send(Kind::AddFile, &call, now))
                 } else {
@@ -643,6 +650,10 @@ impl Upload {
             name: self.spec.name.clone(),
             org: None,
             data: PartData::Inline(self.single_data.clone().unwrap_or_default()),
+            // The server checks a whole-body CRC32C, as the newest official
+            // client sends it (fastio_cli src/api/upload_integrity.rs @e6b1955).
+            hash: self.single_crc.map(crc32c_hex),
+            hash_algo: self.single_crc.map(|_| "crc32c".to_string()),
             extra: Vec::new(),
         })
     }
@@ -824,6 +835,7 @@ impl Upload {
                 self.outcome = Some(Action::Failed(e.into()));
                 return Ok(());
             }
+            self.single_crc = Some(c.crc32c());
             self.single_data = Some(data);
             return Ok(());
         }
@@ -1072,7 +1084,10 @@ impl Upload {
         let status = s.status.clone();
         self.last_status = status.clone();
         match status {
-            Some(UploadStatus::Stored) => {
+            // `complete` ends polling as success, as the official client
+            // counts it (fastio_cli src/bin/fastio/commands/upload.rs:750-760
+            // @96b1551); a `stored` seen first is the same outcome.
+            Some(UploadStatus::Stored) | Some(UploadStatus::Complete) if s.is_final() => {
                 if s.new_file_id.is_some() {
                     self.node_id = s.new_file_id;
                 }

@@ -93,6 +93,7 @@ pub fn create_workspace(client: &Client, folder_name: &str) -> String {
             perm_join: None,
             perm_member_manage: None,
             intelligence: Some(false),
+            description: None,
         }),
     );
     ws.id

@@ -68,7 +68,7 @@ fn setup(base: &str) -> Result<Server, String> {
         &format!("{base}org/{org_id}/create/workspace/"),
         "bench",
         FORM,
-        b"name=bench&folder_name=bench",
+        b"name=bench&folder_name=bench&perm_join=Member+or+above&perm_member_manage=Admin+or+above&intelligence=false",
     )?)
     .map_err(|e| e.to_string())?;
     let ws_id = ws["response"]["workspace"]["id"]

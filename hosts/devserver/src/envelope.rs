@@ -76,9 +76,24 @@ impl ApiError {
         e
     }
     pub fn missing(name: &str) -> Self {
-        let message = format!("The parameter '{name}' is required.");
-        let mut e = Self::invalid(message.clone());
-        e.params.push(json!({"name": name, "kind": "missing", "code": 1605, "message": message, "expected_type": "string"}));
+        Self::missing_all(&[name])
+    }
+    /// Several required parameters are absent: each is listed in `error.params[]`.
+    pub fn missing_all(names: &[&str]) -> Self {
+        let list = names
+            .iter()
+            .map(|n| format!("'{n}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut e = Self::invalid(if names.len() == 1 {
+            format!("The parameter {list} is required.")
+        } else {
+            format!("The parameters {list} are required.")
+        });
+        for name in names {
+            let message = format!("The parameter '{name}' is required.");
+            e.params.push(json!({"name": name, "kind": "missing", "code": 1605, "message": message, "expected_type": "string"}));
+        }
         e
     }
     pub fn not_found(text: impl Into<String>) -> Self {

@@ -43,8 +43,10 @@ pub struct FaultConfig {
 pub struct ScheduledFault {
     /// 1-based index among requests matching `path_contains`.
     pub request: u64,
-    /// `drop`, `500`, `502`, `503`, `429`, `truncate`, `latency`, `corrupt_chunk`, or `stall`
-    /// (accept the request, then neither read its body nor answer: a peer that hangs).
+    /// `drop`, `500`, `502`, `503`, `429`, `truncate`, `latency`, `corrupt_chunk`, `stall`
+    /// (accept the request, then neither read its body nor answer: a peer that hangs), or
+    /// `redirect` (answer `307` with `Location` naming the same path and query, as a storage
+    /// front end handing a token read to another host would).
     pub fault: String,
 }
 
@@ -56,6 +58,8 @@ pub enum Fault {
     CorruptChunk,
     /// Hold the request unread for this many milliseconds, then drop it.
     Stall(u64),
+    /// Answer 307 to the same path and query.
+    Redirect,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -110,6 +114,7 @@ impl FaultState {
                 "drop" => d.fault = Some(Fault::Drop),
                 "truncate" => d.fault = Some(Fault::Truncate),
                 "corrupt_chunk" => d.fault = Some(Fault::CorruptChunk),
+                "redirect" => d.fault = Some(Fault::Redirect),
                 "stall" => {
                     let ms = if self.cfg.stall_ms == 0 {
                         60_000
@@ -157,6 +162,7 @@ impl FaultState {
                 Fault::Truncate => "truncate".to_string(),
                 Fault::CorruptChunk => "corrupt_chunk".to_string(),
                 Fault::Stall(_) => "stall".to_string(),
+                Fault::Redirect => "redirect".to_string(),
             };
             if self.log.len() < 10_000 {
                 self.log.push((n, label));

@@ -74,6 +74,20 @@ pub fn parse_crc(s: &str) -> Option<u32> {
     t.parse::<u32>().ok()
 }
 
+/// Parses a CRC-32C in the wire format the service documents: exactly 8 lowercase hex digits,
+/// big-endian (`crc32c("123456789")` is `e3069283`; contract §4 item 1, fastio_cli
+/// src/api/upload_integrity.rs @e6b1955).
+pub fn parse_wire_crc(s: &str) -> Option<u32> {
+    let ok = s.len() == 8
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if ok {
+        u32::from_str_radix(s, 16).ok()
+    } else {
+        None
+    }
+}
+
 /// Hashes the whole file at `path` with `algo`.
 pub fn hash_file(path: &std::path::Path, algo: &str) -> std::io::Result<Option<String>> {
     use std::io::Read;
@@ -90,4 +104,26 @@ pub fn hash_file(path: &std::path::Path, algo: &str) -> std::io::Result<Option<S
         h.update(&buf[..n]);
     }
     Ok(Some(h.finish_hex()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_crc_is_eight_lowercase_hex_digits() {
+        assert_eq!(crc_hex(crc32c::crc32c(b"123456789")), "e3069283");
+        assert_eq!(parse_wire_crc("e3069283"), Some(0xe306_9283));
+        assert_eq!(parse_wire_crc("00000000"), Some(0));
+        for bad in [
+            "E3069283",
+            "0xe3069283",
+            "3808858755",
+            "e306928",
+            "e30692830",
+            "",
+        ] {
+            assert_eq!(parse_wire_crc(bad), None, "{bad}");
+        }
+    }
 }

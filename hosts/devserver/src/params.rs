@@ -1,28 +1,46 @@
-//! Request parameters gathered from the query string, a form body, a JSON object body or
-//! multipart fields, because real clients place the same parameter in different places.
+//! Request parameters, kept apart by where they arrived: the query string, or the body (a form,
+//! a JSON object or multipart text fields).
+//!
+//! The service reads each parameter from one place, and a client that puts it elsewhere sees it
+//! ignored. So routes read from the place their method implies — GET and DELETE from the query
+//! string, POST, PUT and PATCH from the body — and the few routes that differ say so where they
+//! read, with the evidence.
 
 use std::collections::HashMap;
 
+use axum::http::Method;
 use serde_json::Value;
 
 use crate::envelope::ApiError;
 
+/// Where a parameter arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Query,
+    Body,
+}
+
+impl Source {
+    /// The general rule: GET and DELETE are read from the query string, everything else from
+    /// the body (the official client builds every call this way, fastio_cli src/client.rs:783-935
+    /// @96b1551).
+    pub fn for_method(m: &Method) -> Self {
+        if *m == Method::GET || *m == Method::DELETE || *m == Method::HEAD {
+            Source::Query
+        } else {
+            Source::Body
+        }
+    }
+}
+
+/// The parameters of one source.
 #[derive(Default, Debug, Clone)]
-pub struct Params {
+pub struct Fields {
     map: HashMap<String, String>,
 }
 
-impl Params {
-    pub fn from_query(q: Option<&str>) -> Self {
-        let mut p = Self::default();
-        if let Some(q) = q {
-            p.add_urlencoded(q.as_bytes());
-        }
-        p
-    }
-
-    /// Later sources do not override earlier ones (the query string wins), except that empty
-    /// values are replaced.
+impl Fields {
+    /// A repeated name keeps its first non-empty value.
     pub fn insert(&mut self, k: impl Into<String>, v: impl Into<String>) {
         let k = k.into();
         let v = v.into();
@@ -57,21 +75,46 @@ impl Params {
         }
         Ok(())
     }
+}
 
-    /// Replaces a value (used to resolve aliases such as a share's `root`).
-    pub fn set(&mut self, k: &str, v: &str) {
-        self.map.insert(k.to_string(), v.to_string());
+/// Read access to one source, or to a first source with a fallback.
+#[derive(Clone, Copy)]
+pub struct View<'a> {
+    first: &'a Fields,
+    then: Option<&'a Fields>,
+}
+
+impl<'a> View<'a> {
+    fn raw(&self, k: &str) -> Option<&'a str> {
+        let found = |f: &'a Fields| f.map.get(k).map(String::as_str);
+        match found(self.first) {
+            Some(v) if !v.is_empty() => Some(v),
+            first => self.then.and_then(found).or(first),
+        }
     }
 
-    pub fn get(&self, k: &str) -> Option<&str> {
-        self.map
-            .get(k)
-            .map(String::as_str)
-            .filter(|s| !s.is_empty())
+    /// A non-empty value.
+    pub fn get(&self, k: &str) -> Option<&'a str> {
+        self.raw(k).filter(|s| !s.is_empty())
     }
 
-    pub fn req(&self, k: &str) -> Result<&str, ApiError> {
+    pub fn req(&self, k: &str) -> Result<&'a str, ApiError> {
         self.get(k).ok_or_else(|| ApiError::missing(k))
+    }
+
+    /// Checks that every one of `names` is present and non-empty; the 400 lists all that are
+    /// missing, not only the first.
+    pub fn require_all(&self, names: &[&str]) -> Result<(), ApiError> {
+        let missing: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|n| self.get(n).is_none())
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::missing_all(&missing))
+        }
     }
 
     pub fn u64(&self, k: &str) -> Result<Option<u64>, ApiError> {
@@ -87,6 +130,7 @@ impl Params {
         }
     }
 
+    /// Lenient truth test for optional switches: absent or unrecognised is false.
     pub fn bool(&self, k: &str) -> bool {
         matches!(
             self.get(k),
@@ -94,7 +138,165 @@ impl Params {
         )
     }
 
+    /// A boolean the call must carry: `true` or `false` (also `1`/`0`); anything else is a 400
+    /// naming the parameter.
+    pub fn flag_req(&self, k: &str) -> Result<bool, ApiError> {
+        match self.req(k)?.to_ascii_lowercase().as_str() {
+            "true" | "1" => Ok(true),
+            "false" | "0" => Ok(false),
+            _ => Err(ApiError::invalid_param(
+                k,
+                "boolean",
+                format!("'{k}' must be true or false."),
+            )),
+        }
+    }
+
+    /// Present, even with an empty value (an empty value can mean "clear this field").
     pub fn has(&self, k: &str) -> bool {
-        self.map.contains_key(k)
+        self.raw(k).is_some()
+    }
+}
+
+/// All parameters of a request, by source, with the source its method reads by default.
+#[derive(Debug, Clone)]
+pub struct Params {
+    query: Fields,
+    body: Fields,
+    rule: Source,
+}
+
+impl Params {
+    pub fn new(method: &Method, query: Option<&str>) -> Self {
+        let mut q = Fields::default();
+        if let Some(s) = query {
+            q.add_urlencoded(s.as_bytes());
+        }
+        Self {
+            query: q,
+            body: Fields::default(),
+            rule: Source::for_method(method),
+        }
+    }
+
+    /// Where body parameters are collected while the body is read.
+    pub fn body_mut(&mut self) -> &mut Fields {
+        &mut self.body
+    }
+
+    /// The query string only, for the POST routes whose parameters travel there.
+    pub fn query(&self) -> View<'_> {
+        View {
+            first: &self.query,
+            then: None,
+        }
+    }
+
+    /// The body only, for the DELETE routes whose parameters travel there.
+    pub fn body(&self) -> View<'_> {
+        View {
+            first: &self.body,
+            then: None,
+        }
+    }
+
+    /// The body, falling back to the query string: only where the evidence is mixed.
+    pub fn body_or_query(&self) -> View<'_> {
+        View {
+            first: &self.body,
+            then: Some(&self.query),
+        }
+    }
+
+    pub fn from(&self, s: Source) -> View<'_> {
+        match s {
+            Source::Query => self.query(),
+            Source::Body => self.body(),
+        }
+    }
+
+    /// The source the request's method reads.
+    pub fn view(&self) -> View<'_> {
+        self.from(self.rule)
+    }
+
+    /// Replaces a value where the method reads it (used to resolve aliases such as a share's
+    /// `root`).
+    pub fn set(&mut self, k: &str, v: &str) {
+        let f = match self.rule {
+            Source::Query => &mut self.query,
+            Source::Body => &mut self.body,
+        };
+        f.map.insert(k.to_string(), v.to_string());
+    }
+
+    pub fn get(&self, k: &str) -> Option<&str> {
+        self.view().get(k)
+    }
+
+    pub fn req(&self, k: &str) -> Result<&str, ApiError> {
+        self.view().req(k)
+    }
+
+    pub fn u64(&self, k: &str) -> Result<Option<u64>, ApiError> {
+        self.view().u64(k)
+    }
+
+    pub fn bool(&self, k: &str) -> bool {
+        self.view().bool(k)
+    }
+
+    pub fn flag_req(&self, k: &str) -> Result<bool, ApiError> {
+        self.view().flag_req(k)
+    }
+
+    pub fn has(&self, k: &str) -> bool {
+        self.view().has(k)
+    }
+
+    pub fn require_all(&self, names: &[&str]) -> Result<(), ApiError> {
+        self.view().require_all(names)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(query: &str, body: &str) -> Params {
+        let mut p = Params::new(&Method::POST, Some(query));
+        p.body_mut().add_urlencoded(body.as_bytes());
+        p
+    }
+
+    #[test]
+    fn methods_read_their_own_source() {
+        let p = post("a=q", "b=body");
+        assert_eq!(p.get("a"), None);
+        assert_eq!(p.get("b"), Some("body"));
+        let mut d = Params::new(&Method::DELETE, Some("a=q"));
+        d.body_mut().add_urlencoded(b"b=body");
+        assert_eq!(d.get("a"), Some("q"));
+        assert_eq!(d.get("b"), None);
+        assert_eq!(d.body().get("b"), Some("body"));
+    }
+
+    #[test]
+    fn fallback_view_prefers_the_body() {
+        let p = post("t=q&only=q", "t=b&empty=");
+        let v = p.body_or_query();
+        assert_eq!(v.get("t"), Some("b"));
+        assert_eq!(v.get("only"), Some("q"));
+        assert!(v.has("empty"));
+        assert_eq!(v.get("empty"), None);
+    }
+
+    #[test]
+    fn required_flags() {
+        let p = post("", "a=true&b=0&c=maybe");
+        assert_eq!(p.flag_req("a").ok(), Some(true));
+        assert_eq!(p.flag_req("b").ok(), Some(false));
+        assert_eq!(p.flag_req("c").map_err(|e| e.params.len()).err(), Some(1));
+        assert!(p.flag_req("d").is_err());
     }
 }

@@ -18,10 +18,10 @@ use crate::config::Config;
 use crate::envelope::{ApiError, ApiResult};
 use crate::faults::{Fault, FaultState};
 use crate::ids;
-use crate::params::Params;
+use crate::params::{Fields, Params};
 use crate::ratelimit::RateLimiter;
 use crate::routes::{self, Req};
-use crate::store::{blobs::Blobs, db};
+use crate::store::{blobs::Blobs, db, private};
 use crate::webhook::deliver::Deliverer;
 
 /// Locks a mutex even if a panicking thread poisoned it: the guarded data stays consistent
@@ -128,9 +128,10 @@ impl Drop for RunningServer {
 }
 
 fn init_state(cfg: Config) -> std::io::Result<(AppState, String)> {
-    std::fs::create_dir_all(&cfg.data_dir)?;
+    // 0700: the database in it holds the API keys and webhook secrets.
+    private::data_dir(&cfg.data_dir)?;
     let blobs = Blobs::new(&cfg.data_dir)?;
-    let conn = db::open(&cfg.data_dir.join("meta.sqlite3")).map_err(std::io::Error::other)?;
+    let conn = db::open(&cfg.data_dir.join("meta.sqlite3"))?;
     let (user_id, org_id) = bootstrap(&conn).map_err(std::io::Error::other)?;
     let mut keys = cfg.api_keys.clone();
     if keys.is_empty() {
@@ -308,6 +309,18 @@ async fn dispatch(State(st): State<Arc<AppState>>, req: Request) -> Response {
     }
     match decision.fault {
         Some(Fault::Drop) => return dropped_response(),
+        Some(Fault::Redirect) => {
+            // A relative Location, so the client resolves it against what it asked for.
+            let target = parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| path.clone(), |pq| pq.as_str().to_string());
+            return Response::builder()
+                .status(StatusCode::TEMPORARY_REDIRECT)
+                .header("location", target)
+                .body(Body::empty())
+                .unwrap_or_else(|_| dropped_response());
+        }
         Some(Fault::Stall(ms)) => {
             // The body stays unread while it is held, so a client writing it
             // blocks once the socket buffers fill, as with a hung peer.
@@ -408,7 +421,7 @@ async fn handle(
         .filter(|s| !s.is_empty())
         .map(percent_decode)
         .collect();
-    let mut params = Params::from_query(parts.uri.query());
+    let mut params = Params::new(&parts.method, parts.uri.query());
     if !routes::known_prefix(&segs) {
         return Err(ApiError::unknown_route());
     }
@@ -416,12 +429,7 @@ async fn handle(
     if !authed && routes::needs_auth(&parts.method, &segs, &params) {
         return Err(ApiError::unauthorized());
     }
-    let ct = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let ct = content_type(&parts.headers);
     let streaming = routes::is_streaming(&parts.method, &segs, &ct);
     let mut shared = None;
     let body = if streaming {
@@ -429,7 +437,7 @@ async fn handle(
         shared = Some(inner);
         Some(proxy)
     } else {
-        read_small_body(body, &ct, &mut params, st.cfg.max_form_body).await?;
+        read_small_body(body, &ct, params.body_mut(), st.cfg.max_form_body).await?;
         None
     };
     let mut req = Req {
@@ -493,6 +501,20 @@ async fn drain(inner: SharedBody, cap: u64) {
     let _ = tokio::time::timeout(Duration::from_secs(30), read).await;
 }
 
+/// The `Content-Type` with its media type lowercased (media types are case-insensitive) and its
+/// parameters kept verbatim: a multipart boundary is case-sensitive and must match the body.
+fn content_type(h: &HeaderMap) -> String {
+    let raw = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .trim();
+    match raw.split_once(';') {
+        Some((media, rest)) => format!("{};{rest}", media.trim().to_ascii_lowercase()),
+        None => raw.to_ascii_lowercase(),
+    }
+}
+
 fn percent_decode(s: &str) -> String {
     // Reuse the form decoder on one segment; '+' stays literal in paths.
     let escaped = s.replace('+', "%2B");
@@ -502,15 +524,45 @@ fn percent_decode(s: &str) -> String {
         .unwrap_or_default()
 }
 
+/// How much of an over-cap body is still read (and dropped) before the 413, so a client that
+/// is still sending sees the answer instead of a reset connection.
+const DRAIN_MAX: usize = 1024 * 1024;
+
+/// The whole body if it fits in `cap`, else a 413 once the rest (up to [`DRAIN_MAX`], for at
+/// most two seconds) has been read and dropped.
+async fn read_capped(body: Body, cap: usize) -> Result<Bytes, ApiError> {
+    use futures_util::StreamExt;
+    let too_large = || ApiError::too_large(format!("The request body exceeds {cap} bytes."));
+    let mut stream = body.into_data_stream();
+    let mut buf = bytes::BytesMut::new();
+    while let Some(piece) = stream.next().await {
+        let piece = piece.map_err(|_| ApiError::invalid("The request body could not be read."))?;
+        if buf.len() + piece.len() > cap {
+            let mut drained = piece.len();
+            let drain = async {
+                while drained <= DRAIN_MAX {
+                    match stream.next().await {
+                        Some(Ok(p)) => drained += p.len(),
+                        _ => break,
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(2), drain).await;
+            return Err(too_large());
+        }
+        buf.extend_from_slice(&piece);
+    }
+    Ok(buf.freeze())
+}
+
+/// Reads a non-upload body into the request's body parameters.
 async fn read_small_body(
     body: Body,
     ct: &str,
-    params: &mut Params,
+    params: &mut Fields,
     cap: usize,
 ) -> Result<(), ApiError> {
-    let bytes = axum::body::to_bytes(body, cap)
-        .await
-        .map_err(|_| ApiError::too_large(format!("The request body exceeds {cap} bytes.")))?;
+    let bytes = read_capped(body, cap).await?;
     if bytes.is_empty() {
         return Ok(());
     }

@@ -89,13 +89,10 @@ fn api_keys_lifecycle() {
     let list = api.get("user/auth/keys/").r();
     assert_eq!(list["results"], 1);
     assert!(!list.to_string().contains(&key), "keys are shown once");
-    assert_eq!(
-        api.get(&format!("user/auth/key/{kid}/")).r()["api_key"]["memo"],
-        "ci"
-    );
+    assert_eq!(api.get(&format!("user/auth/key/{kid}/")).r()["memo"], "ci");
     assert_eq!(
         api.post(&format!("user/auth/key/{kid}/"), &[("memo", "renamed")])
-            .r()["api_key"]["memo"],
+            .r()["memo"],
         "renamed"
     );
     assert_eq!(
@@ -150,6 +147,7 @@ fn orgs_and_workspaces() {
                 ("name", "Docs"),
                 ("folder_name", "docs"),
                 ("perm_join", "Member or above"),
+                ("perm_member_manage", "Admin or above"),
                 ("intelligence", "true"),
             ],
         )
@@ -159,7 +157,7 @@ fn orgs_and_workspaces() {
     assert_eq!(
         api.post(
             &format!("org/{new}/create/workspace/"),
-            &[("name", "Docs"), ("folder_name", "docs")]
+            &workspace_fields("Docs", "docs")
         )
         .status,
         409
@@ -229,35 +227,33 @@ fn chunked_upload_three_parallel_chunks_with_hashes() {
     assert_eq!(parts.len(), 4);
     let file_crc = crc32c_hex(&data);
     let algos = ["sha256", "md5", "crc32c", "sha384"];
-    // Chunks 1-3 go up in parallel, with order/size in the query (as the CLI does)...
+    // Chunks 1-3 go up in parallel, with order, size and hash in the query (as the CLI
+    // does)...
     thread::scope(|s| {
         for (i, part) in parts.iter().take(3).enumerate() {
             let (api, id) = (&api, &id);
             let algo = algos[i];
             s.spawn(move || {
-                let q = format!("upload/{id}/chunk/?order={}&size={}", i + 1, part.len());
                 let h = hash_hex(algo, part);
-                let r = api.post_multipart(
-                    &q,
-                    &[("hash", &h), ("hash_algo", algo)],
-                    &[("chunk", part)],
+                let q = format!(
+                    "upload/{id}/chunk/?order={}&size={}&hash={h}&hash_algo={algo}",
+                    i + 1,
+                    part.len()
                 );
+                let r = api.post_multipart(&q, &[], &[("chunk", part)]);
                 assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
             });
         }
     });
-    // ...and the last one with form fields and the whole-file CRC32C.
+    // ...and the last one with the whole-file CRC32C too.
     let last = parts[3];
-    let ls = last.len().to_string();
     let r = api.post_multipart(
-        &format!("upload/{id}/chunk/"),
-        &[
-            ("order", "4"),
-            ("size", &ls),
-            ("hash", &hash_hex("sha1", last)),
-            ("hash_algo", "sha1"),
-            ("file_crc32c", &file_crc),
-        ],
+        &format!(
+            "upload/{id}/chunk/?order=4&size={}&hash={}&hash_algo=sha1&file_crc32c={file_crc}",
+            last.len(),
+            hash_hex("sha1", last)
+        ),
+        &[],
         &[("chunk", last)],
     );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
@@ -344,15 +340,15 @@ fn hash_and_crc_mismatches_store_nothing() {
         .unwrap()
         .to_string();
     let r = api.post_multipart(
-        &format!("upload/{id}/chunk/?order=1"),
-        &[("hash", "00"), ("hash_algo", "sha256")],
+        &format!("upload/{id}/chunk/?order=1&hash=00&hash_algo=sha256"),
+        &[],
         &[("chunk", &data[..3000])],
     );
     assert_eq!((r.status, r.code()), (406, 10778));
     assert_eq!(
         api.post_multipart(
-            &format!("upload/{id}/chunk/?order=1"),
-            &[("hash", "00"), ("hash_algo", "whirlpool")],
+            &format!("upload/{id}/chunk/?order=1&hash=00&hash_algo=whirlpool"),
+            &[],
             &[("chunk", &data[..3000])]
         )
         .status,
@@ -509,7 +505,7 @@ fn single_stream_limits_algos_sessions_and_addfile() {
     let placed = api
         .post(
             &format!("workspace/{ws}/storage/root/addfile/"),
-            &[("from", &from)],
+            &[("name", "later.txt"), ("from", &from)],
         )
         .r();
     let n = placed["node"]["id"].as_str().unwrap();
@@ -644,19 +640,20 @@ fn storage_operations() {
         .as_str()
         .unwrap()
         .to_string();
+    // Without force the call is idempotent; with it a renamed folder is made.
     assert_eq!(
-        api.post(&p("root/createfolder/"), &[("name", "docs")])
-            .status,
-        409
-    );
-    assert_eq!(
-        api.post(
-            &p("root/createfolder/"),
-            &[("name", "docs"), ("force", "true")]
-        )
-        .r()["node"]["id"],
+        api.post(&p("root/createfolder/"), &[("name", "docs")]).r()["node"]["id"],
         folder.as_str()
     );
+    let forced = api
+        .post(
+            &p("root/createfolder/"),
+            &[("name", "docs"), ("force", "true")],
+        )
+        .r()["node"]
+        .clone();
+    assert_ne!(forced["id"], folder.as_str());
+    assert_eq!(forced["name"], "docs (1)");
     for bad in ["..", "a/b", "", "x\u{1}y"] {
         assert_eq!(
             api.post(&p("root/createfolder/"), &[("name", bad)]).status,
@@ -702,8 +699,10 @@ fn storage_operations() {
     assert_eq!(multi["format"], "multi");
     assert_eq!(multi["nodes"].as_array().unwrap().len(), 2);
     assert_eq!(multi["errors"][0]["node_id"], "nope1");
+    assert_eq!(multi["errors"][0]["code"], 133_123);
     let all_bad = api.get(&p("nope1,nope2/details/"));
     assert_eq!(all_bad.status, 404);
+    assert_eq!(all_bad.json()["response"]["errors"][1]["node_id"], "nope2");
 
     // Move, copy, rename with if_version_id.
     api.post(&p(&format!("{b}/move/")), &[("parent", &folder)])
@@ -758,7 +757,7 @@ fn storage_operations() {
     let found = api.get(&p("search/?search=A2")).r();
     assert!(found["files"].get(&a).is_some());
 
-    // Locks: the token goes in the query on DELETE.
+    // Locks: release reads the token from the body or the query.
     let lock = api
         .post(
             &p(&format!("{a}/lock/")),
@@ -947,7 +946,14 @@ fn shares_follow_the_rules() {
         .as_str()
         .unwrap()
         .to_string();
-    let c = |f: &[(&str, &str)]| api.post(&format!("workspace/{ws}/create/share/"), f);
+    // `intelligence` is required; every create below sends it unless it tests it.
+    let c = |f: &[(&str, &str)]| {
+        let mut f = f.to_vec();
+        if !f.iter().any(|(k, _)| *k == "intelligence") {
+            f.push(("intelligence", "false"));
+        }
+        api.post(&format!("workspace/{ws}/create/share/"), &f)
+    };
     assert_eq!(
         c(&[
             ("title", "x"),
@@ -1020,7 +1026,7 @@ fn shares_follow_the_rules() {
         2
     );
     assert_eq!(
-        api.delete(&format!("share/{sid}/delete/?confirm=true"))
+        api.delete_form(&format!("share/{sid}/delete/"), &[("confirm", &sid)])
             .status,
         200
     );
@@ -1105,7 +1111,7 @@ fn ai_agent_and_legacy_chat_answer_from_text_search() {
             ))
             .r()["message"]
             .clone();
-        let s = m["status"].as_str().unwrap().to_string();
+        let s = m["state"].as_str().unwrap().to_string();
         if seen.last() != Some(&s) {
             seen.push(s.clone());
         }
@@ -1116,9 +1122,9 @@ fn ai_agent_and_legacy_chat_answer_from_text_search() {
         thread::sleep(Duration::from_millis(10));
     };
     assert_eq!(seen.last().unwrap(), "complete");
-    assert_eq!(msg["result"]["citations"][0]["node_id"], note.as_str());
+    assert_eq!(msg["response"]["citations"][0]["node_id"], note.as_str());
     assert!(
-        msg["result"]["citations"][0]["snippet"]
+        msg["response"]["citations"][0]["snippet"]
             .as_str()
             .unwrap()
             .contains("March 3rd")
@@ -1300,6 +1306,7 @@ fn share_storage_is_scoped_to_the_share() {
             &format!("workspace/{ws}/create/share/"),
             &[
                 ("title", "live"),
+                ("intelligence", "false"),
                 ("storage_mode", "workspace_folder"),
                 ("folder_node_id", &folder),
             ],
@@ -1352,7 +1359,11 @@ fn share_storage_is_scoped_to_the_share() {
     let sid = api
         .post(
             &format!("workspace/{ws}/create/share/"),
-            &[("title", "drop"), ("share_type", "receive")],
+            &[
+                ("title", "drop"),
+                ("intelligence", "false"),
+                ("share_type", "receive"),
+            ],
         )
         .r()["share"]["id"]
         .as_str()
@@ -1420,9 +1431,9 @@ fn share_storage_is_scoped_to_the_share() {
             .r()["turn"]
                 .clone()
         })
-        .find(|t| t["status"] == "complete")
+        .find(|t| t["state"] == "complete")
         .expect("share turn completes");
-    assert_eq!(t["result"]["citations"][0]["node_id"], node.as_str());
+    assert_eq!(t["response"]["citations"][0]["node_id"], node.as_str());
 }
 
 #[test]

@@ -100,14 +100,19 @@ fn sigkill_mid_upload_then_restart_loses_nothing_acknowledged() {
     );
     let crc = crc32c_hex(&data);
     for (i, p) in parts.iter().enumerate().skip(2) {
-        let fields: Vec<(&str, &str)> = if i == 3 {
-            vec![("file_crc32c", crc.as_str())]
+        // The whole-file CRC rides in the query of the last chunk.
+        let file_crc = if i == 3 {
+            format!("&file_crc32c={crc}")
         } else {
-            vec![]
+            String::new()
         };
         api.post_multipart(
-            &format!("upload/{id}/chunk/?order={}&size={}", i + 1, p.len()),
-            &fields,
+            &format!(
+                "upload/{id}/chunk/?order={}&size={}{file_crc}",
+                i + 1,
+                p.len()
+            ),
+            &[],
             &[("chunk", p)],
         )
         .r();

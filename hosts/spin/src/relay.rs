@@ -14,7 +14,7 @@
 
 use bytes::Bytes;
 use fastio_core::api::{Call, Client, Profile, UploadCall};
-use fastio_core::decode::models::UploadStatus;
+use fastio_core::decode::models::{UploadSession, UploadStatus};
 use fastio_core::http::PartData;
 use fastio_core::policy::{Grant, RelayError, RelayState, Sniffer};
 use fastio_core::upload::plan::DEFAULT_CHUNK_SIZE;
@@ -287,10 +287,9 @@ pub fn complete(req: &Request, cfg: &UploadConfig, upload_id: &str) -> Reply {
         0,
         Repeat::Once,
     );
-    let mut last = completed.as_ref().ok().and_then(|s| s.status.clone());
     let mut session = completed.ok();
     for _ in 0..MAX_POLLS {
-        if last.as_ref().is_some_and(UploadStatus::is_terminal) {
+        if session.as_ref().is_some_and(UploadSession::is_final) {
             break;
         }
         let polled = upstream::send(
@@ -303,18 +302,16 @@ pub fn complete(req: &Request, cfg: &UploadConfig, upload_id: &str) -> Reply {
             Repeat::Idempotent,
         );
         match polled {
-            Ok(s) => {
-                last = s.status.clone();
-                session = Some(s);
-            }
+            Ok(s) => session = Some(s),
             Err(r) => return r,
         }
     }
     let Some(s) = session else {
         return Reply::error(502, "upstream_failed", "no status for the session");
     };
+    let finished = s.is_final();
     match s.status {
-        Some(UploadStatus::Stored) => Reply::json(
+        Some(UploadStatus::Stored) | Some(UploadStatus::Complete) if finished => Reply::json(
             201,
             json!({
                 "node_id": s.new_file_id,

@@ -42,7 +42,7 @@ enum Failure {
     /// No answer: connection refused, reset or closed, timed out.
     Transport(String),
     /// An answer that is an error.
-    Api(ApiError),
+    Api(Box<ApiError>),
 }
 
 impl Failure {
@@ -120,7 +120,7 @@ pub fn send(
             Ok(resp) => {
                 match decode_as::<UploadSession>(&resp, &client.decode_options_with(true)) {
                     Ok(d) => return Ok(d.value),
-                    Err(e) => Failure::Api(e),
+                    Err(e) => Failure::Api(Box::new(e)),
                 }
             }
         };

@@ -19,6 +19,7 @@ use crate::bindings::exports::fastio::core::uploads::{
     UploadOptions, UploadSpec,
 };
 use crate::engine::{Engine, UploadMachine};
+use crate::files;
 use crate::http::Http;
 
 /// How an upload ended, short of an error in the host itself.
@@ -162,13 +163,11 @@ impl Drop for Senders {
 }
 
 fn write_token(path: &Path, token: &str) -> Result<()> {
-    // Written aside and renamed so a kill mid-write never leaves a torn token.
-    let tmp = path.with_extension("tmp");
-    let mut f = File::create(&tmp)?;
-    f.write_all(token.as_bytes())?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    Ok(())
+    // Written aside (a new file of a random name, never one of the user's)
+    // and renamed, so a kill mid-write never leaves a torn token. 0600: the
+    // token lets whoever reads it continue the upload session.
+    files::replace(path, token.as_bytes(), 0o600)
+        .with_context(|| format!("writing the resume token {}", path.display()))
 }
 
 /// Reads up to `buf.len()` bytes, short only at the end of the source.
@@ -422,8 +421,11 @@ pub fn download(
 ) -> Result<DownloadOutcome> {
     let start = Instant::now();
     let mut dl = engine.download(config, spec, 0x5EED)?;
-    let part = out.with_extension("part");
-    let mut file = File::create(&part)?;
+    // A new file beside `out` (`.NAME.<random>.part`), never one the user
+    // has; removed when dropped, so an error or a failure leaves nothing.
+    // Mode 0666 less the umask, as any file the user creates.
+    let mut part = files::temp_beside(out, ".part", 0o666)
+        .with_context(|| format!("creating a temporary file beside {}", out.display()))?;
     let mut buf = vec![0u8; 256 << 10];
     let outcome = loop {
         let now = now_ms(start);
@@ -461,7 +463,7 @@ pub fn download(
                             let _ = dl.on_end(s.id)?;
                             break;
                         }
-                        file.write_all(&buf[..n])?;
+                        part.write_all(&buf[..n])?;
                         if dl.on_data(s.id, &buf[..n])?.is_err() {
                             break;
                         }
@@ -479,14 +481,9 @@ pub fn download(
         }
     };
     drop(dl);
-    match &outcome {
-        DownloadOutcome::Done(_) => {
-            file.sync_all()?;
-            std::fs::rename(&part, out)?;
-        }
-        DownloadOutcome::Failed(_) => {
-            let _ = std::fs::remove_file(&part);
-        }
+    if let DownloadOutcome::Done(_) = &outcome {
+        files::commit(part, out)
+            .with_context(|| format!("moving the download to {}", out.display()))?;
     }
     Ok(outcome)
 }

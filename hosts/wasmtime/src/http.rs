@@ -143,6 +143,13 @@ impl Http {
             .timeout_per_write(Some(idle))
             .timeout_per_read(Some(idle.max(MIN_READ_TIMEOUT)))
             .max_idle_connections_per_host(16)
+            // The core decides about redirects: a token read's 3xx comes back
+            // to the download machine, which follows it without credentials;
+            // every other request fails closed on a 3xx (docs/contract.md).
+            // An HTTP client that followed them itself would carry the
+            // bearer or a password to wherever `Location` points.
+            .max_redirects(0)
+            .max_redirects_will_error(false)
             .build();
         Http {
             agent: config.into(),

@@ -20,6 +20,7 @@ mod convert;
 pub mod describe;
 pub mod drive;
 pub mod engine;
+mod files;
 pub mod http;
 pub mod native;
 
@@ -123,6 +124,15 @@ impl Core {
         self.component
             .component_type()
             .imports(&self.engine)
+            .map(|(name, _)| name.to_string())
+            .collect()
+    }
+
+    /// The component's exports, as `name` strings (`fastio:core/uploads@0.1.0`, …).
+    pub fn exports(&self) -> Vec<String> {
+        self.component
+            .component_type()
+            .exports(&self.engine)
             .map(|(name, _)| name.to_string())
             .collect()
     }

@@ -215,7 +215,7 @@ final class EndToEndTests: XCTestCase {
         try await server.faults(nil)
         XCTAssertEqual(injected.count, 1, "the body was cut: \(injected)")
         // Bytes were already written, so the core does not retry: final.
-        guard case .Api(let kind, _, let status, _, _, let retry, _)? = failure else {
+        guard case .Api(let kind, _, let status, _, _, let retry, _, _)? = failure else {
             return XCTFail("a truncated body was not refused as a transport failure: \(String(describing: failure))")
         }
         XCTAssertEqual(kind, "transport")
@@ -232,7 +232,7 @@ final class EndToEndTests: XCTestCase {
         do {
             _ = try await c.download(node: "no-such-node", workspace: ws, to: dst)
             XCTFail("a missing node was downloaded")
-        } catch FastioError.Api(_, _, let status, _, _, _, _) {
+        } catch FastioError.Api(_, _, let status, _, _, _, _, _) {
             XCTAssertEqual(status, 404)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dst.path))
@@ -248,7 +248,7 @@ final class EndToEndTests: XCTestCase {
             _ = try await c.call(#"{"orgs":{"op":"list"}}"#)
             XCTFail("a wrong key was accepted")
         } catch let e as FastioError {
-            guard case .Api(_, _, let status, _, _, _, _) = e else { return XCTFail("not an API error: \(e)") }
+            guard case .Api(_, _, let status, _, _, _, _, _) = e else { return XCTFail("not an API error: \(e)") }
             XCTAssertEqual(status, 401)
             XCTAssertFalse(String(describing: e).contains(secret))
             XCTAssertFalse(String(reflecting: e).contains(secret))
@@ -262,7 +262,7 @@ final class EndToEndTests: XCTestCase {
         do {
             _ = try await c.call(#"{"orgs":{"op":"list"}}"#)
             XCTFail("a request to a closed port succeeded")
-        } catch FastioError.Api(let kind, _, let status, _, _, _, _) {
+        } catch FastioError.Api(let kind, _, let status, _, _, _, _, _) {
             XCTAssertEqual(kind, "transport")
             XCTAssertNil(status)
         }

@@ -34,7 +34,7 @@ final class ResponseVectorTests: XCTestCase {
                     decoded = try decodeResponse(
                         target: try XCTUnwrap(c["decode"]?.string), response: resp,
                         idempotent: c["idempotent"]?.bool ?? true, maxBodyBytes: c["max_body_bytes"]?.u64)
-                } catch FastioError.Api(let kind, let detail, let status, let code, let errorCode, let retry, let params) {
+                } catch FastioError.Api(let kind, let detail, let status, let code, let errorCode, let retry, let params, _) {
                     var want = try XCTUnwrap(expect["error"]?.object, "\(name): unexpected error \(detail)")
                     var got: [(String, JSON)] = [
                         ("kind", .string(kind)),

@@ -1,4 +1,4 @@
-//! Events search, event details, and the activity long-poll.
+//! Events search and summary, event details and acknowledgement, and the activity long-poll.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,7 +34,8 @@ fn parse_time(name: &str, v: &str) -> ApiResult<i64> {
         })
 }
 
-/// The `WHERE` clause and its arguments for the documented search filters.
+/// The `WHERE` clause and its arguments for the documented search filters (fastio_cli
+/// src/api/event.rs:13-113 @96b1551).
 fn filters(p: &crate::params::Params) -> ApiResult<(String, Vec<String>)> {
     let mut clauses = Vec::new();
     let mut args: Vec<String> = Vec::new();
@@ -55,11 +56,63 @@ fn filters(p: &crate::params::Params) -> ApiResult<(String, Vec<String>)> {
     if !scoped {
         return Err(ApiError::missing("workspace_id"));
     }
+    const NARROWING: [&str; 8] = [
+        "event",
+        "category",
+        "subcategory",
+        "object_id",
+        "calling_user_id",
+        "visibility",
+        "created-min",
+        "created-max",
+    ];
+    if p.get("parent_event_id").is_some()
+        && let Some(other) = NARROWING.iter().find(|f| p.get(f).is_some())
+    {
+        return Err(ApiError::invalid_param(
+            other,
+            "none",
+            format!("'{other}' cannot be combined with 'parent_event_id'."),
+        ));
+    }
     for f in ["event", "category", "subcategory", "object_id"] {
         if let Some(v) = p.get(f) {
             args.push(v.to_string());
             clauses.push(format!("{f} = ?{}", args.len()));
         }
+    }
+    // Every event here is triggered by the one signed-in user, recorded as `user_id`.
+    if let Some(v) = p.get("calling_user_id") {
+        args.push(v.to_string());
+        clauses.push(format!("user_id = ?{}", args.len()));
+    }
+    // Both audit-log views show every event of this server.
+    if let Some(v) = p.get("visibility")
+        && v != "external_audit_log"
+        && v != "external"
+    {
+        return Err(ApiError::invalid_param(
+            "visibility",
+            "string",
+            "'visibility' must be external_audit_log or external.",
+        ));
+    }
+    if let Some(v) = p.get("acknowledged") {
+        let acked = match v {
+            "true" | "1" => true,
+            "false" | "0" => false,
+            _ => {
+                return Err(ApiError::invalid_param(
+                    "acknowledged",
+                    "boolean",
+                    "'acknowledged' must be true or false.",
+                ));
+            }
+        };
+        clauses.push(format!(
+            "IFNULL(json_extract(data, '$.acknowledged'), 0) = {}",
+            acked as i64
+        ));
     }
     if let Some(v) = p.get("created-min") {
         args.push(parse_time("created-min", v)?.to_string());
@@ -120,14 +173,26 @@ pub fn summarize(st: &AppState, rq: &Req) -> ApiResult {
     Ok(ok(json!({"summary": counts, "total": total})))
 }
 
-/// `event/{id}/ack/`: acknowledges an event (recorded nowhere else; the event must exist).
-pub fn ack(st: &AppState, id: &str) -> ApiResult {
-    let found: Option<String> = st
-        .db()
-        .query_row("SELECT id FROM events WHERE id = ?1", [id], |r| r.get(0))
-        .optional()?;
-    found.ok_or_else(|| ApiError::not_found("The event does not exist."))?;
-    Ok(ok(json!({"id": id, "acknowledged": true})))
+/// `POST event/{id}/ack/` with form `event_id` (fastio_cli src/api/event.rs:167-175
+/// @96b1551): marks the event acknowledged, which the `acknowledged` search filter reads.
+pub fn ack(st: &AppState, id: &str, rq: &Req) -> ApiResult {
+    let named = rq.params.req("event_id")?;
+    if named != id {
+        return Err(ApiError::invalid_param(
+            "event_id",
+            "string",
+            "'event_id' must name the event of the path.",
+        ));
+    }
+    let n = st.db().execute(
+        "UPDATE events SET data = json_set(CASE WHEN json_valid(data) AND json_type(data) = 'object' \
+         THEN data ELSE '{}' END, '$.acknowledged', json('true')) WHERE id = ?1",
+        [id],
+    )?;
+    if n == 0 {
+        return Err(ApiError::not_found("The event does not exist."));
+    }
+    Ok(ok(json!({"id": id, "event_id": id, "acknowledged": true})))
 }
 
 pub fn details(st: &AppState, id: &str) -> ApiResult {
@@ -143,55 +208,88 @@ pub fn details(st: &AppState, id: &str) -> ApiResult {
     Ok(ok(json!({"event": ev})))
 }
 
-fn activity_since(
+/// The longest hold of the activity poll, in seconds (fastio_cli
+/// src/bin/fastio/commands/ai.rs:786-796 @96b1551).
+const MAX_WAIT_S: u64 = 95;
+
+/// The `lastactivity` cursor: the event log position it was given at, as a decimal string.
+/// Clients send it back verbatim.
+fn parse_cursor(v: &str) -> ApiResult<i64> {
+    v.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n >= 0)
+        .ok_or_else(|| {
+            ApiError::invalid_param(
+                "lastactivity",
+                "string",
+                "'lastactivity' must be a cursor this server returned.",
+            )
+        })
+}
+
+/// What the poll reports for an entity: each activity key with the cursor of its newest event
+/// (only keys newer than `since` when `newer_only`), whether anything is newer than `since`,
+/// and the log position the answer covers.
+fn activity(
     st: &AppState,
     entity: &str,
     since: i64,
-) -> ApiResult<(serde_json::Map<String, Value>, i64)> {
+    newer_only: bool,
+) -> ApiResult<(serde_json::Map<String, Value>, bool, i64)> {
     let db = st.db();
+    let head: i64 = db.query_row("SELECT IFNULL(max(seq), 0) FROM events", [], |r| r.get(0))?;
+    let floor = if newer_only { since } else { 0 };
     let mut stmt = db.prepare(
-        "SELECT activity_key, created FROM events WHERE created > ?1 AND activity_key IS NOT NULL \
-         AND (workspace_id = ?2 OR org_id = ?2 OR user_id = ?2 OR share_id = ?2) ORDER BY seq",
+        "SELECT activity_key, max(seq) FROM events WHERE seq > ?1 AND seq <= ?2 AND activity_key IS NOT NULL \
+         AND (workspace_id = ?3 OR org_id = ?3 OR user_id = ?3 OR share_id = ?3) GROUP BY activity_key",
     )?;
     let rows = stmt
-        .query_map(rusqlite::params![since, entity], |r| {
+        .query_map(rusqlite::params![floor, head, entity], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    let mut map = serde_json::Map::new();
-    let mut last = since;
-    for (k, t) in rows {
-        last = last.max(t);
-        map.insert(k, json!(t));
-    }
-    Ok((map, last))
+    let newer = rows.iter().any(|(_, seq)| *seq > since);
+    let map = rows
+        .into_iter()
+        .map(|(k, seq)| (k, json!(seq.to_string())))
+        .collect();
+    Ok((map, newer, head))
 }
 
+/// `GET activity/poll/{id}/?wait&lastactivity&updated`: holds the request for
+/// min(`wait`, 95) s — the first call too — until the entity has activity newer than the
+/// cursor (or than the request, without one), waking as soon as anything is recorded.
+/// `lastactivity` comes back as a string; with `updated=1` only newer keys are listed
+/// (fastio_cli src/api/event.rs:136-166, src/bin/fastio/commands/ai.rs:1044-1048,
+/// src/bin/fastio/mcp/tools.rs:8258-8268 @96b1551).
 pub async fn poll(st: &Arc<AppState>, entity: &str, rq: &Req) -> ApiResult {
-    let wait = rq.params.u64("wait")?.unwrap_or(0).min(590);
-    let since = match rq.params.get("lastactivity") {
-        Some(v) => parse_time("lastactivity", v)?,
-        None => {
-            let last: Option<i64> =
-                st.db()
-                    .query_row("SELECT max(created) FROM events", [], |r| r.get(0))?;
-            return Ok(ok(
-                json!({"activity": {}, "lastactivity": last.unwrap_or_else(crate::ids::now_ms)}),
-            ));
-        }
-    };
+    let p = &rq.params;
+    let wait = p.u64("wait")?.unwrap_or(0).min(MAX_WAIT_S);
+    let newer_only = matches!(p.get("updated"), Some("1" | "true"));
+    // Subscribed before the first look, so a change between the look and the wait still
+    // wakes it.
     let mut rx = st.changes.subscribe();
+    let since = match p.get("lastactivity") {
+        Some(v) => parse_cursor(v)?,
+        None => activity(st, entity, i64::MAX, true)?.2,
+    };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
     loop {
-        let (map, last) = activity_since(st, entity, since)?;
-        if !map.is_empty() || tokio::time::Instant::now() >= deadline {
-            return Ok(ok(json!({"activity": map, "lastactivity": last})));
+        let (map, newer, head) = activity(st, entity, since, newer_only)?;
+        if newer || tokio::time::Instant::now() >= deadline {
+            return Ok(ok(
+                json!({"activity": map, "lastactivity": head.to_string()}),
+            ));
         }
-        if tokio::time::timeout_at(deadline, rx.changed())
-            .await
-            .is_err()
-        {
-            return Ok(ok(json!({"activity": map, "lastactivity": last})));
+        if !matches!(
+            tokio::time::timeout_at(deadline, rx.changed()).await,
+            Ok(Ok(()))
+        ) {
+            let (map, _, head) = activity(st, entity, since, newer_only)?;
+            return Ok(ok(
+                json!({"activity": map, "lastactivity": head.to_string()}),
+            ));
         }
     }
 }

@@ -155,13 +155,13 @@ pub async fn route(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
         ["workspace", ws, "create", "share"] if post => shares::create(st, ws, rq),
         ["share", id, "details"] if get => shares::details(st, id),
         ["share", id, "update"] if post => shares::update(st, id, rq),
-        ["share", id, "delete"] if del => shares::delete(st, id),
+        ["share", id, "delete"] if del => shares::delete(st, id, rq),
         ["shares", "all"] if get => shares::list(st, rq),
 
         // events, activity, webhooks
         ["events", "search"] if get => events::search(st, rq),
         ["events", "search", "summarize"] if get => events::summarize(st, rq),
-        ["event", id, "ack"] if get || post => events::ack(st, id),
+        ["event", id, "ack"] if post => events::ack(st, id, rq),
         ["event", id, "details"] if get => events::details(st, id),
         ["activity", "poll", id] if get => events::poll(st, id, rq).await,
         ["workspace", ws, "outbound_webhook_subscriptions"] if post => webhooks::create(st, ws, rq),

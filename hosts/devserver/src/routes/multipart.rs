@@ -9,7 +9,7 @@ use futures_util::TryStreamExt;
 
 use crate::envelope::{ApiError, ApiResult};
 use crate::hashing::Hasher;
-use crate::params::Params;
+use crate::params::{Params, Source};
 use crate::store::blobs::Blobs;
 
 /// A received file part, written to `tmp` but not yet fsynced or moved into place.
@@ -30,13 +30,15 @@ impl Drop for FilePart {
     }
 }
 
-/// Reads the multipart body. `is_file(name)` says which fields carry bytes; each may be at
-/// most `limit` bytes (413 beyond).
+/// Reads the multipart body; its text fields become body parameters. `is_file(name)` says
+/// which fields carry bytes; each may be at most `limit` bytes (413 beyond). `hash_algo` is
+/// looked up in `algo_from` when a file part starts, so the part can be hashed as it arrives.
 pub async fn read(
     body: Body,
     content_type: &str,
     blobs: &Blobs,
     params: &mut Params,
+    algo_from: Source,
     is_file: impl Fn(&str) -> bool,
     limit: u64,
 ) -> ApiResult<Vec<FilePart>> {
@@ -67,7 +69,7 @@ pub async fn read(
             let mut field = field;
             let tmp = blobs.tmp_path();
             let file = std::fs::File::create(&tmp)?;
-            let algo = params.get("hash_algo").map(str::to_string);
+            let algo = params.from(algo_from).get("hash_algo").map(str::to_string);
             let mut part = FilePart {
                 field: name,
                 tmp,
@@ -115,7 +117,7 @@ pub async fn read(
             }
             let text = String::from_utf8_lossy(&raw).into_owned();
             if !name.is_empty() {
-                params.insert(name, text);
+                params.body_mut().insert(name, text);
             }
         }
     }

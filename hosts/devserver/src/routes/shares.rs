@@ -85,8 +85,12 @@ fn check_rules(share_type: &str, folder_backed: bool, p: &Params) -> ApiResult<(
     Ok(())
 }
 
+/// `POST workspace/{ws}/create/share/`. `title` and `intelligence` are required; `share_type`
+/// defaults to `exchange` (fastio_cli src/api/share.rs:56-66, 105-106, 124-160 @96b1551).
 pub fn create(st: &AppState, ws: &str, rq: &Req) -> ApiResult {
     let p = &rq.params;
+    p.require_all(&["title", "intelligence"])?;
+    let intelligence = p.flag_req("intelligence")?;
     let share_type = p.get("share_type").unwrap_or("exchange");
     if !["send", "receive", "exchange"].contains(&share_type) {
         return Err(ApiError::invalid_param(
@@ -162,7 +166,7 @@ pub fn create(st: &AppState, ws: &str, rq: &Req) -> ApiResult {
             p.get("password"),
             p.get("download_security").unwrap_or("off"),
             p.bool("anonymous_uploads_enabled") as i64,
-            p.bool("intelligence") as i64,
+            intelligence as i64,
             now
         ],
     )?;
@@ -226,9 +230,20 @@ pub fn update(st: &AppState, id: &str, rq: &Req) -> ApiResult {
     Ok(ok(json!({"share": load(&db, id)?})))
 }
 
-pub fn delete(st: &AppState, id: &str) -> ApiResult {
+/// `DELETE share/{id}/delete/` with `confirm` in the form body, required, equal to the share id
+/// or its custom name (fastio_cli src/api/share.rs:303-315 @96b1551). Unlike other DELETEs, the
+/// query string is not read here: the official client sends `confirm` only in the body.
+pub fn delete(st: &AppState, id: &str, rq: &Req) -> ApiResult {
+    let confirm = rq.params.body().req("confirm")?;
     let db = st.db();
-    load(&db, id)?;
+    let share = load(&db, id)?;
+    if confirm != id && share["custom_name"].as_str() != Some(confirm) {
+        return Err(ApiError::invalid_param(
+            "confirm",
+            "string",
+            "'confirm' must equal the share id or its custom name.",
+        ));
+    }
     db.execute("DELETE FROM shares WHERE id = ?1", [id])?;
     Ok(ok(json!({"id": id, "deleted": true})))
 }

@@ -13,14 +13,14 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::{Req, nodes, orgs, upload};
-use crate::envelope::{ApiError, ApiResult, ok};
+use crate::envelope::{API_VERSION, ApiError, ApiResult, json_response, ok};
 use crate::events::{self, NewEvent};
 use crate::ids;
 use crate::server::AppState;
 
 pub async fn route(st: &Arc<AppState>, ws: &str, rest: &[&str], rq: &mut Req) -> ApiResult {
     orgs::workspace(&st.db(), ws)?;
-    route_in(st, ws, "root", rest, rq).await
+    route_in(st, ws, "root", None, rest, rq).await
 }
 
 /// `/share/{id}/storage/…`: the same operations inside the share's storage scope. For a
@@ -39,9 +39,13 @@ pub async fn route_share(st: &Arc<AppState>, id: &str, rest: &[&str], rq: &mut R
         }
         let db = st.db();
         let mut ids: Vec<String> = Vec::new();
+        // A bulk-details list is checked id by id inside `details`, so that an id outside the
+        // share is one entry of `errors` rather than a failure of the whole call.
+        let bulk = path.len() == 2 && path[1] == "details" && path[0].contains(',');
         if let Some(first) = path.first()
             && path.len() > 1
             && first != "trash"
+            && !bulk
         {
             ids.extend(first.split(',').map(str::to_string));
         }
@@ -57,15 +61,17 @@ pub async fn route_share(st: &Arc<AppState>, id: &str, rest: &[&str], rq: &mut R
         }
     }
     let refs: Vec<&str> = path.iter().map(String::as_str).collect();
-    route_in(st, &ns, &root, &refs, rq).await
+    route_in(st, &ns, &root, Some(id), &refs, rq).await
 }
 
 /// Storage operations in namespace `ws` (a workspace id, or an independent share's id), where
-/// `scope_root` is the folder searches are limited to.
+/// `scope_root` is the folder searches are limited to and `share` the share the call came
+/// through, if any.
 async fn route_in(
     st: &Arc<AppState>,
     ws: &str,
     scope_root: &str,
+    share: Option<&str>,
     rest: &[&str],
     rq: &mut Req,
 ) -> ApiResult {
@@ -75,7 +81,7 @@ async fn route_in(
         ["search"] if get => search(st, ws, scope_root, rq),
         ["trash", "delete"] if del => empty_trash(st, ws),
         [node, "list"] if get => list(st, ws, node, rq),
-        [node, "details"] if get => details(st, ws, node),
+        [node, "details"] if get => details(st, ws, scope_root, node),
         [node, "createfolder"] if post => createfolder(st, ws, node, rq),
         [node, "move"] if post => move_node(st, ws, node, rq),
         [node, "copy"] if post => copy(st, ws, node, rq),
@@ -93,7 +99,7 @@ async fn route_in(
         [node, "lock", "heartbeat"] if post => heartbeat(st, ws, node, rq),
         [node, "addfile"] if post => {
             let folder = nodes::folder(&st.db(), ws, node)?;
-            upload::addfile(st, ws, &folder, rq)
+            upload::addfile(st, ws, &folder, share, rq).await
         }
         _ => Err(ApiError::unknown_route()),
     }
@@ -221,54 +227,107 @@ fn list(st: &AppState, ws: &str, node: &str, rq: &Req) -> ApiResult {
     })))
 }
 
-fn details(st: &AppState, ws: &str, node: &str) -> ApiResult {
+/// Most ids one bulk-details call may name (fastio_cli src/api/storage.rs:66-70 @96b1551).
+const BULK_DETAILS_MAX_IDS: usize = 25;
+
+/// Per-id error codes of a bulk-details answer (fastio_cli src/api/storage.rs:80-92 @96b1551).
+const BULK_INVALID_ID: u32 = 191_878;
+const BULK_NO_SUCH_NODE: u32 = 133_123;
+
+/// `GET …/storage/{id}/details/` answers `{format: "single", node}`; with a comma-separated id
+/// list it answers `{format: "multi", nodes, errors[{node_id, code, message}]}`: 200 with
+/// `result: "yes"` when at least one id resolved, 404 with `result: "no"` and the same
+/// `response` when none did (fastio_cli src/api/storage.rs:1203-1268, src/client.rs:2221-2270
+/// @96b1551).
+fn details(st: &AppState, ws: &str, scope_root: &str, node: &str) -> ApiResult {
     let db = st.db();
     if !node.contains(',') {
         check_node_id(node)?;
-        return Ok(ok(json!({"node": nodes::get(&db, ws, node)?})));
+        return Ok(ok(
+            json!({"format": "single", "node": nodes::get(&db, ws, node)?}),
+        ));
     }
-    let wanted: Vec<&str> = node
+    let given: Vec<&str> = node
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect();
-    if wanted.len() > 25 {
-        return Err(ApiError::invalid_param(
-            "node_id",
-            "string",
-            "At most 25 node ids per request.",
-        ));
+    if given.len() > BULK_DETAILS_MAX_IDS {
+        let mut e = ApiError::new(
+            StatusCode::BAD_REQUEST,
+            115_519,
+            "APP_TOO_MANY_IDS",
+            format!("At most {BULK_DETAILS_MAX_IDS} node ids per request."),
+        );
+        e.params.push(
+            json!({"name": "node_id", "kind": "invalid", "code": 115_519,
+            "message": "Too many node ids.", "expected_type": "string"}),
+        );
+        return Err(e);
+    }
+    // The official client sends a lone id twice (`id,id`) to get this shape; each node is
+    // answered once (fastio_cli src/api/storage.rs:195-231 @96b1551).
+    let mut wanted: Vec<&str> = Vec::new();
+    for id in given {
+        if !wanted.contains(&id) {
+            wanted.push(id);
+        }
     }
     let mut found = Vec::new();
     let mut errors = Vec::new();
     for id in wanted {
-        match check_node_id(id).and_then(|_| nodes::get(&db, ws, id)) {
+        if check_node_id(id).is_err() || id == "trash" {
+            errors.push(json!({"node_id": id, "code": BULK_INVALID_ID, "message": "The node id is not valid."}));
+            continue;
+        }
+        let visible = scope_root == "root" || id == "root" || is_descendant(&db, id, scope_root)?;
+        match nodes::get(&db, ws, id).and_then(|n| {
+            if visible {
+                Ok(n)
+            } else {
+                Err(ApiError::not_found("The node is not in this share."))
+            }
+        }) {
             Ok(n) => found.push(n),
-            Err(e) => errors.push(json!({"node_id": id, "code": e.code, "message": e.text})),
+            Err(e) if e.status == StatusCode::NOT_FOUND => errors.push(
+                json!({"node_id": id, "code": BULK_NO_SUCH_NODE, "message": "No such file or folder exists."}),
+            ),
+            Err(e) => return Err(e),
         }
     }
-    if found.is_empty() {
-        return Err(ApiError::not_found("None of the nodes exist.")
-            .with_extra(json!({"format": "multi", "nodes": [], "errors": errors})));
-    }
-    Ok(ok(
-        json!({"format": "multi", "nodes": found, "errors": errors}),
+    let payload = json!({"format": "multi", "nodes": found, "errors": errors});
+    let (status, result) = if found.is_empty() {
+        (StatusCode::NOT_FOUND, "no")
+    } else {
+        (StatusCode::OK, "yes")
+    };
+    Ok(json_response(
+        status,
+        &json!({"result": result, "response": payload, "current_api_version": API_VERSION}),
     ))
 }
 
+/// `POST …/storage/{parent}/createfolder/`. Without `force` a name that is already a folder
+/// answers that folder (the call is idempotent); with `force=true` a new folder is always made,
+/// renamed `name (n)` on a clash (fastio_cli src/api/storage.rs:316-327 @96b1551).
 fn createfolder(st: &AppState, ws: &str, parent: &str, rq: &Req) -> ApiResult {
     check_node_id(parent)?;
-    let name = rq.params.req("name")?;
-    nodes::valid_name(name)?;
+    let wanted = rq.params.req("name")?;
+    nodes::valid_name(wanted)?;
+    let force = rq.params.bool("force");
     let db = st.db();
     let parent = nodes::folder(&db, ws, parent)?;
-    if let Some((id, ty)) = nodes::sibling(&db, ws, &parent, name)? {
-        if ty == "folder" && rq.params.bool("force") {
-            return Ok(ok(json!({"node": nodes::get(&db, ws, &id)?, "id": id})));
+    let mut name = wanted.to_string();
+    if let Some((id, ty)) = nodes::sibling(&db, ws, &parent, wanted)? {
+        if !force {
+            if ty == "folder" {
+                return Ok(ok(json!({"node": nodes::get(&db, ws, &id)?, "id": id})));
+            }
+            return Err(ApiError::conflict(
+                "A file with that name already exists in this folder.",
+            ));
         }
-        return Err(ApiError::conflict(
-            "An item with that name already exists in this folder.",
-        ));
+        name = free_name(&db, ws, &parent, wanted)?;
     }
     let id = ids::node_id();
     let now = ids::now_ms();
@@ -290,6 +349,20 @@ fn createfolder(st: &AppState, ws: &str, parent: &str, rq: &Req) -> ApiResult {
     drop(db);
     st.notify();
     Ok(ok(json!({"node": node, "id": id})))
+}
+
+/// The first of `name (1)`, `name (2)`, … that no live sibling uses.
+fn free_name(db: &Connection, ws: &str, parent: &str, name: &str) -> ApiResult<String> {
+    for n in 1..10_000 {
+        let candidate = format!("{name} ({n})");
+        nodes::valid_name(&candidate)?;
+        if nodes::sibling(db, ws, parent, &candidate)?.is_none() {
+            return Ok(candidate);
+        }
+    }
+    Err(ApiError::conflict(
+        "Too many folders with that name already exist.",
+    ))
 }
 
 /// True when `node` is `folder` or lies below it.
@@ -639,14 +712,20 @@ fn request_token(st: &AppState, ws: &str, id: &str, kind_: &str, rq: &Req) -> Ap
     if kind_ == "zip" && node["type"] != "folder" {
         return Err(ApiError::invalid("Only folders can be zipped."));
     }
-    let version = rq.params.get("version_id");
-    if let Some(v) = version {
-        nodes::version_blob(&db, id, Some(v))?;
+    // `requestread` takes no parameters; a version is chosen on `read/` (fastio_cli
+    // src/api/download.rs:145-192 @96b1551). The service would ignore a `version_id` here and
+    // serve the current version; refusing it makes that client bug visible.
+    if rq.params.has("version_id") {
+        return Err(ApiError::invalid_param(
+            "version_id",
+            "string",
+            format!("'{kind_}' takes no version_id; pass version_id to the read call instead."),
+        ));
     }
     let token = ids::random_alnum(48);
     db.execute(
-        "INSERT INTO read_tokens(token, node_id, version_id, kind, expires) VALUES (?1,?2,?3,?4,?5)",
-        params![token, format!("{ws}:{id}"), version, kind_, ids::now_s() + TOKEN_TTL_S],
+        "INSERT INTO read_tokens(token, node_id, version_id, kind, expires) VALUES (?1,?2,NULL,?3,?4)",
+        params![token, format!("{ws}:{id}"), kind_, ids::now_s() + TOKEN_TTL_S],
     )?;
     Ok(ok(
         json!({"token": token, "expires_in": TOKEN_TTL_S, "expires": ids::iso((ids::now_s() + TOKEN_TTL_S) * 1000)}),
@@ -953,8 +1032,8 @@ fn lock_status(st: &AppState, ws: &str, id: &str) -> ApiResult {
     Ok(ok(json!({"locked": locked, "lock": info})))
 }
 
-fn held_lock(db: &Connection, id: &str, rq: &Req) -> ApiResult<String> {
-    let given = rq.params.req("lock_token")?;
+/// Checks that `given` holds the node's lock.
+fn held_lock(db: &Connection, id: &str, given: &str) -> ApiResult<String> {
     let (tok, exp): (Option<String>, Option<i64>) = db.query_row(
         "SELECT lock_token, lock_expires FROM nodes WHERE id = ?1",
         [id],
@@ -971,7 +1050,7 @@ fn held_lock(db: &Connection, id: &str, rq: &Req) -> ApiResult<String> {
 fn heartbeat(st: &AppState, ws: &str, id: &str, rq: &Req) -> ApiResult {
     let db = st.db();
     real_node(&db, ws, id)?;
-    let tok = held_lock(&db, id, rq)?;
+    let tok = held_lock(&db, id, rq.params.req("lock_token")?)?;
     let duration = rq.params.u64("duration")?.unwrap_or(300).clamp(60, 3600);
     let exp = ids::now_s() + duration as i64;
     db.execute(
@@ -987,10 +1066,16 @@ fn heartbeat(st: &AppState, ws: &str, id: &str, rq: &Req) -> ApiResult {
     ))
 }
 
+/// `DELETE …/lock/`. The official client sends `lock_token` in a form body (fastio_cli
+/// src/api/storage.rs:942-960, src/api/locking.rs:80-101 @96b1551), yet the same client notes
+/// that DELETE bodies are not reliably parsed and uses the query elsewhere (fastio_cli
+/// src/api/fileshare.rs:37-39 @96b1551). With the evidence mixed, both places are read here,
+/// the body first.
 fn unlock(st: &AppState, ws: &str, id: &str, rq: &Req) -> ApiResult {
+    let given = rq.params.body_or_query().req("lock_token")?;
     let db = st.db();
     real_node(&db, ws, id)?;
-    held_lock(&db, id, rq)?;
+    held_lock(&db, id, given)?;
     db.execute(
         "UPDATE nodes SET lock_token = NULL, lock_expires = NULL, lock_client = NULL WHERE id = ?1",
         [id],

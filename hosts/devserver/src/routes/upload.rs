@@ -21,7 +21,7 @@ use crate::envelope::{ApiError, ApiResult, ok, ok_flat};
 use crate::events::{self, NewEvent};
 use crate::hashing::{self, Hasher};
 use crate::ids;
-use crate::params::Params;
+use crate::params::{Source, View};
 use crate::server::{AppState, lock};
 
 pub const TERMINAL: &[&str] = &["stored", "assembly_failed", "store_failed"];
@@ -179,17 +179,32 @@ impl Drop for InflightSlot<'_> {
     }
 }
 
-/// Validates placement fields shared by session create, single, batch and web uploads.
-fn placement(
-    db: &Connection,
-    p: &Params,
-    instance_key: &str,
-) -> ApiResult<(Option<String>, Option<String>)> {
-    let Some(instance) = p.get(instance_key) else {
+/// Where an upload is placed, from the fields session create, single, batch and web uploads
+/// share: the profile id, `folder_id` and `profile_type`.
+struct Placement<'a> {
+    instance: Option<&'a str>,
+    folder_id: Option<&'a str>,
+    profile_type: Option<&'a str>,
+}
+
+impl<'a> Placement<'a> {
+    /// The usual field names, read from `p`.
+    fn from_fields(p: View<'a>) -> Self {
+        Self {
+            instance: p.get("instance_id"),
+            folder_id: p.get("folder_id"),
+            profile_type: p.get("profile_type"),
+        }
+    }
+}
+
+/// Validates a placement: `(namespace, folder)`, or nothing for an unplaced upload.
+fn placement(db: &Connection, p: &Placement<'_>) -> ApiResult<(Option<String>, Option<String>)> {
+    let Some(instance) = p.instance else {
         return Ok((None, None));
     };
-    let folder_id = p.get("folder_id").unwrap_or("root");
-    match p.get("profile_type").unwrap_or("workspace") {
+    let folder_id = p.folder_id.unwrap_or("root");
+    match p.profile_type.unwrap_or("workspace") {
         "workspace" => {
             orgs::workspace(db, instance)?;
             let folder = nodes::folder(db, instance, folder_id)?;
@@ -260,6 +275,7 @@ pub async fn create_or_single(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
             &rq.content_type,
             &st.blobs,
             &mut rq.params,
+            Source::Body,
             |n| n == "chunk" || n == "file",
             st.cfg.max_single_upload_size,
         )
@@ -271,6 +287,9 @@ pub async fn create_or_single(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
         ));
     }
     let p = &rq.params;
+    // A single-call upload carries its whole-body hash as multipart fields, like its other
+    // fields (contract §4 item 1); checked before anything is stored.
+    let pair = hash_pair(p.get("hash"), p.get("hash_algo"))?;
     if let Some(a) = p.get("action")
         && a != "create"
     {
@@ -305,7 +324,7 @@ pub async fn create_or_single(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
     }
     let id = {
         let db = st.db();
-        let place = placement(&db, p, "instance_id")?;
+        let place = placement(&db, &Placement::from_fields(p.view()))?;
         let n = NewSession {
             name: &name,
             size,
@@ -332,7 +351,7 @@ pub async fn create_or_single(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
         ));
     }
     let finish = async {
-        verify_hash(&rq.params, &part).await?;
+        verify_hash(pair.as_ref(), &part).await?;
         let received = part.size;
         commit_chunk(st, &id, 1, part, rq.corrupt).await?;
         st.db().execute(
@@ -368,12 +387,19 @@ fn discard(st: &AppState, id: &str) {
     st.blobs.remove_session(id);
 }
 
-/// Checks an optional `hash` + `hash_algo` against the received bytes.
-async fn verify_hash(p: &Params, part: &FilePart) -> ApiResult<()> {
-    let Some(expected) = p.get("hash") else {
-        return Ok(());
+/// A checked `(algo, hash)` pair.
+type HashPair = (String, String);
+
+/// Validates an optional `hash` + `hash_algo`: they come as a pair (half a pair is a 400 naming
+/// the missing one), the algorithm must be known, and a CRC-32C must be in the wire format of
+/// 8 lowercase hex digits (contract §4 item 1).
+fn hash_pair(hash: Option<&str>, algo: Option<&str>) -> ApiResult<Option<HashPair>> {
+    let (hash, algo) = match (hash, algo) {
+        (None, None) => return Ok(None),
+        (Some(_), None) => return Err(ApiError::missing("hash_algo")),
+        (None, Some(_)) => return Err(ApiError::missing("hash")),
+        (Some(h), Some(a)) => (h, a.to_ascii_lowercase()),
     };
-    let algo = p.get("hash_algo").unwrap_or("md5").to_ascii_lowercase();
     if Hasher::new(&algo).is_none() {
         return Err(ApiError::invalid_param(
             "hash_algo",
@@ -384,8 +410,23 @@ async fn verify_hash(p: &Params, part: &FilePart) -> ApiResult<()> {
             ),
         ));
     }
+    if algo == "crc32c" && hashing::parse_wire_crc(hash).is_none() {
+        return Err(ApiError::invalid_param(
+            "hash",
+            "string",
+            "A crc32c 'hash' is 8 lowercase hex digits.",
+        ));
+    }
+    Ok(Some((algo, hash.to_string())))
+}
+
+/// Checks a validated hash pair against the received bytes: a mismatch is HTTP 406, code 10778.
+async fn verify_hash(pair: Option<&HashPair>, part: &FilePart) -> ApiResult<()> {
+    let Some((algo, expected)) = pair else {
+        return Ok(());
+    };
     let computed = match &part.hash {
-        Some((a, h)) if *a == algo => h.clone(),
+        Some((a, h)) if a == algo => h.clone(),
         _ if algo == "crc32c" => hashing::crc_hex(part.crc32c),
         _ => {
             let path = part.tmp.clone();
@@ -396,14 +437,9 @@ async fn verify_hash(p: &Params, part: &FilePart) -> ApiResult<()> {
                 .unwrap_or_default()
         }
     };
-    let same = if algo == "crc32c" {
-        hashing::parse_crc(expected) == Some(part.crc32c)
-    } else {
-        expected.trim().eq_ignore_ascii_case(&computed)
-    };
-    if !same {
+    if !expected.trim().eq_ignore_ascii_case(&computed) {
         return Err(ApiError::crc_mismatch(format!(
-            "The {algo} hash does not match the received bytes (computed {computed})."
+            "The {algo} hash does not match the received bytes (computed {computed}); nothing was stored."
         )));
     }
     Ok(())
@@ -488,7 +524,7 @@ fn fail_integrity(
     computed: u32,
 ) -> ApiResult<()> {
     db.execute(
-        "UPDATE uploads SET status = 'assembly_failed', status_message = 'CRC32C mismatch: the assembled file does not match file_crc32c.', \
+        "UPDATE uploads SET status = 'assembly_failed', status_message = 'CRC32C mismatch: the received bytes do not match the expected CRC-32C; nothing was stored.', \
          expected_crc32c = ?1, computed_crc32c = ?2, updated = ?3 WHERE id = ?4",
         params![hashing::crc_hex(expected), hashing::crc_hex(computed), ids::now_ms(), id],
     )?;
@@ -513,12 +549,20 @@ pub async fn chunk(st: &Arc<AppState>, id: &str, rq: &mut Req) -> ApiResult {
     let _slot = InflightSlot::enter(st, id)?;
     let body = rq.take_body();
     let limit = st.cfg.max_chunk_size;
+    // A chunk's `order`, `size`, `hash`, `hash_algo` and `file_crc32c` travel in the query
+    // string even though this is a POST; the body holds only the part `chunk` (fastio_cli
+    // src/api/upload.rs:557-591 @96b1551, and upload_integrity.rs @e6b1955).
+    let pair = {
+        let q = rq.params.query();
+        hash_pair(q.get("hash"), q.get("hash_algo"))?
+    };
     let part = if rq.content_type.starts_with("multipart/form-data") {
         let files = multipart::read(
             body,
             &rq.content_type,
             &st.blobs,
             &mut rq.params,
+            Source::Query,
             |n| n == "chunk" || n == "file",
             limit,
         )
@@ -528,9 +572,9 @@ pub async fn chunk(st: &Arc<AppState>, id: &str, rq: &mut Req) -> ApiResult {
             .next()
             .ok_or_else(|| ApiError::missing("chunk"))?
     } else {
-        read_raw(body, st, limit, rq.params.get("hash_algo")).await?
+        read_raw(body, st, limit, pair.as_ref().map(|p| p.0.as_str())).await?
     };
-    let p = &rq.params;
+    let p = rq.params.query();
     let order = p.u64("order")?.ok_or_else(|| ApiError::missing("order"))?;
     if order == 0 {
         return Err(ApiError::invalid_param(
@@ -557,11 +601,11 @@ pub async fn chunk(st: &Arc<AppState>, id: &str, rq: &mut Req) -> ApiResult {
     }
     let file_crc = match p.get("file_crc32c") {
         None => None,
-        Some(v) => Some(hashing::parse_crc(v).ok_or_else(|| {
+        Some(v) => Some(hashing::parse_wire_crc(v).ok_or_else(|| {
             ApiError::invalid_param(
                 "file_crc32c",
                 "string",
-                "'file_crc32c' must be 8 hex digits.",
+                "'file_crc32c' must be 8 lowercase hex digits.",
             )
         })?),
     };
@@ -579,7 +623,7 @@ pub async fn chunk(st: &Arc<AppState>, id: &str, rq: &mut Req) -> ApiResult {
             ));
         }
     }
-    verify_hash(p, &part).await?;
+    verify_hash(pair.as_ref(), &part).await?;
     let size = part.size;
     let crc = part.crc32c;
     commit_chunk(st, id, order, part, rq.corrupt).await?;
@@ -1042,12 +1086,27 @@ pub async fn stream(st: &Arc<AppState>, id: &str, rq: &mut Req) -> ApiResult {
         .max_size
         .unwrap_or(st.cfg.max_file_size)
         .min(st.cfg.max_file_size);
+    // The body is the raw bytes; an optional `hash` + `hash_algo` pair rides in the query
+    // string (fastio_cli src/api/upload.rs:1143-1200 @96b1551).
+    let pair = {
+        let q = rq.params.query();
+        hash_pair(q.get("hash"), q.get("hash_algo"))?
+    };
     let body = rq.take_body();
-    let part = read_raw(body, st, limit, rq.params.get("hash_algo")).await?;
-    verify_hash(&rq.params, &part).await?;
+    let part = read_raw(body, st, limit, pair.as_ref().map(|p| p.0.as_str())).await?;
     let size = part.size;
     if size == 0 {
         return Err(ApiError::invalid("The stream body is empty."));
+    }
+    if let Err(e) = verify_hash(pair.as_ref(), &part).await {
+        // A whole-body mismatch is terminal: the session fails and nothing is stored
+        // (contract §4 item 1).
+        let crc = pair
+            .as_ref()
+            .filter(|p| p.0 == "crc32c")
+            .and_then(|p| hashing::parse_wire_crc(&p.1));
+        fail_stream(st, id, crc.map(|c| (c, part.crc32c)), &e.text)?;
+        return Err(e);
     }
     commit_chunk(st, id, 1, part, rq.corrupt).await?;
     {
@@ -1066,19 +1125,105 @@ pub async fn stream(st: &Arc<AppState>, id: &str, rq: &mut Req) -> ApiResult {
     ))
 }
 
-/// Places a stored, unplaced upload (`addfile` with `from={"type":"upload",...}`).
-pub fn addfile(st: &AppState, ws: &str, folder: &str, rq: &Req) -> ApiResult {
-    let from = rq.params.req("from")?;
-    let v: Value = serde_json::from_str(from)
-        .map_err(|_| ApiError::invalid_param("from", "json", "'from' must be JSON."))?;
-    if v["type"] != "upload" {
-        return Err(ApiError::invalid_param(
-            "from",
-            "json",
-            "Only from.type = \"upload\" is supported.",
-        ));
+/// Ends a stream session whose body failed its hash check: `assembly_failed`, with
+/// `integrity_failure` when the hash was a CRC-32C.
+fn fail_stream(st: &AppState, id: &str, crc: Option<(u32, u32)>, msg: &str) -> ApiResult<()> {
+    {
+        let db = st.db();
+        match crc {
+            Some((expected, computed)) => fail_integrity(&db, st, id, expected, computed)?,
+            None => set_status(&db, id, "assembly_failed", msg)?,
+        }
     }
-    let uid = match &v["upload"]["id"] {
+    st.notify();
+    Ok(())
+}
+
+/// `POST {workspace|share}/{id}/storage/{parent}/addfile/` with form fields `name` and `from`,
+/// both required (fastio_cli src/api/storage.rs:805-841 @96b1551). `from` is
+/// `{"type":"upload","upload":{"id":…}}` (a stored, unplaced upload) or, through a share only,
+/// `{"type":"hash","hash":{"hash":…,"hash_type":"sha256"}}` (bytes this server already holds;
+/// fastio_cli src/bin/fastio/commands/files.rs:918-925 @96b1551).
+pub async fn addfile(
+    st: &AppState,
+    ns: &str,
+    folder: &str,
+    share: Option<&str>,
+    rq: &Req,
+) -> ApiResult {
+    let p = &rq.params;
+    p.require_all(&["name", "from"])?;
+    let name = p.req("name")?.to_string();
+    nodes::valid_name(&name)?;
+    let from: Value = serde_json::from_str(p.req("from")?)
+        .map_err(|_| ApiError::invalid_param("from", "json", "'from' must be JSON."))?;
+    let held = match from["type"].as_str() {
+        Some("upload") => stored_upload(st, &from)?,
+        Some("hash") if share.is_some() => blob_by_hash(st, &from).await?,
+        Some("hash") => {
+            return Err(ApiError::invalid_param(
+                "from",
+                "json",
+                "A from.type = \"hash\" source is accepted only through a share.",
+            ));
+        }
+        _ => {
+            return Err(ApiError::invalid_param(
+                "from",
+                "json",
+                "from.type must be \"upload\" or \"hash\".",
+            ));
+        }
+    };
+    let mut db = st.db();
+    let tx = db.transaction()?;
+    let mut data = json!({"name": name});
+    if let Some(uid) = &held.upload {
+        // Re-checked inside the transaction so two racing calls cannot both place it.
+        if load(&tx, uid)?.new_file_id.is_some() {
+            return Err(ApiError::conflict("The upload was already placed."));
+        }
+        data["upload_id"] = json!(uid);
+    }
+    let stored = nodes::Stored {
+        blob: &held.blob,
+        size: held.size,
+        md5: &held.md5,
+        crc32c: &held.crc32c,
+    };
+    let (node, new) = nodes::place_file(&tx, ns, folder, &name, &stored)?;
+    if let Some(uid) = &held.upload {
+        tx.execute(
+            "UPDATE uploads SET new_file_id = ?1, instance_id = ?2, folder_id = ?3 WHERE id = ?4",
+            params![node, ns, folder, uid],
+        )?;
+    }
+    let ev = if new {
+        "workspace_storage_file_added"
+    } else {
+        "workspace_storage_file_updated"
+    };
+    events::record(st, &tx, NewEvent::storage(ev, ns, &node, data))?;
+    tx.commit()?;
+    let node_v = nodes::get(&db, ns, &node)?;
+    drop(db);
+    st.notify();
+    Ok(ok(json!({"node": node_v, "new_file_id": node})))
+}
+
+/// Bytes this server already holds, ready to be placed as a file.
+struct Held {
+    blob: String,
+    size: u64,
+    md5: String,
+    crc32c: String,
+    /// The upload session they came from, which placing them consumes.
+    upload: Option<String>,
+}
+
+/// The bytes of the session named by `from.upload.id`, if it is stored and not yet placed.
+fn stored_upload(st: &AppState, from: &Value) -> ApiResult<Held> {
+    let uid = match &from["upload"]["id"] {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
         _ => {
@@ -1089,8 +1234,7 @@ pub fn addfile(st: &AppState, ws: &str, folder: &str, rq: &Req) -> ApiResult {
             ));
         }
     };
-    let mut db = st.db();
-    let s = load(&db, &uid)?;
+    let s = load(&st.db(), &uid)?;
     if s.status != "stored" {
         return Err(ApiError::conflict("The upload is not stored yet."));
     }
@@ -1099,37 +1243,69 @@ pub fn addfile(st: &AppState, ws: &str, folder: &str, rq: &Req) -> ApiResult {
     }
     let blob = s
         .blob
-        .clone()
         .ok_or_else(|| ApiError::conflict("The upload has no stored bytes."))?;
-    let name = rq.params.get("name").unwrap_or(&s.name).to_string();
-    let tx = db.transaction()?;
-    let crc: String = String::new();
-    let stored = nodes::Stored {
-        blob: &blob,
-        size: s.stored_size.unwrap_or(0) as u64,
-        md5: s.hash.as_deref().unwrap_or(""),
-        crc32c: &crc,
+    Ok(Held {
+        blob,
+        size: s.stored_size.unwrap_or(0).max(0) as u64,
+        md5: s.hash.unwrap_or_default(),
+        crc32c: String::new(),
+        upload: Some(uid),
+    })
+}
+
+/// Stored bytes whose SHA-256 is `from.hash.hash`: any file version, or an upload stored but not
+/// yet placed. Blobs carry no SHA-256 index here, so candidates are hashed on demand (a
+/// development server holds few).
+async fn blob_by_hash(st: &AppState, from: &Value) -> ApiResult<Held> {
+    let want = from["hash"]["hash"]
+        .as_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| ApiError::invalid_param("from", "json", "from.hash.hash is required."))?
+        .to_ascii_lowercase();
+    if from["hash"]["hash_type"].as_str() != Some("sha256") {
+        return Err(ApiError::invalid_param(
+            "from",
+            "json",
+            "from.hash.hash_type must be \"sha256\".",
+        ));
+    }
+    let candidates: Vec<(String, i64, Option<String>, Option<String>)> = {
+        let db = st.db();
+        let mut stmt = db.prepare(
+            "SELECT blob, size, hash, crc32c FROM versions \
+             UNION SELECT blob, stored_size, hash, NULL FROM uploads \
+             WHERE blob IS NOT NULL AND stored_size IS NOT NULL AND new_file_id IS NULL",
+        )?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<Result<Vec<_>, _>>()?
     };
-    let (node, new) = nodes::place_file(&tx, ws, folder, &name, &stored)?;
-    tx.execute(
-        "UPDATE uploads SET new_file_id = ?1, instance_id = ?2, folder_id = ?3 WHERE id = ?4",
-        params![node, ws, folder, uid],
-    )?;
-    let ev = if new {
-        "workspace_storage_file_added"
-    } else {
-        "workspace_storage_file_updated"
-    };
-    events::record(
-        st,
-        &tx,
-        NewEvent::storage(ev, ws, &node, json!({"name": name, "upload_id": uid})),
-    )?;
-    tx.commit()?;
-    let node_v = nodes::get(&db, ws, &node)?;
-    drop(db);
-    st.notify();
-    Ok(ok(json!({"node": node_v, "new_file_id": node})))
+    let blobs = st.blobs.clone();
+    let found = tokio::task::spawn_blocking(move || -> ApiResult<Option<_>> {
+        let mut seen = std::collections::HashSet::new();
+        for (blob, size, md5, crc) in candidates {
+            if !seen.insert(blob.clone()) {
+                continue;
+            }
+            let path = blobs.blob_path(&blob)?;
+            // A blob whose last reference went away in the meantime is simply not a match.
+            let Ok(digest) = hashing::hash_file(&path, "sha256") else {
+                continue;
+            };
+            if digest.as_deref() == Some(want.as_str()) {
+                return Ok(Some(Held {
+                    blob,
+                    size: size.max(0) as u64,
+                    md5: md5.unwrap_or_default(),
+                    crc32c: crc.unwrap_or_default(),
+                    upload: None,
+                }));
+            }
+        }
+        Ok(None)
+    })
+    .await
+    .map_err(|_| ApiError::internal("hashing failed"))??;
+    found.ok_or_else(|| ApiError::not_found("No stored file has that hash."))
 }
 
 /// `POST /upload/batch/`: many small files in one multipart request.
@@ -1145,6 +1321,7 @@ pub async fn batch(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
         &rq.content_type,
         &st.blobs,
         &mut rq.params,
+        Source::Body,
         |n| n.starts_with("file_"),
         st.cfg.max_single_upload_size,
     )
@@ -1158,7 +1335,7 @@ pub async fn batch(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
     let manifest: Vec<Value> = serde_json::from_str(rq.params.req("manifest")?).map_err(|_| {
         ApiError::invalid_param("manifest", "json", "'manifest' must be a JSON array.")
     })?;
-    let place = placement(&st.db(), &rq.params, "instance_id")?;
+    let place = placement(&st.db(), &Placement::from_fields(rq.params.view()))?;
     if place.0.is_none() {
         return Err(ApiError::missing("instance_id"));
     }
@@ -1180,12 +1357,10 @@ pub async fn batch(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
             let part = by_index
                 .remove(&index)
                 .ok_or_else(|| ApiError::missing(&format!("file_{index}")))?;
-            let mut hp = Params::default();
-            if let Some(h) = entry["hash"].as_str() {
-                hp.insert("hash", h);
-                hp.insert("hash_algo", entry["hash_algo"].as_str().unwrap_or("md5"));
-            }
-            verify_hash(&hp, &part).await?;
+            // Manifest hashes come as a pair or not at all (fastio_cli src/api/upload.rs:1559-1562
+            // @96b1551).
+            let pair = hash_pair(entry["hash"].as_str(), entry["hash_algo"].as_str())?;
+            verify_hash(pair.as_ref(), &part).await?;
             let size = part.size;
             let n = NewSession {
                 name: &filename,
@@ -1256,11 +1431,9 @@ pub async fn web_create(st: &Arc<AppState>, rq: &Req) -> ApiResult {
             "This server imports only http:// URLs on the loopback interface.",
         )
     })?;
-    let mut place_params = p.clone();
-    if let Some(pid) = p.get("profile_id") {
-        place_params.insert("instance_id", pid);
-    }
-    let place = placement(&st.db(), &place_params, "instance_id")?;
+    let mut where_ = Placement::from_fields(p.view());
+    where_.instance = where_.instance.or(p.get("profile_id"));
+    let place = placement(&st.db(), &where_)?;
     if place.0.is_none() {
         return Err(ApiError::missing("profile_id"));
     }

@@ -74,12 +74,16 @@ pub fn key_create(st: &AppState, rq: &Req) -> ApiResult {
         "INSERT INTO api_keys(id, key, user_id, memo, scopes, agent_name, expires, created, updated) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?8)",
         params![id, key, st.user_id, p.get("memo"), p.get("scopes"), p.get("agent_name"), p.get("expires").map(|e| e.trim_end_matches(" UTC").to_string()), now],
     )?;
-    let obj = db.query_row(
+    let mut out = db.query_row(
         &format!("SELECT {KEY_COLS} FROM api_keys WHERE id = ?1"),
         [&id],
         key_json,
     )?;
-    Ok(ok(json!({"api_key": key, "id": id, "key": obj})))
+    // The secret is the string `api_key`, next to the key's flat details; nothing is nested,
+    // because the official client reads `api_key` as a string (fastio_cli src/api/types.rs:145-150
+    // @96b1551) and a nested key object would hide the secret from clients that unwrap one.
+    out["api_key"] = Value::String(key);
+    Ok(ok(out))
 }
 
 pub fn key_list(st: &AppState) -> ApiResult {
@@ -88,6 +92,7 @@ pub fn key_list(st: &AppState) -> ApiResult {
     let keys = stmt
         .query_map([], key_json)?
         .collect::<Result<Vec<_>, _>>()?;
+    // `{results: <number>, api_keys: [...]}` (fastio_cli src/api/types.rs:160-168 @96b1551).
     Ok(ok(json!({"results": keys.len(), "api_keys": keys})))
 }
 
@@ -102,8 +107,10 @@ fn load_key(st: &AppState, id: &str) -> ApiResult<Value> {
         .ok_or_else(|| ApiError::not_found("The API key does not exist."))
 }
 
+/// The key's details as flat fields. `api_key` is reserved for the secret string (see
+/// [`key_create`]), so the details are never wrapped in an `api_key` object.
 pub fn key_get(st: &AppState, id: &str) -> ApiResult {
-    Ok(ok(json!({"api_key": load_key(st, id)?})))
+    Ok(ok(load_key(st, id)?))
 }
 
 pub fn key_update(st: &AppState, id: &str, rq: &Req) -> ApiResult {
@@ -120,10 +127,12 @@ pub fn key_update(st: &AppState, id: &str, rq: &Req) -> ApiResult {
                 )?;
             }
         }
-        if let Some(v) = p.get("expires") {
+        if p.has("expires") {
+            // An empty `expires` clears the expiry (fastio_cli src/api/auth.rs:303-333 @96b1551).
+            let v = p.get("expires").map(|v| v.trim_end_matches(" UTC"));
             db.execute(
                 "UPDATE api_keys SET expires = ?1 WHERE id = ?2",
-                params![v.trim_end_matches(" UTC"), id],
+                params![v, id],
             )?;
         }
         db.execute(

@@ -3,9 +3,11 @@
 //! WAL with `synchronous=FULL` so a committed transaction survives a crash: a chunk row is
 //! committed only after its bytes are fsynced, which is what makes an acknowledgement durable.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
+
+use super::private;
 
 /// Each entry moves the schema one version forward; `PRAGMA user_version` records how far.
 const MIGRATIONS: &[&str] = &[r#"
@@ -57,7 +59,21 @@ CREATE TABLE ai_turns(id TEXT PRIMARY KEY, chat_id TEXT NOT NULL, seq INTEGER NO
     question TEXT NOT NULL, status TEXT NOT NULL, answer TEXT, citations TEXT, created INTEGER NOT NULL);
 "#];
 
-pub fn open(path: &Path) -> rusqlite::Result<Connection> {
+/// The files SQLite keeps beside the database in WAL mode.
+const SIDE_FILES: [&str; 2] = ["-wal", "-shm"];
+
+pub fn open(path: &Path) -> std::io::Result<Connection> {
+    // The database holds API keys and webhook secrets: it is created 0600 before SQLite opens
+    // it. SQLite creates `-wal` and `-shm` with the database file's own mode, so they follow;
+    // ones left by an earlier start with wider modes are tightened here.
+    private::secret_file(path)?;
+    tighten_side_files(path)?;
+    let conn = connect(path).map_err(std::io::Error::other)?;
+    tighten_side_files(path)?;
+    Ok(conn)
+}
+
+fn connect(path: &Path) -> rusqlite::Result<Connection> {
     let mut conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
@@ -65,6 +81,15 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     migrate(&mut conn)?;
     Ok(conn)
+}
+
+fn tighten_side_files(db: &Path) -> std::io::Result<()> {
+    for suffix in SIDE_FILES {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        private::tighten_existing(&PathBuf::from(name))?;
+    }
+    Ok(())
 }
 
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -23,12 +23,14 @@ impl Resp {
             )
         })
     }
+    /// The `response` of a success (`result` true or "yes").
     pub fn r(&self) -> Value {
         let j = self.json();
-        assert_eq!(
-            j["result"], true,
+        assert!(
+            j["result"] == true || j["result"] == "yes",
             "expected success, got {} {}",
-            self.status, j
+            self.status,
+            j
         );
         j["response"].clone()
     }
@@ -209,6 +211,17 @@ impl Api {
     pub fn delete(&self, path: &str) -> Resp {
         self.send("DELETE", path, Some(&self.key), &[], None)
     }
+    /// A DELETE with a form body (share delete's `confirm`, lock release's `lock_token`).
+    pub fn delete_form(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let body = form(fields);
+        self.send(
+            "DELETE",
+            path,
+            Some(&self.key),
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            Some(body.as_bytes()),
+        )
+    }
     pub fn post(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
         let body = form(fields);
         self.send(
@@ -248,7 +261,7 @@ impl Api {
         let r = self
             .post(
                 &format!("org/{org}/create/workspace/"),
-                &[("name", folder), ("folder_name", folder)],
+                &workspace_fields(folder, folder),
             )
             .r();
         r["workspace"]["id"].as_str().expect("ws id").to_string()
@@ -308,6 +321,17 @@ impl Api {
             );
         }
     }
+}
+
+/// Every field `create/workspace` requires, with the official client's defaults.
+pub fn workspace_fields<'a>(name: &'a str, folder: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("name", name),
+        ("folder_name", folder),
+        ("perm_join", "Member or above"),
+        ("perm_member_manage", "Admin or above"),
+        ("intelligence", "false"),
+    ]
 }
 
 pub fn crc32c_hex(d: &[u8]) -> String {

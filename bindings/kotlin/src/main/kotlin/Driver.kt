@@ -166,7 +166,7 @@ class FastioClient(apiKey: String, baseUrl: String = "https://api.fast.io/curren
     fun download(node: String, path: Path, workspace: String): DownloadResult {
         val tmp = path.resolveSibling(path.fileName.toString() + ".part")
         try {
-            Download(core, DownloadRequest(dev.fastiocore.Target.Workspace(workspace), node, null, true), DownloadOptions()).use { dl ->
+            Download(core, DownloadRequest(dev.fastiocore.Target.Workspace(workspace), node, null, false), DownloadOptions()).use { dl ->
                 Files.newOutputStream(tmp).use { out ->
                     repeat(10_000) {
                         when (val a = dl.nextAction(nowMs()) ?: throw IllegalStateException("download stalled")) {

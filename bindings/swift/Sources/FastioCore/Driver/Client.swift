@@ -40,7 +40,7 @@ public final class Client: Sendable {
         case .failure(let f):
             throw FastioError.Api(
                 kind: "transport", detail: f.message, status: nil, code: nil, errorCode: nil,
-                retry: .backoff, params: [])
+                retry: .backoff, params: [], detailJson: "{}")
         }
     }
 

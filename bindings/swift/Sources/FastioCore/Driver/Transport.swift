@@ -34,7 +34,10 @@ struct Transport: Sendable {
         c.urlCache = nil
         c.httpShouldSetCookies = false
         self.configuration = c
-        self.session = URLSession(configuration: c)
+        // Redirects are the core's decision: a token read's 3xx comes back to
+        // the download machine, which follows it without credentials; every
+        // other request fails closed on one (docs/contract.md).
+        self.session = URLSession(configuration: c, delegate: NoRedirects(), delegateQueue: nil)
         self.timeout = timeout
     }
 
@@ -128,6 +131,16 @@ struct Transport: Sendable {
     }
 }
 
+/// Hands every 3xx back as the answer instead of following it.
+private final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
+    }
+}
+
 private final class StreamingDelegate: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     // Called on the session's serial delegate queue only.
     private let sink: AsyncThrowingStream<BodyEvent, Error>.Continuation
@@ -151,6 +164,14 @@ private final class StreamingDelegate: NSObject, URLSessionDataDelegate, @unchec
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
         sink.yield(.data(data))
+    }
+
+    // As NoRedirects: a 3xx is the answer, for the core to decide about.
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {

@@ -98,20 +98,7 @@ fn start_gateway(wasm: &str, vars: &[(&str, String)]) -> Gateway {
 /// As [`start_gateway`], with extra `wasmtime serve` flags.
 fn start_gateway_with_flags(wasm: &str, flags: &[&str], vars: &[(&str, String)]) -> Gateway {
     let port = free_port();
-    let wasmtime = std::env::var("WASMTIME").unwrap_or_else(|_| "wasmtime".into());
-    let mut cmd = format!("'{wasmtime}' serve -Scli --addr 127.0.0.1:{port}");
-    for f in flags {
-        cmd.push_str(&format!(" '{f}'"));
-    }
-    for (k, v) in vars {
-        cmd.push_str(&format!(" --env '{k}={v}'"));
-    }
-    cmd.push_str(&format!(
-        " '{wasm}' 2>>\"${{GATEWAY_LOG:-/dev/null}}\" & pid=$!; read _; kill $pid"
-    ));
-    let child = Command::new("sh")
-        .arg("-c")
-        .arg(&cmd)
+    let child = gateway_command(wasm, port, flags, vars)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -132,6 +119,59 @@ fn start_gateway_with_flags(wasm: &str, flags: &[&str], vars: &[(&str, String)])
         std::thread::sleep(Duration::from_millis(100));
     }
     Gateway { url, _child: child }
+}
+
+/// The shell that runs `wasmtime serve` on `port`. The variables reach the gateway through
+/// the environment: the command line names them (`--env NAME`, which wasmtime fills from its
+/// own environment) but never holds a value, since any local user can read a process's
+/// arguments and the values include the API key and the grant and webhook secrets.
+fn gateway_command(wasm: &str, port: u16, flags: &[&str], vars: &[(&str, String)]) -> Command {
+    let wasmtime = std::env::var("WASMTIME").unwrap_or_else(|_| "wasmtime".into());
+    let mut script = format!("'{wasmtime}' serve -Scli --addr 127.0.0.1:{port}");
+    for f in flags {
+        script.push_str(&format!(" '{f}'"));
+    }
+    for (k, _) in vars {
+        script.push_str(&format!(" --env '{k}'"));
+    }
+    script.push_str(&format!(
+        " '{wasm}' 2>>\"${{GATEWAY_LOG:-/dev/null}}\" & pid=$!; read _; kill $pid"
+    ));
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c").arg(script);
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+#[test]
+fn secrets_reach_the_gateway_by_environment_not_argv() {
+    let vars = [
+        ("FASTIO_API_KEY", API_KEY.to_string()),
+        ("GATEWAY_GRANT_SECRET", GRANT_SECRET.to_string()),
+        ("WEBHOOK_SECRETS", WEBHOOK_SECRET.to_string()),
+    ];
+    let cmd = gateway_command("gateway.wasm", 8080, &["-Sfoo"], &vars);
+    let argv: Vec<String> = std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    for (name, value) in &vars {
+        assert!(
+            argv.iter().all(|a| !a.contains(value.as_str())),
+            "{name}'s value is on the command line: {argv:?}"
+        );
+        assert!(
+            argv.iter().any(|a| a.contains(&format!("--env '{name}'"))),
+            "{name} is not passed on: {argv:?}"
+        );
+        let passed = cmd
+            .get_envs()
+            .find(|(k, _)| *k == std::ffi::OsStr::new(name))
+            .and_then(|(_, v)| v);
+        assert_eq!(passed, Some(std::ffi::OsStr::new(value.as_str())));
+    }
 }
 
 pub fn env() -> &'static Env {
@@ -184,7 +224,14 @@ fn workspace(agent: &ureq::Agent, dev: &fastio_devserver::RunningServer) -> Stri
     let ws = agent
         .post(&format!("{}org/{org}/create/workspace/", dev.base_url))
         .header("Authorization", &format!("Bearer {API_KEY}"))
-        .send_form([("name", "Gateway"), ("folder_name", "gateway")])
+        // The server requires all five fields (fastio_cli src/api/org.rs:880-933 @96b1551).
+        .send_form([
+            ("name", "Gateway"),
+            ("folder_name", "gateway"),
+            ("perm_join", "Member or above"),
+            ("perm_member_manage", "Admin or above"),
+            ("intelligence", "false"),
+        ])
         .expect("create workspace")
         .into_body()
         .read_to_vec()
