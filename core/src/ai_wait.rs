@@ -25,9 +25,7 @@ use crate::http::{HttpRequest, HttpResponse};
 use crate::upload::action::{InputError, RequestId};
 use crate::upload::backoff::{Jitter, RetryPolicy};
 
-/// The longest `wait` the activity poll honours, in seconds: the server caps
-/// it there (fastio_cli src/bin/fastio/commands/ai.rs:786-796 @96b1551).
-pub const MAX_ACTIVITY_WAIT_S: u32 = 95;
+pub use crate::api::MAX_ACTIVITY_WAIT_S;
 
 /// A poll answered sooner than this did not hold the request.
 const QUICK_MS: u64 = 1_000;

@@ -6,7 +6,10 @@ use serde::Deserialize;
 
 use super::path::{join, seg};
 use super::{BuildError, Params, Req, invalid};
-use crate::ai_wait::MAX_ACTIVITY_WAIT_S;
+
+/// The longest `wait` the activity poll honours, in seconds: the server caps
+/// it there (fastio_cli src/bin/fastio/commands/ai.rs:786-796 @96b1551).
+pub const MAX_ACTIVITY_WAIT_S: u32 = 95;
 
 /// Which entity an events search is about (one is required).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -35,35 +38,9 @@ const VISIBILITIES: [&str; 2] = ["external_audit_log", "external"];
 pub enum EventsCall {
     /// `GET events/search/`.
     Search {
-        /// The entity.
-        scope: EventScope,
-        /// Event name, such as `workspace_storage_file_added`.
-        #[serde(default)]
-        event: Option<String>,
-        /// Category.
-        #[serde(default)]
-        category: Option<String>,
-        /// Subcategory.
-        #[serde(default)]
-        subcategory: Option<String>,
-        /// The user who triggered the event (not the same as a `user` scope).
-        #[serde(default)]
-        calling_user_id: Option<String>,
-        /// The object the event is about.
-        #[serde(default)]
-        object_id: Option<String>,
-        /// Audit-log filter: `external_audit_log` or `external`.
-        #[serde(default)]
-        visibility: Option<String>,
-        /// Only acknowledged (`true`) or unacknowledged (`false`) events.
-        #[serde(default)]
-        acknowledged: Option<bool>,
-        /// Earliest creation time (`created-min`).
-        #[serde(default)]
-        created_min: Option<String>,
-        /// Latest creation time (`created-max`).
-        #[serde(default)]
-        created_max: Option<String>,
+        /// What to select.
+        #[serde(flatten)]
+        filters: EventFilters,
         /// 1–250.
         #[serde(default)]
         limit: Option<u32>,
@@ -74,35 +51,9 @@ pub enum EventsCall {
     /// `GET events/search/summarize/`: an AI summary of the events the same
     /// filters select, guided by `user_context`.
     Summarize {
-        /// The entity.
-        scope: EventScope,
-        /// Event name.
-        #[serde(default)]
-        event: Option<String>,
-        /// Category.
-        #[serde(default)]
-        category: Option<String>,
-        /// Subcategory.
-        #[serde(default)]
-        subcategory: Option<String>,
-        /// The user who triggered the event.
-        #[serde(default)]
-        calling_user_id: Option<String>,
-        /// The object the event is about.
-        #[serde(default)]
-        object_id: Option<String>,
-        /// `external_audit_log` or `external`.
-        #[serde(default)]
-        visibility: Option<String>,
-        /// Acknowledged or not.
-        #[serde(default)]
-        acknowledged: Option<bool>,
-        /// Earliest creation time (`created-min`).
-        #[serde(default)]
-        created_min: Option<String>,
-        /// Latest creation time (`created-max`).
-        #[serde(default)]
-        created_max: Option<String>,
+        /// What to select.
+        #[serde(flatten)]
+        filters: EventFilters,
         /// Free text that guides the summary.
         #[serde(default)]
         user_context: Option<String>,
@@ -140,23 +91,44 @@ pub enum EventsCall {
     },
 }
 
-/// The filters search and summarize share, in the order they are sent.
-struct Filters<'a> {
-    scope: &'a EventScope,
-    event: &'a Option<String>,
-    category: &'a Option<String>,
-    subcategory: &'a Option<String>,
-    calling_user_id: &'a Option<String>,
-    object_id: &'a Option<String>,
-    visibility: &'a Option<String>,
-    acknowledged: Option<bool>,
-    created_min: &'a Option<String>,
-    created_max: &'a Option<String>,
+/// The filters search and summarize share (fastio_cli src/api/event.rs:13-113
+/// @96b1551), sent in this order.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct EventFilters {
+    /// The entity.
+    pub scope: EventScope,
+    /// Event name, such as `workspace_storage_file_added`.
+    #[serde(default)]
+    pub event: Option<String>,
+    /// Category.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Subcategory.
+    #[serde(default)]
+    pub subcategory: Option<String>,
+    /// The user who triggered the event (not the same as a `user` scope).
+    #[serde(default)]
+    pub calling_user_id: Option<String>,
+    /// The object the event is about.
+    #[serde(default)]
+    pub object_id: Option<String>,
+    /// Audit-log filter: `external_audit_log` or `external`.
+    #[serde(default)]
+    pub visibility: Option<String>,
+    /// Only acknowledged (`true`) or unacknowledged (`false`) events.
+    #[serde(default)]
+    pub acknowledged: Option<bool>,
+    /// Earliest creation time (`created-min`).
+    #[serde(default)]
+    pub created_min: Option<String>,
+    /// Latest creation time (`created-max`).
+    #[serde(default)]
+    pub created_max: Option<String>,
 }
 
-impl Filters<'_> {
+impl EventFilters {
     fn params(&self) -> Result<Params, BuildError> {
-        let (k, v) = match self.scope {
+        let (k, v) = match &self.scope {
             EventScope::User(v) => ("user_id", v),
             EventScope::Org(v) => ("org_id", v),
             EventScope::Workspace(v) => ("workspace_id", v),
@@ -166,7 +138,7 @@ impl Filters<'_> {
         if v.trim().is_empty() {
             return Err(invalid("scope", "the id is empty"));
         }
-        if let Some(vis) = self.visibility
+        if let Some(vis) = &self.visibility
             && !VISIBILITIES.contains(&vis.as_str())
         {
             return Err(invalid(
@@ -174,7 +146,7 @@ impl Filters<'_> {
                 format!("must be external_audit_log or external, got {vis:?}"),
             ));
         }
-        if matches!(self.scope, EventScope::ParentEvent(_)) {
+        if matches!(&self.scope, EventScope::ParentEvent(_)) {
             // The server refuses any other filter beside a parent event
             // (fastio_cli src/api/event.rs:13-20 @96b1551).
             let others = [
@@ -196,80 +168,38 @@ impl Filters<'_> {
         }
         Ok(Params::new()
             .put(k, v)
-            .opt("event", self.event)
-            .opt("category", self.category)
-            .opt("subcategory", self.subcategory)
-            .opt("calling_user_id", self.calling_user_id)
-            .opt("object_id", self.object_id)
-            .opt("visibility", self.visibility)
+            .opt("event", &self.event)
+            .opt("category", &self.category)
+            .opt("subcategory", &self.subcategory)
+            .opt("calling_user_id", &self.calling_user_id)
+            .opt("object_id", &self.object_id)
+            .opt("visibility", &self.visibility)
             .opt_bool("acknowledged", self.acknowledged)
-            .opt("created-min", self.created_min)
-            .opt("created-max", self.created_max))
+            .opt("created-min", &self.created_min)
+            .opt("created-max", &self.created_max))
     }
 }
 
 pub(crate) fn build(call: &EventsCall) -> Result<Req, BuildError> {
     Ok(match call {
         EventsCall::Search {
-            scope,
-            event,
-            category,
-            subcategory,
-            calling_user_id,
-            object_id,
-            visibility,
-            acknowledged,
-            created_min,
-            created_max,
+            filters,
             limit,
             offset,
         } => {
             super::orgs::check_limit(limit, 250)?;
-            let p = Filters {
-                scope,
-                event,
-                category,
-                subcategory,
-                calling_user_id,
-                object_id,
-                visibility,
-                acknowledged: *acknowledged,
-                created_min,
-                created_max,
-            }
-            .params()?;
+            let p = filters.params()?;
             Req::get(join(&["events", "search"]))
                 .query(p.opt("limit", limit).opt("offset", offset).done())
         }
         EventsCall::Summarize {
-            scope,
-            event,
-            category,
-            subcategory,
-            calling_user_id,
-            object_id,
-            visibility,
-            acknowledged,
-            created_min,
-            created_max,
+            filters,
             user_context,
             limit,
             offset,
         } => {
             super::orgs::check_limit(limit, 250)?;
-            let p = Filters {
-                scope,
-                event,
-                category,
-                subcategory,
-                calling_user_id,
-                object_id,
-                visibility,
-                acknowledged: *acknowledged,
-                created_min,
-                created_max,
-            }
-            .params()?;
+            let p = filters.params()?;
             Req::get(join(&["events", "search", "summarize"])).query(
                 p.opt("user_context", user_context)
                     .opt("limit", limit)

@@ -23,7 +23,7 @@ mod upload;
 
 pub use ai::AiCall;
 pub use auth::{AuthCall, PkceError, pkce_challenge};
-pub use events::{EventScope, EventsCall};
+pub use events::{EventFilters, EventScope, EventsCall, MAX_ACTIVITY_WAIT_S};
 pub use orgs::OrgsCall;
 pub use shares::{ShareFields, SharesCall};
 pub use storage::StorageCall;
