@@ -451,6 +451,13 @@ fn chunk_parameters_travel_in_the_query() {
         &[("chunk", &data)],
     );
     assert_eq!(named(&r), ["order"]);
+    // An order no file can reach is refused (it used to be taken up to 2^64-1).
+    let r = api.post_multipart(
+        &format!("upload/{id}/chunk/?order=9223372036854775808"),
+        &[],
+        &[("chunk", &data)],
+    );
+    assert_eq!(named(&r), ["order"]);
     // Half a hash pair is refused; so is a CRC-32C not in the 8-lowercase-hex wire format.
     let crc = crc32c_hex(&data);
     let r = api.post_multipart(

@@ -554,6 +554,18 @@ pub async fn chunk(st: &Arc<AppState>, id: &str, rq: &mut Req) -> ApiResult {
     // src/api/upload.rs:557-591 @96b1551, and upload_integrity.rs @e6b1955).
     let pair = {
         let q = rq.params.query();
+        // An order past the most chunks a file may have is refused before the bytes are
+        // read: only a confused or hostile client sends one (orders up to 2^64-1 were taken).
+        let max_order = st.cfg.max_file_size.div_ceil(st.cfg.min_chunk_size.max(1));
+        if let Some(order) = q.u64("order")?
+            && order > max_order
+        {
+            return Err(ApiError::invalid_param(
+                "order",
+                "integer",
+                format!("'order' is at most {max_order}."),
+            ));
+        }
         hash_pair(q.get("hash"), q.get("hash_algo"))?
     };
     let part = if rq.content_type.starts_with("multipart/form-data") {
