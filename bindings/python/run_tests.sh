@@ -8,7 +8,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 CACHE="${FASTIO_CACHE:-$HOME/.cache/fastio-core}"
 VENV="$CACHE/venv-python"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
-export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-1}"
+export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 
 if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
   apt-get install -y python3-venv

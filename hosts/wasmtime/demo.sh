@@ -12,6 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fastio-core/target}"
 grep -qx wasm32-wasip2 <<<"$(rustup target list --installed)" || rustup target add wasm32-wasip2
-cargo build --locked -q -p fastio-component --target wasm32-wasip2 --profile component
-cargo build --locked -q --release -p fastio-wasmtime --bin fastio
-exec "$CARGO_TARGET_DIR/release/fastio" demo "$@"
+cargo build --locked -p fastio-component --target wasm32-wasip2 --profile component
+# The dev profile: wasmtime and cranelift are optimised there too (Cargo.toml), the
+# component's code is compiled by wasmtime either way, and the build is the one the
+# host's tests already made, so a first run compiles minutes less. For benchmarks
+# use hosts/wasmtime/bench.sh (release).
+cargo build --locked -p fastio-wasmtime --bin fastio
+exec "$CARGO_TARGET_DIR/debug/fastio" demo "$@"
