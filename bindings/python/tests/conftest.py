@@ -8,7 +8,7 @@ import queue
 import subprocess
 import threading
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -57,3 +57,15 @@ def devserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devserver]:
     finally:
         proc.kill()
         proc.wait(timeout=30)
+
+
+def workspace_of(client: Any, name: str) -> str:
+    """The first workspace the client reaches, created (as ``name``) when there is none."""
+    found = client.call({"orgs": {"op": "all_workspaces"}})
+    items = found.get("workspaces") if isinstance(found, dict) else found
+    if items:
+        return str(items[0]["id"])
+    orgs = client.call({"orgs": {"op": "list"}})
+    org = (orgs.get("orgs") if isinstance(orgs, dict) else orgs)[0]
+    ws = client.call({"orgs": {"op": "create_workspace", "org_id": str(org["id"]), "name": name, "folder_name": name}}, decode="workspace")
+    return str(ws["id"])

@@ -15,16 +15,8 @@ import pytest
 import fastio_core as fc
 from fastio_core import Client
 
+from conftest import workspace_of
 
-def _workspace(client: Client) -> str:
-    found = client.call({"orgs": {"op": "all_workspaces"}})
-    items = found.get("workspaces") if isinstance(found, dict) else found
-    if items:
-        return str(items[0]["id"])
-    orgs = client.call({"orgs": {"op": "list"}})
-    org = (orgs.get("orgs") if isinstance(orgs, dict) else orgs)[0]
-    ws = client.call({"orgs": {"op": "create_workspace", "org_id": str(org["id"]), "name": "ask", "folder_name": "ask"}}, decode="workspace")
-    return str(ws["id"])
 
 
 class _Counting(Client):
@@ -42,7 +34,7 @@ class _Counting(Client):
 @pytest.fixture(scope="module")
 def env(devserver: Any) -> Tuple[_Counting, str]:
     client = _Counting(devserver.api_key, base_url=devserver.base_url, timeout=60)
-    return client, _workspace(client)
+    return client, workspace_of(client, "ask")
 
 
 def test_ask_long_polls_between_reads(env: Tuple[_Counting, str], tmp_path: pathlib.Path) -> None:

@@ -14,22 +14,14 @@ import pytest
 import fastio_core as fc
 from fastio_core import Client
 
+from conftest import workspace_of
 
-def _workspace(client: Client) -> str:
-    found = client.call({"orgs": {"op": "all_workspaces"}})
-    items = found.get("workspaces") if isinstance(found, dict) else found
-    if items:
-        return str(items[0]["id"])
-    orgs = client.call({"orgs": {"op": "list"}})
-    org = (orgs.get("orgs") if isinstance(orgs, dict) else orgs)[0]
-    ws = client.call({"orgs": {"op": "create_workspace", "org_id": str(org["id"]), "name": "e2e", "folder_name": "e2e"}}, decode="workspace")
-    return str(ws["id"])
 
 
 @pytest.fixture(scope="module")
 def env(devserver: Any) -> Any:
     client = Client(devserver.api_key, base_url=devserver.base_url, timeout=60)
-    return client, _workspace(client)
+    return client, workspace_of(client, "e2e")
 
 
 def _file(tmp: pathlib.Path, name: str, size: int) -> pathlib.Path:
