@@ -446,8 +446,9 @@ impl AnswerWait {
             .retry
             .delay_ms(self.failures, &mut self.jitter)
             .max(self.cfg.min_gap_ms);
-        // `x-ve-limit-expires` is a Unix time and this clock is monotonic, so
-        // only a relative `Retry-After`-style wait is honoured as such.
+        // A 429's expiry arrives already turned into a relative wait (against
+        // the answer's own `Date`); an expiry without a `Date` cannot be
+        // compared with this monotonic clock, so it backs off instead.
         let delay = match e.retry {
             Retry::After { seconds } => seconds.saturating_mul(1000).max(self.cfg.min_gap_ms),
             _ => backoff,

@@ -17,7 +17,9 @@
 //! true is the file itself: pass the status and headers with an empty body to
 //! `on_response`, then each piece of the body to [`Download::on_data`] as it
 //! arrives (writing it wherever the host keeps the file), then call
-//! [`Download::on_end`]. `Done` means every byte matched the node's hash;
+//! [`Download::on_end`]. Between pieces, pull `next_action(now)`: it reports
+//! progress, and ends a body that arrives slower than
+//! [`DEFAULT_MIN_READ_RATE`] on average (see [`Download::set_min_read_rate`]). `Done` means every byte matched the node's hash;
 //! `Failed` with a mismatch means the bytes the host wrote must be discarded.
 
 use crate::api::{Call, Client, Profile, StorageCall};
@@ -47,6 +49,12 @@ pub struct DownloadSpec {
 
 /// How many redirects of the token read are followed.
 pub const MAX_READ_REDIRECTS: u32 = 5;
+
+/// The slowest average rate a file body may arrive at, bytes per second,
+/// before the download ends as a transport failure. A body trickling in a
+/// byte at a time resets a host's per-read timeout forever; this bound
+/// does not reset. 8 KiB/s leaves a 1 GiB file a day and a half.
+pub const DEFAULT_MIN_READ_RATE: u64 = 8 * 1024;
 
 impl DownloadSpec {
     /// The current version of a file in a workspace, verified.
@@ -159,6 +167,9 @@ pub struct Download {
     /// `Location` against.
     read_url: Option<String>,
     redirects: u32,
+    /// When the file body began to arrive (host clock, ms).
+    receive_started_ms: u64,
+    min_read_rate: u64,
 }
 
 impl Download {
@@ -209,7 +220,49 @@ impl Download {
             outcome,
             read_url: None,
             redirects: 0,
+            receive_started_ms: 0,
+            min_read_rate: DEFAULT_MIN_READ_RATE,
         }
+    }
+
+    /// Sets the slowest average rate (bytes per second) the file body may
+    /// arrive at (default [`DEFAULT_MIN_READ_RATE`]; 0 lets it take forever).
+    /// The body's deadline is the request timeout plus the file's size (or,
+    /// when the size is unknown, the bytes received so far) at that rate.
+    pub fn set_min_read_rate(&mut self, bytes_per_s: u64) {
+        self.min_read_rate = bytes_per_s;
+    }
+
+    /// The moment the file body must have arrived by, while it arrives.
+    fn receive_deadline(&self) -> u64 {
+        if self.min_read_rate == 0 {
+            return u64::MAX;
+        }
+        let bytes = self.size.unwrap_or(self.received).max(self.received);
+        let budget_ms = bytes.saturating_mul(1000) / self.min_read_rate;
+        self.receive_started_ms
+            .saturating_add(self.request_timeout_ms)
+            .saturating_add(budget_ms)
+    }
+
+    /// Ends a body that has not arrived by its deadline: the host has written
+    /// part of it, so this is final, never retried.
+    fn check_receive_deadline(&mut self, now: u64) -> bool {
+        if !matches!(self.phase, Phase::Receiving) || now < self.receive_deadline() {
+            return false;
+        }
+        let secs = now.saturating_sub(self.receive_started_ms) / 1000;
+        self.fail(UploadError::Api {
+            what: "reading the file".into(),
+            error: Box::new(ApiError::transport(
+                format!(
+                    "the body did not arrive in time: {} bytes in {secs} s, below {} bytes/s",
+                    self.received, self.min_read_rate
+                ),
+                false,
+            )),
+        });
+        true
     }
 
     /// Sets how long a request may go unanswered (default 120 s).
@@ -227,6 +280,7 @@ impl Download {
     /// The next action.
     #[must_use = "the host must carry out the action"]
     pub fn next_action(&mut self, now: u64) -> Option<DownloadAction> {
+        self.check_receive_deadline(now);
         if let Some(a) = self.outcome.take() {
             self.phase = Phase::Finished;
             return Some(a);
@@ -239,7 +293,12 @@ impl Download {
             });
         }
         if let Some((_, _, deadline)) = self.pending {
-            return Some(DownloadAction::Wait { until_ms: deadline });
+            let until_ms = if matches!(self.phase, Phase::Receiving) {
+                self.receive_deadline()
+            } else {
+                deadline
+            };
+            return Some(DownloadAction::Wait { until_ms });
         }
         if now < self.not_before_ms {
             return Some(DownloadAction::Wait {
@@ -381,6 +440,7 @@ impl Download {
                     self.on_redirect(resp);
                 } else if (200..300).contains(&resp.status) {
                     self.phase = Phase::Receiving;
+                    self.receive_started_ms = now;
                     self.pending = Some((id, Step::Read, u64::MAX));
                     if !resp.body.is_empty() {
                         let body = resp.body.clone();
@@ -519,7 +579,7 @@ impl Download {
                     error: Box::new(e),
                 });
             }
-            r => self.retry.rate_limit_wait_ms(r, now),
+            r => self.retry.rate_limit_wait_ms(r),
         };
         self.attempts += 1;
         if self.attempts >= self.retry.max_attempts {
@@ -629,8 +689,12 @@ impl Download {
         Ok(())
     }
 
-    /// Checks the deadline of the outstanding request.
+    /// Checks the deadline of the outstanding request, and of the file body
+    /// while it arrives.
     pub fn on_timeout(&mut self, now: u64) {
+        if self.check_receive_deadline(now) {
+            return;
+        }
         if let Some((id, step, deadline)) = self.pending
             && deadline <= now
             && !matches!(self.phase, Phase::Receiving)

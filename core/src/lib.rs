@@ -5,6 +5,26 @@
 //! gateway, a phone app, a Python script) do the I/O and feed results back in;
 //! time arrives as arguments and randomness as a seed. See `design.md` for the
 //! contract each machine follows.
+//!
+//! # Clocks
+//!
+//! Two clocks cross the boundary, and each input says which it is:
+//!
+//! - **`now` of every machine** (upload, download, the AI-answer wait) is the
+//!   host's *monotonic* clock in milliseconds, from any epoch, never going
+//!   back (`Instant`, `time.monotonic()`, `System.nanoTime()`,
+//!   `performance.now()`, `wasi:clocks/monotonic-clock`). A `Wait { until }`
+//!   is a moment on that same clock. The core never compares it with a time a
+//!   server gave.
+//! - **`now` of webhook verification** is the *wall clock* in Unix seconds,
+//!   because a delivery's signed timestamp is one.
+//!
+//! A server's absolute time is turned into a relative one once, here, when a
+//! response is decoded: a 429's `x-ve-limit-expires` less the same response's
+//! `Date` (both the server's clock) becomes [`decode::Retry::After`], so
+//! neither a host's clock nor its skew enters a retry decision. Only an expiry
+//! without a `Date` stays a [`decode::Retry::At`] (a Unix time for a caller
+//! with a wall clock); the machines wait the 60 s default on it.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

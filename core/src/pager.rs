@@ -4,6 +4,8 @@
 //! Two schemes exist: `limit`/`offset` with `pagination.has_more` (most
 //! listings) and the storage listing's `cursor`.
 
+use std::collections::BTreeSet;
+
 use serde_json::Value;
 
 use crate::api::{
@@ -26,7 +28,22 @@ pub enum PageError {
     /// detail of the answer and is much larger than the other variants).
     #[error(transparent)]
     Api(Box<ApiError>),
+    /// The listing went on past the pager's page bound: a server that
+    /// always answers "more" cannot keep a host walking forever.
+    #[error("the listing did not end within {max} pages")]
+    TooManyPages {
+        /// The bound ([`DEFAULT_MAX_PAGES`] unless set).
+        max: u32,
+    },
 }
+
+/// Pages a pager reads before it stops with [`PageError::TooManyPages`]:
+/// at the API's largest page (500 items) that is five million items.
+pub const DEFAULT_MAX_PAGES: u32 = 10_000;
+
+/// The longest cursor kept: each one is remembered to catch a server that
+/// repeats itself, so their size is bounded too.
+pub const MAX_CURSOR_LEN: usize = 4_096;
 
 impl From<ApiError> for PageError {
     fn from(e: ApiError) -> Self {
@@ -69,6 +86,24 @@ fn page_len(payload: &Value) -> usize {
         .unwrap_or(0)
 }
 
+/// The next request, unless the walk is over or has read `max` pages: the
+/// page that reached the bound is still returned whole, the next request is
+/// the error.
+fn next_or_bound(
+    done: bool,
+    pages: u32,
+    max: u32,
+    build: impl FnOnce() -> Result<HttpRequest, PageError>,
+) -> Option<Result<HttpRequest, PageError>> {
+    if done {
+        None
+    } else if pages >= max {
+        Some(Err(PageError::TooManyPages { max }))
+    } else {
+        Some(build())
+    }
+}
+
 /// Walks a `limit`/`offset` listing.
 #[derive(Debug, Clone)]
 pub struct OffsetPager {
@@ -76,6 +111,8 @@ pub struct OffsetPager {
     limit: u32,
     offset: u64,
     done: bool,
+    pages: u32,
+    max_pages: u32,
 }
 
 impl OffsetPager {
@@ -89,13 +126,24 @@ impl OffsetPager {
             limit,
             offset: 0,
             done: false,
+            pages: 0,
+            max_pages: DEFAULT_MAX_PAGES,
         })
+    }
+
+    /// Stops the walk with [`PageError::TooManyPages`] after `max` pages.
+    #[must_use]
+    pub fn with_max_pages(mut self, max: u32) -> Self {
+        self.max_pages = max;
+        self
     }
 
     /// The request for the next page, or `None` when the listing is done.
     #[must_use]
     pub fn next_request(&self, client: &Client) -> Option<Result<HttpRequest, PageError>> {
-        (!self.done).then(|| client.build(&self.call).map_err(PageError::from))
+        next_or_bound(self.done, self.pages, self.max_pages, || {
+            client.build(&self.call).map_err(PageError::from)
+        })
     }
 
     /// Reads a page's response and advances. Returns the page's payload.
@@ -105,6 +153,7 @@ impl OffsetPager {
         resp: &HttpResponse,
     ) -> Result<Decoded<Value>, PageError> {
         let page = client.decode(&self.call, resp)?;
+        self.pages = self.pages.saturating_add(1);
         let n = page_len(&page.value);
         let has_more = page
             .value
@@ -132,8 +181,10 @@ impl OffsetPager {
 #[derive(Debug, Clone)]
 pub struct CursorPager {
     call: Call,
-    seen: Vec<String>,
+    seen: BTreeSet<String>,
     done: bool,
+    pages: u32,
+    max_pages: u32,
 }
 
 impl CursorPager {
@@ -144,15 +195,26 @@ impl CursorPager {
         }
         Ok(CursorPager {
             call,
-            seen: Vec::new(),
+            seen: BTreeSet::new(),
             done: false,
+            pages: 0,
+            max_pages: DEFAULT_MAX_PAGES,
         })
+    }
+
+    /// Stops the walk with [`PageError::TooManyPages`] after `max` pages.
+    #[must_use]
+    pub fn with_max_pages(mut self, max: u32) -> Self {
+        self.max_pages = max;
+        self
     }
 
     /// The request for the next page, or `None` when the listing is done.
     #[must_use]
     pub fn next_request(&self, client: &Client) -> Option<Result<HttpRequest, PageError>> {
-        (!self.done).then(|| client.build(&self.call).map_err(PageError::from))
+        next_or_bound(self.done, self.pages, self.max_pages, || {
+            client.build(&self.call).map_err(PageError::from)
+        })
     }
 
     /// Reads a page's response and advances. A cursor the server already
@@ -163,7 +225,20 @@ impl CursorPager {
         resp: &HttpResponse,
     ) -> Result<Decoded<Value>, PageError> {
         let page = client.decode(&self.call, resp)?;
+        self.pages = self.pages.saturating_add(1);
         match next_cursor(&page.value) {
+            Some(c) if c.len() > MAX_CURSOR_LEN => {
+                self.done = true;
+                return Err(ApiError::bare(
+                    ErrorKind::MalformedResponse,
+                    Some(page.status),
+                    format!(
+                        "a cursor of {} bytes is over the {MAX_CURSOR_LEN}-byte bound",
+                        c.len()
+                    ),
+                )
+                .into());
+            }
             Some(c) if self.seen.contains(&c) => {
                 self.done = true;
                 return Err(ApiError::bare(
@@ -177,7 +252,7 @@ impl CursorPager {
                 if let Call::Storage(StorageCall::List { cursor, .. }) = &mut self.call {
                     *cursor = Some(c.clone());
                 }
-                self.seen.push(c);
+                self.seen.insert(c);
             }
             None => self.done = true,
         }

@@ -495,3 +495,96 @@ fn an_unusable_configuration_is_the_first_action_never_a_default_client() {
     };
     assert!(request.url.starts_with("http://127.0.0.1:9/current/"));
 }
+
+/// Drives a download to the file body and answers the read's head; returns
+/// the machine and the read's id.
+fn at_the_body(node: serde_json::Value) -> (Download, u64) {
+    let mut d = Download::new(
+        client(),
+        DownloadSpec::file("ws", "n1"),
+        RetryPolicy::default(),
+        1,
+    );
+    for _ in 0..10 {
+        let Some(DownloadAction::Send { id, request, .. }) = d.next_action(0) else {
+            panic!("expected a request")
+        };
+        if request.url.contains("/details/") {
+            d.on_response(id, &ok(json!({"node": node})), 0).unwrap();
+        } else if request.url.contains("/requestread/") {
+            d.on_response(id, &ok(json!({"token": "tok"})), 0).unwrap();
+        } else {
+            d.on_response(id, &HttpResponse::new(200, Vec::new()), 0)
+                .unwrap();
+            return (d, id);
+        }
+    }
+    panic!("no read")
+}
+
+/// A body trickling in a byte at a time would reset any per-read timeout
+/// forever; the machine's own deadline (request timeout plus the size at the
+/// slowest allowed rate) ends it as a typed, final transport failure.
+#[test]
+fn a_trickling_body_ends_at_its_deadline() {
+    let size = 1_000_000u64;
+    let (mut d, id) = at_the_body(json!({"id": "n1", "size": size}));
+    // 120 s + 1 MB at 8 KiB/s ≈ 242 s.
+    let deadline = 120_000 + size * 1000 / fastio_core::download::DEFAULT_MIN_READ_RATE;
+    let mut now = 0;
+    let mut failed = None;
+    for _ in 0..1_000 {
+        now += 1_000;
+        if d.on_data(id, b"x").is_err() {
+            break;
+        }
+        match d.next_action(now) {
+            Some(DownloadAction::Progress { .. }) | Some(DownloadAction::Wait { .. }) => {}
+            Some(DownloadAction::Failed(e)) => {
+                failed = Some((now, e));
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let (at, e) = failed.expect("the trickle was never cut off");
+    assert!(
+        at >= deadline && at < deadline + 2_000,
+        "cut at {at}, deadline {deadline}"
+    );
+    match e {
+        UploadError::Api { error, .. } => {
+            assert_eq!(error.kind, fastio_core::decode::ErrorKind::Transport);
+            assert!(
+                error.to_string().contains("did not arrive in time"),
+                "{error}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // The answer the host was still streaming is refused.
+    assert!(d.on_data(id, b"x").is_err());
+
+    // A host that sleeps on the machine's Wait is woken at the deadline and
+    // `on_timeout` ends the body the same way.
+    let (mut d, _) = at_the_body(json!({"id": "n1", "size": size}));
+    let Some(DownloadAction::Wait { until_ms }) = d.next_action(0) else {
+        panic!("a body in flight is a wait")
+    };
+    assert_eq!(until_ms, deadline);
+    d.on_timeout(until_ms);
+    assert!(matches!(
+        d.next_action(until_ms),
+        Some(DownloadAction::Failed(_))
+    ));
+
+    // At a healthy rate the same file finishes.
+    let (mut d, id) = at_the_body(json!({"id": "n1", "size": 4}));
+    d.on_data(id, b"abcd").unwrap();
+    assert!(matches!(
+        d.next_action(50),
+        Some(DownloadAction::Progress { .. })
+    ));
+    d.on_end(id).unwrap();
+    assert!(matches!(d.next_action(60), Some(DownloadAction::Done(_))));
+}

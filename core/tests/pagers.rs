@@ -3,7 +3,7 @@
 use fastio_core::api::{Call, Client, OrgsCall, Profile, StorageCall};
 use fastio_core::config::ClientConfig;
 use fastio_core::http::HttpResponse;
-use fastio_core::pager::{CursorPager, OffsetPager, PageError};
+use fastio_core::pager::{CursorPager, MAX_CURSOR_LEN, OffsetPager, PageError};
 use serde_json::json;
 
 fn client() -> Client {
@@ -135,4 +135,75 @@ fn cursor_pager_walks_and_refuses_a_repeated_cursor() {
         .unwrap_err();
     assert!(err.to_string().contains("repeated cursor"));
     assert!(p.is_done(), "a looping server cannot make the walk endless");
+}
+
+/// A server that always says "more" (new cursors, or `has_more` with full
+/// pages) cannot keep a host walking: the request after the bound is a
+/// typed error, and every page up to it was returned whole.
+#[test]
+fn endless_listings_stop_at_the_page_bound() {
+    let c = client();
+    let list = Call::Storage(StorageCall::List {
+        profile: Profile::Workspace("9".into()),
+        folder: "root".into(),
+        sort_by: None,
+        sort_dir: None,
+        page_size: Some(100),
+        cursor: None,
+    });
+    let mut p = CursorPager::new(list).unwrap().with_max_pages(50);
+    let mut pages = 0;
+    let err = loop {
+        match p.next_request(&c).expect("the walk is not over") {
+            Ok(_) => {}
+            Err(e) => break e,
+        }
+        p.on_response(
+            &c,
+            &ok(json!({"nodes": [{"id": "x"}], "next_cursor": format!("c{pages}")})),
+        )
+        .unwrap();
+        pages += 1;
+        assert!(pages <= 50, "read past the bound");
+    };
+    assert_eq!(pages, 50);
+    assert!(matches!(err, PageError::TooManyPages { max: 50 }), "{err}");
+
+    let search = Call::Orgs(OrgsCall::List {
+        limit: None,
+        offset: None,
+    });
+    let mut p = OffsetPager::new(search, 2).unwrap().with_max_pages(7);
+    let mut pages = 0;
+    while let Some(Ok(_)) = p.next_request(&c) {
+        p.on_response(
+            &c,
+            &ok(json!({"orgs": [{"id": "1"}, {"id": "2"}], "pagination": {"has_more": true}})),
+        )
+        .unwrap();
+        pages += 1;
+        assert!(pages <= 7, "read past the bound");
+    }
+    assert_eq!(pages, 7);
+    assert!(matches!(
+        p.next_request(&c),
+        Some(Err(PageError::TooManyPages { max: 7 }))
+    ));
+
+    // A cursor too long to remember ends the walk with a typed error.
+    let list = Call::Storage(StorageCall::List {
+        profile: Profile::Workspace("9".into()),
+        folder: "root".into(),
+        sort_by: None,
+        sort_dir: None,
+        page_size: None,
+        cursor: None,
+    });
+    let mut p = CursorPager::new(list).unwrap();
+    let long = "c".repeat(MAX_CURSOR_LEN + 1);
+    let err = p
+        .on_response(&c, &ok(json!({"nodes": [], "next_cursor": long})))
+        .unwrap_err();
+    assert!(err.to_string().contains("bound"), "{err}");
+    assert!(p.is_done());
 }

@@ -1,8 +1,8 @@
 //! Planner properties and edge cases.
 
 use fastio_core::upload::plan::{
-    CHUNK_COUNT_CEILING, Chunk, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_IN_FLIGHT,
-    DEFAULT_SINGLE_REQUEST_MAX, PlanConfig, PlanError, UploadPlan, plan,
+    CHUNK_COUNT_CEILING, CHUNK_SIZE_CEILING, Chunk, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_IN_FLIGHT,
+    DEFAULT_SINGLE_REQUEST_MAX, IN_FLIGHT_BYTES_CEILING, PlanConfig, PlanError, UploadPlan, plan,
 };
 use proptest::prelude::*;
 use serde_json::json;
@@ -86,9 +86,16 @@ proptest! {
     }
 
     #[test]
-    fn huge_sizes_never_panic(size in any::<u64>(), chunk in 1u64..u64::MAX, order in any::<u64>()) {
+    fn huge_sizes_never_panic(size in any::<u64>(), chunk in 1u64..=CHUNK_SIZE_CEILING, order in any::<u64>()) {
         let cfg = PlanConfig { chunk_size: chunk, ..PlanConfig::default() };
-        let p = plan(size, &cfg).unwrap();
+        let p = match plan(size, &cfg) {
+            Ok(p) => p,
+            Err(PlanError::TooManyChunks { chunks, .. }) => {
+                prop_assert!(chunks > CHUNK_COUNT_CEILING);
+                return Ok(());
+            }
+            Err(e) => return Err(TestCaseError::fail(e.to_string())),
+        };
         if let Some(c) = p.chunk(order) {
             prop_assert!(c.end() <= size);
         }
@@ -104,6 +111,16 @@ proptest! {
         let cfg = PlanConfig::from_limits(&v, &PlanConfig::default());
         prop_assert!(cfg.chunk_size > 0);
         prop_assert!(cfg.max_in_flight > 0 && cfg.max_in_flight <= DEFAULT_MAX_IN_FLIGHT);
+        // Whatever an answer says, what a host allocates stays bounded.
+        prop_assert!(cfg.chunk_size <= CHUNK_SIZE_CEILING);
+        prop_assert!(cfg.chunk_size * u64::from(cfg.max_in_flight) <= IN_FLIGHT_BYTES_CEILING);
+        prop_assert!(cfg.single_request_max <= DEFAULT_SINGLE_REQUEST_MAX);
+    }
+
+    #[test]
+    fn chunks_over_the_ceilings_are_refused(chunk in CHUNK_SIZE_CEILING + 1.., in_flight in 1u32..4, size in any::<u64>()) {
+        let cfg = PlanConfig { chunk_size: chunk, max_in_flight: in_flight, ..PlanConfig::default() };
+        prop_assert!(matches!(plan(size, &cfg), Err(PlanError::InvalidConfig(_))));
     }
 }
 

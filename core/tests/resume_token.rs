@@ -186,6 +186,26 @@ fn bad_tokens_are_typed_errors() {
     t["plan"] = json!({"kind": "chunked", "size": u64::MAX, "chunk_size": 1,
         "chunk_count": u64::MAX, "max_in_flight": 1});
     assert!(ResumeToken::from_json(&t.to_string()).is_err());
+    // Chunk sizes and in-flight counts a host would allocate for: a 4 TiB
+    // or 2 GiB chunk, or a thousand chunks in flight, are refused while
+    // reading the token, before any buffer exists.
+    for (size, chunk_size, in_flight) in [
+        (1u64 << 43, 1u64 << 42, 1u32),
+        (4u64 << 30, 2u64 << 30, 1),
+        (1 << 30, 1 << 20, 1000),
+        (1 << 30, 64 << 20, 8),
+    ] {
+        let mut t = v["token"].clone();
+        t["size"] = json!(size);
+        t["acked"] = json!([]);
+        t["read_crcs"] = json!([]);
+        t["plan"] = json!({"kind": "chunked", "size": size, "chunk_size": chunk_size,
+            "chunk_count": size.div_ceil(chunk_size), "max_in_flight": in_flight});
+        match ResumeToken::from_json(&t.to_string()) {
+            Err(TokenError::Malformed(m)) => assert!(m.contains("ceiling"), "{m}"),
+            other => panic!("chunk {chunk_size} × {in_flight}: {other:?}"),
+        }
+    }
     let mut t = v["token"].clone();
     t["sha256"] = json!("AAAA");
     assert!(ResumeToken::from_json(&t.to_string()).is_err());

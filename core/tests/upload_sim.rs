@@ -622,8 +622,9 @@ proptest! {
     }
 
     /// Snapshot at a random moment, drop the machine, resume against the same
-    /// server: chunks the token says were acknowledged are not sent again,
-    /// and the file is identical.
+    /// server: no chunk the server holds is sent again — neither those the
+    /// token recorded nor those acknowledged after it was saved — and the
+    /// file is identical.
     #[test]
     fn resume_never_resends_acknowledged_chunks(
         size in 4_097usize..40_000,
@@ -644,11 +645,17 @@ proptest! {
         drop(up);
         let token = ResumeToken::from_json(&token.to_json()).unwrap();
         let acked: BTreeSet<u64> = token.acked.iter().map(|a| a.order).collect();
+        let held: BTreeSet<u64> = server
+            .sessions
+            .get(&token.upload_id)
+            .map(|s| s.chunks.keys().copied().collect())
+            .unwrap_or_default();
+        prop_assert!(acked.is_subset(&held));
         let before = server.chunk_posts.clone();
         let mut resumed = Upload::resume(client(), &token, config(chunk, 4_096, 3, seed)).unwrap();
         let out = drive(&mut resumed, &mut server, &file, Faults::default(), &mut dice, None).unwrap();
         check_done(&out.result.unwrap(), &server, &file);
-        for order in acked {
+        for order in held {
             let key = (token.upload_id.clone(), order);
             prop_assert_eq!(server.chunk_posts.get(&key), before.get(&key), "chunk {} was sent again", order);
         }
@@ -792,5 +799,80 @@ fn an_impossible_size_is_refused_before_anything_is_allocated() {
             Err(other) => panic!("size {size}: {other}"),
             Ok(_) => panic!("size {size} was planned"),
         }
+    }
+}
+
+/// A 429 on a chunk holds that chunk for the wait the answer states (its
+/// expiry against its `Date`), or the 60 s default without one — capped by
+/// the policy — and never sends it sooner.
+#[test]
+fn a_rate_limited_chunk_waits_what_the_answer_says() {
+    for (headers, want_ms) in [
+        (
+            vec![
+                (
+                    "Date".to_string(),
+                    "Thu, 01 Jan 2026 00:00:00 GMT".to_string(),
+                ),
+                ("x-ve-limit-expires".to_string(), "1767225604".to_string()),
+            ],
+            4_000u64,
+        ),
+        (Vec::new(), 10_000),
+    ] {
+        let file = data(3_000, 5);
+        let mut server = FakeServer::new();
+        let spec = UploadSpec::file("f.bin", 3_000, "ws1");
+        let mut up = Upload::new(client(), spec, config(1_000, 500, 1, 3)).unwrap();
+        let now = T0;
+        let mut limited_at = None;
+        let mut sent_again_at = None;
+        for _ in 0..200 {
+            match up.next_action(now) {
+                Some(Action::Send { id, request, .. }) => {
+                    let is_chunk = request.url.contains("/chunk/");
+                    if is_chunk && limited_at.is_none() {
+                        let mut r = HttpResponse::new(
+                            429,
+                            r#"{"result":false,"error":{"code":1671,"text":"slow down"}}"#,
+                        );
+                        r.headers = headers.clone();
+                        up.on_response(id, &r, now).unwrap();
+                        limited_at = Some(now);
+                        continue;
+                    }
+                    if is_chunk && limited_at.is_some() && sent_again_at.is_none() {
+                        sent_again_at = Some(now);
+                        break;
+                    }
+                    let body = body_bytes(&request);
+                    let resp = server.handle(&request, &body);
+                    up.on_response(id, &resp, now).unwrap();
+                }
+                Some(Action::Read { id, offset, len }) => {
+                    let end = (offset + len).min(file.len() as u64) as usize;
+                    up.on_data(id, file[offset as usize..end].to_vec(), now)
+                        .unwrap();
+                }
+                Some(Action::Wait { until_ms }) => {
+                    assert!(until_ms > now, "a wait in the past");
+                    // Jump to the moment the machine asked for.
+                    let next = until_ms;
+                    up.on_timeout(next);
+                    let a = up.next_action(next);
+                    if let Some(Action::Send { request, .. }) = &a
+                        && request.url.contains("/chunk/")
+                    {
+                        sent_again_at = Some(next);
+                        break;
+                    }
+                    panic!("after the wait: {a:?}");
+                }
+                Some(Action::Progress(_)) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        let (limited, again) = (limited_at.expect("limited"), sent_again_at.expect("resent"));
+        assert_eq!(again - limited, want_ms, "headers {headers:?}");
     }
 }

@@ -48,7 +48,7 @@ log="$CARGO_TARGET_DIR/gateway-e2e.log"
 : > "$log"
 set +e
 GATEWAY_WASM="$wasm" WASMTIME="$wasmtime_bin" GATEWAY_LOG="$log" \
-    cargo test -j "$jobs" -p fastio-gateway-e2e --features e2e --release --locked --test gateway --test resilience -- --test-threads=2
+    cargo test -j "$jobs" -p fastio-gateway-e2e --features e2e --release --locked --test gateway --test resilience --test hostile -- --test-threads=2
 status=$?
 set -e
 if [ $status -ne 0 ]; then

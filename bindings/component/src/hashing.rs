@@ -114,4 +114,8 @@ impl hashing::Guest for Component {
     fn hash(a: HashAlgo, data: Vec<u8>) -> String {
         Hasher::digest(algo(a), &data).to_hex()
     }
+
+    fn crc32c_combine(crc1: u32, crc2: u32, len2: u64) -> u32 {
+        fastio_core::hash::crc32c_combine(crc1, crc2, len2)
+    }
 }

@@ -292,3 +292,21 @@ test('server 503s on chunks are retried by the core until stored', async () => {
     await server.faults(null);
   }
 });
+
+test('a 429 costs only its stated wait', async () => {
+  // The devserver's 429 says the window reopens in a second (x-ve-limit-expires
+  // against its own Date); the core makes that a one-second wait, not the 300 s cap.
+  await server.faults({ path_contains: '/upload/', schedule: [{ request: 1, fault: '429' }] });
+  try {
+    const data = bytes(3 * MiB, 29);
+    const t0 = performance.now();
+    const done = await client.upload(new Blob([data]), { workspace, name: 'limited.bin', chunkSize: MiB });
+    const secs = (performance.now() - t0) / 1000;
+    const log = await server.injected();
+    assert.equal(log.length, 1, JSON.stringify(log));
+    assert.equal(done.sha256, sha256(data));
+    assert.ok(secs < 20, `one 429 cost ${secs.toFixed(1)} s`);
+  } finally {
+    await server.faults(null);
+  }
+});

@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import queue
+import secrets
 import threading
 import time
 import urllib.parse
@@ -280,12 +281,13 @@ class Client:
             raise ValueError("give exactly one of workspace= or share=")
         target = _ffi.Target.WORKSPACE(workspace) if workspace is not None else _ffi.Target.SHARE(share)  # type: ignore[arg-type]
         dl = _ffi.Download(self._core, _ffi.DownloadRequest(target=target, node_id=node), _ffi.DownloadOptions())
-        tmp = f"{os.fspath(path)}.part"
+        tmp, out_file = _create_beside(path, ".part", 0o666)
         try:
-            with open(tmp, "wb") as out:
+            with out_file as out:
+                held = None  # an action the machine gave while the body flowed
                 for _ in range(10_000):
                     now = _now_ms()
-                    action = dl.next_action(now)
+                    action, held = (held, None) if held is not None else (dl.next_action(now), None)
                     if action is None:
                         raise _ffi.FastioError.Usage("download stalled")
                     if isinstance(action, _ffi.DownloadAction.WAIT):
@@ -306,13 +308,21 @@ class Client:
                                 stream.read()
                                 continue
                             try:
-                                while True:
+                                while held is None:
                                     block = stream.read(_READ_BLOCK)
                                     if not block:
+                                        dl.on_end(action.id)
                                         break
                                     out.write(block)
                                     dl.on_data(action.id, block)
-                                dl.on_end(action.id)
+                                    # Between pieces the machine reports progress and
+                                    # ends a body that arrives too slowly.
+                                    between = dl.next_action(_now_ms())
+                                    if isinstance(between, _ffi.DownloadAction.PROGRESS):
+                                        if progress is not None:
+                                            progress(between.bytes, between.total)
+                                    elif between is not None and not isinstance(between, _ffi.DownloadAction.WAIT):
+                                        held = between
                             except (OSError, http.client.HTTPException) as e:
                                 dl.on_transport_error(action.id, f"{type(e).__name__}: {e}", _now_ms())
                     elif isinstance(action, _ffi.DownloadAction.DONE):
@@ -428,13 +438,35 @@ def _with_parallel(opts: _ffi.UploadOptions, parallel: int) -> _ffi.UploadOption
     return opts
 
 
+def _create_beside(path: Any, suffix: str, mode: int) -> Tuple[str, Any]:
+    """A new file beside ``path`` (``.NAME.<random><suffix>``), created
+    exclusively so it is never a file the user has, nor a link planted at the
+    name; ``mode`` less the umask, as for any file the user creates."""
+    target = os.fspath(path)
+    folder, name = os.path.split(target)
+    for _ in range(16):
+        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}{suffix}")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
+        except FileExistsError:
+            continue
+        return tmp, os.fdopen(fd, "wb")
+    raise FileExistsError(f"no free temporary name beside {target}")
+
+
 def _write_atomic(path: Any, text: str) -> None:
-    tmp = f"{os.fspath(path)}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    # A resume token names the session: readable by its owner only.
+    tmp, f = _create_beside(path, ".tmp", 0o600)
+    try:
+        with f:
+            f.write(text.encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
 
 
 _SCHEMES = {

@@ -180,3 +180,41 @@ def test_a_redirected_credentialed_request_fails_closed(env: Any, devserver: Any
         _faults(devserver.origin, {})
     assert ei.value.status == 307
     assert not (tmp_path / "stay.out").exists()
+
+
+def test_a_429_costs_only_its_stated_wait(env: Any, devserver: Any, tmp_path: pathlib.Path) -> None:
+    # The devserver's 429 says the window reopens in a second (x-ve-limit-expires
+    # against its own Date); the core turns that into a one-second wait, so the
+    # upload is not held for the 300 s cap a misread clock would give.
+    import time
+
+    client, ws = env
+    src = _file(tmp_path, "limited.bin", 300_000)
+    _faults(devserver.origin, {"path_contains": "/upload/", "schedule": [{"request": 1, "fault": "429"}]})
+    try:
+        t0 = time.monotonic()
+        res = client.upload(src, workspace=ws, options=_small_chunks())
+        elapsed = time.monotonic() - t0
+        log = _fault_log(devserver.origin)
+    finally:
+        _faults(devserver.origin, {})
+    assert any("429" in json.dumps(entry) for entry in log), log
+    assert res.size == 300_000
+    assert elapsed < 20, f"one 429 cost {elapsed:.1f} s"
+
+
+def test_files_beside_the_target_are_never_touched(env: Any, tmp_path: pathlib.Path) -> None:
+    # The driver's temporary files get fresh, exclusive names: a user's own
+    # `report.bin.part` or `token.json.tmp` survives a download and an upload.
+    client, ws = env
+    src = _file(tmp_path, "report.bin", 200_000)
+    mine = {tmp_path / "back.bin.part": b"my notes", tmp_path / "token.json.tmp": b"keep me"}
+    for p, data in mine.items():
+        p.write_bytes(data)
+    res = client.upload(src, workspace=ws, options=_small_chunks(), token_file=tmp_path / "token.json")
+    client.download(res.node_id, tmp_path / "back.bin", workspace=ws)
+    assert (tmp_path / "back.bin").read_bytes() == src.read_bytes()
+    for p, data in mine.items():
+        assert p.read_bytes() == data, p
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert leftovers == [], leftovers

@@ -20,12 +20,17 @@ pub enum Retry {
     /// Retry with exponential backoff (a 502, 503 or 504, or a transport
     /// failure, on a call that may be resent).
     Backoff,
-    /// Retry at this Unix time (from `x-ve-limit-expires`).
+    /// Retry at this Unix time (from `x-ve-limit-expires`), for an answer
+    /// without a `Date` to measure it against: only a caller with a wall
+    /// clock can turn it into a wait. The machines, whose clock is
+    /// monotonic, wait [`DEFAULT_RATE_LIMIT_WAIT_S`] instead.
     At {
         /// Unix seconds.
         unix_s: u64,
     },
-    /// Retry after this many seconds (a 429 without an expiry header).
+    /// Retry after this many seconds: a 429's `x-ve-limit-expires` less
+    /// its `Date` (both the server's clock), or
+    /// [`DEFAULT_RATE_LIMIT_WAIT_S`] without an expiry.
     After {
         /// Seconds.
         seconds: u64,
@@ -157,12 +162,15 @@ impl ApiError {
 /// mean the request never reached the application, so any call that may be
 /// resent backs off; 500, 501 and every other 4xx are final. A 429 says when
 /// the window reopens; outside uploads nothing waits for it automatically
-/// (src/client.rs:1984-1991), the figure is for the caller.
+/// (src/client.rs:1984-1991), the figure is for the caller. The expiry is
+/// turned into a wait here, once, against the answer's own `Date`, so no
+/// host clock is ever compared with a server time.
 pub fn retry_for_status(status: u16, resendable: bool, rate_limit: &RateLimit) -> Retry {
     match status {
-        429 => match rate_limit.expires {
-            Some(unix_s) => Retry::At { unix_s },
-            None => Retry::After {
+        429 => match (rate_limit.reset_in_s(), rate_limit.expires) {
+            (Some(seconds), _) => Retry::After { seconds },
+            (None, Some(unix_s)) => Retry::At { unix_s },
+            (None, None) => Retry::After {
                 seconds: DEFAULT_RATE_LIMIT_WAIT_S,
             },
         },

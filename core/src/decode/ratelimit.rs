@@ -13,6 +13,11 @@ pub struct RateLimit {
     pub max: Option<u64>,
     /// When the window resets, Unix seconds (`x-ve-limit-expires`).
     pub expires: Option<u64>,
+    /// The server's clock when it answered, Unix seconds (the response's
+    /// `Date`). With `expires` it gives the wait without any host clock, so
+    /// a host's clock (or its skew) never enters a retry decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_date: Option<u64>,
 }
 
 fn num(headers: &[(String, String)], current: &str, legacy: &str) -> Option<u64> {
@@ -28,6 +33,21 @@ impl RateLimit {
             avail: num(headers, "x-ve-limit-avail", "x-rate-limit-available"),
             max: num(headers, "x-ve-limit-max", "x-rate-limit-max"),
             expires: num(headers, "x-ve-limit-expires", "x-rate-limit-expiry"),
+            server_date: header(headers, "date").and_then(http_date_unix_s),
         }
     }
+
+    /// Seconds until the window resets by the server's own clock, when the
+    /// answer carried both `x-ve-limit-expires` and `Date`.
+    pub fn reset_in_s(&self) -> Option<u64> {
+        Some(self.expires?.saturating_sub(self.server_date?))
+    }
+}
+
+/// An HTTP date (RFC 9110 §5.6.7, all three historic forms) as Unix seconds.
+fn http_date_unix_s(value: &str) -> Option<u64> {
+    let t = httpdate::parse_http_date(value.trim()).ok()?;
+    t.duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_secs())
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::Retry;
+use crate::decode::{DEFAULT_RATE_LIMIT_WAIT_S, Retry};
 
 /// Retry limits and backoff shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,12 +60,14 @@ impl Jitter {
 }
 
 impl RetryPolicy {
-    /// The wait a rate-limit decision asks for, in ms from `now_ms` (host
-    /// clock in Unix ms for `At`), capped at `max_rate_limit_wait_ms`;
-    /// `None` when the decision is not a timed wait.
-    pub fn rate_limit_wait_ms(&self, retry: Retry, now_ms: u64) -> Option<u64> {
+    /// The wait a rate-limit decision asks for, in ms, capped at
+    /// `max_rate_limit_wait_ms`; `None` when the decision is not a timed
+    /// wait. The machines' clock is the host's monotonic one, which cannot
+    /// be compared with a Unix time, so an `At` (an expiry without a `Date`)
+    /// waits the default a 429 without an expiry gets.
+    pub fn rate_limit_wait_ms(&self, retry: Retry) -> Option<u64> {
         let ms = match retry {
-            Retry::At { unix_s } => unix_s.saturating_mul(1000).saturating_sub(now_ms),
+            Retry::At { .. } => DEFAULT_RATE_LIMIT_WAIT_S.saturating_mul(1000),
             Retry::After { seconds } => seconds.saturating_mul(1000),
             _ => return None,
         };

@@ -313,6 +313,10 @@ pub struct Upload {
     integrity_strikes: BTreeSet<u64>,
     /// From a resume token: acknowledged chunks to check against the server.
     resume_acked: Vec<(u64, Option<String>)>,
+    /// On resume: chunks the server reports holding that the token had not
+    /// recorded (acknowledged after the last save). They are read, for the
+    /// whole-file hashes, but not sent again.
+    server_held: BTreeSet<u64>,
     /// After an ambiguous stream failure: ask the session's details first.
     stream_check: bool,
     outcome: Option<Action>,
@@ -365,6 +369,7 @@ impl Upload {
             progress_dirty: false,
             find_single: false,
             resume_acked: Vec::new(),
+            server_held: BTreeSet::new(),
             integrity_strikes: BTreeSet::new(),
             stream_check: false,
             outcome: None,
@@ -865,6 +870,16 @@ impl Upload {
                     self.outcome = Some(Action::Failed(e.into()));
                     return Ok(());
                 }
+                if self.server_held.remove(&order) {
+                    // The server has this chunk already. Had the file changed
+                    // since it was sent, the whole-file CRC32C the last chunk
+                    // carried fails assembly (a typed `integrity_failure`),
+                    // so skipping it can never store wrong bytes.
+                    self.chunks
+                        .set((order - 1) as usize, ChunkState::Acked { digest });
+                    self.progress_dirty = true;
+                    return Ok(());
+                }
                 self.chunks.set(
                     (order - 1) as usize,
                     ChunkState::Ready {
@@ -1219,7 +1234,7 @@ impl Upload {
                 }));
                 return;
             }
-            r => self.cfg.retry.rate_limit_wait_ms(r, now),
+            r => self.cfg.retry.rate_limit_wait_ms(r),
         };
         let attempts = self.bump(kind);
         if attempts > self.cfg.retry.max_attempts {
@@ -1417,6 +1432,20 @@ impl Upload {
                     .set((order - 1) as usize, ChunkState::Acked { digest });
             }
         }
+        // Chunks the server holds that the token does not know of (their
+        // acknowledgement came after the last save): never sent again.
+        self.server_held = server
+            .chunks
+            .iter()
+            .filter(|(order, len)| {
+                self.plan.chunk(**order).is_some_and(|ch| ch.len == **len)
+                    && matches!(
+                        self.chunks.get((**order - 1) as usize),
+                        Some(ChunkState::Unread)
+                    )
+            })
+            .map(|(order, _)| *order)
+            .collect();
         self.progress_dirty = true;
         self.phase = Phase::Uploading;
     }

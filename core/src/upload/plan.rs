@@ -13,8 +13,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Single-request limit documented for `POST /upload/` (4 MB).
-pub const DEFAULT_SINGLE_REQUEST_MAX: u64 = 4_194_304;
+/// Single-request limit documented for `POST /upload/` (4 MB): the request
+/// builder's own limit, which no configuration or limits answer may raise,
+/// since a single request's body is held whole by the host.
+pub const DEFAULT_SINGLE_REQUEST_MAX: u64 = crate::api::SINGLE_REQUEST_MAX;
 
 /// Default chunk size, 4 MiB.
 ///
@@ -35,6 +37,22 @@ pub const DEFAULT_MAX_IN_FLIGHT: u32 = 3;
 /// `u64::MAX` from a confused caller or a hostile resume token, into
 /// [`PlanError::TooManyChunks`] instead of an allocation the host cannot satisfy.
 pub const CHUNK_COUNT_CEILING: u64 = 1 << 20;
+
+/// The largest chunk a plan may use, whoever asks: a host holds up to
+/// `max_in_flight` chunks in memory, so a chunk size from a `/upload/limits/`
+/// answer or a resume token is a promise to allocate it. 64 MiB is 16 times
+/// the chunk the official client sends (4 MiB, fastio_cli
+/// src/bin/fastio/commands/upload.rs:18 @96b1551).
+pub const CHUNK_SIZE_CEILING: u64 = 64 * 1024 * 1024;
+
+/// The most chunks in flight a plan may ask for (hosts open a connection and
+/// hold a buffer for each).
+pub const MAX_IN_FLIGHT_CEILING: u32 = 16;
+
+/// The most chunk bytes a plan may keep in flight at once
+/// (`chunk_size × max_in_flight`), so a host's memory stays bounded whatever
+/// the two figures are.
+pub const IN_FLIGHT_BYTES_CEILING: u64 = 256 * 1024 * 1024;
 
 /// Limits that shape a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,7 +149,9 @@ impl PlanConfig {
     /// | upper bound on `max_in_flight` | `max_parallel`, `max_parallel_chunks`, `max_concurrent_chunks`, `max_in_flight`, `parallel_chunks`, `max_concurrency`, `concurrency` |
     ///
     /// The server's chunk size replaces the fallback's, then is clamped into the stated
-    /// minimum and maximum. A stated maximum file size or chunk count is combined with the
+    /// minimum and maximum, and never above [`CHUNK_SIZE_CEILING`] (nor a single request above
+    /// [`DEFAULT_SINGLE_REQUEST_MAX`]): an answer may shrink what a host allocates, never make
+    /// it allocate more than the ceilings. A stated maximum file size or chunk count is combined with the
     /// fallback's by taking the smaller. The in-flight count is the smaller of the fallback's
     /// and the server's, so the server's figure is never exceeded and raising parallelism
     /// beyond the default stays the caller's choice.
@@ -146,6 +166,7 @@ impl PlanConfig {
         if let Some(max) = find_limit(limits, MAX_CHUNK_SIZE_KEYS) {
             cfg.chunk_size = cfg.chunk_size.min(max);
         }
+        cfg.chunk_size = cfg.chunk_size.min(CHUNK_SIZE_CEILING);
         if let Some(v) = find_limit(limits, MAX_CHUNKS_KEYS) {
             cfg.max_chunks = Some(cfg.max_chunks.map_or(v, |c| c.min(v)));
         }
@@ -153,12 +174,19 @@ impl PlanConfig {
             cfg.max_file_size = Some(cfg.max_file_size.map_or(v, |c| c.min(v)));
         }
         if let Some(v) = find_limit(limits, SINGLE_MAX_KEYS) {
-            cfg.single_request_max = v;
+            cfg.single_request_max = v.min(DEFAULT_SINGLE_REQUEST_MAX);
         }
         if let Some(v) = find_limit(limits, MAX_PARALLEL_KEYS) {
             let v = u32::try_from(v).unwrap_or(u32::MAX);
             cfg.max_in_flight = cfg.max_in_flight.min(v);
         }
+        // A larger chunk from the server means fewer of them at once, so the
+        // bytes in flight stay under their ceiling.
+        let fits = IN_FLIGHT_BYTES_CEILING / cfg.chunk_size.max(1);
+        cfg.max_in_flight = cfg
+            .max_in_flight
+            .min(u32::try_from(fits).unwrap_or(u32::MAX))
+            .max(1);
         cfg
     }
 
@@ -172,8 +200,29 @@ impl PlanConfig {
         if self.max_chunks == Some(0) {
             return Err(PlanError::InvalidConfig("max_chunks must be at least 1"));
         }
+        check_ceilings(self.chunk_size, self.max_in_flight).map_err(PlanError::InvalidConfig)?;
+        if self.single_request_max > DEFAULT_SINGLE_REQUEST_MAX {
+            return Err(PlanError::InvalidConfig(
+                "single_request_max is over the single-request limit",
+            ));
+        }
         Ok(())
     }
+}
+
+/// Refuses a chunk size or in-flight count over its ceiling, before anything
+/// is allocated for it.
+fn check_ceilings(chunk_size: u64, max_in_flight: u32) -> Result<(), &'static str> {
+    if chunk_size > CHUNK_SIZE_CEILING {
+        return Err("chunk_size is over the 64 MiB ceiling");
+    }
+    if max_in_flight > MAX_IN_FLIGHT_CEILING {
+        return Err("max_in_flight is over the ceiling of 16");
+    }
+    if chunk_size.saturating_mul(u64::from(max_in_flight)) > IN_FLIGHT_BYTES_CEILING {
+        return Err("chunk_size × max_in_flight is over the 256 MiB in-flight ceiling");
+    }
+    Ok(())
 }
 
 /// A positive integer under one of `keys`, at the top level or in a nesting object.
@@ -326,6 +375,8 @@ impl TryFrom<PlanRepr> for UploadPlan {
                         "chunked plan needs size, chunk_size and max_in_flight above zero".into(),
                     );
                 }
+                check_ceilings(chunk_size, max_in_flight)
+                    .map_err(|m| format!("chunked plan refused: {m}"))?;
                 if chunk_count > CHUNK_COUNT_CEILING {
                     return Err(format!(
                         "chunked plan of {chunk_count} chunks exceeds the ceiling of {CHUNK_COUNT_CEILING}"

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::faults::FaultConfig;
 
@@ -53,6 +54,22 @@ pub struct Config {
     pub rate_limit_window_s: u64,
     /// Cap on non-upload request bodies (forms, JSON, small multipart).
     pub max_form_body: usize,
+    /// Longest a client may take to send a request's line and headers, counted from the
+    /// moment the server starts waiting for them (so an idle kept-alive connection is closed
+    /// after this long too). Cuts off clients that trickle headers to hold a connection.
+    pub header_read_timeout: Duration,
+    /// Length of the body-rate window: while a handler waits for body bytes, every window of
+    /// waiting must bring at least `body_min_rate` bytes per second of it, or the request is
+    /// answered 408 and the connection closed. Only time spent waiting counts, so a handler
+    /// that is slow to read (disk, backpressure) never makes its client look slow. Zero switches
+    /// the check off.
+    pub body_idle_timeout: Duration,
+    /// Least body bytes per second over one `body_idle_timeout` window (0: any progress will do,
+    /// so only a body that stops altogether is cut off).
+    pub body_min_rate: u64,
+    /// Connections served at once. Further ones wait in the listen backlog until one closes;
+    /// the timeouts above close the idle ones.
+    pub max_connections: usize,
     pub faults: FaultConfig,
     /// Seed for fault decisions, so a fault schedule replays identically.
     pub seed: u64,
@@ -74,6 +91,10 @@ impl Config {
             rate_limit_max: 100_000,
             rate_limit_window_s: 60,
             max_form_body: 1024 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            body_idle_timeout: Duration::from_secs(30),
+            body_min_rate: 1024,
+            max_connections: 256,
             faults: FaultConfig::default(),
             seed: 0,
         }
@@ -94,6 +115,10 @@ impl std::fmt::Debug for Config {
             .field("max_chunk_size", &self.max_chunk_size)
             .field("max_file_size", &self.max_file_size)
             .field("rate_limit_max", &self.rate_limit_max)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("body_idle_timeout", &self.body_idle_timeout)
+            .field("body_min_rate", &self.body_min_rate)
+            .field("max_connections", &self.max_connections)
             .field("seed", &self.seed)
             .finish_non_exhaustive()
     }

@@ -45,6 +45,9 @@ pub struct ApiError {
     pub error_code: &'static str,
     pub params: Vec<Value>,
     pub extra: Option<Value>,
+    /// Answer with `Connection: close`: the request's body was left unread and may still be
+    /// arriving, so the connection cannot carry another request.
+    pub close: bool,
 }
 
 pub type ApiResult<T = Response> = Result<T, ApiError>;
@@ -63,6 +66,7 @@ impl ApiError {
             error_code,
             params: Vec::new(),
             extra: None,
+            close: false,
         }
     }
     pub fn invalid(text: impl Into<String>) -> Self {
@@ -174,6 +178,18 @@ impl ApiError {
             text,
         )
     }
+    /// A name or value whose bytes are not UTF-8: refused rather than stored with U+FFFD.
+    pub fn not_utf8(name: Option<&str>) -> Self {
+        match name {
+            Some(n) => Self::invalid_param(n, "string", format!("'{n}' is not valid UTF-8.")),
+            None => Self::invalid("A parameter name is not valid UTF-8."),
+        }
+    }
+    /// Marks the answer as the connection's last (see [`ApiError::close`]).
+    pub fn closing(mut self) -> Self {
+        self.close = true;
+        self
+    }
     pub fn with_extra(mut self, v: Value) -> Self {
         self.extra = Some(v);
         self
@@ -192,10 +208,15 @@ impl ApiError {
                 m.insert(k.clone(), v.clone());
             }
         }
-        json_response(
+        let mut r = json_response(
             self.status,
             &json!({"result": false, "error": err, "current_api_version": API_VERSION}),
-        )
+        );
+        if self.close {
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        r
     }
 }
 

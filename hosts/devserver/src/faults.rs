@@ -43,7 +43,8 @@ pub struct FaultConfig {
 pub struct ScheduledFault {
     /// 1-based index among requests matching `path_contains`.
     pub request: u64,
-    /// `drop`, `500`, `502`, `503`, `429`, `truncate`, `latency`, `corrupt_chunk`, `stall`
+    /// `drop`, `500`, `502`, `503`, `429`, `429_no_expiry` (a 429 without `x-ve-limit-*`
+    /// headers), `truncate`, `latency`, `corrupt_chunk`, `stall`
     /// (accept the request, then neither read its body nor answer: a peer that hangs), or
     /// `redirect` (answer `307` with `Location` naming the same path and query, as a storage
     /// front end handing a token read to another host would).
@@ -60,6 +61,40 @@ pub enum Fault {
     Stall(u64),
     /// Answer 307 to the same path and query.
     Redirect,
+    /// A 429 without `x-ve-limit-*` headers: the client must pick its own wait.
+    RateLimitedNoExpiry,
+}
+
+/// The scheduled fault names; anything else is refused when the configuration is set, so
+/// a misspelt schedule cannot pass a test by injecting nothing.
+pub const SCHEDULED_FAULTS: &[&str] = &[
+    "drop",
+    "truncate",
+    "corrupt_chunk",
+    "redirect",
+    "stall",
+    "latency",
+    "429_no_expiry",
+];
+
+impl FaultConfig {
+    /// Refuses schedule entries that name no fault.
+    pub fn check(&self) -> Result<(), String> {
+        for s in &self.schedule {
+            let status = s
+                .fault
+                .parse::<u16>()
+                .is_ok_and(|c| (400..600).contains(&c));
+            if !status && !SCHEDULED_FAULTS.contains(&s.fault.as_str()) {
+                return Err(format!(
+                    "unknown fault {:?}: use an HTTP status (400-599) or one of {}",
+                    s.fault,
+                    SCHEDULED_FAULTS.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -115,6 +150,7 @@ impl FaultState {
                 "truncate" => d.fault = Some(Fault::Truncate),
                 "corrupt_chunk" => d.fault = Some(Fault::CorruptChunk),
                 "redirect" => d.fault = Some(Fault::Redirect),
+                "429_no_expiry" => d.fault = Some(Fault::RateLimitedNoExpiry),
                 "stall" => {
                     let ms = if self.cfg.stall_ms == 0 {
                         60_000
@@ -123,7 +159,12 @@ impl FaultState {
                     };
                     d.fault = Some(Fault::Stall(ms));
                 }
-                "latency" => d.latency_ms = self.cfg.latency_ms.max(1),
+                "latency" => {
+                    d.latency_ms = self.cfg.latency_ms.max(1);
+                    if self.log.len() < 10_000 {
+                        self.log.push((n, "latency".to_string()));
+                    }
+                }
                 other => {
                     if let Ok(code) = other.parse::<u16>() {
                         d.fault = Some(Fault::Status(code));
@@ -163,6 +204,7 @@ impl FaultState {
                 Fault::CorruptChunk => "corrupt_chunk".to_string(),
                 Fault::Stall(_) => "stall".to_string(),
                 Fault::Redirect => "redirect".to_string(),
+                Fault::RateLimitedNoExpiry => "429_no_expiry".to_string(),
             };
             if self.log.len() < 10_000 {
                 self.log.push((n, label));

@@ -9,6 +9,7 @@
 //! Start it in-process with [`start`] (inside a tokio runtime) or [`spawn`] (own runtime on a
 //! background thread); both hand back a [`RunningServer`] with the base URL and API key.
 
+pub mod bodyrate;
 pub mod config;
 pub mod envelope;
 pub mod events;

@@ -40,6 +40,19 @@ struct Args {
     /// Seed for fault decisions.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Seconds a client may take to send a request's headers (0: no limit).
+    #[arg(long)]
+    header_read_timeout: Option<u64>,
+    /// Body-rate window in seconds: each window spent waiting for body bytes must bring
+    /// `--body-min-rate` bytes per second of it, or the request gets a 408 (0: no limit).
+    #[arg(long)]
+    body_idle_timeout: Option<u64>,
+    /// Least body bytes per second over one body-rate window.
+    #[arg(long)]
+    body_min_rate: Option<u64>,
+    /// Connections served at once; more wait to be accepted.
+    #[arg(long)]
+    max_connections: Option<usize>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -89,8 +102,23 @@ fn run(a: Args) -> Result<(), String> {
         };
         cfg.faults = serde_json::from_str::<FaultConfig>(&text)
             .map_err(|e| format!("fault configuration: {e}"))?;
+        cfg.faults
+            .check()
+            .map_err(|e| format!("fault configuration: {e}"))?;
     }
     cfg.seed = a.seed;
+    if let Some(v) = a.header_read_timeout {
+        cfg.header_read_timeout = std::time::Duration::from_secs(v);
+    }
+    if let Some(v) = a.body_idle_timeout {
+        cfg.body_idle_timeout = std::time::Duration::from_secs(v);
+    }
+    if let Some(v) = a.body_min_rate {
+        cfg.body_min_rate = v;
+    }
+    if let Some(v) = a.max_connections {
+        cfg.max_connections = v;
+    }
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     rt.block_on(async move {
         let srv = fastio_devserver::start(cfg)

@@ -52,10 +52,12 @@ impl Fields {
         }
     }
 
-    pub fn add_urlencoded(&mut self, body: &[u8]) {
-        for (k, v) in form_urlencoded::parse(body) {
-            self.insert(k.into_owned(), v.into_owned());
+    /// Adds the pairs of a form body or query string; see [`parse_form`].
+    pub fn add_urlencoded(&mut self, body: &[u8]) -> Result<(), ApiError> {
+        for (k, v) in parse_form(body)? {
+            self.insert(k, v);
         }
+        Ok(())
     }
 
     /// A JSON object body: scalars become strings, nested values keep their JSON text.
@@ -75,6 +77,52 @@ impl Fields {
         }
         Ok(())
     }
+}
+
+/// The pairs of an `application/x-www-form-urlencoded` text (or a query string): split on `&`
+/// and the first `=`, `+` for a space, `%XX` escapes decoded (a malformed escape stays as it
+/// is). Unlike `form_urlencoded::parse`, a name or value whose decoded bytes are not UTF-8 is a
+/// 400, not a string with U+FFFD in it that a route might store as a file name.
+pub fn parse_form(input: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+    let mut out = Vec::new();
+    for pair in input.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+        let (k, v) = match pair.iter().position(|b| *b == b'=') {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, &[][..]),
+        };
+        let k = decode_component(k, true).ok_or_else(|| ApiError::not_utf8(None))?;
+        let v = decode_component(v, true).ok_or_else(|| ApiError::not_utf8(Some(&k)))?;
+        out.push((k, v));
+    }
+    Ok(out)
+}
+
+/// Percent-decodes one component (`+` is a space when `plus_is_space`); `None` when the
+/// decoded bytes are not UTF-8.
+pub fn decode_component(raw: &[u8], plus_is_space: bool) -> Option<String> {
+    fn hex(b: u8) -> Option<u8> {
+        (b as char).to_digit(16).map(|d| d as u8)
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let b = raw[i];
+        let escaped = match (b, raw.get(i + 1), raw.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) => hex(h).zip(hex(l)).map(|(h, l)| h << 4 | l),
+            _ => None,
+        };
+        match escaped {
+            Some(x) => {
+                out.push(x);
+                i += 3;
+            }
+            None => {
+                out.push(if b == b'+' && plus_is_space { b' ' } else { b });
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Read access to one source, or to a first source with a fallback.
@@ -167,16 +215,17 @@ pub struct Params {
 }
 
 impl Params {
-    pub fn new(method: &Method, query: Option<&str>) -> Self {
+    /// The query string's parameters (400 when one is not UTF-8) and none from the body yet.
+    pub fn new(method: &Method, query: Option<&str>) -> Result<Self, ApiError> {
         let mut q = Fields::default();
         if let Some(s) = query {
-            q.add_urlencoded(s.as_bytes());
+            q.add_urlencoded(s.as_bytes())?;
         }
-        Self {
+        Ok(Self {
             query: q,
             body: Fields::default(),
             rule: Source::for_method(method),
-        }
+        })
     }
 
     /// Where body parameters are collected while the body is read.
@@ -264,8 +313,8 @@ mod tests {
     use super::*;
 
     fn post(query: &str, body: &str) -> Params {
-        let mut p = Params::new(&Method::POST, Some(query));
-        p.body_mut().add_urlencoded(body.as_bytes());
+        let mut p = Params::new(&Method::POST, Some(query)).unwrap();
+        p.body_mut().add_urlencoded(body.as_bytes()).unwrap();
         p
     }
 
@@ -274,8 +323,8 @@ mod tests {
         let p = post("a=q", "b=body");
         assert_eq!(p.get("a"), None);
         assert_eq!(p.get("b"), Some("body"));
-        let mut d = Params::new(&Method::DELETE, Some("a=q"));
-        d.body_mut().add_urlencoded(b"b=body");
+        let mut d = Params::new(&Method::DELETE, Some("a=q")).unwrap();
+        d.body_mut().add_urlencoded(b"b=body").unwrap();
         assert_eq!(d.get("a"), Some("q"));
         assert_eq!(d.get("b"), None);
         assert_eq!(d.body().get("b"), Some("body"));
@@ -298,5 +347,31 @@ mod tests {
         assert_eq!(p.flag_req("b").ok(), Some(false));
         assert_eq!(p.flag_req("c").map_err(|e| e.params.len()).err(), Some(1));
         assert!(p.flag_req("d").is_err());
+    }
+
+    #[test]
+    fn form_decoding_matches_the_usual_rules_and_refuses_non_utf8() {
+        let pairs = parse_form(b"a=1&&b=x+y%2Bz&c&d=%zz%4&e=%C3%A9&=v").unwrap();
+        let want: Vec<(String, String)> = [
+            ("a", "1"),
+            ("b", "x y+z"),
+            ("c", ""),
+            ("d", "%zz%4"),
+            ("e", "é"),
+            ("", "v"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(pairs, want);
+        let same: Vec<(String, String)> = form_urlencoded::parse(b"a=1&&b=x+y%2Bz&c&d=%zz%4")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        assert_eq!(pairs[..4], same[..]);
+        let e = parse_form(b"name=%FF%FE.txt").unwrap_err();
+        assert_eq!((e.status.as_u16(), e.params.len()), (400, 1));
+        assert!(parse_form(b"%C3=v").is_err());
+        assert!(parse_form(&[b'n', b'=', 0xff]).is_err());
+        assert_eq!(decode_component(b"a+b", false).as_deref(), Some("a+b"));
     }
 }

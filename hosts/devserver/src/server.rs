@@ -5,20 +5,20 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
 use rusqlite::{Connection, OptionalExtension, params};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{Semaphore, oneshot, watch};
 
+use crate::bodyrate;
 use crate::config::Config;
 use crate::envelope::{ApiError, ApiResult};
 use crate::faults::{Fault, FaultState};
 use crate::ids;
-use crate::params::{Fields, Params};
+use crate::params::Params;
 use crate::ratelimit::RateLimiter;
 use crate::routes::{self, Req};
 use crate::store::{blobs::Blobs, db, private};
@@ -222,16 +222,10 @@ pub async fn start(cfg: Config) -> std::io::Result<RunningServer> {
     let st = Arc::new(st);
     st.hooks.run();
     routes::upload::resume_after_restart(&st);
-    let app = Router::new().fallback(dispatch).with_state(st.clone());
     let (tx, rx) = oneshot::channel::<()>();
     let (done_tx, done_rx) = oneshot::channel::<()>();
     tokio::spawn(async move {
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-            let _ = rx.await;
-        });
-        if let Err(e) = serve.await {
-            tracing::error!(error = %e, "server stopped with an error");
-        }
+        serve(listener, st.clone(), rx).await;
         st.hooks.stop();
         let _ = done_tx.send(());
     });
@@ -243,6 +237,89 @@ pub async fn start(cfg: Config) -> std::io::Result<RunningServer> {
         thread: None,
         done: Some(done_rx),
     })
+}
+
+/// The accept loop: at most `max_connections` connections at once (a further one waits in
+/// the listen backlog until a permit frees), each served by hyper with a header-read timeout
+/// and a body that must keep arriving. On shutdown it stops accepting, asks every connection
+/// to finish its current request, and returns once all have closed.
+async fn serve(listener: tokio::net::TcpListener, st: Arc<AppState>, stop: oneshot::Receiver<()>) {
+    use hyper::server::conn::http1;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+
+    let max = st.cfg.max_connections.clamp(1, 1 << 20);
+    let permits = Arc::new(Semaphore::new(max));
+    let (closing_tx, closing_rx) = watch::channel(false);
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(nonzero(st.cfg.header_read_timeout));
+    let rate =
+        nonzero(st.cfg.body_idle_timeout).map(|w| bodyrate::Rate::new(w, st.cfg.body_min_rate));
+    tokio::pin!(stop);
+    loop {
+        let accepted = tokio::select! {
+            _ = &mut stop => break,
+            a = async {
+                let permit = permits.clone().acquire_owned().await;
+                (permit, listener.accept().await)
+            } => a,
+        };
+        let (permit, stream) = match accepted {
+            (Ok(p), Ok((s, _))) => (p, s),
+            (_, Err(e)) => {
+                // Out of descriptors and the like: pause instead of spinning on the error.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+            (Err(_), _) => break,
+        };
+        let st = st.clone();
+        let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+            let st = st.clone();
+            async move {
+                let req = match rate {
+                    Some(rate) => {
+                        let (parts, body) = req.into_parts();
+                        let (body, flag) = bodyrate::RateBody::new(body, rate);
+                        let mut req = Request::from_parts(parts, Body::new(body));
+                        req.extensions_mut().insert(flag);
+                        req
+                    }
+                    None => req.map(Body::new),
+                };
+                Ok::<_, std::convert::Infallible>(dispatch(State(st), req).await)
+            }
+        });
+        let conn = builder.serve_connection(TokioIo::new(stream), service);
+        let mut closing = closing_rx.clone();
+        tokio::spawn(async move {
+            tokio::pin!(conn);
+            tokio::select! {
+                r = conn.as_mut() => log_conn_end(r),
+                _ = async { closing.wait_for(|c| *c).await.is_ok() } => {
+                    conn.as_mut().graceful_shutdown();
+                    log_conn_end(conn.await);
+                }
+            }
+            drop(permit);
+        });
+    }
+    let _ = closing_tx.send(true);
+    // Every connection holds a permit until it ends: holding them all means all have ended.
+    let _ = permits.acquire_many(max as u32).await;
+}
+
+fn nonzero(d: Duration) -> Option<Duration> {
+    (!d.is_zero()).then_some(d)
+}
+
+fn log_conn_end(r: Result<(), hyper::Error>) {
+    // Timeouts, resets and malformed requests are the client's business; debug level only.
+    if let Err(e) = r {
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
 }
 
 /// Starts the server on its own runtime in a background thread; for synchronous callers.
@@ -295,10 +372,32 @@ fn bearer(h: &HeaderMap) -> Option<String> {
 }
 
 async fn dispatch(State(st): State<Arc<AppState>>, req: Request) -> Response {
+    let timed_out = req.extensions().get::<bodyrate::TimedOut>().cloned();
+    let resource = format!("{} {}", req.method(), req.uri().path());
+    let resp = route_request(st, req).await;
+    match timed_out {
+        // Whatever the handler made of the failed read, the client was too slow: 408, and
+        // the connection goes (the rest of the body is still on its way).
+        Some(t) if t.is_set() => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            1605,
+            "APP_REQUEST_TIMEOUT",
+            "The request body arrived too slowly.",
+        )
+        .closing()
+        .render(&resource),
+        _ => resp,
+    }
+}
+
+async fn route_request(st: Arc<AppState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
     let resource = format!("{} {}", parts.method, path);
     if path == "/_dev" || path.starts_with("/_dev/") {
+        if let Err(e) = refuse_declared(&parts.headers, routes::dev::BODY_MAX as u64) {
+            return e.render(&resource);
+        }
         return crate::routes::dev::handle(&st, &parts.method, &path, body)
             .await
             .unwrap_or_else(|e| e.render(&resource));
@@ -342,6 +441,10 @@ async fn dispatch(State(st): State<Arc<AppState>>, req: Request) -> Response {
                 set_rate_headers(&mut r, 0, d.max, ids::now_s() + 1);
             }
             return r;
+        }
+        Some(Fault::RateLimitedNoExpiry) => {
+            return ApiError::rate_limited("Injected fault: rate limited, no expiry given.")
+                .render(&resource);
         }
         _ => {}
     }
@@ -419,9 +522,13 @@ async fn handle(
     let segs: Vec<String> = rest
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(percent_decode)
-        .collect();
-    let mut params = Params::new(&parts.method, parts.uri.query());
+        .map(|s| {
+            // '+' stays literal in paths.
+            crate::params::decode_component(s.as_bytes(), false)
+                .ok_or_else(|| ApiError::invalid("A path segment is not valid UTF-8."))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut params = Params::new(&parts.method, parts.uri.query())?;
     if !routes::known_prefix(&segs) {
         return Err(ApiError::unknown_route());
     }
@@ -430,6 +537,10 @@ async fn handle(
         return Err(ApiError::unauthorized());
     }
     let ct = content_type(&parts.headers);
+    refuse_declared(
+        &parts.headers,
+        routes::body_limit(&st.cfg, &parts.method, &segs, &ct),
+    )?;
     let streaming = routes::is_streaming(&parts.method, &segs, &ct);
     let mut shared = None;
     let body = if streaming {
@@ -437,7 +548,7 @@ async fn handle(
         shared = Some(inner);
         Some(proxy)
     } else {
-        read_small_body(body, &ct, params.body_mut(), st.cfg.max_form_body).await?;
+        read_small_body(body, &ct, &mut params, st.cfg.max_form_body, &st.blobs).await?;
         None
     };
     let mut req = Req {
@@ -452,7 +563,11 @@ async fn handle(
     };
     let out = routes::route(st, &mut req).await;
     drop(req);
+    // An answer that closes the connection needs no draining: the client is not expected to
+    // finish sending.
+    let closing = matches!(&out, Err(e) if e.close);
     if out.is_err()
+        && !closing
         && let Some(inner) = shared
     {
         drain(
@@ -515,13 +630,27 @@ fn content_type(h: &HeaderMap) -> String {
     }
 }
 
-fn percent_decode(s: &str) -> String {
-    // Reuse the form decoder on one segment; '+' stays literal in paths.
-    let escaped = s.replace('+', "%2B");
-    form_urlencoded::parse(format!("x={escaped}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+/// The declared `Content-Length`, if any. (hyper has already refused one that is not a number.)
+pub fn declared_length(h: &HeaderMap) -> Option<u64> {
+    h.get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// A 413 at once, before any of the body is read, when the declared length is over `limit`:
+/// waiting for a body that will be refused anyway only holds the connection. The connection
+/// closes after the answer, since the body may still be on its way.
+fn refuse_declared(h: &HeaderMap, limit: u64) -> Result<(), ApiError> {
+    match declared_length(h) {
+        Some(n) if n > limit => Err(ApiError::too_large(format!(
+            "The declared body of {n} bytes exceeds this route's limit of {limit} bytes."
+        ))
+        .closing()),
+        _ => Ok(()),
+    }
 }
 
 /// How much of an over-cap body is still read (and dropped) before the 413, so a client that
@@ -559,38 +688,39 @@ async fn read_capped(body: Body, cap: usize) -> Result<Bytes, ApiError> {
 async fn read_small_body(
     body: Body,
     ct: &str,
-    params: &mut Fields,
+    params: &mut Params,
     cap: usize,
+    blobs: &crate::store::blobs::Blobs,
 ) -> Result<(), ApiError> {
     let bytes = read_capped(body, cap).await?;
     if bytes.is_empty() {
         return Ok(());
     }
     if ct.starts_with("application/json") {
-        params.add_json(&bytes)?;
+        params.body_mut().add_json(&bytes)?;
     } else if ct.starts_with("multipart/form-data") {
-        let boundary = multer::parse_boundary(ct)
-            .map_err(|_| ApiError::invalid("Malformed multipart boundary."))?;
-        let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(bytes) });
-        let mut mp = multer::Multipart::new(stream, boundary);
-        loop {
-            let field = mp
-                .next_field()
-                .await
-                .map_err(|_| ApiError::invalid("Malformed multipart body."))?;
-            let Some(field) = field else { break };
-            let name = field.name().unwrap_or("").to_string();
-            let is_file = field.file_name().is_some();
-            let text = field
-                .text()
-                .await
-                .map_err(|_| ApiError::invalid("Malformed multipart body."))?;
-            if !is_file && !name.is_empty() {
-                params.insert(name, text);
-            }
-        }
+        // The same bounded, UTF-8-checked reader as uploads; parts with a filename carry
+        // nothing a non-upload route reads, so they are read and dropped.
+        let whole = bytes.len() as u64;
+        routes::multipart::read(
+            Body::from(bytes),
+            ct,
+            blobs,
+            params,
+            crate::params::Source::Body,
+            |_, has_filename| {
+                if has_filename {
+                    routes::multipart::Part::Skip
+                } else {
+                    routes::multipart::Part::Text
+                }
+            },
+            0,
+            whole,
+        )
+        .await?;
     } else {
-        params.add_urlencoded(&bytes);
+        params.body_mut().add_urlencoded(&bytes)?;
     }
     Ok(())
 }

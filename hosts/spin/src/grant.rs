@@ -7,8 +7,11 @@ use fastio_core::policy::{Grant, GrantError, GrantKey, GrantKeyring};
 use serde_json::{Value, json};
 
 use crate::config::GrantDefaults;
-use crate::incoming::{ReadError, Request, unix_now};
+use crate::incoming::{Request, unix_now};
 use crate::reply::Reply;
+
+/// Largest grant request body.
+const MAX_BODY: usize = 16 * 1024;
 
 /// Compares without stopping at the first differing byte.
 fn same(a: &[u8], b: &[u8]) -> bool {
@@ -27,12 +30,15 @@ pub fn issue(req: &Request, signer: &GrantKey, d: &GrantDefaults) -> Reply {
             "POST /grant needs the grant secret as a bearer token",
         );
     }
-    let body = match req.body().map(|mut b| b.read_all(16 * 1024)) {
+    if let Some(r) = req.refuse_declared(MAX_BODY as u64, "body") {
+        return r;
+    }
+    let body = match req.body().map(|mut b| b.read_all(MAX_BODY)) {
         Some(Ok(b)) => b,
-        Some(Err(ReadError::TooLarge(_))) => {
-            return Reply::error(413, "too_large", "the request body is over 16 KiB");
+        Some(Err(e)) => {
+            return e.reply(|_| Reply::error(413, "too_large", "the request body is over 16 KiB"));
         }
-        _ => Vec::new(),
+        None => Vec::new(),
     };
     let v: Value = if body.is_empty() {
         json!({})

@@ -8,6 +8,11 @@
 //! request, and verifies Fast.io webhooks. Every decision is the core's; this
 //! crate adapts them to HTTP.
 //!
+//! Every route with a body refuses a declared `Content-Length` over its
+//! limit before reading (413), and a body that stops or trickles is cut off
+//! (408); what bounds the request line and headers is the runtime's (see
+//! `src/incoming.rs`).
+//!
 //! Configuration is environment variables only ([`config::var`]), so the
 //! same `.wasm` runs under Spin and under `wasmtime serve -Scli`. It keeps
 //! nothing between requests: any number of instances serve the same clients.
@@ -53,7 +58,9 @@ impl wasip2::exports::http::incoming_handler::Guest for Gateway {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
         let req = Request::new(request);
         let origins = config::cors_origins(&process_env);
-        let reply = if req.method == "OPTIONS" {
+        let reply = if let Some(r) = req.oversized.clone() {
+            r
+        } else if req.method == "OPTIONS" {
             cors::preflight(&req, &origins)
         } else {
             route(&req)

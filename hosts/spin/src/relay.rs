@@ -22,11 +22,14 @@ use serde_json::{Value, json};
 
 use crate::config::UploadConfig;
 use crate::exchange::exchange;
-use crate::incoming::{ReadError, Request, unix_now};
+use crate::incoming::{Request, unix_now};
 use crate::names::{check, file_name};
 use crate::reply::Reply;
 use crate::upload::policy_reply;
 use crate::upstream::{self, Repeat};
+
+/// Largest `POST /uploads` body.
+const CREATE_MAX_BODY: usize = 64 * 1024;
 
 /// How long a relay may take from its creation, seconds.
 const RELAY_TTL_S: u64 = 24 * 3600;
@@ -56,12 +59,15 @@ fn cancel_upstream(client: &Client, upload_id: &str) {
 /// `POST /uploads`: body `{"name": …, "size": …}` (or `x-file-name` and
 /// `x-file-size` headers).
 pub fn create(req: &Request, cfg: &UploadConfig, grant: &Grant) -> Reply {
-    let body = match req.body().map(|mut b| b.read_all(64 * 1024)) {
+    if let Some(r) = req.refuse_declared(CREATE_MAX_BODY as u64, "body") {
+        return r;
+    }
+    let body = match req.body().map(|mut b| b.read_all(CREATE_MAX_BODY)) {
         Some(Ok(b)) => b,
-        Some(Err(ReadError::TooLarge(_))) => {
-            return Reply::error(413, "too_large", "the request body is over 64 KiB");
+        Some(Err(e)) => {
+            return e.reply(|_| Reply::error(413, "too_large", "the request body is over 64 KiB"));
         }
-        _ => Vec::new(),
+        None => Vec::new(),
     };
     let parsed: Value = if body.is_empty() {
         json!({})
@@ -173,7 +179,11 @@ pub fn chunk(req: &Request, cfg: &UploadConfig, upload_id: &str, order: &str) ->
             "send the chunk's SHA-256 (hex) in x-chunk-sha256",
         );
     };
-    // Refused before reading when the declared length is already wrong.
+    // Refused before reading when the declared length is already wrong: 413
+    // when it is more than the chunk can be.
+    if let Some(r) = req.refuse_declared(chunk.len, &format!("chunk {order}")) {
+        return r.with("expected", json!(chunk.len));
+    }
     if let Ok(Some(len)) = req.content_length()
         && len != chunk.len
     {
@@ -186,19 +196,15 @@ pub fn chunk(req: &Request, cfg: &UploadConfig, upload_id: &str, order: &str) ->
     let cap = usize::try_from(chunk.len).unwrap_or(usize::MAX);
     let data = match req.body().map(|mut b| b.read_all(cap)) {
         Some(Ok(d)) => d,
-        Some(Err(ReadError::TooLarge(_))) => {
-            return relay_reply(&RelayError::WrongLength {
-                order,
-                expected: chunk.len,
-                got: chunk.len + 1,
+        Some(Err(e)) => {
+            return e.reply(|cap| {
+                Reply::error(
+                    413,
+                    "too_large",
+                    format!("chunk {order} is more than its {cap} bytes"),
+                )
+                .with("expected", json!(chunk.len))
             });
-        }
-        Some(Err(ReadError::Broken(e))) => {
-            return Reply::error(
-                400,
-                "client_disconnected",
-                format!("the chunk body broke: {e}"),
-            );
         }
         None => return Reply::error(400, "no_body", "the chunk body could not be read"),
     };

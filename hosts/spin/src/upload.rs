@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use wasip2::io::poll::{Pollable, poll};
 
 use crate::config;
-use crate::incoming::{BodyStream, Piece, Request, mono_ms};
+use crate::incoming::{BodyStream, Pace, Piece, Request, mono_ms, too_slow};
 use crate::names::file_name;
 use crate::net::{Net, Token};
 use crate::reply::Reply;
@@ -99,6 +99,8 @@ pub fn handle(req: &Request, cfg: &config::UploadConfig, grant: &Grant) -> Reply
         read: None,
         stream_id: None,
         failure: None,
+        pace: Pace::default(),
+        received: 0,
     }
     .run()
 }
@@ -121,6 +123,10 @@ struct Streamer {
     stream_id: Option<u64>,
     /// Why the gateway cancelled the upload.
     failure: Option<Reply>,
+    /// The body must keep arriving while the gateway waits for it.
+    pace: Pace,
+    /// Body bytes read so far.
+    received: u64,
 }
 
 #[derive(Clone, Copy)]
@@ -128,6 +134,8 @@ enum Ready {
     Net(Token),
     Body,
     Timer,
+    /// The body-pacing window would be full.
+    Pace,
 }
 
 impl Streamer {
@@ -135,8 +143,16 @@ impl Streamer {
         // The type is decided from the first bytes before anything goes
         // upstream, so a refused file never opens a session.
         while !self.ended && self.watch.as_ref().is_some_and(|w| !w.is_decided()) {
-            if let Some(reply) = self.pull_body(64 * 1024, true) {
+            let before = self.received;
+            if let Some(reply) = self.pull_body(64 * 1024) {
                 return reply;
+            }
+            if !self.pace.check() {
+                return too_slow();
+            }
+            if self.received == before && !self.ended {
+                let waited = self.body.wait_ms(self.pace.left_ms());
+                self.pace.waited(waited);
             }
         }
         // A bound on iterations guards against a machine bug spinning the
@@ -193,10 +209,15 @@ impl Streamer {
                 .into_iter()
                 .map(|(p, t)| (p, Ready::Net(t)))
                 .collect();
-            if self.wants_body()
-                && let Some(p) = self.body.subscribe()
-            {
+            let wanted = self.wants_body();
+            if wanted && let Some(p) = self.body.subscribe() {
                 sources.push((p, Ready::Body));
+                sources.push((
+                    wasip2::clocks::monotonic_clock::subscribe_duration(
+                        self.pace.left_ms().max(1).saturating_mul(1_000_000),
+                    ),
+                    Ready::Pace,
+                ));
             }
             if let Some(until) = wait_until {
                 let ns = until.saturating_mul(1_000_000);
@@ -213,7 +234,12 @@ impl Streamer {
                 );
             }
             let refs: Vec<&Pollable> = sources.iter().map(|(p, _)| p).collect();
+            let polled_at = mono_ms();
             let ready = poll(&refs);
+            if wanted {
+                // The whole wait counts: the gateway wanted body bytes all along.
+                self.pace.waited(mono_ms().saturating_sub(polled_at));
+            }
             let kinds: Vec<Ready> = ready
                 .iter()
                 .filter_map(|i| sources.get(*i as usize).map(|(_, r)| *r))
@@ -246,7 +272,7 @@ impl Streamer {
                                 }
                                 None => (1 << 20, 0),
                             };
-                            if let Some(reply) = self.pull_body(max, false) {
+                            if let Some(reply) = self.pull_body(max) {
                                 self.cancel(reply);
                                 break;
                             }
@@ -260,7 +286,12 @@ impl Streamer {
                         }
                     }
                     Ready::Timer => self.machine.on_timeout(now),
+                    // Checked below with the rest of the wait.
+                    Ready::Pace => {}
                 }
+            }
+            if wanted && self.failure.is_none() && !self.pace.check() {
+                self.cancel(too_slow());
             }
         }
         Reply::error(500, "gateway_stalled", "the upload made no progress")
@@ -277,16 +308,13 @@ impl Streamer {
         }
     }
 
-    /// Reads what the body has (waiting for it when `block`), checking it
-    /// against the policy. `Some` is a reply to give instead of going on.
-    fn pull_body(&mut self, max: usize, block: bool) -> Option<Reply> {
-        let piece = if block {
-            self.body.blocking_read(max)
-        } else {
-            self.body.read(max)
-        };
-        match piece {
+    /// Reads what the body has without waiting, checking it against the
+    /// policy. `Some` is a reply to give instead of going on.
+    fn pull_body(&mut self, max: usize) -> Option<Reply> {
+        match self.body.read(max) {
             Piece::Data(bytes) => {
+                self.pace.add(bytes.len());
+                self.received += bytes.len() as u64;
                 if let Some(w) = &mut self.watch {
                     if let Err(e) = w.feed(&bytes) {
                         return Some(policy_reply(&e));

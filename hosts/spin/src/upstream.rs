@@ -60,7 +60,7 @@ impl Failure {
         match decision {
             Retry::Never => None,
             Retry::Backoff => Some(policy.delay_ms(retry, jitter)),
-            timed => policy.rate_limit_wait_ms(timed, unix_ms()),
+            timed => policy.rate_limit_wait_ms(timed),
         }
     }
 
@@ -79,13 +79,6 @@ impl Failure {
         };
         reply.with("attempts", json!(attempts))
     }
-}
-
-fn unix_ms() -> u64 {
-    let t = wasip2::clocks::wall_clock::now();
-    t.seconds
-        .saturating_mul(1000)
-        .saturating_add(u64::from(t.nanoseconds / 1_000_000))
 }
 
 fn sleep_ms(ms: u64) {

@@ -33,16 +33,22 @@ fn refusal(e: &WebhookError) -> Reply {
 
 /// Serves one delivery.
 pub fn handle(req: &Request, cfg: &WebhookConfig) -> Reply {
+    let too_large = |max: usize| {
+        Reply::error(
+            413,
+            "body_too_large",
+            format!("the body is over {max} bytes"),
+        )
+    };
+    if let Ok(Some(n)) = req.content_length()
+        && n > DEFAULT_MAX_BODY_BYTES as u64
+    {
+        return too_large(DEFAULT_MAX_BODY_BYTES);
+    }
     let body = match req.body().map(|mut b| b.read_all(DEFAULT_MAX_BODY_BYTES)) {
         Some(Ok(b)) => b,
-        Some(Err(ReadError::TooLarge(max))) => {
-            return Reply::error(
-                413,
-                "body_too_large",
-                format!("the body is over {max} bytes"),
-            );
-        }
         Some(Err(ReadError::Broken(e))) => return Reply::error(400, "body_broken", e),
+        Some(Err(e)) => return e.reply(too_large),
         None => return Reply::error(400, "no_body", "the body could not be read"),
     };
     let delivery = match cfg.verifier.verify(&req.headers, &body, unix_now()) {

@@ -427,9 +427,15 @@ pub fn download(
     let mut part = files::temp_beside(out, ".part", 0o666)
         .with_context(|| format!("creating a temporary file beside {}", out.display()))?;
     let mut buf = vec![0u8; 256 << 10];
+    // An action the machine gave while the body was flowing, still to act on.
+    let mut held: Option<DownloadAction> = None;
     let outcome = loop {
         let now = now_ms(start);
-        let Some(a) = dl.next_action(now)? else {
+        let next = match held.take() {
+            Some(a) => Some(a),
+            None => dl.next_action(now)?,
+        };
+        let Some(a) = next else {
             bail!("the download machine waits on an input that never comes");
         };
         match a {
@@ -466,6 +472,16 @@ pub fn download(
                         part.write_all(&buf[..n])?;
                         if dl.on_data(s.id, &buf[..n])?.is_err() {
                             break;
+                        }
+                        // Between pieces the machine reports progress and
+                        // ends a body that arrives too slowly.
+                        match dl.next_action(now_ms(start))? {
+                            Some(DownloadAction::Progress(p)) => on_progress(p.bytes, p.total),
+                            Some(DownloadAction::Wait(_)) | None => {}
+                            Some(other) => {
+                                held = Some(other);
+                                break;
+                            }
                         }
                     }
                 }

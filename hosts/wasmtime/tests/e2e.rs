@@ -2,19 +2,18 @@
 //! boundary sizes through the component, verified downloads, an injected
 //! corrupted chunk, and resume after the CLI is killed.
 
-use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+mod common;
+
+use common::{call, sha256_file, write_file};
+use serde_json::json;
 
 use fastio_wasmtime::Core;
-use fastio_wasmtime::bindings::exports::fastio::core::requests::DecodeOptions;
-use fastio_wasmtime::bindings::exports::fastio::core::types::{
-    ChunkParams, ClientConfig, Credential,
-};
+use fastio_wasmtime::bindings::exports::fastio::core::types::ClientConfig;
 use fastio_wasmtime::bindings::exports::fastio::core::uploads::{
     DownloadSpec, UploadError, UploadOptions, UploadSpec,
 };
@@ -35,16 +34,6 @@ fn env(name: &str) -> Env {
     let dir = std::env::temp_dir().join(format!("fastio-e2e-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
-    let mut scfg = fastio_devserver::Config::new(dir.join("server"));
-    scfg.api_keys = vec!["e2e-key".into()];
-    let srv = fastio_devserver::spawn(scfg).expect("devserver");
-    let cfg = ClientConfig {
-        base_url: srv.base_url.clone(),
-        credential: Some(Credential::ApiKey(srv.api_key.clone())),
-        user_agent: None,
-        chunk_params: ChunkParams::Query,
-        max_response_bytes: None,
-    };
     let mut engine = Engine::component(
         Core::load(fastio_wasmtime::default_component_path())
             .expect("component")
@@ -52,19 +41,7 @@ fn env(name: &str) -> Env {
             .expect("instance"),
     );
     let http = Http::new();
-    let orgs = call(&mut engine, &http, &cfg, json!({"orgs": {"op": "list"}}));
-    let org = orgs["orgs"][0]["id"].as_str().expect("org").to_owned();
-    let ws = call(
-        &mut engine,
-        &http,
-        &cfg,
-        json!({"orgs": {"op": "create_workspace", "org_id": org, "name": "E2E", "folder_name": format!("e2e{name}")}}),
-    );
-    let ws = ws["id"]
-        .as_str()
-        .or(ws["workspace"]["id"].as_str())
-        .expect("workspace id")
-        .to_owned();
+    let (srv, cfg, ws) = common::serve(&dir, &mut engine, &http, &format!("e2e{name}"));
     Env {
         srv,
         cfg,
@@ -73,41 +50,6 @@ fn env(name: &str) -> Env {
         ws,
         dir,
     }
-}
-
-fn call(engine: &mut Engine, http: &Http, cfg: &ClientConfig, c: Value) -> Value {
-    let req = engine.build(cfg, &c.to_string()).expect("build");
-    let resp = http.send(req).expect("send");
-    let d = engine
-        .decode(
-            &resp,
-            DecodeOptions {
-                max_body_bytes: 16 << 20,
-                idempotent: true,
-            },
-        )
-        .expect("call")
-        .expect("decode");
-    serde_json::from_str(&d.value_json).expect("json")
-}
-
-fn write_file(path: &Path, size: u64, seed: u64) {
-    let mut f = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
-    let mut x = seed | 1;
-    let mut left = size;
-    let mut block = vec![0u8; 1 << 16];
-    while left > 0 {
-        for b in block.iter_mut() {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            *b = x as u8;
-        }
-        let n = left.min(block.len() as u64) as usize;
-        f.write_all(&block[..n]).expect("write");
-        left -= n as u64;
-    }
-    f.flush().expect("flush");
 }
 
 fn upload(e: &mut Env, path: &Path, size: u64) -> UploadOutcome {
@@ -141,21 +83,6 @@ fn upload(e: &mut Env, path: &Path, size: u64) -> UploadOutcome {
         },
     )
     .expect("upload ran")
-}
-
-fn sha256_file(path: &Path) -> String {
-    use sha2::Digest;
-    let mut h = sha2::Sha256::new();
-    let mut f = std::fs::File::open(path).expect("open");
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = std::io::Read::read(&mut f, &mut buf).expect("read");
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[test]
@@ -227,23 +154,15 @@ fn corrupted_chunk_is_a_typed_failure() {
     let _ = std::fs::remove_dir_all(&e.dir);
 }
 
-fn cli_resume_after(signal: &str) {
-    let e = env(&format!("resume{signal}"));
-    // Slow every chunk down so the kill lands mid-upload.
-    let faults = json!({"latency": 1.0, "latency_ms": 300, "path_contains": "/chunk"});
-    let _ = ureq::post(format!("{}/_dev/faults", e.srv.origin()))
-        .header("content-type", "application/json")
-        .send(faults.to_string())
-        .expect("faults");
-    let size = 48u64 << 20;
-    let path = e.dir.join("r.bin");
-    write_file(&path, size, 11);
-    let token = e.dir.join("r.token");
+/// Starts the CLI uploading `path` (fresh, or resuming from `token`).
+fn cli_upload(e: &Env, path: &Path, token: &Path, resume: bool) -> std::process::Command {
     let bin = env!("CARGO_BIN_EXE_fastio");
-    let mut child = std::process::Command::new(bin)
-        .args([
-            "upload",
-            path.to_str().unwrap(),
+    let mut cmd = std::process::Command::new(bin);
+    cmd.args(["upload", path.to_str().unwrap()]);
+    if resume {
+        cmd.args(["--resume", token.to_str().unwrap()]);
+    } else {
+        cmd.args([
             "--workspace",
             &e.ws,
             "--chunk-size",
@@ -252,48 +171,71 @@ fn cli_resume_after(signal: &str) {
             "2",
             "--token",
             token.to_str().unwrap(),
-            "--api-base",
-            &e.srv.base_url,
-        ])
+        ]);
+    }
+    cmd.args(["--api-base", &e.srv.base_url])
         .env("FASTIO_API_KEY", &e.srv.api_key)
         .env(
             "FASTIO_COMPONENT",
             fastio_wasmtime::default_component_path(),
-        )
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let t = Instant::now();
-    while !token.exists() && t.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(token.exists(), "no resume token appeared");
-    std::thread::sleep(Duration::from_millis(500));
-    let sig = if signal == "KILL" { "-KILL" } else { "-INT" };
-    std::process::Command::new("kill")
-        .args([sig, &child.id().to_string()])
-        .status()
-        .expect("kill");
-    let status = child.wait().expect("wait");
-    if signal == "INT" {
-        assert_eq!(status.code(), Some(130), "Ctrl-C exits cleanly with 130");
+        );
+    cmd
+}
+
+/// Interrupts the CLI at seeded random moments mid-upload (`kills` times),
+/// resumes it each time from its token, then reads the file back and
+/// compares it byte for byte.
+fn cli_resume_after(signal: &str, kills: u32, seed: u64) {
+    let mut e = env(&format!("resume{signal}"));
+    // Slow every chunk down so the kill lands mid-upload.
+    // Twelve chunks at 600 ms each, two at a time: 3.6 s of sending, more
+    // than the kills below can take away.
+    let faults = json!({"latency": 1.0, "latency_ms": 600, "path_contains": "/chunk"});
+    let _ = ureq::post(format!("{}/_dev/faults", e.srv.origin()))
+        .header("content-type", "application/json")
+        .send(faults.to_string())
+        .expect("faults");
+    let size = 48u64 << 20;
+    let path = e.dir.join("r.bin");
+    write_file(&path, size, 11);
+    let token = e.dir.join("r.token");
+    let mut x = seed | 1;
+    for round in 0..kills {
+        let mut child = cli_upload(&e, &path, &token, round > 0)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let t = Instant::now();
+        while !token.exists() && t.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(token.exists(), "round {round}: no resume token");
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        // Somewhere in the next 0.8 s: between chunks, mid-chunk, mid-save.
+        std::thread::sleep(Duration::from_millis(100 + x % 700));
+        assert!(
+            child.try_wait().expect("try_wait").is_none(),
+            "round {round}: the upload ended before it could be interrupted"
+        );
+        let sig = if signal == "KILL" { "-KILL" } else { "-INT" };
+        std::process::Command::new("kill")
+            .args([sig, &child.id().to_string()])
+            .status()
+            .expect("kill");
+        let status = child.wait().expect("wait");
+        if signal == "INT" {
+            assert_eq!(status.code(), Some(130), "Ctrl-C exits cleanly with 130");
+        }
+        assert!(
+            token.exists(),
+            "round {round}: the token was lost by the kill"
+        );
     }
     let _ = ureq::delete(format!("{}/_dev/faults", e.srv.origin())).call();
-    let out = std::process::Command::new(bin)
-        .args([
-            "upload",
-            path.to_str().unwrap(),
-            "--resume",
-            token.to_str().unwrap(),
-            "--api-base",
-            &e.srv.base_url,
-        ])
-        .env("FASTIO_API_KEY", &e.srv.api_key)
-        .env(
-            "FASTIO_COMPONENT",
-            fastio_wasmtime::default_component_path(),
-        )
+    let out = cli_upload(&e, &path, &token, true)
         .output()
         .expect("resume");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -302,9 +244,35 @@ fn cli_resume_after(signal: &str) {
         "resume failed: {stdout} {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let want = sha256_file(&path);
+    assert!(stdout.contains(&want), "resumed upload hash: {stdout}");
+    // The stored file, read back, is the source byte for byte.
+    let list = call(
+        &mut e.engine,
+        &e.http,
+        &e.cfg,
+        json!({"storage": {"op": "list", "profile": {"workspace": e.ws}}}),
+    );
+    let node = list["nodes"]
+        .as_array()
+        .and_then(|n| n.iter().find(|n| n["name"] == "r.bin"))
+        .and_then(|n| n["id"].as_str())
+        .unwrap_or_else(|| panic!("r.bin is not stored: {list}"))
+        .to_owned();
+    let back = e.dir.join("r.back");
+    let spec = DownloadSpec {
+        workspace: e.ws.clone(),
+        node_id: node,
+    };
+    match drive::download(&mut e.engine, &e.http, &e.cfg, &spec, &back, &mut |_, _| {})
+        .expect("download ran")
+    {
+        DownloadOutcome::Done(_) => {}
+        DownloadOutcome::Failed(err) => panic!("reading back: {err:?}"),
+    }
     assert!(
-        stdout.contains(&sha256_file(&path)),
-        "resumed upload hash: {stdout}"
+        std::fs::read(&back).expect("read back") == std::fs::read(&path).expect("read source"),
+        "the stored file differs from the source"
     );
     drop(e.srv);
     let _ = std::fs::remove_dir_all(&e.dir);
@@ -312,12 +280,12 @@ fn cli_resume_after(signal: &str) {
 
 #[test]
 fn resume_after_sigkill() {
-    cli_resume_after("KILL");
+    cli_resume_after("KILL", 3, 0x5EED_0001);
 }
 
 #[test]
 fn resume_after_ctrl_c() {
-    cli_resume_after("INT");
+    cli_resume_after("INT", 1, 0x5EED_0002);
 }
 
 #[test]

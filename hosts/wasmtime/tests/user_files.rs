@@ -8,12 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use serde_json::{Value, json};
+mod common;
 
-use fastio_wasmtime::bindings::exports::fastio::core::requests::DecodeOptions;
-use fastio_wasmtime::bindings::exports::fastio::core::types::{
-    ChunkParams, ClientConfig, Credential,
-};
+use fastio_wasmtime::bindings::exports::fastio::core::types::ClientConfig;
 use fastio_wasmtime::bindings::exports::fastio::core::uploads::{
     DownloadSpec, Progress, UploadOptions, UploadSpec,
 };
@@ -32,31 +29,9 @@ struct Env {
 
 fn env() -> Env {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut scfg = fastio_devserver::Config::new(dir.path().join("server"));
-    scfg.api_keys = vec!["files-key".into()];
-    let srv = fastio_devserver::spawn(scfg).expect("devserver");
-    let cfg = ClientConfig {
-        base_url: srv.base_url.clone(),
-        credential: Some(Credential::ApiKey(srv.api_key.clone())),
-        user_agent: None,
-        chunk_params: ChunkParams::Query,
-        max_response_bytes: None,
-    };
     let mut engine = Engine::Native;
     let http = Http::new();
-    let orgs = call(&mut engine, &http, &cfg, json!({"orgs": {"op": "list"}}));
-    let org = orgs["orgs"][0]["id"].as_str().expect("org").to_owned();
-    let ws = call(
-        &mut engine,
-        &http,
-        &cfg,
-        json!({"orgs": {"op": "create_workspace", "org_id": org, "name": "Files", "folder_name": "files"}}),
-    );
-    let ws = ws["id"]
-        .as_str()
-        .or(ws["workspace"]["id"].as_str())
-        .expect("workspace id")
-        .to_owned();
+    let (srv, cfg, ws) = common::serve(dir.path(), &mut engine, &http, "files");
     Env {
         _srv: srv,
         cfg,
@@ -65,22 +40,6 @@ fn env() -> Env {
         ws,
         dir,
     }
-}
-
-fn call(engine: &mut Engine, http: &Http, cfg: &ClientConfig, c: Value) -> Value {
-    let req = engine.build(cfg, &c.to_string()).expect("build");
-    let resp = http.send(req).expect("send");
-    let d = engine
-        .decode(
-            &resp,
-            DecodeOptions {
-                max_body_bytes: 16 << 20,
-                idempotent: true,
-            },
-        )
-        .expect("call")
-        .expect("decode");
-    serde_json::from_str(&d.value_json).expect("json")
 }
 
 fn options() -> UploadOptions {

@@ -243,6 +243,19 @@ DEFAULT = {
 
 # No plan has more chunks than this (fastio_core::upload::plan::CHUNK_COUNT_CEILING).
 CHUNK_COUNT_CEILING = 2**20
+# Nor chunks larger, nor more in flight, nor more chunk bytes in flight at once, than these
+# (CHUNK_SIZE_CEILING, MAX_IN_FLIGHT_CEILING, IN_FLIGHT_BYTES_CEILING): a host allocates them.
+CHUNK_SIZE_CEILING = 64 * MIB
+MAX_IN_FLIGHT_CEILING = 16
+IN_FLIGHT_BYTES_CEILING = 256 * MIB
+# A single request never carries more than the request builder's limit.
+SINGLE_REQUEST_LIMIT = 4_194_304
+
+
+def over_a_ceiling(c):
+    return (c["chunk_size"] > CHUNK_SIZE_CEILING or c["max_in_flight"] > MAX_IN_FLIGHT_CEILING
+            or c["chunk_size"] * c["max_in_flight"] > IN_FLIGHT_BYTES_CEILING
+            or c["single_request_max"] > SINGLE_REQUEST_LIMIT)
 
 
 def expected_plan(size, cfg):
@@ -251,6 +264,8 @@ def expected_plan(size, cfg):
     if cfg["max_in_flight"] == 0:
         return {"error": "invalid_config"}
     if cfg["max_chunks"] == 0:
+        return {"error": "invalid_config"}
+    if over_a_ceiling(cfg):
         return {"error": "invalid_config"}
     if cfg["max_file_size"] is not None and size > cfg["max_file_size"]:
         return {"error": "too_large", "size": size, "max": cfg["max_file_size"]}
@@ -304,6 +319,12 @@ PLAN_CASES = [
     ("past_chunk_ceiling", 2**20 * 4 * MIB + 1, cfg()),
     ("max_chunks_above_ceiling", 2**21, cfg(single_request_max=0, chunk_size=1,
                                             max_chunks=2**40)),
+    ("chunk_at_size_ceiling", 1024 * MIB, cfg(chunk_size=64 * MIB)),
+    ("chunk_over_size_ceiling", 1024 * MIB, cfg(chunk_size=64 * MIB + 1)),
+    ("two_gib_chunk", 4096 * MIB, cfg(chunk_size=2048 * MIB, max_in_flight=1)),
+    ("in_flight_over_ceiling", 1024 * MIB, cfg(max_in_flight=17)),
+    ("in_flight_bytes_over_ceiling", 1024 * MIB, cfg(chunk_size=64 * MIB, max_in_flight=5)),
+    ("single_max_over_the_request_limit", 10, cfg(single_request_max=4_194_305)),
 ]
 
 STREAM_CASES = [
@@ -316,6 +337,8 @@ STREAM_CASES = [
 
 def expected_stream(max_size, c):
     if c["chunk_size"] == 0 or c["max_in_flight"] == 0 or c["max_chunks"] == 0:
+        return {"error": "invalid_config"}
+    if over_a_ceiling(c):
         return {"error": "invalid_config"}
     if max_size is not None and c["max_file_size"] is not None and max_size > c["max_file_size"]:
         return {"error": "too_large", "size": max_size, "max": c["max_file_size"]}
@@ -343,6 +366,12 @@ LIMITS_CASES = [
     ("whole_float", {"chunk_size": 4194304.0}, cfg(chunk_size=1), cfg(chunk_size=4_194_304)),
     ("fractional_float_ignored", {"chunk_size": 1.5}, cfg(), cfg()),
     ("single_max", {"single_request_max": 1_000_000}, cfg(), cfg(single_request_max=1_000_000)),
+    ("chunk_size_clamped_to_ceiling", {"chunk_size": 1 << 30}, cfg(), cfg(chunk_size=64 * MIB)),
+    ("min_chunk_clamped_to_ceiling", {"min_chunk_size": 1 << 40}, cfg(),
+     cfg(chunk_size=64 * MIB)),
+    ("big_chunks_mean_fewer_in_flight", {"chunk_size": 64 * MIB}, cfg(max_in_flight=8),
+     cfg(chunk_size=64 * MIB, max_in_flight=4)),
+    ("single_max_never_raised", {"single_request_max": 1 << 30}, cfg(), cfg()),
     ("all_at_once", {"limits": {"chunk_size": 6_000_000, "max_chunk_size": 5_000_000,
                                 "max_chunks": 10000, "max_file_size": 40_000_000_000,
                                 "max_parallel": 3}}, cfg(),

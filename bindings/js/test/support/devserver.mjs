@@ -59,6 +59,12 @@ export async function startDevserver(extraArgs = []) {
       });
       if (!r.ok) throw new Error(`setting faults: ${r.status}`);
     },
+    /** The faults injected since the configuration was set. */
+    async injected() {
+      const r = await fetch(`${origin}/_dev/faults`);
+      if (!r.ok) throw new Error(`reading faults: ${r.status}`);
+      return (await r.json()).injected ?? [];
+    },
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

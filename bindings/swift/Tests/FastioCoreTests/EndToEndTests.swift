@@ -222,7 +222,53 @@ final class EndToEndTests: XCTestCase {
         XCTAssertNil(status)
         XCTAssertEqual(retry, .never)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dst.path))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: dst.path + ".part"))
+        XCTAssertEqual(try hidden(), [], "the partial file was removed")
+    }
+
+    /// Temporary files the driver left in the work directory (they start with a dot).
+    private func hidden() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: work.path).filter { $0.hasPrefix(".") }
+    }
+
+    /// The devserver's 429 says the window reopens in a second (its
+    /// `x-ve-limit-expires` against its own `Date`): the core turns that into a
+    /// one-second wait, so one 429 costs about that, not the 300 s cap.
+    func testA429CostsOnlyItsStatedWait() async throws {
+        let c = try client()
+        let ws = try await workspace(c)
+        let server = try XCTUnwrap(Self.server)
+        try await server.faults(#"{"path_contains":"/upload/","schedule":[{"request":1,"fault":"429"}]}"#)
+        let src = try file("limited.bin", 300_000)
+        let started = Date()
+        let res: UploadResult
+        do {
+            res = try await c.upload(file: src, workspace: ws, options: smallChunks())
+        } catch {
+            _ = try? await server.faults(nil)
+            throw error
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        let injected = try await server.injected()
+        try await server.faults(nil)
+        XCTAssertEqual(injected.count, 1, "the 429 was injected: \(injected)")
+        XCTAssertEqual(res.size, 300_000)
+        XCTAssertLessThan(elapsed, 20, "one 429 cost \(elapsed) s")
+    }
+
+    /// The driver's temporary files get fresh, exclusive names: a user's own
+    /// `back.bin.part` survives a download, and nothing is left behind.
+    func testFilesBesideTheTargetAreNeverTouched() async throws {
+        let c = try client()
+        let ws = try await workspace(c)
+        let src = try file("report.bin", 200_000)
+        let mine = work.appendingPathComponent("back.bin.part")
+        try Data("my notes".utf8).write(to: mine)
+        let res = try await c.upload(file: src, workspace: ws, options: smallChunks())
+        let dst = work.appendingPathComponent("back.bin")
+        _ = try await c.download(node: try XCTUnwrap(res.nodeId), workspace: ws, to: dst)
+        XCTAssertEqual(try Data(contentsOf: dst), try Data(contentsOf: src))
+        XCTAssertEqual(try Data(contentsOf: mine), Data("my notes".utf8))
+        XCTAssertEqual(try hidden(), [])
     }
 
     func testDownloadOfAMissingNodeIsAnApiErrorAndLeavesNoFile() async throws {
@@ -236,7 +282,7 @@ final class EndToEndTests: XCTestCase {
             XCTAssertEqual(status, 404)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dst.path))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: dst.path + ".part"))
+        XCTAssertEqual(try hidden(), [], "the partial file was removed")
     }
 
     func testBadKeyIsRefusedWithStatusAndNoSecretInTheError() async throws {

@@ -10,15 +10,20 @@ use crate::envelope::{ApiError, ApiResult, json_response};
 use crate::faults::{FaultConfig, FaultState};
 use crate::server::{AppState, lock};
 
+/// Largest body the control paths take.
+pub const BODY_MAX: usize = 1024 * 1024;
+
 pub async fn handle(st: &AppState, m: &Method, path: &str, body: Body) -> ApiResult {
     let path = path.trim_end_matches('/');
-    let bytes = axum::body::to_bytes(body, 1024 * 1024)
+    let bytes = axum::body::to_bytes(body, BODY_MAX)
         .await
         .map_err(|_| ApiError::too_large("The body exceeds 1 MiB."))?;
     match (m.as_str(), path) {
         ("GET", "/_dev/faults") => Ok(faults_view(st)),
         ("POST" | "PUT", "/_dev/faults") => {
             let cfg: FaultConfig = serde_json::from_slice(&bytes)
+                .map_err(|e| ApiError::invalid(format!("Invalid fault configuration: {e}")))?;
+            cfg.check()
                 .map_err(|e| ApiError::invalid(format!("Invalid fault configuration: {e}")))?;
             *lock(&st.faults) = FaultState::new(cfg, st.cfg.seed);
             Ok(faults_view(st))

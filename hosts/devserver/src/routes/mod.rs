@@ -19,6 +19,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method};
 
+use crate::config::Config;
 use crate::envelope::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::server::AppState;
@@ -90,6 +91,35 @@ pub fn is_streaming(m: &Method, segs: &[String], ct: &str) -> bool {
         && (ct.starts_with("multipart/form-data")
             || ct.starts_with("application/octet-stream")
             || segs.get(2).is_some_and(|s| s == "stream"))
+}
+
+/// Most file bytes one batch upload may carry.
+pub const BATCH_MAX_BYTES: u64 = 100 * 1000 * 1000;
+
+/// The most body a request to this route can use. A declared `Content-Length` beyond it is
+/// refused before any of the body is read; a body without one is cut off at it while it
+/// streams.
+pub fn body_limit(cfg: &Config, m: &Method, segs: &[String], ct: &str) -> u64 {
+    let form = cfg.max_form_body as u64;
+    if !is_streaming(m, segs, ct) {
+        return form;
+    }
+    // A multipart body carries text fields, part headers and delimiters besides its file
+    // bytes; a raw body carries only the bytes.
+    let envelope = if ct.starts_with("multipart/form-data") {
+        multipart::ENVELOPE_BYTES
+    } else {
+        0
+    };
+    let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let data = match s.as_slice() {
+        ["upload"] => cfg.max_single_upload_size,
+        ["upload", "batch"] => BATCH_MAX_BYTES,
+        ["upload", _, "chunk"] => cfg.max_chunk_size,
+        ["upload", _, "stream"] => cfg.max_file_size,
+        _ => return form,
+    };
+    data.saturating_add(envelope)
 }
 
 pub async fn route(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {

@@ -15,7 +15,7 @@ use futures_util::TryStreamExt;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Value, json};
 
-use super::multipart::{self, FilePart};
+use super::multipart::{self, FilePart, Part};
 use super::{Req, nodes, orgs};
 use crate::envelope::{ApiError, ApiResult, ok, ok_flat};
 use crate::events::{self, NewEvent};
@@ -276,8 +276,9 @@ pub async fn create_or_single(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
             &st.blobs,
             &mut rq.params,
             Source::Body,
-            |n| n == "chunk" || n == "file",
+            |n, _| file_or_text(n == "chunk" || n == "file"),
             st.cfg.max_single_upload_size,
+            super::body_limit(&st.cfg, &rq.method, &rq.segs, &rq.content_type),
         )
         .await?;
         part = files.pop();
@@ -385,6 +386,11 @@ fn discard(st: &AppState, id: &str) {
     let _ = db.execute("DELETE FROM chunks WHERE upload_id = ?1", [id]);
     let _ = db.execute("DELETE FROM uploads WHERE id = ?1", [id]);
     st.blobs.remove_session(id);
+}
+
+/// Upload routes take the parts they name as files and every other part as a parameter.
+fn file_or_text(is_file: bool) -> Part {
+    if is_file { Part::File } else { Part::Text }
 }
 
 /// A checked `(algo, hash)` pair.
@@ -575,8 +581,9 @@ pub async fn chunk(st: &Arc<AppState>, id: &str, rq: &mut Req) -> ApiResult {
             &st.blobs,
             &mut rq.params,
             Source::Query,
-            |n| n == "chunk" || n == "file",
+            |n, _| file_or_text(n == "chunk" || n == "file"),
             limit,
+            super::body_limit(&st.cfg, &rq.method, &rq.segs, &rq.content_type),
         )
         .await?;
         files
@@ -1098,6 +1105,15 @@ pub async fn stream(st: &Arc<AppState>, id: &str, rq: &mut Req) -> ApiResult {
         .max_size
         .unwrap_or(st.cfg.max_file_size)
         .min(st.cfg.max_file_size);
+    // The session's own cap, known only now: a longer declared body is refused unread.
+    if let Some(n) = crate::server::declared_length(&rq.headers)
+        && n > limit
+    {
+        return Err(ApiError::too_large(format!(
+            "The declared body of {n} bytes exceeds the session's limit of {limit} bytes."
+        ))
+        .closing());
+    }
     // The body is the raw bytes; an optional `hash` + `hash_algo` pair rides in the query
     // string (fastio_cli src/api/upload.rs:1143-1200 @96b1551).
     let pair = {
@@ -1334,14 +1350,15 @@ pub async fn batch(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
         &st.blobs,
         &mut rq.params,
         Source::Body,
-        |n| n.starts_with("file_"),
+        |n, _| file_or_text(n.starts_with("file_")),
         st.cfg.max_single_upload_size,
+        super::body_limit(&st.cfg, &rq.method, &rq.segs, &rq.content_type),
     )
     .await?;
     if files.len() > 200 {
         return Err(ApiError::invalid("At most 200 files per batch."));
     }
-    if files.iter().map(|f| f.size).sum::<u64>() > 100 * 1000 * 1000 {
+    if files.iter().map(|f| f.size).sum::<u64>() > super::BATCH_MAX_BYTES {
         return Err(ApiError::too_large("A batch may carry at most 100 MB."));
     }
     let manifest: Vec<Value> = serde_json::from_str(rq.params.req("manifest")?).map_err(|_| {

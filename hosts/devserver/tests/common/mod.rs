@@ -1,6 +1,8 @@
 //! A plain blocking HTTP client over `ureq` and helpers to start the server in-process.
 #![allow(dead_code)]
 
+pub mod raw;
+
 use std::io::Read;
 use std::time::{Duration, Instant};
 

@@ -28,13 +28,29 @@ fn write_file(path: &std::path::Path, len: u64) -> String {
 fn curl(url: &str, file: &std::path::Path, headers: &[String]) -> (f64, String) {
     let mut cmd = Command::new("curl");
     cmd.args(["-sS", "-X", "POST", "-T"]).arg(file).arg(url);
-    for h in headers {
-        cmd.args(["-H", h]);
+    // The headers carry a grant or a key: they go to curl in a file only
+    // this user can read (`-H @file`), never on its command line, where
+    // `ps` would show them to every local user.
+    let header_file = file.with_extension("headers");
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&header_file)
+            .expect("header file");
+        for h in headers {
+            writeln!(f, "{h}").expect("write header");
+        }
     }
+    cmd.arg("-H").arg(format!("@{}", header_file.display()));
     // No `Expect: 100-continue` round trip on either path.
     cmd.args(["-H", "Expect:"]);
     let start = Instant::now();
     let out = cmd.output().expect("curl runs");
+    let _ = std::fs::remove_file(&header_file);
     let secs = start.elapsed().as_secs_f64();
     assert!(
         out.status.success(),

@@ -46,6 +46,31 @@ fn post_upload_resends_chunks_that_failed_upstream() {
     assert_eq!(stored_sha256_on(&iso.dev, &iso.ws, node), (len, sha));
 }
 
+/// A 429 whose answer says the window reopens in a second (the devserver's
+/// `x-ve-limit-expires` against its own `Date`) costs about that on the
+/// gateway's streaming path, which runs the core's upload machine on the
+/// runtime's monotonic clock — not the 300 s cap a misread clock gave.
+#[test]
+fn post_upload_waits_only_what_a_429_states() {
+    let iso = isolated();
+    let _faults = iso.faults.lock().unwrap_or_else(|e| e.into_inner());
+    set_faults(
+        &iso.dev,
+        json!({"path_contains": "/upload/", "schedule": [{"request": 1, "fault": "429"}]}),
+    );
+    let g = grant(&iso.gw, json!({"max_size": 1u64 << 30}));
+    let len = (2 * 4 * MIB + 321) as u64;
+    let t0 = Instant::now();
+    let (r, sha) = upload_pattern(&iso.gw, &g, "limited.bin", len, 79);
+    let took = t0.elapsed();
+    let seen = faults_seen(&iso.dev);
+    set_faults(&iso.dev, json!({}));
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!(r.json["sha256"].as_str(), Some(sha.as_str()));
+    assert_eq!(seen["injected"], json!([[1, "429"]]), "{seen}");
+    assert!(took < Duration::from_secs(20), "one 429 cost {took:?}");
+}
+
 #[test]
 fn the_relay_resends_a_chunk_that_failed_upstream() {
     let iso = isolated();

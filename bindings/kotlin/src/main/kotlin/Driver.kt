@@ -10,7 +10,11 @@ import java.net.http.HttpRequest
 import java.net.http.HttpResponse
 import java.nio.file.Files
 import java.nio.file.Path
+import java.nio.ByteBuffer
+import java.nio.channels.FileChannel
 import java.nio.file.StandardCopyOption
+import java.nio.file.StandardOpenOption
+import java.nio.file.attribute.PosixFilePermissions
 import java.time.Duration
 import java.util.concurrent.Executors
 import java.util.concurrent.LinkedBlockingQueue
@@ -32,6 +36,37 @@ data class UploadResult(val nodeId: String?, val uploadId: String?, val size: Lo
 data class DownloadResult(val nodeId: String, val size: Long, val sha256: String, val checkedAlgo: String?)
 
 private fun nowMs(): ULong = (System.nanoTime() / 1_000_000).toULong()
+
+/**
+ * A new file beside [target] (`.NAME.<random><suffix>`), created exclusively so it is never a
+ * file the user has, nor a link planted at the name; [mode] less the umask where files have
+ * POSIX modes.
+ */
+private fun createBeside(target: Path, suffix: String, mode: String): Path {
+    val dir = target.toAbsolutePath().parent
+    val prefix = "." + target.fileName.toString() + "."
+    return try {
+        Files.createTempFile(dir, prefix, suffix, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(mode)))
+    } catch (e: UnsupportedOperationException) {
+        Files.createTempFile(dir, prefix, suffix)
+    }
+}
+
+/** Replaces [target] with [text] so a crash at any moment leaves the old or the new, whole. */
+private fun writeAtomic(target: Path, text: String) {
+    val tmp = createBeside(target, ".tmp", "rw-------")
+    try {
+        FileChannel.open(tmp, StandardOpenOption.WRITE).use { ch ->
+            val buf = ByteBuffer.wrap(text.toByteArray(Charsets.UTF_8))
+            while (buf.hasRemaining()) ch.write(buf)
+            ch.force(true)
+        }
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE)
+    } catch (e: Throwable) {
+        Files.deleteIfExists(tmp)
+        throw e
+    }
+}
 
 private val RESTRICTED = setOf("content-length", "host", "connection", "expect", "upgrade")
 
@@ -123,9 +158,7 @@ class FastioClient(apiKey: String, baseUrl: String = "https://api.fast.io/curren
                         if (tokenFile != null) {
                             val t = up.snapshot()
                             if (t != null && t != lastToken) {
-                                val tmp = tokenFile.resolveSibling(tokenFile.fileName.toString() + ".tmp")
-                                Files.writeString(tmp, t)
-                                Files.move(tmp, tokenFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE)
+                                writeAtomic(tokenFile, t)
                                 lastToken = t
                             }
                         }
@@ -164,12 +197,16 @@ class FastioClient(apiKey: String, baseUrl: String = "https://api.fast.io/curren
 
     /** Downloads a node to [path], verified as it streams; the partial file is removed on failure. */
     fun download(node: String, path: Path, workspace: String): DownloadResult {
-        val tmp = path.resolveSibling(path.fileName.toString() + ".part")
+        val tmp = createBeside(path, ".part", "rw-rw-rw-")
         try {
             Download(core, DownloadRequest(dev.fastiocore.Target.Workspace(workspace), node, null, false), DownloadOptions()).use { dl ->
                 Files.newOutputStream(tmp).use { out ->
+                    // An action the machine gave while the body flowed, still to act on.
+                    var held: DownloadAction? = null
                     repeat(10_000) {
-                        when (val a = dl.nextAction(nowMs()) ?: throw IllegalStateException("download stalled")) {
+                        val next = held ?: dl.nextAction(nowMs())
+                        held = null
+                        when (val a = next ?: throw IllegalStateException("download stalled")) {
                             is DownloadAction.Wait -> { Thread.sleep((a.untilMs.toLong() - nowMs().toLong()).coerceAtLeast(0)); dl.onTimeout(nowMs()) }
                             is DownloadAction.Progress -> {}
                             is DownloadAction.Send -> {
@@ -182,12 +219,16 @@ class FastioClient(apiKey: String, baseUrl: String = "https://api.fast.io/curren
                                     resp.body().use { ins ->
                                         if (resp.statusCode() in 200..299) {
                                             val buf = ByteArray(1 shl 20)
-                                            while (true) {
-                                                val n = ins.read(buf); if (n < 0) break
+                                            while (held == null) {
+                                                val n = ins.read(buf)
+                                                if (n < 0) { dl.onEnd(a.id); break }
                                                 out.write(buf, 0, n)
                                                 dl.onData(a.id, buf.copyOf(n))
+                                                // Between pieces the machine reports progress and
+                                                // ends a body that arrives too slowly.
+                                                val b = dl.nextAction(nowMs())
+                                                if (b != null && b !is DownloadAction.Progress && b !is DownloadAction.Wait) held = b
                                             }
-                                            dl.onEnd(a.id)
                                         }
                                     }
                                 }

@@ -5,6 +5,7 @@ package dev.fastiocore.tests
 import dev.fastiocore.*
 import dev.fastiocore.driver.*
 import java.io.File
+import java.net.URI
 import java.nio.file.Files
 import java.security.MessageDigest
 import java.util.Base64
@@ -224,6 +225,16 @@ fun borrowedBytesSurviveCollection() = case("ffi: borrowed bytes stay alive whil
     }
 }
 
+/** Sets the devserver's fault schedule (`{}` clears it). */
+fun faults(base: String, config: String) {
+    val origin = URI(base).resolve("/").toString().trimEnd('/')
+    val req = java.net.http.HttpRequest.newBuilder(URI("$origin/_dev/faults"))
+        .header("content-type", "application/json")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(config)).build()
+    val resp = java.net.http.HttpClient.newHttpClient().send(req, java.net.http.HttpResponse.BodyHandlers.ofString())
+    check(resp.statusCode() == 200) { "faults: ${resp.statusCode()} ${resp.body()}" }
+}
+
 fun endToEnd(binary: String) {
     val data = Files.createTempDirectory("fastio-kt")
     val proc = ProcessBuilder(binary, "--addr", "127.0.0.1:0", "--data", data.toString(), "--api-key", "kt-key", "--min-chunk-size", "65536")
@@ -278,7 +289,27 @@ fun endToEnd(binary: String) {
             case("e2e: missing node is an Api error with its status") {
                 try { client.download("no-such-node", data.resolve("x"), ws); throw AssertionError("downloaded") }
                 catch (e: FastioException.Api) { check(e.status?.toInt() == 404) { "$e" } }
-                check(!Files.exists(data.resolve("x.part"))) { "partial removed" }
+                check(Files.list(data).use { l -> l.noneMatch { it.fileName.toString().startsWith(".x.") } }) { "partial removed" }
+            }
+            case("e2e: a 429 costs only its stated wait") {
+                // The devserver's 429 says the window reopens in a second (x-ve-limit-expires
+                // against its own Date); the core makes that a one-second wait, not the 300 s cap.
+                faults(base, """{"path_contains":"/upload/","schedule":[{"request":1,"fault":"429"}]}""")
+                val t0 = System.nanoTime()
+                val r = try { client.upload(src, ws, parallel = 2, options = opts()) } finally { faults(base, "{}") }
+                val secs = (System.nanoTime() - t0) / 1e9
+                check(r.size == 900_001L) { "$r" }
+                check(secs < 20) { "one 429 cost $secs s" }
+            }
+            case("e2e: files beside the target are never touched") {
+                val mine = data.resolve("mine.bin.part"); Files.writeString(mine, "my notes")
+                val token = data.resolve("mine.token"); val tokenTmp = data.resolve("mine.token.tmp"); Files.writeString(tokenTmp, "keep me")
+                try { client.upload(src, ws, parallel = 1, options = opts(), tokenFile = token) { if (it.chunksAcked >= 2uL) throw IllegalStateException("stop") } ; throw AssertionError("not interrupted") }
+                catch (e: IllegalStateException) { check(e.message == "stop") { "$e" } }
+                val r = client.resume(token, src, parallel = 2, options = opts())
+                client.download(r.nodeId!!, data.resolve("mine.bin"), ws)
+                check(Files.readString(mine) == "my notes" && Files.readString(tokenTmp) == "keep me") { "a user's file was overwritten" }
+                check(Files.list(data).use { l -> l.noneMatch { it.fileName.toString().startsWith(".mine.") } }) { "temporary files left" }
             }
             case("webhook: signed delivery verifies, tampered one is refused") {
                 val body = """{"event":"workspace_storage_file_added"}""".toByteArray()

@@ -5,6 +5,11 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 public struct DownloadResult: Sendable, Equatable {
     public let nodeId: String
@@ -31,15 +36,7 @@ extension Client {
         progress: ((_ bytes: UInt64, _ total: UInt64?) -> Void)? = nil
     ) async throws -> DownloadResult {
         let dl = Download(client: core, request: DownloadRequest(target: target, nodeId: node), options: options)
-        let partial = destination.appendingPathExtension("part")
-        guard FileManager.default.createFile(atPath: partial.path, contents: nil) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: partial.path])
-        }
-        let out: FileHandle
-        do { out = try FileHandle(forWritingTo: partial) } catch {
-            TokenFile.remove(partial)
-            throw error
-        }
+        let (partial, out) = try TokenFile.createBeside(destination, suffix: ".part", mode: 0o666)
         do {
             // Bounded so a machine that never finishes cannot spin forever.
             for _ in 0..<10_000 {
@@ -66,10 +63,10 @@ extension Client {
                 case .done(let nodeId, let size, let sha256, let crc32c, let checkedAlgo, _):
                     try out.synchronize()
                     try out.close()
-                    if FileManager.default.fileExists(atPath: destination.path) {
-                        try FileManager.default.removeItem(at: destination)
+                    // One atomic step: the destination is the old file or the new, never neither.
+                    guard rename(partial.path, destination.path) == 0 else {
+                        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: destination.path])
                     }
-                    try FileManager.default.moveItem(at: partial, to: destination)
                     return DownloadResult(
                         nodeId: nodeId, size: size, sha256: sha256, crc32c: crc32c, checkedAlgo: checkedAlgo)
                 }

@@ -12,21 +12,38 @@ enum TokenFile {
         try String(contentsOf: url, encoding: .utf8)
     }
 
-    static func write(_ text: String, to url: URL) throws {
-        let tmp = url.appendingPathExtension("tmp")
-        guard FileManager.default.createFile(atPath: tmp.path, contents: nil) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: tmp.path])
+    /// A new file beside `url` (`.NAME.<random><suffix>`), created exclusively
+    /// so it is never a file the user has, nor a link planted at the name;
+    /// `mode` less the umask, as for any file the user creates.
+    static func createBeside(_ url: URL, suffix: String, mode: mode_t) throws -> (URL, FileHandle) {
+        let dir = url.deletingLastPathComponent()
+        for _ in 0..<16 {
+            let random = UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+            let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(random)\(suffix)")
+            let fd = open(tmp.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+            if fd >= 0 {
+                return (tmp, FileHandle(fileDescriptor: fd, closeOnDealloc: true))
+            }
+            if errno != EEXIST {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: tmp.path])
+            }
         }
-        let handle = try FileHandle(forWritingTo: tmp)
+        throw CocoaError(.fileWriteFileExists, userInfo: [NSFilePathErrorKey: url.path])
+    }
+
+    static func write(_ text: String, to url: URL) throws {
+        let (tmp, handle) = try createBeside(url, suffix: ".tmp", mode: 0o600)
         do {
             try handle.write(contentsOf: Data(text.utf8))
             try handle.synchronize()
             try handle.close()
         } catch {
             try? handle.close()
+            remove(tmp)
             throw error
         }
         guard rename(tmp.path, url.path) == 0 else {
+            remove(tmp)
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
         }
     }
