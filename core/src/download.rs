@@ -281,9 +281,21 @@ impl Download {
     #[must_use = "the host must carry out the action"]
     pub fn next_action(&mut self, now: u64) -> Option<DownloadAction> {
         self.check_receive_deadline(now);
-        if let Some(a) = self.outcome.take() {
+        if self.outcome.is_some() {
+            // The last progress comes before `Done`; nothing comes after the end.
+            if self.progress_dirty && matches!(self.outcome, Some(DownloadAction::Done(_))) {
+                self.progress_dirty = false;
+                return Some(DownloadAction::Progress {
+                    bytes: self.received,
+                    total: self.size,
+                });
+            }
+            self.progress_dirty = false;
             self.phase = Phase::Finished;
-            return Some(a);
+            return self.outcome.take();
+        }
+        if matches!(self.phase, Phase::Finished) {
+            return None;
         }
         if self.progress_dirty {
             self.progress_dirty = false;

@@ -587,4 +587,16 @@ fn a_trickling_body_ends_at_its_deadline() {
     ));
     d.on_end(id).unwrap();
     assert!(matches!(d.next_action(60), Some(DownloadAction::Done(_))));
+
+    // A host that pulls only at the end gets the last progress, then `Done`,
+    // then nothing more.
+    let (mut d, id) = at_the_body(json!({"id": "n1", "size": 4}));
+    d.on_data(id, b"abcd").unwrap();
+    d.on_end(id).unwrap();
+    assert!(matches!(
+        d.next_action(70),
+        Some(DownloadAction::Progress { bytes: 4, .. })
+    ));
+    assert!(matches!(d.next_action(70), Some(DownloadAction::Done(_))));
+    assert_eq!(d.next_action(80), None);
 }

@@ -83,7 +83,7 @@ fn grant_vectors() {
         if let Some(g) = c.get("issue") {
             let grant: Grant = serde_json::from_value(g.clone()).unwrap();
             assert_eq!(
-                keys[0].issue(&grant),
+                keys[0].issue(&grant).unwrap(),
                 token,
                 "issued token is byte-identical"
             );
@@ -193,7 +193,7 @@ proptest! {
     ) {
         let k = GrantKey::new(Secret::new(key)).unwrap();
         let g = Grant { workspace: ws, folder: "root".into(), max_size: max, expires: 1_000 + ttl, issued: 1_000, nonce: "x".into() };
-        let t = k.issue(&g);
+        let t = k.issue(&g).unwrap();
         let ring = GrantKeyring::new(vec![k]);
         prop_assert_eq!(ring.verify(&t, 1_000).unwrap(), g);
         let mut bytes = t.into_bytes();
@@ -215,4 +215,35 @@ proptest! {
         let k = w.finish().unwrap();
         prop_assert_eq!(kind_name(&whole), k.as_ref().map_or("unknown".to_string(), |k| k.name().to_string()));
     }
+}
+
+/// A grant whose signed token would be longer than any keyring reads (a
+/// long nonce from a caller) is refused when issued, not handed out to fail
+/// later; one just under the bound is issued and verifies.
+#[test]
+fn a_grant_too_long_to_verify_is_never_issued() {
+    let k = GrantKey::new(Secret::new("grant-secret-for-tests")).unwrap();
+    let ring = GrantKeyring::new(vec![k.clone()]);
+    let grant = |nonce: String| Grant {
+        workspace: "4000000000000000001".into(),
+        folder: "root".into(),
+        max_size: 1 << 30,
+        expires: 2_000_000_000,
+        issued: 1_767_225_600,
+        nonce,
+    };
+    let mut fits = 0;
+    for n in (2_800..3_200).step_by(7) {
+        let g = grant("n".repeat(n));
+        match k.issue(&g) {
+            Ok(token) => {
+                assert!(token.len() <= fastio_core::policy::MAX_GRANT_LEN);
+                assert_eq!(ring.verify(&token, 1_767_225_601), Ok(g));
+                fits += 1;
+            }
+            Err(e) => assert!(e.to_string().contains("too long"), "{e}"),
+        }
+    }
+    assert!(fits > 0, "some grants near the bound fit");
+    assert!(k.issue(&grant("n".repeat(5_000))).is_err());
 }

@@ -876,3 +876,24 @@ fn a_rate_limited_chunk_waits_what_the_answer_says() {
         assert_eq!(again - limited, want_ms, "headers {headers:?}");
     }
 }
+
+/// A create answer whose session id is blank names no session: a typed
+/// protocol failure, never a session nothing could resume or complete.
+#[test]
+fn a_blank_session_id_is_a_protocol_failure() {
+    let spec = UploadSpec::file("f.bin", 3_000, "ws1");
+    let mut up = Upload::new(client(), spec, config(1_000, 500, 1, 3)).unwrap();
+    let Some(Action::Send { id, request, .. }) = up.next_action(T0) else {
+        panic!("expected the create request")
+    };
+    assert!(request.url.ends_with("/upload/"), "{}", request.url);
+    let r = HttpResponse::new(200, r#"{"result":true,"response":{"id":"  "}}"#);
+    up.on_response(id, &r, T0).unwrap();
+    match up.next_action(T0) {
+        Some(Action::Failed(UploadError::Protocol { message, .. })) => {
+            assert!(message.contains("no session id"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(up.snapshot().is_none());
+}

@@ -219,8 +219,8 @@ impl policy::GuestGrantKey for WGrantKey {
         self.0.kid().to_owned()
     }
 
-    fn issue(&self, g: Grant) -> String {
-        self.0.issue(&core_grant(g))
+    fn issue(&self, g: Grant) -> Result<String, GrantError> {
+        self.0.issue(&core_grant(g)).map_err(grant_error)
     }
 }
 

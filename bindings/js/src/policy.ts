@@ -434,7 +434,12 @@ export class GrantKey {
 
   /** Issues a grant token (`fg1.<kid>.<payload>.<mac>`); `issued` and `expires` are the caller's unix seconds. */
   issue(grant: Grant): string {
-    return this.k.issue(witGrant(grant));
+    const g = witGrant(grant);
+    try {
+      return this.k.issue(g);
+    } catch (e) {
+      throw grantError(e);
+    }
   }
 
   /** Frees the key now rather than at garbage collection. */

@@ -257,6 +257,8 @@ test('grants: tampered, expired, not yet valid, wrong-key and malformed tokens a
   }
   assert.throws(() => key.issue({ ...GRANT, maxSize: -1 }), (e) => e instanceof UsageError);
   assert.throws(() => key.issue({ ...GRANT, workspace: undefined }), (e) => e instanceof UsageError);
+  // A grant too long for any keyring to read is refused when issued, typed.
+  assert.throws(() => key.issue({ ...GRANT, nonce: 'n'.repeat(5_000) }), (e) => e instanceof GrantError && e.kind === 'malformed');
   // Empty secrets are the core's to refuse, typed.
   await assert.rejects(GrantKey.create(''), (e) => e instanceof GrantError && e.kind === 'empty_key');
   await assert.rejects(GrantKeyring.create([GRANT_SECRET, '']), (e) => e instanceof GrantError && e.kind === 'empty_key');

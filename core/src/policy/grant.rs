@@ -22,6 +22,11 @@ type HmacSha256 = hmac::Hmac<Sha256>;
 /// Every grant starts with this.
 pub const GRANT_PREFIX: &str = "fg1";
 
+/// The longest grant token, signed: [`GrantKeyring::verify`] reads no more,
+/// so [`GrantKey::issue`] refuses to sign a grant that would be longer (a long
+/// `nonce` or `folder` from a caller), rather than hand out one nothing accepts.
+pub const MAX_GRANT_LEN: usize = 4096;
+
 /// What a grant allows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
@@ -118,10 +123,20 @@ impl GrantKey {
     }
 
     /// Issues a grant.
-    pub fn issue(&self, grant: &Grant) -> String {
+    ///
+    /// # Errors
+    /// [`GrantError::Malformed`] when the signed token would be longer than
+    /// [`MAX_GRANT_LEN`], which no keyring accepts.
+    pub fn issue(&self, grant: &Grant) -> Result<String, GrantError> {
         // Serialising a struct of strings and numbers cannot fail.
         let json = serde_json::to_vec(grant).unwrap_or_default();
-        self.seal(GRANT_PREFIX, &json)
+        let token = self.seal(GRANT_PREFIX, &json);
+        if token.len() > MAX_GRANT_LEN {
+            return Err(GrantError::Malformed(
+                "too long: a signed grant is at most 4096 bytes",
+            ));
+        }
+        Ok(token)
     }
 
     /// Signs `payload` as `<prefix>.<kid>.<payload>.<mac>`: the format of
@@ -157,7 +172,7 @@ impl GrantKeyring {
 
     /// Checks a grant at `now` (Unix seconds).
     pub fn verify(&self, token: &str, now: u64) -> Result<Grant, GrantError> {
-        let json = self.open(GRANT_PREFIX, token, 4096)?;
+        let json = self.open(GRANT_PREFIX, token, MAX_GRANT_LEN)?;
         let grant: Grant =
             serde_json::from_slice(&json).map_err(|_| GrantError::Malformed("payload fields"))?;
         if now >= grant.expires {

@@ -12,7 +12,7 @@ mod grant;
 mod relay;
 mod sniff;
 
-pub use grant::{GRANT_PREFIX, Grant, GrantError, GrantKey, GrantKeyring};
+pub use grant::{GRANT_PREFIX, Grant, GrantError, GrantKey, GrantKeyring, MAX_GRANT_LEN};
 pub use relay::{RELAY_PREFIX, RelayError, RelayState};
 pub use sniff::{FileKind, SNIFF_WINDOW, Signature, Sniff, Sniffer};
 

@@ -333,14 +333,16 @@ mod tests {
             "relay_token_expired"
         );
         // A grant is not a relay token, even under the same key.
-        let grant = k.issue(&crate::policy::Grant {
-            workspace: "w".into(),
-            folder: "root".into(),
-            max_size: 1,
-            expires: 1000,
-            issued: 0,
-            nonce: String::new(),
-        });
+        let grant = k
+            .issue(&crate::policy::Grant {
+                workspace: "w".into(),
+                folder: "root".into(),
+                max_size: 1,
+                expires: 1000,
+                issued: 0,
+                nonce: String::new(),
+            })
+            .expect("a short grant is issued");
         assert!(RelayState::open(&ring, &grant, 10).is_err());
     }
 }

@@ -1012,7 +1012,9 @@ impl Upload {
         match kind {
             // Answered in `on_response` before decoding as a session.
             Kind::Limits => {}
-            Kind::Create => match s.id {
+            // A blank id names no session: nothing could be resumed or
+            // completed with it.
+            Kind::Create => match s.id.filter(|id| !id.trim().is_empty()) {
                 Some(id) => {
                     self.upload_id = Some(id);
                     self.phase = match self.plan {
@@ -1023,7 +1025,7 @@ impl Upload {
                 None => self.protocol(kind, "the create response has no session id"),
             },
             Kind::Single => {
-                self.upload_id = s.id.clone();
+                self.upload_id = s.id.clone().filter(|id| !id.trim().is_empty());
                 self.node_id = s.new_file_id.clone();
                 self.after_send_once(s, now);
             }

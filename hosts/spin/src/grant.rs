@@ -92,10 +92,16 @@ pub fn issue(req: &Request, signer: &GrantKey, d: &GrantDefaults) -> Reply {
         issued: now,
         nonce,
     };
+    // A caller's long nonce or folder can make a token no keyring reads:
+    // refused here, not handed out to fail at upload time.
+    let token = match signer.issue(&grant) {
+        Ok(t) => t,
+        Err(e) => return Reply::error(400, "grant_too_long", e.to_string()),
+    };
     Reply::json(
         201,
         json!({
-            "grant": signer.issue(&grant),
+            "grant": token,
             "workspace": grant.workspace,
             "folder": grant.folder,
             "max_size": grant.max_size,

@@ -745,7 +745,8 @@ fn policy_grant_vectors_match_native_and_expected() {
             let issued = pol
                 .grant_key()
                 .call_issue(&mut inst.store, key, &grant)
-                .expect("call");
+                .expect("call")
+                .expect("issued");
             assert_eq!(
                 issued, token,
                 "{}: issued token is byte-identical",
@@ -822,7 +823,8 @@ fn policy_grant_vectors_match_native_and_expected() {
     let token = pol
         .grant_key()
         .call_issue(&mut inst.store, key, &grant)
-        .expect("call");
+        .expect("call")
+        .expect("issued");
     key.resource_drop(&mut inst.store).expect("drop");
     for (skew, now, ok) in [
         (Some(0), 1_099, false),

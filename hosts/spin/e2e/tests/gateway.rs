@@ -188,14 +188,16 @@ fn grants_missing_bad_or_expired_are_refused() {
     assert_eq!(r.status, 401, "{}", r.json);
     assert!(r.error().starts_with("grant_"), "{}", r.json);
     let key = GrantKey::new(Secret::new(GRANT_SECRET)).unwrap();
-    let expired = key.issue(&Grant {
-        workspace: e.ws.clone(),
-        folder: "root".into(),
-        max_size: 100,
-        expires: now() - 10,
-        issued: now() - 100,
-        nonce: "old".into(),
-    });
+    let expired = key
+        .issue(&Grant {
+            workspace: e.ws.clone(),
+            folder: "root".into(),
+            max_size: 100,
+            expires: now() - 10,
+            issued: now() - 100,
+            nonce: "old".into(),
+        })
+        .expect("a short grant is issued");
     let r = call("POST", &url, Some(&expired), &[], Some(b"hello"));
     assert_eq!((r.status, r.error()), (401, "grant_expired"));
     assert!(!stored_names().iter().any(|n| n == "upload"));
