@@ -537,10 +537,17 @@ async fn handle(
         return Err(ApiError::unauthorized());
     }
     let ct = content_type(&parts.headers);
-    refuse_declared(
+    if let Err(e) = refuse_declared(
         &parts.headers,
         routes::body_limit(&st.cfg, &parts.method, &segs, &ct),
-    )?;
+    ) {
+        let mut e = e;
+        if !e.close {
+            let mut stream = body.into_data_stream();
+            e.close = !drain_stream(&mut stream, DRAIN_MAX as u64).await;
+        }
+        return Err(e);
+    }
     let streaming = routes::is_streaming(&parts.method, &segs, &ct);
     let mut shared = None;
     let body = if streaming {
@@ -561,20 +568,18 @@ async fn handle(
         corrupt,
         authed,
     };
-    let out = routes::route(st, &mut req).await;
+    let mut out = routes::route(st, &mut req).await;
     drop(req);
     // An answer that closes the connection needs no draining: the client is not expected to
-    // finish sending.
-    let closing = matches!(&out, Err(e) if e.close);
-    if out.is_err()
-        && !closing
+    // finish sending. Otherwise what the handler left unread is drained first; a body that
+    // does not end that way closes the connection after the answer.
+    if let Err(e) = &mut out
+        && !e.close
         && let Some(inner) = shared
     {
-        drain(
-            inner,
-            st.cfg.max_chunk_size.max(st.cfg.max_single_upload_size),
-        )
-        .await;
+        let mut stream = inner.lock().await;
+        let cap = st.cfg.max_chunk_size.max(st.cfg.max_single_upload_size);
+        e.close = !drain_stream(&mut *stream, cap).await;
     }
     out
 }
@@ -598,22 +603,33 @@ fn shareable(body: Body) -> (Body, SharedBody) {
     (Body::from_stream(proxy), inner)
 }
 
-/// Reads and discards an upload body that was refused before it was read, so the client
-/// gets the error response instead of a reset while it is still sending. Bounded in size
-/// and time; beyond either the connection is simply closed.
-async fn drain(inner: SharedBody, cap: u64) {
-    use futures_util::TryStreamExt;
-    let mut stream = inner.lock().await;
+/// Reads and discards a body that was refused before it was read, so the client gets the
+/// error response instead of a reset while it is still sending. Bounded: it stops past `cap`
+/// bytes, after a second without a byte, or after 30 s. True when the body ended, so the
+/// connection can stay open; otherwise the answer closes it.
+async fn drain_stream<S, E>(stream: &mut S, cap: u64) -> bool
+where
+    S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    use futures_util::StreamExt;
     let mut seen = 0u64;
     let read = async {
-        while let Ok(Some(b)) = stream.try_next().await {
-            seen += b.len() as u64;
-            if seen > cap {
-                break;
+        loop {
+            match tokio::time::timeout(Duration::from_secs(1), stream.next()).await {
+                Ok(Some(Ok(b))) => {
+                    seen += b.len() as u64;
+                    if seen > cap {
+                        return false;
+                    }
+                }
+                Ok(None) => return true,
+                Ok(Some(Err(_))) | Err(_) => return false,
             }
         }
     };
-    let _ = tokio::time::timeout(Duration::from_secs(30), read).await;
+    tokio::time::timeout(Duration::from_secs(30), read)
+        .await
+        .unwrap_or(false)
 }
 
 /// The `Content-Type` with its media type lowercased (media types are case-insensitive) and its
@@ -641,15 +657,29 @@ pub fn declared_length(h: &HeaderMap) -> Option<u64> {
 }
 
 /// A 413 at once, before any of the body is read, when the declared length is over `limit`:
-/// waiting for a body that will be refused anyway only holds the connection. The connection
-/// closes after the answer, since the body may still be on its way.
+/// waiting for a body that will be refused anyway only holds the connection.
 fn refuse_declared(h: &HeaderMap, limit: u64) -> Result<(), ApiError> {
     match declared_length(h) {
-        Some(n) if n > limit => Err(ApiError::too_large(format!(
-            "The declared body of {n} bytes exceeds this route's limit of {limit} bytes."
-        ))
-        .closing()),
+        Some(n) if n > limit => Err(refuse_length(
+            ApiError::too_large(format!(
+                "The declared body of {n} bytes exceeds this route's limit of {limit} bytes."
+            )),
+            n,
+        )),
         _ => Ok(()),
+    }
+}
+
+/// A refusal of a body of `declared` bytes. A large one closes the connection after the
+/// answer (the body may still be on its way, and is not waited for); a small one, at most
+/// [`DRAIN_MAX`], is read and dropped first, since closing with unread bytes in the socket
+/// makes the kernel reset the connection, and the client, still sending, would see the
+/// reset instead of the 413.
+pub(crate) fn refuse_length(e: ApiError, declared: u64) -> ApiError {
+    if declared > DRAIN_MAX as u64 {
+        e.closing()
+    } else {
+        e
     }
 }
 

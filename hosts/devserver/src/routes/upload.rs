@@ -1109,10 +1109,12 @@ pub async fn stream(st: &Arc<AppState>, id: &str, rq: &mut Req) -> ApiResult {
     if let Some(n) = crate::server::declared_length(&rq.headers)
         && n > limit
     {
-        return Err(ApiError::too_large(format!(
-            "The declared body of {n} bytes exceeds the session's limit of {limit} bytes."
-        ))
-        .closing());
+        return Err(crate::server::refuse_length(
+            ApiError::too_large(format!(
+                "The declared body of {n} bytes exceeds the session's limit of {limit} bytes."
+            )),
+            n,
+        ));
     }
     // The body is the raw bytes; an optional `hash` + `hash_algo` pair rides in the query
     // string (fastio_cli src/api/upload.rs:1143-1200 @96b1551).
