@@ -91,7 +91,9 @@ impl Config {
             rate_limit_max: 100_000,
             rate_limit_window_s: 60,
             max_form_body: 1024 * 1024,
-            header_read_timeout: Duration::from_secs(10),
+            // hyper's own default; it also closes idle kept-alive connections, and clients
+            // that pool connections reuse them for longer than a few seconds.
+            header_read_timeout: Duration::from_secs(30),
             body_idle_timeout: Duration::from_secs(30),
             body_min_rate: 1024,
             max_connections: 256,

@@ -3,14 +3,24 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
 
 fn spawn(dir: &std::path::Path) -> (Child, Api) {
+    let (child, url) = spawn_with(dir, &[]);
+    (child, remote(&url, "durable-key"))
+}
+
+/// Starts the binary on `dir` with `extra` arguments; returns it and its base URL.
+fn spawn_with(dir: &std::path::Path, extra: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_fastio-devserver"))
+        .args(extra)
         .args([
             "--addr",
             "127.0.0.1:0",
@@ -34,7 +44,7 @@ fn spawn(dir: &std::path::Path) -> (Child, Api) {
         "{url}"
     );
     assert_eq!(key.trim(), "durable-key");
-    (child, remote(url.trim(), key.trim()))
+    (child, url.trim().to_string())
 }
 
 #[test]
@@ -157,4 +167,117 @@ fn generated_key_is_printed_and_survives_a_restart() {
     let first = start();
     assert!(first.len() > 20);
     assert_eq!(start(), first);
+}
+
+/// SIGKILL at seeded random moments while a client uploads chunk after chunk: after each
+/// restart on the same data, every chunk the client saw acknowledged is there with its
+/// length; the upload then completes and reads back byte for byte.
+#[test]
+fn sigkill_at_random_moments_loses_nothing_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let chunk = 64 * 1024;
+    let data = Arc::new(pattern(24 * chunk + 123, 29));
+    let count = data.len().div_ceil(chunk);
+    // Each chunk takes a few milliseconds more, so kills land between and inside them.
+    let slow = r#"{"path_contains": "/chunk/", "latency": 1.0, "latency_ms": 15}"#;
+    let args = ["--faults", slow];
+    let (mut child, url) = spawn_with(&data_dir, &args);
+    let api = remote(&url, "durable-key");
+    let ws = api.workspace("random");
+    let size = data.len().to_string();
+    let id = api
+        .post(
+            "upload/",
+            &[
+                ("name", "random.bin"),
+                ("size", &size),
+                ("instance_id", &ws),
+            ],
+        )
+        .r()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let crc = crc32c_hex(&data);
+    let acked = Arc::new(Mutex::new(BTreeSet::new()));
+    // Sends every chunk not yet acknowledged, in order, until stopped.
+    let sender = |url: String, stop: Arc<AtomicBool>| {
+        let (data, acked, id, crc) = (data.clone(), acked.clone(), id.clone(), crc.clone());
+        std::thread::spawn(move || {
+            let api = remote(&url, "durable-key");
+            for order in 1..=count {
+                if stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                if acked.lock().unwrap().contains(&order) {
+                    continue;
+                }
+                let p = &data[(order - 1) * chunk..(order * chunk).min(data.len())];
+                let file_crc = if order == count {
+                    format!("&file_crc32c={crc}")
+                } else {
+                    String::new()
+                };
+                let r = api.post_multipart(
+                    &format!(
+                        "upload/{id}/chunk/?order={order}&size={}{file_crc}",
+                        p.len()
+                    ),
+                    &[],
+                    &[("chunk", p)],
+                );
+                if r.status == 200 {
+                    acked.lock().unwrap().insert(order);
+                }
+            }
+        })
+    };
+    let mut x: u64 = 0x5EED_D00D;
+    let mut url = url;
+    let mut mid_upload = 0;
+    for round in 0..5 {
+        let stop = Arc::new(AtomicBool::new(false));
+        let t = sender(url.clone(), stop.clone());
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        std::thread::sleep(Duration::from_millis(10 + x % 60));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        stop.store(true, Ordering::SeqCst);
+        t.join().unwrap();
+        let seen: BTreeSet<usize> = acked.lock().unwrap().clone();
+        if !seen.is_empty() && seen.len() < count {
+            mid_upload += 1;
+        }
+        (child, url) = spawn_with(&data_dir, &args);
+        let api = remote(&url, "durable-key");
+        let sess = api.get(&format!("upload/{id}/details/")).r()["session"].clone();
+        for order in &seen {
+            let want = chunk.min(data.len() - (order - 1) * chunk);
+            assert_eq!(
+                sess["chunks"][order.to_string()],
+                want,
+                "round {round}: acknowledged chunk {order} was lost: {sess}"
+            );
+        }
+    }
+    assert!(mid_upload >= 2, "only {mid_upload} kills landed mid-upload");
+    // Finish: the rest of the chunks, complete, read back.
+    let stop = Arc::new(AtomicBool::new(false));
+    sender(url.clone(), stop).join().unwrap();
+    assert_eq!(
+        acked.lock().unwrap().len(),
+        count,
+        "every chunk acknowledged"
+    );
+    let api = remote(&url, "durable-key");
+    api.post(&format!("upload/{id}/complete/"), &[]).r();
+    let sess = api.wait_stored(&id);
+    assert_eq!(sess["status"], "stored", "{sess}");
+    let node = sess["new_file_id"].as_str().unwrap();
+    assert_eq!(api.download(&ws, node), *data);
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
