@@ -86,21 +86,44 @@ fn page_len(payload: &Value) -> usize {
         .unwrap_or(0)
 }
 
-/// The next request, unless the walk is over or has read `max` pages: the
-/// page that reached the bound is still returned whole, the next request is
-/// the error.
-fn next_or_bound(
+/// Where a walk stands: whether it is over, and how many pages it has read
+/// against its bound. Both pagers keep one.
+#[derive(Debug, Clone, Copy)]
+struct Walk {
     done: bool,
     pages: u32,
-    max: u32,
-    build: impl FnOnce() -> Result<HttpRequest, PageError>,
-) -> Option<Result<HttpRequest, PageError>> {
-    if done {
-        None
-    } else if pages >= max {
-        Some(Err(PageError::TooManyPages { max }))
-    } else {
-        Some(build())
+    max_pages: u32,
+}
+
+impl Walk {
+    fn new() -> Self {
+        Walk {
+            done: false,
+            pages: 0,
+            max_pages: DEFAULT_MAX_PAGES,
+        }
+    }
+
+    /// The next request, unless the walk is over or has read its bound of
+    /// pages: the page that reached the bound is still returned whole, the
+    /// next request is the error.
+    fn next(
+        &self,
+        build: impl FnOnce() -> Result<HttpRequest, PageError>,
+    ) -> Option<Result<HttpRequest, PageError>> {
+        if self.done {
+            None
+        } else if self.pages >= self.max_pages {
+            Some(Err(PageError::TooManyPages {
+                max: self.max_pages,
+            }))
+        } else {
+            Some(build())
+        }
+    }
+
+    fn read_page(&mut self) {
+        self.pages = self.pages.saturating_add(1);
     }
 }
 
@@ -110,9 +133,7 @@ pub struct OffsetPager {
     call: Call,
     limit: u32,
     offset: u64,
-    done: bool,
-    pages: u32,
-    max_pages: u32,
+    walk: Walk,
 }
 
 impl OffsetPager {
@@ -125,25 +146,22 @@ impl OffsetPager {
             call,
             limit,
             offset: 0,
-            done: false,
-            pages: 0,
-            max_pages: DEFAULT_MAX_PAGES,
+            walk: Walk::new(),
         })
     }
 
     /// Stops the walk with [`PageError::TooManyPages`] after `max` pages.
     #[must_use]
     pub fn with_max_pages(mut self, max: u32) -> Self {
-        self.max_pages = max;
+        self.walk.max_pages = max;
         self
     }
 
     /// The request for the next page, or `None` when the listing is done.
     #[must_use]
     pub fn next_request(&self, client: &Client) -> Option<Result<HttpRequest, PageError>> {
-        next_or_bound(self.done, self.pages, self.max_pages, || {
-            client.build(&self.call).map_err(PageError::from)
-        })
+        self.walk
+            .next(|| client.build(&self.call).map_err(PageError::from))
     }
 
     /// Reads a page's response and advances. Returns the page's payload.
@@ -153,7 +171,7 @@ impl OffsetPager {
         resp: &HttpResponse,
     ) -> Result<Decoded<Value>, PageError> {
         let page = client.decode(&self.call, resp)?;
-        self.pages = self.pages.saturating_add(1);
+        self.walk.read_page();
         let n = page_len(&page.value);
         let has_more = page
             .value
@@ -166,14 +184,14 @@ impl OffsetPager {
             self.offset += n as u64;
             set_offset(&mut self.call, self.limit, self.offset);
         } else {
-            self.done = true;
+            self.walk.done = true;
         }
         Ok(page)
     }
 
     /// True once the last page was read.
     pub fn is_done(&self) -> bool {
-        self.done
+        self.walk.done
     }
 }
 
@@ -182,9 +200,7 @@ impl OffsetPager {
 pub struct CursorPager {
     call: Call,
     seen: BTreeSet<String>,
-    done: bool,
-    pages: u32,
-    max_pages: u32,
+    walk: Walk,
 }
 
 impl CursorPager {
@@ -196,25 +212,22 @@ impl CursorPager {
         Ok(CursorPager {
             call,
             seen: BTreeSet::new(),
-            done: false,
-            pages: 0,
-            max_pages: DEFAULT_MAX_PAGES,
+            walk: Walk::new(),
         })
     }
 
     /// Stops the walk with [`PageError::TooManyPages`] after `max` pages.
     #[must_use]
     pub fn with_max_pages(mut self, max: u32) -> Self {
-        self.max_pages = max;
+        self.walk.max_pages = max;
         self
     }
 
     /// The request for the next page, or `None` when the listing is done.
     #[must_use]
     pub fn next_request(&self, client: &Client) -> Option<Result<HttpRequest, PageError>> {
-        next_or_bound(self.done, self.pages, self.max_pages, || {
-            client.build(&self.call).map_err(PageError::from)
-        })
+        self.walk
+            .next(|| client.build(&self.call).map_err(PageError::from))
     }
 
     /// Reads a page's response and advances. A cursor the server already
@@ -225,10 +238,10 @@ impl CursorPager {
         resp: &HttpResponse,
     ) -> Result<Decoded<Value>, PageError> {
         let page = client.decode(&self.call, resp)?;
-        self.pages = self.pages.saturating_add(1);
+        self.walk.read_page();
         match next_cursor(&page.value) {
             Some(c) if c.len() > MAX_CURSOR_LEN => {
-                self.done = true;
+                self.walk.done = true;
                 return Err(ApiError::bare(
                     ErrorKind::MalformedResponse,
                     Some(page.status),
@@ -240,7 +253,7 @@ impl CursorPager {
                 .into());
             }
             Some(c) if self.seen.contains(&c) => {
-                self.done = true;
+                self.walk.done = true;
                 return Err(ApiError::bare(
                     ErrorKind::MalformedResponse,
                     Some(page.status),
@@ -254,13 +267,13 @@ impl CursorPager {
                 }
                 self.seen.insert(c);
             }
-            None => self.done = true,
+            None => self.walk.done = true,
         }
         Ok(page)
     }
 
     /// True once the last page was read.
     pub fn is_done(&self) -> bool {
-        self.done
+        self.walk.done
     }
 }
