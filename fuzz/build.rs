@@ -43,7 +43,7 @@ fn main() {
     let root = Path::new(&manifest).join("..");
     let mut out = String::new();
 
-    let storage_rel = "hosts/devserver/src/routes/storage.rs";
+    let storage_rel = "hosts/devserver/src/routes/storage/download.rs";
     let storage = read(&root, storage_rel);
     let range = item(&storage, storage_rel, "fn parse_range(", "}");
     writeln!(

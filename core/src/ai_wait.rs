@@ -22,6 +22,7 @@ use crate::api::{AiCall, BuildError, Call, Client, EventsCall, Profile};
 use crate::decode::models::{Activity, AiMessage, TurnStatus};
 use crate::decode::{ApiError, ErrorKind, Retry, decode_as};
 use crate::http::{HttpRequest, HttpResponse};
+use crate::outstanding::Outstanding;
 use crate::upload::action::{InputError, RequestId};
 use crate::upload::backoff::{Jitter, RetryPolicy};
 
@@ -126,17 +127,7 @@ pub enum AnswerError {
     Build(#[from] BuildError),
 }
 
-/// What became of an answer fed to the machine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-#[must_use = "an ignored answer was not used"]
-pub enum Fed {
-    /// The machine used it.
-    Accepted,
-    /// It answers a request the machine no longer waits for (timed out, or
-    /// the wait already ended); it was dropped.
-    Ignored,
-}
+pub use crate::outstanding::Fed;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
@@ -155,10 +146,8 @@ impl Step {
 
 #[derive(Debug, Clone, Copy)]
 struct Pending {
-    id: RequestId,
     step: Step,
     sent_ms: u64,
-    deadline_ms: u64,
 }
 
 /// One wait for one AI turn, driven by the host.
@@ -171,12 +160,11 @@ pub struct AnswerWait {
     cfg: AnswerWaitConfig,
     retry: RetryPolicy,
     jitter: Jitter,
-    next_id: RequestId,
     /// The end of the budget, fixed by the first `next_action`.
     deadline_ms: Option<u64>,
     step: Step,
-    pending: Option<Pending>,
-    abandoned: Vec<RequestId>,
+    /// The one outstanding request and the ids given up on.
+    out: Outstanding<Pending>,
     not_before_ms: u64,
     cursor: Option<String>,
     failures: u32,
@@ -221,11 +209,9 @@ impl AnswerWait {
             jitter: Jitter::new(cfg.seed),
             retry,
             cfg,
-            next_id: 1,
             deadline_ms: None,
             step: Step::Details,
-            pending: None,
-            abandoned: Vec::new(),
+            out: Outstanding::default(),
             not_before_ms: 0,
             cursor: None,
             failures: 0,
@@ -248,9 +234,7 @@ impl AnswerWait {
     }
 
     fn finish(&mut self, action: AnswerAction) {
-        if let Some(p) = self.pending.take() {
-            self.abandoned.push(p.id);
-        }
+        self.out.abandon_all();
         self.outcome = Some(action);
     }
 
@@ -275,10 +259,8 @@ impl AnswerWait {
         let deadline = *self
             .deadline_ms
             .get_or_insert_with(|| now.saturating_add(self.cfg.budget_ms));
-        if let Some(p) = self.pending {
-            return Some(AnswerAction::Wait {
-                until_ms: p.deadline_ms,
-            });
+        if let Some(until_ms) = self.out.next_deadline() {
+            return Some(AnswerAction::Wait { until_ms });
         }
         if now >= deadline {
             self.timed_out();
@@ -321,17 +303,14 @@ impl AnswerWait {
         };
         match self.client.build(&call) {
             Ok(request) => {
-                let id = self.next_id;
-                self.next_id += 1;
                 let limit = now
                     .saturating_add(hold_ms)
                     .saturating_add(self.cfg.request_timeout_ms);
-                self.pending = Some(Pending {
-                    id,
+                let sent = Pending {
                     step: self.step,
                     sent_ms: now,
-                    deadline_ms: limit.min(deadline),
-                });
+                };
+                let id = self.out.insert(sent, limit.min(deadline));
                 Some(AnswerAction::Send { id, request })
             }
             Err(e) => {
@@ -345,15 +324,7 @@ impl AnswerWait {
     /// request abandoned on its deadline or when the wait ended) is
     /// `Ok(None)`; an id never issued or already answered is a misuse.
     fn take(&mut self, id: RequestId) -> Result<Option<Pending>, InputError> {
-        match self.pending {
-            Some(p) if p.id == id => {
-                self.pending = None;
-                Ok(Some(p))
-            }
-            _ if self.abandoned.contains(&id) => Ok(None),
-            _ if id >= 1 && id < self.next_id => Err(InputError::Duplicate(id)),
-            _ => Err(InputError::UnknownId(id)),
-        }
+        Ok(self.out.take(id)?.map(|e| e.kind))
     }
 
     /// The response to a `Send`.
@@ -475,11 +446,7 @@ impl AnswerWait {
         if self.finished || self.outcome.is_some() {
             return;
         }
-        if let Some(p) = self.pending
-            && p.deadline_ms <= now
-        {
-            self.pending = None;
-            self.abandoned.push(p.id);
+        if let Some((_, p)) = self.out.expire(now).into_iter().next() {
             if self.deadline_ms.is_some_and(|d| now >= d) {
                 return self.timed_out();
             }

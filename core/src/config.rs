@@ -12,6 +12,9 @@ pub const DEFAULT_BASE_URL: &str = "https://api.fast.io/current/";
 /// The default cap on a response body the decoder accepts (16 MiB).
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
+/// How long the machines wait for an answer before giving a request up (ms).
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 120_000;
+
 /// A bearer credential. All three kinds go in `Authorization: Bearer …`;
 /// the kind is kept so hosts know which ones expire and can be refreshed.
 #[derive(Clone, PartialEq, Eq, Deserialize)]

@@ -28,6 +28,7 @@ use crate::decode::models::{Node, NodeDetails, ReadToken};
 use crate::decode::{ApiError, Retry, decode, decode_as};
 use crate::hash::{DownloadVerifier, FileDigest, VerifyError};
 use crate::http::{HttpRequest, HttpResponse};
+use crate::outstanding::{Fed, Outstanding};
 use crate::upload::action::{InputError, RequestId, UploadError};
 use crate::upload::backoff::{Jitter, RetryPolicy};
 
@@ -153,9 +154,9 @@ pub struct Download {
     jitter: Jitter,
     request_timeout_ms: u64,
     phase: Phase,
-    next_id: RequestId,
-    pending: Option<(RequestId, Step, u64)>,
-    abandoned: Vec<RequestId>,
+    /// The one outstanding request (a download sends one at a time) and the
+    /// ids given up on.
+    out: Outstanding<Step>,
     attempts: u32,
     not_before_ms: u64,
     size: Option<u64>,
@@ -206,11 +207,9 @@ impl Download {
             spec,
             retry,
             jitter: Jitter::new(seed),
-            request_timeout_ms: 120_000,
+            request_timeout_ms: crate::config::DEFAULT_REQUEST_TIMEOUT_MS,
             phase: Phase::Details,
-            next_id: 1,
-            pending: None,
-            abandoned: Vec::new(),
+            out: Outstanding::default(),
             attempts: 0,
             not_before_ms: 0,
             size: None,
@@ -271,9 +270,7 @@ impl Download {
     }
 
     fn fail(&mut self, e: UploadError) {
-        if let Some((id, _, _)) = self.pending.take() {
-            self.abandoned.push(id);
-        }
+        self.out.abandon_all();
         self.outcome = Some(DownloadAction::Failed(e));
     }
 
@@ -304,7 +301,7 @@ impl Download {
                 total: self.size,
             });
         }
-        if let Some((_, _, deadline)) = self.pending {
+        if let Some((_, _, deadline)) = self.current() {
             let until_ms = if matches!(self.phase, Phase::Receiving) {
                 self.receive_deadline()
             } else {
@@ -350,10 +347,10 @@ impl Download {
                     headers: vec![("User-Agent".into(), client.config().user_agent.clone())],
                     body: crate::http::Body::Empty,
                 };
-                let id = self.next_id;
-                self.next_id += 1;
                 self.read_url = Some(url.clone());
-                self.pending = Some((id, Step::Read, now.saturating_add(self.request_timeout_ms)));
+                let id = self
+                    .out
+                    .insert(Step::Read, now.saturating_add(self.request_timeout_ms));
                 return Some(DownloadAction::Send {
                     id,
                     request,
@@ -380,12 +377,12 @@ impl Download {
         };
         match client.build(&Call::Storage(call)) {
             Ok(request) => {
-                let id = self.next_id;
-                self.next_id += 1;
                 if step == Step::Read {
                     self.read_url = Some(request.url.clone());
                 }
-                self.pending = Some((id, step, now.saturating_add(self.request_timeout_ms)));
+                let id = self
+                    .out
+                    .insert(step, now.saturating_add(self.request_timeout_ms));
                 Some(DownloadAction::Send {
                     id,
                     request,
@@ -399,19 +396,22 @@ impl Download {
         }
     }
 
-    fn take(&mut self, id: RequestId) -> Result<Step, InputError> {
-        if matches!(self.phase, Phase::Finished) {
-            return Err(InputError::Finished);
-        }
-        match self.pending {
-            Some((pid, step, _)) if pid == id => {
-                self.pending = None;
-                Ok(step)
-            }
-            _ if self.abandoned.contains(&id) => Err(InputError::Abandoned(id)),
-            _ if id < self.next_id => Err(InputError::Duplicate(id)),
-            _ => Err(InputError::UnknownId(id)),
-        }
+    /// The outstanding request: id, step, deadline.
+    fn current(&self) -> Option<(RequestId, Step, u64)> {
+        self.out.first().map(|(id, e)| (id, e.kind, e.deadline_ms))
+    }
+
+    /// What to answer for `id` when it is not the outstanding request: a late
+    /// answer is ignored, anything else is a misuse.
+    fn not_outstanding(&self, id: RequestId) -> Result<Fed, InputError> {
+        self.out.refuse(id, matches!(self.phase, Phase::Finished))
+    }
+
+    /// Takes the outstanding request `id` for its answer, or says what to
+    /// answer instead.
+    fn take(&mut self, id: RequestId) -> Result<Step, Result<Fed, InputError>> {
+        let finished = matches!(self.phase, Phase::Finished);
+        self.out.answer(id, finished).map(|e| e.kind)
     }
 
     /// A response. For the read request, pass the head (status, headers)
@@ -421,8 +421,11 @@ impl Download {
         id: RequestId,
         resp: &HttpResponse,
         now: u64,
-    ) -> Result<(), InputError> {
-        let step = self.take(id)?;
+    ) -> Result<Fed, InputError> {
+        let step = match self.take(id) {
+            Ok(step) => step,
+            Err(answer) => return answer,
+        };
         // The first action reports a missing client and finishes the
         // machine, so no request (and no response) exists without one.
         let Ok(client) = &self.client else {
@@ -453,7 +456,8 @@ impl Download {
                 } else if (200..300).contains(&resp.status) {
                     self.phase = Phase::Receiving;
                     self.receive_started_ms = now;
-                    self.pending = Some((id, Step::Read, u64::MAX));
+                    // The body flows under the receive deadline, not this one.
+                    self.out.reinstate(id, Step::Read, u64::MAX);
                     if !resp.body.is_empty() {
                         let body = resp.body.clone();
                         return self.on_data(id, &body);
@@ -466,7 +470,7 @@ impl Download {
                 }
             }
         }
-        Ok(())
+        Ok(Fed::Accepted)
     }
 
     fn on_node(&mut self, details: NodeDetails, status: u16) {
@@ -606,12 +610,17 @@ impl Download {
     }
 
     /// A piece of the file's body.
-    pub fn on_data(&mut self, id: RequestId, data: &[u8]) -> Result<(), InputError> {
-        match (&self.phase, self.pending) {
+    pub fn on_data(&mut self, id: RequestId, data: &[u8]) -> Result<Fed, InputError> {
+        match (&self.phase, self.current()) {
             (Phase::Receiving, Some((pid, Step::Read, _))) if pid == id => {}
-            (Phase::Finished, _) => return Err(InputError::Finished),
-            _ if self.abandoned.contains(&id) => return Err(InputError::Abandoned(id)),
-            _ => return Err(InputError::NotExpectingData(id)),
+            _ => {
+                return match self.not_outstanding(id) {
+                    Err(InputError::Duplicate(_) | InputError::UnknownId(_)) => {
+                        Err(InputError::NotExpectingData(id))
+                    }
+                    other => other,
+                };
+            }
         }
         self.received += data.len() as u64;
         if let Some(size) = self.size
@@ -622,24 +631,23 @@ impl Download {
                 expected: size,
                 got: self.received,
             });
-            return Ok(());
+            return Ok(Fed::Accepted);
         }
         if let Some(v) = &mut self.verifier {
             v.update(data);
         }
         self.progress_dirty = true;
-        Ok(())
+        Ok(Fed::Accepted)
     }
 
     /// The body ended. Verifies size and digest.
-    pub fn on_end(&mut self, id: RequestId) -> Result<(), InputError> {
-        match (&self.phase, self.pending) {
+    pub fn on_end(&mut self, id: RequestId) -> Result<Fed, InputError> {
+        match (&self.phase, self.current()) {
             (Phase::Receiving, Some((pid, Step::Read, _))) if pid == id => {}
-            (Phase::Finished, _) => return Err(InputError::Finished),
-            _ if self.abandoned.contains(&id) => return Err(InputError::Abandoned(id)),
-            _ => return Err(InputError::UnknownId(id)),
+            _ => return self.not_outstanding(id),
         }
-        self.pending = None;
+        // The body is whole: its request is answered.
+        let _ = self.out.take(id);
         if let Some(size) = self.size
             && self.received != size
         {
@@ -648,14 +656,14 @@ impl Download {
                 expected: size,
                 got: self.received,
             });
-            return Ok(());
+            return Ok(Fed::Accepted);
         }
         let Some(v) = self.verifier.take() else {
             self.fail(UploadError::Protocol {
                 what: "the download machine".into(),
                 message: "no verifier".into(),
             });
-            return Ok(());
+            return Ok(Fed::Accepted);
         };
         match v.finish() {
             Ok(done) => {
@@ -676,7 +684,7 @@ impl Download {
             }
             Err(e) => self.fail(e.into()),
         }
-        Ok(())
+        Ok(Fed::Accepted)
     }
 
     /// A request failed without a response, or the body broke off.
@@ -685,20 +693,25 @@ impl Download {
         id: RequestId,
         message: &str,
         now: u64,
-    ) -> Result<(), InputError> {
+    ) -> Result<Fed, InputError> {
         if matches!(self.phase, Phase::Receiving) {
             // Bytes were already handed to the host: a retry would have to
             // restart its file, so the break is final.
-            self.take(id)?;
+            if let Err(answer) = self.take(id) {
+                return answer;
+            }
             self.fail(UploadError::Api {
                 what: "reading the file".into(),
                 error: Box::new(ApiError::transport(message, false)),
             });
-            return Ok(());
+            return Ok(Fed::Accepted);
         }
-        let step = self.take(id)?;
+        let step = match self.take(id) {
+            Ok(step) => step,
+            Err(answer) => return answer,
+        };
         self.failed(step, ApiError::transport(message, true), now);
-        Ok(())
+        Ok(Fed::Accepted)
     }
 
     /// Checks the deadline of the outstanding request, and of the file body
@@ -707,12 +720,11 @@ impl Download {
         if self.check_receive_deadline(now) {
             return;
         }
-        if let Some((id, step, deadline)) = self.pending
+        if let Some((_, step, deadline)) = self.current()
             && deadline <= now
             && !matches!(self.phase, Phase::Receiving)
         {
-            self.pending = None;
-            self.abandoned.push(id);
+            self.out.expire(now);
             self.failed(
                 step,
                 ApiError::transport("no response before the deadline", true),

@@ -26,6 +26,8 @@
 //! without a `Date` stays a [`decode::Retry::At`] (a Unix time for a caller
 //! with a wall clock); the machines wait the 60 s default on it.
 
+// Library code answers bad input with typed errors; `unwrap`/`expect` are for tests.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // `ApiError` is deliberately one flat struct (status, codes, params, retry)
@@ -38,12 +40,14 @@ pub mod api;
 mod b64;
 pub mod config;
 pub mod decode;
+pub mod defaults;
 pub mod download;
 pub mod hash;
 pub mod http;
+pub mod outstanding;
 pub mod pager;
 pub mod policy;
-mod redact;
+pub mod redact;
 pub mod secret;
 pub mod upload;
 pub mod webhook;

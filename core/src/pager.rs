@@ -51,8 +51,9 @@ impl From<ApiError> for PageError {
     }
 }
 
-fn set_offset(call: &mut Call, new_limit: u32, new_offset: u64) -> bool {
-    let (limit, offset) = match call {
+/// The call's `limit` and `offset` slots, when it pages that way.
+fn offset_slots(call: &mut Call) -> Option<(&mut Option<u32>, &mut Option<u64>)> {
+    match call {
         Call::Orgs(
             OrgsCall::List { limit, offset }
             | OrgsCall::ListExternal { limit, offset }
@@ -62,28 +63,56 @@ fn set_offset(call: &mut Call, new_limit: u32, new_offset: u64) -> bool {
         | Call::Storage(StorageCall::Search { limit, offset, .. })
         | Call::Shares(SharesCall::List { limit, offset })
         | Call::Events(EventsCall::Search { limit, offset, .. })
-        | Call::Upload(UploadCall::WebUploadList { limit, offset, .. }) => (limit, offset),
-        _ => return false,
+        | Call::Upload(UploadCall::WebUploadList { limit, offset, .. }) => Some((limit, offset)),
+        _ => None,
+    }
+}
+
+fn set_offset(call: &mut Call, new_limit: u32, new_offset: u64) -> bool {
+    let Some((limit, offset)) = offset_slots(call) else {
+        return false;
     };
     *limit = Some(new_limit);
     *offset = Some(new_offset);
     true
 }
 
-/// The number of items on a page: the length of its first array (or map,
-/// for search results) at the top level.
-fn page_len(payload: &Value) -> usize {
+/// Top-level keys that hold a page's bookkeeping, never its items.
+const PAGE_META_KEYS: &[&str] = &["pagination", "meta", "links", "result"];
+
+/// A page's items, found where the official CLI finds a listing's rows
+/// (MediaFire/fastio_cli@96b1551 src/output/mod.rs:512-560): the first
+/// top-level array, or the `items` array of a top-level object, bookkeeping
+/// keys aside; failing that, the values of a map of objects (search results
+/// keyed by id).
+fn page_items(payload: &Value) -> Vec<&Value> {
     let Some(obj) = payload.as_object() else {
-        return payload.as_array().map_or(0, Vec::len);
+        return payload
+            .as_array()
+            .map(|a| a.iter().collect())
+            .unwrap_or_default();
     };
-    obj.iter()
-        .filter(|(k, _)| k.as_str() != "pagination")
-        .find_map(|(_, v)| match v {
-            Value::Array(a) => Some(a.len()),
-            Value::Object(m) if !m.is_empty() && m.values().all(Value::is_object) => Some(m.len()),
+    let fields = || {
+        obj.iter()
+            .filter(|(k, _)| !PAGE_META_KEYS.contains(&k.as_str()))
+            .map(|(_, v)| v)
+    };
+    let array = fields().find_map(|v| match v {
+        Value::Array(a) => Some(a),
+        Value::Object(m) => m.get("items").and_then(Value::as_array),
+        _ => None,
+    });
+    if let Some(a) = array {
+        return a.iter().collect();
+    }
+    fields()
+        .find_map(|v| match v {
+            Value::Object(m) if !m.is_empty() && m.values().all(Value::is_object) => {
+                Some(m.values().collect())
+            }
             _ => None,
         })
-        .unwrap_or(0)
+        .unwrap_or_default()
 }
 
 /// Where a walk stands: whether it is over, and how many pages it has read
@@ -172,7 +201,7 @@ impl OffsetPager {
     ) -> Result<Decoded<Value>, PageError> {
         let page = client.decode(&self.call, resp)?;
         self.walk.read_page();
-        let n = page_len(&page.value);
+        let n = page_items(&page.value).len();
         let has_more = page
             .value
             .get("pagination")
@@ -275,5 +304,96 @@ impl CursorPager {
     /// True once the last page was read.
     pub fn is_done(&self) -> bool {
         self.walk.done
+    }
+}
+
+/// Items per page when neither the call nor the host names a size.
+pub const DEFAULT_PAGE_LIMIT: u32 = 100;
+
+/// One page a [`Pager`] read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// The HTTP status (2xx).
+    pub status: u16,
+    /// The page's items, in order (see [`Pager::on_response`]).
+    pub items: Vec<Value>,
+    /// The whole payload, `pagination` and all.
+    pub payload: Value,
+    /// True when this was the last page.
+    pub done: bool,
+}
+
+/// Walks any paged listing: the call chooses the scheme (the storage
+/// listing's cursor, `limit`/`offset` for the rest), so a host holds one
+/// type and calls [`next_request`](Pager::next_request) until it is `None`.
+#[derive(Debug, Clone)]
+pub enum Pager {
+    /// A `limit`/`offset` listing.
+    Offset(OffsetPager),
+    /// The storage listing.
+    Cursor(CursorPager),
+}
+
+impl Pager {
+    /// A pager over `call`; an offset listing reads pages of the call's own
+    /// `limit`, else [`DEFAULT_PAGE_LIMIT`]. A call that is not a listing is
+    /// [`PageError::NotPageable`].
+    pub fn new(mut call: Call) -> Result<Self, PageError> {
+        if matches!(call, Call::Storage(StorageCall::List { .. })) {
+            return CursorPager::new(call).map(Pager::Cursor);
+        }
+        let Some((limit, _)) = offset_slots(&mut call) else {
+            return Err(PageError::NotPageable("limit/offset or cursor"));
+        };
+        let limit = match *limit {
+            Some(0) | None => DEFAULT_PAGE_LIMIT,
+            Some(n) => n,
+        };
+        OffsetPager::new(call, limit).map(Pager::Offset)
+    }
+
+    /// Stops the walk with [`PageError::TooManyPages`] after `max` pages.
+    #[must_use]
+    pub fn with_max_pages(self, max: u32) -> Self {
+        match self {
+            Pager::Offset(p) => Pager::Offset(p.with_max_pages(max)),
+            Pager::Cursor(p) => Pager::Cursor(p.with_max_pages(max)),
+        }
+    }
+
+    /// The request for the next page, or `None` when the listing is done:
+    /// send it and hand the answer to [`on_response`](Pager::on_response),
+    /// then call again.
+    #[must_use]
+    pub fn next_request(&self, client: &Client) -> Option<Result<HttpRequest, PageError>> {
+        match self {
+            Pager::Offset(p) => p.next_request(client),
+            Pager::Cursor(p) => p.next_request(client),
+        }
+    }
+
+    /// Reads a page's response and advances. The page's items are its first
+    /// top-level array (or the values of its first map of objects, for
+    /// search results keyed by id).
+    pub fn on_response(&mut self, client: &Client, resp: &HttpResponse) -> Result<Page, PageError> {
+        let page = match self {
+            Pager::Offset(p) => p.on_response(client, resp)?,
+            Pager::Cursor(p) => p.on_response(client, resp)?,
+        };
+        let items = page_items(&page.value).into_iter().cloned().collect();
+        Ok(Page {
+            status: page.status,
+            items,
+            payload: page.value,
+            done: self.is_done(),
+        })
+    }
+
+    /// True once the last page was read.
+    pub fn is_done(&self) -> bool {
+        match self {
+            Pager::Offset(p) => p.is_done(),
+            Pager::Cursor(p) => p.is_done(),
+        }
     }
 }

@@ -29,8 +29,22 @@ pub(crate) fn is_secret_field(name: &str) -> bool {
     SECRET_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(name))
 }
 
+/// True when a header of this name carries a credential or session
+/// material: the listed names, and any name that speaks of a token, secret,
+/// password or signature or ends in `key` (`x-ve-password`,
+/// `x-fastio-signature`, `x-api-key`). Every surface that prints headers
+/// asks this one rule.
+pub fn is_secret_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    SECRET_HEADERS.contains(&n.as_str())
+        || ["token", "secret", "password", "signature"]
+            .iter()
+            .any(|w| n.contains(w))
+        || n.ends_with("key")
+}
+
 pub(crate) fn header_value(name: &str, value: &str) -> String {
-    if SECRET_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+    if is_secret_header(name) {
         "[redacted]".into()
     } else {
         value.to_string()
@@ -69,4 +83,37 @@ pub(crate) fn url(url: &str) -> String {
         })
         .collect();
     format!("{base}?{}", redacted.join("&"))
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::is_secret_header;
+
+    #[test]
+    fn credential_headers_are_secret_and_the_rest_are_not() {
+        for secret in [
+            "Authorization",
+            "proxy-authorization",
+            "Cookie",
+            "set-cookie",
+            "x-api-key",
+            "X-VE-Password",
+            "x-fastio-signature",
+            "webhook-signature",
+            "x-upload-token",
+            "client-secret",
+        ] {
+            assert!(is_secret_header(secret), "{secret}");
+        }
+        for plain in [
+            "content-type",
+            "accept",
+            "user-agent",
+            "range",
+            "webhook-id",
+            "x-keyed-by",
+        ] {
+            assert!(!is_secret_header(plain), "{plain}");
+        }
+    }
 }

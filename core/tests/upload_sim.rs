@@ -14,7 +14,8 @@ use fastio_core::config::ClientConfig;
 use fastio_core::http::{Body, HttpRequest, HttpResponse};
 use fastio_core::upload::plan::{PlanConfig, PlanError};
 use fastio_core::upload::{
-    Action, InputError, ResumeToken, RetryPolicy, Upload, UploadConfig, UploadError, UploadSpec,
+    Action, Fed, InputError, ResumeToken, RetryPolicy, Upload, UploadConfig, UploadError,
+    UploadSpec,
 };
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
@@ -161,8 +162,8 @@ fn drive(
                         // stop when the machine abandons the request.
                         for piece in file.chunks(777) {
                             match up.on_data(id, piece.to_vec(), now) {
-                                Ok(()) => {}
-                                Err(InputError::Abandoned(_)) => break,
+                                Ok(Fed::Accepted) => {}
+                                Ok(_) => break,
                                 Err(e) => panic!("streaming: {e:?}"),
                             }
                         }
@@ -256,7 +257,7 @@ fn drive(
                     Delivery::Transport => up.on_transport_error(d.id, "connection reset", now),
                 };
                 match r {
-                    Ok(()) | Err(InputError::Abandoned(_)) | Err(InputError::Finished) => {}
+                    Ok(_) | Err(InputError::Finished) => {}
                     Err(e) => panic!("unexpected input error {e:?}"),
                 }
                 if d.dup {
@@ -268,7 +269,7 @@ fn drive(
                         matches!(
                             again,
                             Err(InputError::Duplicate(_))
-                                | Err(InputError::Abandoned(_))
+                                | Ok(Fed::Ignored)
                                 | Err(InputError::Finished)
                         ),
                         "a duplicated answer is refused: {again:?}"
@@ -683,6 +684,7 @@ fn a_chunk_damaged_in_transit_is_sent_again_once() {
                     file[offset as usize..(offset + len) as usize].to_vec(),
                     now,
                 )
+                .map(drop)
                 .unwrap(),
             Action::Send { id, request } => {
                 let resp = if request.url.contains("order=2") && refused == 0 {
@@ -765,7 +767,8 @@ fn a_flowing_stream_outlives_the_request_timeout_and_a_stalled_one_does_not() {
     up.on_timeout(now);
     assert_eq!(
         up.on_data(id, vec![1u8; 1], now),
-        Err(InputError::Abandoned(id))
+        Ok(Fed::Ignored),
+        "a piece of an abandoned stream is ignored"
     );
     // The machine now asks the server what it kept before anything else.
     let mut saw_check = false;

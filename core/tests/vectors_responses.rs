@@ -101,8 +101,8 @@ fn response_vectors() {
                 body,
             };
             let mut opts = DecodeOptions {
-                idempotent: case
-                    .get("idempotent")
+                resendable: case
+                    .get("resendable")
                     .and_then(Value::as_bool)
                     .unwrap_or(true),
                 ..DecodeOptions::default()

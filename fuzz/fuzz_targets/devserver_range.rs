@@ -1,4 +1,4 @@
-//! The devserver's `Range` header parser (`routes/storage.rs`, compiled from
+//! The devserver's `Range` header parser (`routes/storage/download.rs`, compiled from
 //! its source by `build.rs`): any header and length give a range inside the
 //! file or none, and well-formed single ranges mean what RFC 9110 says.
 #![no_main]

@@ -19,7 +19,8 @@ use fastio_core::http::{Body, HttpRequest, HttpResponse, Method, PartData};
 use fastio_core::secret::Secret;
 use fastio_core::upload::plan::{PlanConfig, UploadPlan};
 use fastio_core::upload::{
-    Action, InputError, ResumeToken, RetryPolicy, Upload, UploadConfig, UploadError, UploadSpec,
+    Action, Fed, InputError, ResumeToken, RetryPolicy, Upload, UploadConfig, UploadError,
+    UploadSpec,
 };
 use fastio_core_fuzz::{Script, envelope, error_body, pattern, respond, sha256_hex, trace};
 use libfuzzer_sys::fuzz_target;
@@ -194,6 +195,12 @@ impl Host {
                     self.read = Some((id, offset, len));
                 }
                 Action::Wait { .. } => return,
+                // A token handed out must read back as the same token.
+                Action::Persist { token } => {
+                    assert!(!self.ended, "a token after the end");
+                    let back = ResumeToken::from_json(&token.to_json());
+                    assert_eq!(back.as_ref(), Ok(&token), "{back:?}");
+                }
                 Action::Progress(p) => {
                     if let Some(t) = p.bytes_total {
                         assert!(p.bytes_acked <= t, "{p:?}");
@@ -229,11 +236,11 @@ impl Host {
 
     /// An answer to a request the machine issued: refused only once it has
     /// ended, or when it gave the request up (a deadline, a failed stream).
-    fn check_input(&self, r: Result<(), InputError>) {
+    fn check_input(&self, r: Result<Fed, InputError>) {
         match r {
-            Ok(()) => assert!(!self.ended, "an input accepted after the end"),
+            Ok(Fed::Accepted) => assert!(!self.ended, "an input accepted after the end"),
+            Ok(Fed::Ignored) => {}
             Err(InputError::Finished) => assert!(self.ended, "finished without saying so"),
-            Err(InputError::Abandoned(_)) => {}
             Err(e) => panic!("an outstanding request refused: {e}"),
         }
     }
@@ -387,7 +394,8 @@ impl Host {
         }
         let r = self.up.on_data(id, data, self.now);
         match r {
-            Ok(()) => assert!(!self.ended, "read data accepted after the end"),
+            Ok(Fed::Accepted) => assert!(!self.ended, "read data accepted after the end"),
+            Ok(Fed::Ignored) => {}
             Err(e) => assert!(self.ended, "an outstanding read refused: {e}"),
         }
     }
@@ -557,6 +565,7 @@ fuzz_target!(|data: &[u8]| {
         stream_max_size: s.flag().then(|| u64::from(s.u16())),
         seed: s.u64(),
         fetch_limits: flags & 4 == 4,
+        persist_token: flags & 8 == 8,
     };
     let name = if s.one_in(8) {
         s.text()

@@ -9,29 +9,34 @@
 
 use fastio_core::api::Client;
 use fastio_core::config::{ChunkParams as CoreChunkParams, ClientConfig, Credential as CoreCred};
-use fastio_core::decode::{ApiError as CoreApiError, DecodeOptions, Retry as CoreRetry};
+use fastio_core::decode::{
+    ApiError as CoreApiError, DecodeOptions, NamedDecodeError, Retry as CoreRetry,
+};
 use fastio_core::download::DownloadAction as CoreDownloadAction;
 use fastio_core::http::{
     HttpRequest as CoreRequest, HttpResponse as CoreResponse, Method as CoreMethod, Segment,
 };
+use fastio_core::pager::{Page as CorePage, PageError};
 use fastio_core::secret::Secret;
 use fastio_core::upload::plan::{
     PlanConfig as CorePlanConfig, PlanError as CorePlanError, UploadPlan as CorePlan,
 };
 use fastio_core::upload::{
-    Action as CoreAction, InputError as CoreInputError, Progress as CoreProgress, Upload,
+    Action as CoreAction, Fed as CoreFed, InputError as CoreInputError, Progress as CoreProgress,
     UploadConfig, UploadError as CoreUploadError,
 };
 use fastio_core::webhook::WebhookError as CoreWebhookError;
 
-use crate::wit::requests::{DecodeOptions as WitDecodeOptions, Decoded};
+use crate::wit::requests::{
+    CoreDefaults as Defaults, DecodeOptions as WitDecodeOptions, Decoded, Page,
+};
 use crate::wit::types::{
-    ApiError, BodySegment, ChunkParams, ClientConfig as WitConfig, Credential, ExternalPart,
+    ApiError, BodySegment, ChunkParams, ClientConfig as WitConfig, Credential, Error, ExternalPart,
     Header, HttpRequest, HttpResponse, Method, Retry,
 };
 use crate::wit::uploads::{
     Action, ChunkedPlan, ChunksOverMax, DownloadAction, DownloadDone, DownloadProgress,
-    DownloadSend, InputError, IntegrityFailure, PlanConfig, PlanError, Progress, ReadRequest,
+    DownloadSend, Fed, InputError, IntegrityFailure, PlanConfig, PlanError, Progress, ReadRequest,
     SendRequest, SizeOverMax, StepError, UploadDone, UploadError, UploadOptions, UploadPlan,
 };
 use crate::wit::webhooks::WebhookError;
@@ -147,7 +152,7 @@ pub(crate) fn api_error(e: &CoreApiError) -> ApiError {
 pub(crate) fn decode(r: HttpResponse, options: &WitDecodeOptions) -> Result<Decoded, ApiError> {
     let opts = DecodeOptions {
         max_body_bytes: usize::try_from(options.max_body_bytes).unwrap_or(usize::MAX),
-        idempotent: options.idempotent,
+        resendable: options.resendable,
     };
     fastio_core::decode::decode(&response(r), &opts)
         .map(|d| Decoded {
@@ -155,6 +160,28 @@ pub(crate) fn decode(r: HttpResponse, options: &WitDecodeOptions) -> Result<Deco
             value_json: serde_json::to_string(&d.value).unwrap_or_default(),
         })
         .map_err(|e| api_error(&e))
+}
+
+/// Decodes a response as a named model (the core's table of names).
+// The error is the WIT's own variant, returned as the component returns it.
+#[allow(clippy::result_large_err)]
+pub(crate) fn decode_as(
+    target: &str,
+    r: HttpResponse,
+    options: &WitDecodeOptions,
+) -> Result<Decoded, Error> {
+    let opts = DecodeOptions {
+        max_body_bytes: usize::try_from(options.max_body_bytes).unwrap_or(usize::MAX),
+        resendable: options.resendable,
+    };
+    match fastio_core::decode::decode_named(target, &response(r), &opts) {
+        Ok(d) => Ok(Decoded {
+            status: d.status,
+            value_json: d.value.to_string(),
+        }),
+        Err(NamedDecodeError::Api(e)) => Err(Error::Api(api_error(&e))),
+        Err(e) => Err(Error::InvalidInput(e.to_string())),
+    }
 }
 
 pub(crate) fn upload_error(e: CoreUploadError) -> UploadError {
@@ -193,7 +220,6 @@ pub(crate) fn input_error(e: CoreInputError) -> InputError {
     match e {
         CoreInputError::UnknownId(id) => InputError::UnknownId(id),
         CoreInputError::Duplicate(id) => InputError::Duplicate(id),
-        CoreInputError::Abandoned(id) => InputError::Abandoned(id),
         CoreInputError::NotExpectingData(id) => InputError::NotExpectingData(id),
         CoreInputError::Finished => InputError::Finished,
         other => InputError::Other(other.to_string()),
@@ -217,6 +243,7 @@ pub(crate) fn action(a: CoreAction) -> Action {
         }),
         CoreAction::Read { id, offset, len } => Action::Read(ReadRequest { id, offset, len }),
         CoreAction::Wait { until_ms } => Action::Wait(until_ms),
+        CoreAction::Persist { token } => Action::Persist(token.to_json()),
         CoreAction::Progress(p) => Action::Progress(progress(p)),
         CoreAction::Done(d) => Action::Done(UploadDone {
             upload_id: d.upload_id,
@@ -232,22 +259,27 @@ pub(crate) fn action(a: CoreAction) -> Action {
     }
 }
 
-/// Up to `max` actions at once, ending after a wait, the result or a
-/// failure (nothing follows those until the host answers or time passes).
-pub(crate) fn next_actions(up: &mut Upload, now: u64, max: u32) -> Vec<Action> {
-    let mut out = Vec::new();
-    while out.len() < max as usize {
-        let Some(a) = up.next_action(now) else { break };
-        let last = matches!(
-            a,
-            CoreAction::Wait { .. } | CoreAction::Done(_) | CoreAction::Failed(_)
-        );
-        out.push(action(a));
-        if last {
-            break;
-        }
+/// The WIT's `fed` for the core's.
+pub(crate) fn fed(f: CoreFed) -> Fed {
+    match f {
+        CoreFed::Accepted => Fed::Accepted,
+        CoreFed::Ignored => Fed::Ignored,
     }
-    out
+}
+
+/// The core's defaults as the WIT's record.
+pub(crate) fn defaults() -> Defaults {
+    let d = fastio_core::defaults::defaults();
+    Defaults {
+        base_url: d.base_url,
+        parallel: d.parallel,
+        chunk_size: d.chunk_size,
+        single_request_max: d.single_request_max,
+        chunk_size_ceiling: d.chunk_size_ceiling,
+        parallel_ceiling: d.parallel_ceiling,
+        max_response_bytes: d.max_response_bytes,
+        request_timeout_ms: d.request_timeout_ms,
+    }
 }
 
 pub(crate) fn download_action(a: CoreDownloadAction) -> DownloadAction {
@@ -304,6 +336,12 @@ pub(crate) fn upload_config(o: &UploadOptions) -> UploadConfig {
     }
     if o.max_file_size.is_some() {
         cfg.plan.max_file_size = o.max_file_size;
+    }
+    if let Some(b) = o.fetch_limits {
+        cfg.fetch_limits = b;
+    }
+    if let Some(b) = o.persist_token {
+        cfg.persist_token = b;
     }
     cfg
 }
@@ -411,4 +449,30 @@ pub(crate) fn webhook_error(e: &CoreWebhookError) -> WebhookError {
         hint: e.hint().map(|h| h.as_str().to_owned()),
         message: e.to_string(),
     }
+}
+
+/// A pager's failure as the WIT's error: an error answer is `api`, a call
+/// that is no listing `invalid-input`, the page bound `other`.
+pub(crate) fn page_error(e: PageError) -> Error {
+    match e {
+        PageError::Api(a) => Error::Api(api_error(&a)),
+        PageError::Build(b) => Error::Build(b.to_string()),
+        PageError::NotPageable(_) => Error::InvalidInput(e.to_string()),
+        other => Error::Other(other.to_string()),
+    }
+}
+
+/// A page as the WIT's record, each item as JSON text.
+// The error is the WIT's own variant, returned as the component returns it.
+#[allow(clippy::result_large_err)]
+pub(crate) fn page(p: CorePage) -> Result<Page, Error> {
+    let json = |v: &serde_json::Value| {
+        serde_json::to_string(v).map_err(|e| Error::Other(format!("page does not serialise: {e}")))
+    };
+    Ok(Page {
+        status: p.status,
+        items_json: p.items.iter().map(json).collect::<Result<_, _>>()?,
+        payload_json: json(&p.payload)?,
+        done: p.done,
+    })
 }

@@ -4,11 +4,14 @@
 //! they share are in `convert`, which the wasmtime host's native engine
 //! compiles too.
 
+// Library code answers bad input with typed errors; `unwrap`/`expect` are for tests.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 // The generated bindings carry their own unsafe glue.
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod convert;
 mod hashing;
+mod pager;
 mod policy;
 mod requests;
 mod uploads;

@@ -7,13 +7,13 @@ use fastio_core::upload::{ResumeToken, RetryPolicy, Upload, UploadSpec};
 
 use crate::Component;
 use crate::convert::{
-    action, apply_limits, client, client_config, default_plan_config, download_action, input_error,
-    next_actions, plan_upload, progress, response, upload_config, upload_error,
+    action, apply_limits, client, client_config, default_plan_config, download_action, fed,
+    input_error, plan_upload, progress, response, upload_config, upload_error,
 };
 use crate::exports::fastio::core::types::{ClientConfig as WitConfig, HttpResponse};
 use crate::exports::fastio::core::uploads::{
-    self, Action, DownloadSpec as WitDownloadSpec, InputError, PlanConfig, PlanError, Progress,
-    UploadError, UploadOptions, UploadPlan, UploadSpec as WitUploadSpec,
+    self, Action, DownloadSpec as WitDownloadSpec, Fed, InputError, PlanConfig, PlanError,
+    Progress, UploadError, UploadOptions, UploadPlan, UploadSpec as WitUploadSpec,
 };
 
 /// An upload session. The machine needs `&mut`; component resources are
@@ -50,28 +50,27 @@ impl uploads::GuestUploadSession for Session {
         self.0.borrow_mut().next_action(now).map(action)
     }
 
-    fn next_actions(&self, now: u64, max: u32) -> Vec<Action> {
-        next_actions(&mut self.0.borrow_mut(), now, max)
-    }
-
-    fn on_response(&self, id: u64, r: HttpResponse, now: u64) -> Result<(), InputError> {
+    fn on_response(&self, id: u64, r: HttpResponse, now: u64) -> Result<Fed, InputError> {
         self.0
             .borrow_mut()
             .on_response(id, &response(r), now)
+            .map(fed)
             .map_err(input_error)
     }
 
-    fn on_data(&self, id: u64, data: Vec<u8>, now: u64) -> Result<(), InputError> {
+    fn on_data(&self, id: u64, data: Vec<u8>, now: u64) -> Result<Fed, InputError> {
         self.0
             .borrow_mut()
             .on_data(id, data, now)
+            .map(fed)
             .map_err(input_error)
     }
 
-    fn on_transport_error(&self, id: u64, message: String, now: u64) -> Result<(), InputError> {
+    fn on_transport_error(&self, id: u64, message: String, now: u64) -> Result<Fed, InputError> {
         self.0
             .borrow_mut()
             .on_transport_error(id, &message, now)
+            .map(fed)
             .map_err(input_error)
     }
 
@@ -111,25 +110,31 @@ impl uploads::GuestDownload for Dl {
         self.0.borrow_mut().next_action(now).map(download_action)
     }
 
-    fn on_response(&self, id: u64, r: HttpResponse, now: u64) -> Result<(), InputError> {
+    fn on_response(&self, id: u64, r: HttpResponse, now: u64) -> Result<Fed, InputError> {
         self.0
             .borrow_mut()
             .on_response(id, &response(r), now)
+            .map(fed)
             .map_err(input_error)
     }
 
-    fn on_data(&self, id: u64, data: Vec<u8>) -> Result<(), InputError> {
-        self.0.borrow_mut().on_data(id, &data).map_err(input_error)
+    fn on_data(&self, id: u64, data: Vec<u8>) -> Result<Fed, InputError> {
+        self.0
+            .borrow_mut()
+            .on_data(id, &data)
+            .map(fed)
+            .map_err(input_error)
     }
 
-    fn on_end(&self, id: u64) -> Result<(), InputError> {
-        self.0.borrow_mut().on_end(id).map_err(input_error)
+    fn on_end(&self, id: u64) -> Result<Fed, InputError> {
+        self.0.borrow_mut().on_end(id).map(fed).map_err(input_error)
     }
 
-    fn on_transport_error(&self, id: u64, message: String, now: u64) -> Result<(), InputError> {
+    fn on_transport_error(&self, id: u64, message: String, now: u64) -> Result<Fed, InputError> {
         self.0
             .borrow_mut()
             .on_transport_error(id, &message, now)
+            .map(fed)
             .map_err(input_error)
     }
 

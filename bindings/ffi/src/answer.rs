@@ -4,12 +4,13 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use fastio_core::ai_wait::{
-    AnswerAction as CoreAction, AnswerError, AnswerWait as CoreWait, AnswerWaitConfig, Fed,
+    AnswerAction as CoreAction, AnswerError, AnswerWait as CoreWait, AnswerWaitConfig,
 };
 use fastio_core::decode::models::AiMessage;
 
 use crate::error::{FastioError, Result, usage};
 use crate::http::{CoreClient, Request, Response};
+use crate::surface::Fed;
 use crate::upload::Target;
 
 /// Limits of an answer wait; `None` keeps the default.
@@ -175,18 +176,19 @@ impl AnswerWait {
         })
     }
 
-    /// The response to a `Send`. False when it answers a request the wait no
-    /// longer expects (timed out, or the wait ended): it was ignored.
-    pub fn on_response(&self, id: u64, response: Response, now_ms: u64) -> Result<bool> {
-        let fed = self.lock().on_response(id, &response.into(), now_ms)?;
-        Ok(fed == Fed::Accepted)
+    /// The response to a `Send`. `Ignored` when it answers a request the
+    /// wait no longer expects (timed out, or the wait ended).
+    pub fn on_response(&self, id: u64, response: Response, now_ms: u64) -> Result<Fed> {
+        Ok(self
+            .lock()
+            .on_response(id, &response.into(), now_ms)?
+            .into())
     }
 
-    /// A request that got no response (refused, reset, timed out). False
-    /// when the wait no longer expected it.
-    pub fn on_transport_error(&self, id: u64, message: String, now_ms: u64) -> Result<bool> {
-        let fed = self.lock().on_transport_error(id, &message, now_ms)?;
-        Ok(fed == Fed::Accepted)
+    /// A request that got no response (refused, reset, timed out).
+    /// `Ignored` when the wait no longer expected it.
+    pub fn on_transport_error(&self, id: u64, message: String, now_ms: u64) -> Result<Fed> {
+        Ok(self.lock().on_transport_error(id, &message, now_ms)?.into())
     }
 
     pub fn on_timeout(&self, now_ms: u64) {

@@ -6,6 +6,7 @@ use fastio_core::download::{Download as CoreDownload, DownloadAction as CoreActi
 
 use crate::error::{FastioError, Result, usage};
 use crate::http::{CoreClient, Request, Response};
+use crate::surface::Fed;
 use crate::upload::{Target, retry_policy};
 
 /// What to download.
@@ -152,20 +153,23 @@ impl Download {
         })
     }
 
-    pub fn on_response(&self, id: u64, response: Response, now_ms: u64) -> Result<()> {
-        Ok(self.lock().on_response(id, &response.into(), now_ms)?)
+    pub fn on_response(&self, id: u64, response: Response, now_ms: u64) -> Result<Fed> {
+        Ok(self
+            .lock()
+            .on_response(id, &response.into(), now_ms)?
+            .into())
     }
 
-    pub fn on_data(&self, id: u64, data: &[u8]) -> Result<()> {
-        Ok(self.lock().on_data(id, data)?)
+    pub fn on_data(&self, id: u64, data: &[u8]) -> Result<Fed> {
+        Ok(self.lock().on_data(id, data)?.into())
     }
 
-    pub fn on_end(&self, id: u64) -> Result<()> {
-        Ok(self.lock().on_end(id)?)
+    pub fn on_end(&self, id: u64) -> Result<Fed> {
+        Ok(self.lock().on_end(id)?.into())
     }
 
-    pub fn on_transport_error(&self, id: u64, message: String, now_ms: u64) -> Result<()> {
-        Ok(self.lock().on_transport_error(id, &message, now_ms)?)
+    pub fn on_transport_error(&self, id: u64, message: String, now_ms: u64) -> Result<Fed> {
+        Ok(self.lock().on_transport_error(id, &message, now_ms)?.into())
     }
 
     pub fn on_timeout(&self, now_ms: u64) {

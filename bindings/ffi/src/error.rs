@@ -67,7 +67,7 @@ pub enum FastioError {
     },
     /// A call, configuration or argument was refused before anything was
     /// sent. `kind`: `invalid_id`, `invalid_param`, `missing_credential`,
-    /// `config`, `invalid_json`, `invalid_argument`.
+    /// `config`, `invalid_json`, `invalid_argument`, `not_pageable`.
     #[error("{detail}")]
     InvalidInput { kind: String, detail: String },
     /// The file does not fit the upload limits. `kind`: `too_large`,
@@ -84,11 +84,12 @@ pub enum FastioError {
     /// Bytes did not match the digest the server reported (upload or download).
     #[error("{detail}")]
     Integrity { detail: String },
-    /// An upload, download or AI-answer wait ended for a reason other than
+    /// An upload, download, AI-answer wait or listing ended for a reason other than
     /// the above. `kind`: `assembly`, `session_expired`, `short_read`,
     /// `source_changed`, `stream_too_large`, `stream_interrupted`,
     /// `poll_limit`, `protocol`, `cancelled`, `hash`, `timed_out` (an answer
-    /// wait spent its budget).
+    /// wait spent its budget), `page_limit` (a listing did not end within its
+    /// page bound).
     #[error("{detail}")]
     Transfer { kind: String, detail: String },
     /// A webhook delivery was refused. `kind` is stable across languages

@@ -4,12 +4,11 @@ use std::sync::Arc;
 
 use fastio_core::api::{Call, Client};
 use fastio_core::config::{ClientConfig, Credential};
-use fastio_core::decode::models::*;
-use fastio_core::decode::{DecodeOptions, Model, decode_as};
+use fastio_core::decode::{DecodeOptions, NamedDecodeError, decode_named};
 use fastio_core::http::{HttpRequest, HttpResponse, Segment};
 use fastio_core::secret::Secret;
 
-use crate::error::{Result, invalid};
+use crate::error::{FastioError, Result, invalid};
 
 /// One header.
 // Debug and Display are exported so that printing a header, a request or an
@@ -22,21 +21,10 @@ pub struct Header {
     pub value: String,
 }
 
-/// Headers whose values are credentials or session material.
-fn sensitive(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    matches!(
-        n.as_str(),
-        "authorization" | "proxy-authorization" | "cookie" | "set-cookie"
-    ) || n.contains("token")
-        || n.contains("secret")
-        || n.contains("signature")
-        || n.ends_with("key")
-}
-
 impl std::fmt::Display for Header {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if sensitive(&self.name) {
+        // The core's one rule of which headers are secret.
+        if fastio_core::redact::is_secret_header(&self.name) {
             write!(f, "{}: [redacted]", self.name)
         } else {
             write!(f, "{}: {}", self.name, self.value)
@@ -235,10 +223,10 @@ impl CoreClient {
     }
 
     /// True when the call may be sent twice with the effect of once.
-    pub fn is_idempotent(&self, call_json: String) -> Result<bool> {
+    pub fn is_resendable(&self, call_json: String) -> Result<bool> {
         let call: Call = serde_json::from_str(&call_json)
             .map_err(|e| invalid("invalid_json", format!("call: {e}")))?;
-        Ok(call.is_idempotent())
+        Ok(call.is_resendable())
     }
 
     /// The normalised base URL.
@@ -270,8 +258,30 @@ pub struct Decoded {
     pub rate_limit: RateLimit,
 }
 
-fn run<T: Model + serde::Serialize>(resp: &HttpResponse, opts: &DecodeOptions) -> Result<Decoded> {
-    let d = decode_as::<T>(resp, opts)?;
+/// Decodes a response as `target`: `payload` (the unwrapped JSON) or a model
+/// name (`user`, `node_details`, `upload_session`, `ai_message`, `ai_cancel`, …). An error
+/// response becomes [`crate::FastioError::Api`] with its retry decision;
+/// `resendable` says whether the call may be retried blindly.
+#[uniffi::export]
+pub fn decode_response(
+    target: String,
+    response: Response,
+    resendable: bool,
+    max_body_bytes: Option<u64>,
+) -> Result<Decoded> {
+    let mut opts = DecodeOptions {
+        resendable,
+        ..DecodeOptions::default()
+    };
+    if let Some(m) = max_body_bytes {
+        opts.max_body_bytes = usize::try_from(m).unwrap_or(usize::MAX);
+    }
+    let resp: HttpResponse = response.into();
+    // The table of names is the core's (`DECODE_TARGETS`).
+    let d = decode_named(&target, &resp, &opts).map_err(|e| match e {
+        NamedDecodeError::Api(e) => FastioError::from(*e),
+        unknown => invalid("invalid_argument", unknown.to_string()),
+    })?;
     let value_json = serde_json::to_string(&d.value)
         .map_err(|e| invalid("invalid_argument", format!("model does not serialise: {e}")))?;
     Ok(Decoded {
@@ -283,61 +293,4 @@ fn run<T: Model + serde::Serialize>(resp: &HttpResponse, opts: &DecodeOptions) -
             expires: d.rate_limit.expires,
         },
     })
-}
-
-/// Decodes a response as `target`: `payload` (the unwrapped JSON) or a model
-/// name (`user`, `node_details`, `upload_session`, `ai_message`, `ai_cancel`, …). An error
-/// response becomes [`crate::FastioError::Api`] with its retry decision;
-/// `idempotent` says whether the call may be retried blindly.
-#[uniffi::export]
-pub fn decode_response(
-    target: String,
-    response: Response,
-    idempotent: bool,
-    max_body_bytes: Option<u64>,
-) -> Result<Decoded> {
-    let mut opts = DecodeOptions {
-        idempotent,
-        ..DecodeOptions::default()
-    };
-    if let Some(m) = max_body_bytes {
-        opts.max_body_bytes = usize::try_from(m).unwrap_or(usize::MAX);
-    }
-    let resp: HttpResponse = response.into();
-    let r = &resp;
-    let o = &opts;
-    match target.as_str() {
-        "payload" => run::<serde_json::Value>(r, o),
-        "token_check" => run::<TokenCheck>(r, o),
-        "auth_token" => run::<AuthToken>(r, o),
-        "oauth_token" => run::<OAuthToken>(r, o),
-        "user" => run::<User>(r, o),
-        "api_key" => run::<ApiKey>(r, o),
-        "org" => run::<Org>(r, o),
-        "workspace" => run::<Workspace>(r, o),
-        "org_list" => run::<OrgList>(r, o),
-        "workspace_list" => run::<WorkspaceList>(r, o),
-        "node_details" => run::<NodeDetails>(r, o),
-        "node_list" => run::<NodeList>(r, o),
-        "read_token" => run::<ReadToken>(r, o),
-        "lock" => run::<Lock>(r, o),
-        "upload_session" => run::<UploadSession>(r, o),
-        "chunk_list" => run::<ChunkList>(r, o),
-        "algos" => run::<Algos>(r, o),
-        "upload_limits" => run::<UploadLimits>(r, o),
-        "batch" => run::<Batch>(r, o),
-        "share" => run::<Share>(r, o),
-        "ai_turn_ref" => run::<AiTurnRef>(r, o),
-        "ai_message" => run::<AiMessage>(r, o),
-        "ai_cancel" => run::<AiCancel>(r, o),
-        "event" => run::<Event>(r, o),
-        "event_list" => run::<EventList>(r, o),
-        "activity" => run::<Activity>(r, o),
-        "webhook_subscription" => run::<WebhookSubscription>(r, o),
-        "transfer_token" => run::<TransferToken>(r, o),
-        other => Err(invalid(
-            "invalid_argument",
-            format!("unknown decode target {other:?}"),
-        )),
-    }
 }

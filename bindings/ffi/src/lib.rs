@@ -9,6 +9,8 @@
 //! No exported function panics on any input: errors are returned, and the
 //! Mutexes recover from poisoning instead of unwinding.
 
+// Library code answers bad input with typed errors; `unwrap`/`expect` are for tests.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 // `FastioError` crosses the FFI by value as one flat enum (UniFFI cannot
 // lift a boxed error), so its size is what the foreign side receives anyway.
 #![allow(clippy::result_large_err)]
@@ -18,6 +20,8 @@ mod download;
 mod error;
 mod hash;
 mod http;
+mod pager;
+mod surface;
 mod upload;
 mod webhook;
 
@@ -26,6 +30,8 @@ pub use download::*;
 pub use error::{FastioError, ParamFailure, RetryDecision};
 pub use hash::*;
 pub use http::*;
+pub use pager::*;
+pub use surface::*;
 pub use upload::*;
 pub use webhook::*;
 

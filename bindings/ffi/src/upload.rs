@@ -13,6 +13,7 @@ use fastio_core::upload::{
 
 use crate::error::{FastioError, Result, invalid, usage};
 use crate::http::{CoreClient, Request, Response};
+use crate::surface::Fed;
 
 /// Where a file goes or comes from: a workspace or a share, by id.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
@@ -176,6 +177,15 @@ pub struct UploadOptions {
     /// Seed for backoff jitter (the core takes no randomness of its own).
     #[uniffi(default = None)]
     pub seed: Option<u64>,
+    /// Ask the server's `GET /upload/limits/` first (the machine's first
+    /// `Send`) and plan with its answer; `limits` applies where it says
+    /// nothing, and a refused or hostile answer leaves `limits` as given.
+    #[uniffi(default = false)]
+    pub fetch_limits: bool,
+    /// Hand out `Persist` actions with the resume token whenever it must be
+    /// saved.
+    #[uniffi(default = false)]
+    pub persist_token: bool,
 }
 
 pub(crate) fn retry_policy(
@@ -222,6 +232,8 @@ fn config(o: UploadOptions) -> Result<UploadConfig> {
     if let Some(v) = o.seed {
         c.seed = v;
     }
+    c.fetch_limits = o.fetch_limits;
+    c.persist_token = o.persist_token;
     Ok(c)
 }
 
@@ -256,6 +268,10 @@ pub enum UploadAction {
     Read { id: u64, offset: u64, len: u64 },
     /// Nothing to do before `until_ms` unless an answer arrives; then call `on_timeout`.
     Wait { until_ms: u64 },
+    /// Save this resume token (JSON) durably, replacing the last one (write
+    /// beside, flush, rename over); then pull again. Only with
+    /// `persist_token`. After `Done` the saved token is obsolete.
+    Persist { token_json: String },
     /// Progress to show.
     Progress { progress: Progress },
     /// The file is stored.
@@ -337,6 +353,9 @@ impl Upload {
             }),
             Some(Action::Read { id, offset, len }) => Some(UploadAction::Read { id, offset, len }),
             Some(Action::Wait { until_ms }) => Some(UploadAction::Wait { until_ms }),
+            Some(Action::Persist { token }) => Some(UploadAction::Persist {
+                token_json: token.to_json(),
+            }),
             Some(Action::Progress(p)) => Some(UploadAction::Progress { progress: p.into() }),
             Some(Action::Done(d)) => Some(UploadAction::Done {
                 upload_id: d.upload_id,
@@ -353,19 +372,22 @@ impl Upload {
     }
 
     /// The response to a `Send`.
-    pub fn on_response(&self, id: u64, response: Response, now_ms: u64) -> Result<()> {
-        Ok(self.lock().on_response(id, &response.into(), now_ms)?)
+    pub fn on_response(&self, id: u64, response: Response, now_ms: u64) -> Result<Fed> {
+        Ok(self
+            .lock()
+            .on_response(id, &response.into(), now_ms)?
+            .into())
     }
 
     /// Bytes for a `Read` (fewer than asked: the source ended), or a piece of
     /// a streamed body.
-    pub fn on_data(&self, id: u64, data: Vec<u8>, now_ms: u64) -> Result<()> {
-        Ok(self.lock().on_data(id, data, now_ms)?)
+    pub fn on_data(&self, id: u64, data: Vec<u8>, now_ms: u64) -> Result<Fed> {
+        Ok(self.lock().on_data(id, data, now_ms)?.into())
     }
 
     /// A `Send` that got no response.
-    pub fn on_transport_error(&self, id: u64, message: String, now_ms: u64) -> Result<()> {
-        Ok(self.lock().on_transport_error(id, &message, now_ms)?)
+    pub fn on_transport_error(&self, id: u64, message: String, now_ms: u64) -> Result<Fed> {
+        Ok(self.lock().on_transport_error(id, &message, now_ms)?.into())
     }
 
     /// The time of a `Wait` has come.

@@ -82,6 +82,32 @@ fn scheme(s: WebhookScheme) -> Result<Scheme> {
     })
 }
 
+/// The built-in scheme of a stable name (`fastio`, `fastio-timestamped`,
+/// `fastio-timestamped-hex`, `standard-webhooks`, `github`, `stripe`,
+/// `shopify`) with its default configuration: the core's one table of names.
+/// Any other name is `Webhook` with kind `invalid_scheme`, naming the known ones.
+#[uniffi::export]
+pub fn webhook_scheme_named(name: String) -> Result<WebhookScheme> {
+    Ok(match Scheme::from_name(&name)? {
+        Scheme::Fastio => WebhookScheme::Fastio,
+        Scheme::FastioTimestamped => WebhookScheme::FastioTimestamped,
+        Scheme::FastioTimestampedHex { timestamp_header } => {
+            WebhookScheme::FastioTimestampedHex { timestamp_header }
+        }
+        Scheme::StandardWebhooks => WebhookScheme::StandardWebhooks,
+        Scheme::GitHub => WebhookScheme::GitHub,
+        Scheme::Stripe => WebhookScheme::Stripe,
+        Scheme::Shopify => WebhookScheme::Shopify,
+        // A name never gives a custom scheme (it needs its configuration).
+        other => {
+            return Err(invalid_scheme(format!(
+                "{} has no name-only form",
+                other.name()
+            )));
+        }
+    })
+}
+
 fn invalid_scheme(message: String) -> crate::FastioError {
     crate::FastioError::Webhook {
         kind: "invalid_scheme".into(),

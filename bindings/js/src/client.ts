@@ -1,16 +1,16 @@
 // A Fast.io client: the credential and fetch in one place, and the calls a
 // user makes with them.
 
-import { loadCore } from './core.js';
+import { loadCore, type Core } from './core.js';
 import { clientConfig, type ClientOptions } from './config.js';
 import type { ClientConfig } from '../component/interfaces/fastio-core-types.js';
-import { ApiError, TransportError, UsageError } from './errors.js';
-import { applyLimits } from './plan.js';
+import { UsageError } from './errors.js';
 import { send, toFetchRequest, type PlainRequest } from './http.js';
-import { buildWith, coreRequest, decodeWith, idempotentWith, type Call } from './requests.js';
+import { buildWith, coreRequest, decodeWith, resendableWith, type Call } from './requests.js';
 import { openSource, type UploadSource } from './source.js';
 import { runUpload, type TransferOptions, type UploadResult } from './upload.js';
 import { DownloadRun, downloadStream, type DownloadOptions, type DownloadStream } from './download.js';
+import { walkPages, type Page, type PageOptions } from './pages.js';
 
 export interface UploadOptions extends TransferOptions {
   /** The workspace to upload into. */
@@ -20,10 +20,10 @@ export interface UploadOptions extends TransferOptions {
   /** The file name; default the File's name or the path's base name (required for other sources). */
   name?: string;
   /**
-   * Ask the server's `GET /upload/limits/` first and narrow the plan to its
-   * answer (chunk size and bounds, file size, chunk and in-flight maximums),
-   * starting from the options given. When the server does not answer, the
-   * options given are used as they are.
+   * Have the core ask the server's `GET /upload/limits/` first and plan with
+   * its answer (chunk size and bounds, file size, chunk and in-flight
+   * maximums), starting from the options given. A refused or unusable answer
+   * leaves the options given as they are.
    */
   serverLimits?: boolean;
 }
@@ -55,6 +55,13 @@ export class FastioClient {
     return this.#config.baseUrl;
   }
 
+  /** The configuration with the loaded core's own default base URL when none was given. */
+  #configWith(core: Core): ClientConfig {
+    return this.#options.baseUrl === undefined
+      ? { ...this.#config, baseUrl: core.requests.defaults().baseUrl }
+      : this.#config;
+  }
+
   toString(): string {
     return `FastioClient(${this.#config.baseUrl})`;
   }
@@ -80,13 +87,32 @@ export class FastioClient {
    */
   async call<T = unknown>(call: Call | string, options: CallOptions = {}): Promise<T> {
     const core = await loadCore();
-    const req = coreRequest(core, this.#config, call);
-    const idempotent = idempotentWith(core, call);
+    const req = coreRequest(core, this.#configWith(core), call);
+    const resendable = resendableWith(core, call);
     const resp = await send(this.#fetch, req, options.signal);
     return decodeWith(core, resp, {
-      idempotent,
+      resendable,
       maxBodyBytes: this.#options.maxResponseBytes,
     }) as T;
+  }
+
+  /**
+   * The pages of a listing (`{ storage: { op: 'list', profile: { workspace } } }`,
+   * `{ orgs: { op: 'all_workspaces' } }`, …), one request per page, as they
+   * are read: `for await (const page of client.pages(call)) …`. The core
+   * decides how the listing pages, where a page's items are and when it
+   * ends. A call that is no listing throws `UsageError` (`not-pageable`), an
+   * error answer `ApiError`, a listing longer than `maxPages` pages
+   * `TransferError` (`page_limit`).
+   */
+  async *pages<T = unknown>(call: Call | string, options: PageOptions = {}): AsyncGenerator<Page<T>, void, undefined> {
+    const core = await loadCore();
+    yield* walkPages(core, this.#configWith(core), this.#fetch, call, options) as AsyncGenerator<Page<T>, void, undefined>;
+  }
+
+  /** Every item of a listing, page after page (see `pages`). */
+  async *items<T = unknown>(call: Call | string, options: PageOptions = {}): AsyncGenerator<T, void, undefined> {
+    for await (const page of this.pages<T>(call, options)) yield* page.items;
   }
 
   /**
@@ -101,42 +127,14 @@ export class FastioClient {
     const src = await openSource(source);
     try {
       const name = nonEmpty(options.name ?? src.name, 'name (required for this source)');
-      const planned = options.serverLimits ? await this.#narrowToServer(options, workspace, folder) : options;
-      return await runUpload(core, this.#config, this.#fetch, src, { kind: 'new', name, workspace, folder }, planned);
+      const start = { kind: 'new' as const, name, workspace, folder };
+      return await runUpload(core, this.#configWith(core), this.#fetch, src, start, {
+        ...options,
+        fetchLimits: options.serverLimits === true,
+      });
     } finally {
       await src.close().catch(() => undefined);
     }
-  }
-
-  /** `options` narrowed to the server's `/upload/limits/` answer for this folder. */
-  async #narrowToServer(options: UploadOptions, workspace: string, folder: string): Promise<UploadOptions> {
-    let limits: unknown;
-    try {
-      limits = await this.call(
-        { upload: { op: 'limits', action: 'create', instance_id: workspace, folder_id: folder } },
-        { signal: options.signal },
-      );
-    } catch (e) {
-      // No answer, or a refusal: plan with what was given (the upload
-      // itself reports a server that cannot be reached).
-      if (e instanceof ApiError || e instanceof TransportError) return options;
-      throw e;
-    }
-    const n = await applyLimits(limits, {
-      singleRequestMax: options.singleRequestMax,
-      chunkSize: options.chunkSize,
-      maxChunks: options.maxChunks,
-      maxFileSize: options.maxFileSize,
-      maxInFlight: options.parallel,
-    });
-    return {
-      ...options,
-      singleRequestMax: n.singleRequestMax,
-      chunkSize: n.chunkSize,
-      maxChunks: n.maxChunks,
-      maxFileSize: n.maxFileSize,
-      parallel: n.maxInFlight,
-    };
   }
 
   /**
@@ -150,7 +148,7 @@ export class FastioClient {
     const src = await openSource(source);
     try {
       if (src.kind !== 'sized') throw new UsageError('bad-source', 'a resumed upload reads a Blob or a file, not a stream');
-      return await runUpload(core, this.#config, this.#fetch, src, { kind: 'resume', token }, options);
+      return await runUpload(core, this.#configWith(core), this.#fetch, src, { kind: 'resume', token }, options);
     } finally {
       await src.close().catch(() => undefined);
     }
@@ -168,7 +166,9 @@ export class FastioClient {
     if ((options.verify as unknown) === false) {
       throw new UsageError('bad-argument', 'downloads are always verified; the core has no unverified path');
     }
-    return downloadStream(new DownloadRun(() => loadCore(), this.#config, this.#fetch, node, options));
+    return downloadStream(
+      new DownloadRun(() => loadCore(), (core) => this.#configWith(core), this.#fetch, node, options),
+    );
   }
 }
 

@@ -11,21 +11,27 @@ export interface ClientOptions {
   jwt?: string;
   /** An OAuth access token. */
   oauthToken?: string;
-  /** Base URL ending in `/`; default `https://api.fast.io/current/`. */
+  /** Base URL ending in `/`; default the core's (`https://api.fast.io/current/`). */
   baseUrl?: string;
   /** The `User-Agent` header; default the core's. */
   userAgent?: string;
   /** Where chunk fields go: the query string (the live service) or multipart form fields. */
   chunkParams?: 'query' | 'form';
-  /** Response bodies larger than this are refused; default 16 MiB. */
+  /** Response bodies larger than this are refused; default the core's (16 MiB). */
   maxResponseBytes?: number;
   /** The `fetch` to send with; default the global one. */
   fetch?: typeof fetch;
 }
 
+/**
+ * The core's default base URL, for code that needs it before the core is
+ * loaded; the tests check it against the core's `defaults().baseUrl`, which
+ * is used wherever the core is loaded anyway.
+ */
 export const DEFAULT_BASE_URL = 'https://api.fast.io/current/';
 
-export function clientConfig(o: ClientOptions): ClientConfig {
+/** `defaultBaseUrl`: the loaded core's default, when the caller has the core. */
+export function clientConfig(o: ClientOptions, defaultBaseUrl: string = DEFAULT_BASE_URL): ClientConfig {
   const given = [o.apiKey, o.jwt, o.oauthToken].filter((x) => x !== undefined);
   if (given.length > 1) {
     throw new UsageError('bad-argument', 'give one of apiKey, jwt and oauthToken');
@@ -47,7 +53,7 @@ export function clientConfig(o: ClientOptions): ClientConfig {
     throw new UsageError('bad-argument', "chunkParams must be 'query' or 'form'");
   }
   return {
-    baseUrl: o.baseUrl ?? DEFAULT_BASE_URL,
+    baseUrl: o.baseUrl ?? defaultBaseUrl,
     credential,
     userAgent: o.userAgent,
     chunkParams: o.chunkParams ?? 'query',

@@ -50,7 +50,7 @@ export class DownloadRun {
 
   constructor(
     private readonly core: () => Promise<Core>,
-    private readonly config: ClientConfig,
+    private readonly config: (core: Core) => ClientConfig,
     private readonly fetchFn: typeof fetch,
     private readonly node: string,
     private readonly options: DownloadOptions,
@@ -91,7 +91,7 @@ export class DownloadRun {
     try {
       if (!this.dl) {
         const core = await this.core();
-        this.dl = new core.uploads.Download(this.config, { workspace: this.options.workspace, nodeId: this.node }, 0x5eedn);
+        this.dl = new core.uploads.Download(this.config(core), { workspace: this.options.workspace, nodeId: this.node }, 0x5eedn);
       }
       await this.step(controller, this.dl);
     } catch (e) {
@@ -117,15 +117,15 @@ export class DownloadRun {
           r = await this.body.read();
         } catch (e) {
           this.body = undefined;
-          this.tolerate(() => dl.onTransportError(this.readId, describe(e), this.now()));
+          this.feed(() => dl.onTransportError(this.readId, describe(e), this.now()));
           continue;
         }
         if (r.done) {
           this.body = undefined;
-          this.tolerate(() => dl.onEnd(this.readId));
+          this.feed(() => dl.onEnd(this.readId));
           continue;
         }
-        this.tolerate(() => dl.onData(this.readId, r.value));
+        this.feed(() => dl.onData(this.readId, r.value));
         const out = this.held;
         this.held = r.value;
         if (this.drain(controller, dl)) return;
@@ -182,13 +182,12 @@ export class DownloadRun {
     }
   }
 
-  /** Feeds an input; a late answer the machine gave up on is ignored, any other refusal is typed. */
-  private tolerate(f: () => void): void {
+  /** Feeds an input; a late answer the machine gave up on comes back `ignored`, a refusal is typed. */
+  private feed(f: () => unknown): void {
     try {
       f();
     } catch (e) {
       const p = payloadOf<InputError>(e);
-      if (p.tag === 'abandoned' || p.tag === 'finished') return;
       throw new DownloadError({ kind: 'other', message: `the download machine refused an input (${p.tag})` });
     }
   }
@@ -198,10 +197,10 @@ export class DownloadRun {
     if (!stream) {
       try {
         const resp = await send(this.fetchFn, req, this.ctl.signal);
-        this.tolerate(() => dl.onResponse(id, resp, this.now()));
+        this.feed(() => dl.onResponse(id, resp, this.now()));
       } catch (e) {
         if (this.ctl.signal.aborted) throw e;
-        this.tolerate(() => dl.onTransportError(id, describe(e), this.now()));
+        this.feed(() => dl.onTransportError(id, describe(e), this.now()));
       }
       return;
     }
@@ -210,19 +209,19 @@ export class DownloadRun {
       res = await this.fetchFn(toFetchRequest(plainRequest(req), this.ctl.signal));
     } catch (e) {
       if (this.ctl.signal.aborted) throw e;
-      this.tolerate(() => dl.onTransportError(id, describe(e), this.now()));
+      this.feed(() => dl.onTransportError(id, describe(e), this.now()));
       return;
     }
     const ok = res.status >= 200 && res.status < 300;
     // An error answer is small JSON the machine decodes; a success streams.
     const body = ok ? new Uint8Array(0) : await readBody(res.body, RESPONSE_READ_LIMIT);
-    this.tolerate(() => dl.onResponse(id, { status: res.status, headers: headerList(res.headers), body }, this.now()));
+    this.feed(() => dl.onResponse(id, { status: res.status, headers: headerList(res.headers), body }, this.now()));
     if (ok && res.body) {
       this.readId = id;
       this.body = res.body.getReader();
     } else if (ok) {
       this.readId = id;
-      this.tolerate(() => dl.onEnd(id));
+      this.feed(() => dl.onEnd(id));
     }
   }
 

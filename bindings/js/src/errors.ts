@@ -149,9 +149,9 @@ export class PlanError extends FastioError {
 }
 
 /**
- * Kinds of a failed transfer. The first thirteen are the core's final verdicts;
- * `aborted` (the caller's signal) and `source` (the data could not be read) are
- * the host's.
+ * Kinds of a failed transfer. The first fourteen are the core's final verdicts
+ * (`page_limit`: a listing did not end within its page bound); `aborted` (the
+ * caller's signal) and `source` (the data could not be read) are the host's.
  */
 export type TransferErrorKind =
   | 'api'
@@ -167,6 +167,7 @@ export type TransferErrorKind =
   | 'cancelled'
   | 'config'
   | 'other'
+  | 'page_limit'
   | 'aborted'
   | 'source';
 

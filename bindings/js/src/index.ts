@@ -27,10 +27,12 @@ export {
   buildRequest,
   decodeResponse,
   isIdempotent,
+  isResendable,
   type Call,
   type DecodeOptions,
   type RawResponse,
 } from './requests.js';
+export type { Page, PageOptions } from './pages.js';
 export type { UploadSource } from './source.js';
 export type { TransferOptions, UploadProgress, UploadResult } from './upload.js';
 export type { DownloadOptions, DownloadResult, DownloadStream } from './download.js';

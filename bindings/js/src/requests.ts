@@ -13,8 +13,6 @@ import { toU64 } from './u64.js';
 /** An API call, e.g. `{ storage: { op: 'list', profile: { workspace: id } } }`. */
 export type Call = { [group: string]: unknown };
 
-export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
-
 export function callJson(call: Call | string): string {
   if (typeof call === 'string') return call;
   if (call === null || typeof call !== 'object') {
@@ -44,7 +42,7 @@ export function buildWith(
   call: Call | string,
   external?: readonly Uint8Array[],
 ): PlainRequest {
-  return plainRequest(coreRequest(core, clientConfig(options), call), external);
+  return plainRequest(coreRequest(core, clientConfig(options, core.requests.defaults().baseUrl), call), external);
 }
 
 /** The exact request for one API call. Refused calls throw a `UsageError` before anything is sent. */
@@ -56,24 +54,34 @@ export async function buildRequest(
   return buildWith(core, options, call, options.external);
 }
 
-/** Whether a call may be resent blindly after a 5xx or a lost answer. */
-export async function isIdempotent(call: Call | string): Promise<boolean> {
-  return idempotentWith(await loadCore(), call);
+/** Whether a call may be sent again after a 5xx or a lost answer without risk of doing it twice. */
+export async function isResendable(call: Call | string): Promise<boolean> {
+  return resendableWith(await loadCore(), call);
 }
 
-export function idempotentWith(core: Core, call: Call | string): boolean {
+/** @deprecated The former name of `isResendable`. */
+export const isIdempotent = isResendable;
+
+export function resendableWith(core: Core, call: Call | string): boolean {
   try {
-    return core.requests.isIdempotent(callJson(call));
+    return core.requests.isResendable(callJson(call));
   } catch (e) {
     throw buildError(payloadOf<WitError>(e));
   }
 }
 
 export interface DecodeOptions {
-  /** Whether the call was idempotent (changes the retry decision after a 5xx); default true. */
+  /** Whether the call may be sent again (changes the retry decision after a 5xx); default true. */
+  resendable?: boolean;
+  /** @deprecated The former name of `resendable`, read when it is not given. */
   idempotent?: boolean;
-  /** Larger bodies are refused; default 16 MiB. */
+  /** Larger bodies are refused; default the core's (16 MiB). */
   maxBodyBytes?: number;
+}
+
+/** The body limit: the caller's, else the core's default. */
+function maxBody(core: Core, o: DecodeOptions): number {
+  return o.maxBodyBytes ?? Number(core.requests.defaults().maxResponseBytes);
 }
 
 /** A response as the core reads it. */
@@ -88,8 +96,8 @@ export function decodeWith(core: Core, res: HttpResponse, o: DecodeOptions = {})
   let d;
   try {
     d = core.requests.decode(res, {
-      maxBodyBytes: toU64(o.maxBodyBytes ?? DEFAULT_MAX_RESPONSE_BYTES, 'maxBodyBytes'),
-      idempotent: o.idempotent ?? true,
+      maxBodyBytes: toU64(maxBody(core, o), 'maxBodyBytes'),
+      resendable: o.resendable ?? o.idempotent ?? true,
     });
   } catch (e) {
     throw new ApiError(payloadOf<WitApiError>(e));
@@ -102,7 +110,7 @@ export async function decodeResponse(res: Response | RawResponse, o: DecodeOptio
   const core = await loadCore();
   let plain: HttpResponse;
   if (res instanceof Response) {
-    const limit = Math.min(RESPONSE_READ_LIMIT, (o.maxBodyBytes ?? DEFAULT_MAX_RESPONSE_BYTES) + 1);
+    const limit = Math.min(RESPONSE_READ_LIMIT, maxBody(core, o) + 1);
     plain = { status: res.status, headers: headerList(res.headers), body: await readBody(res.body, limit) };
   } else {
     const headers =

@@ -1,10 +1,10 @@
 // Drives the core's upload machine with fetch. The machine decides every
-// request, chunk, retry and wait; this loop only carries out its actions:
-// sends (several at once), reads from the source, timers, and progress.
+// request, chunk, retry, wait and when the resume token is saved; this loop
+// only carries out its actions one at a time: sends (several in flight at
+// once), reads from the source, timers, the token to persist, and progress.
 
 import type { ClientConfig, HttpResponse } from '../component/interfaces/fastio-core-types.js';
 import type {
-  Action,
   InputError,
   Progress,
   UploadError as WitUploadError,
@@ -38,7 +38,7 @@ export interface UploadResult {
 
 /** Options shared by a new upload and a resumed one. */
 export interface TransferOptions {
-  /** Chunk requests in flight at once (the core's default is 3). */
+  /** Chunk requests in flight at once (default: the core's, `defaults().parallel`). */
   parallel?: number;
   /** Chunk size in bytes (the core's default is 4 MiB). */
   chunkSize?: number;
@@ -60,11 +60,20 @@ export interface TransferOptions {
   maxFileSize?: number;
   onProgress?: (p: UploadProgress) => void;
   /**
-   * Called with a fresh resume token each time the server acknowledges a
-   * chunk (chunked uploads only). Persist it to continue after a crash with
-   * `resume`; a returned promise is awaited before the upload goes on.
+   * Called with the resume token whenever the core says it must be saved
+   * (chunked uploads only): as soon as the session exists, then at most once
+   * a second while chunks are acknowledged, and at once when every chunk is
+   * in. Save it durably, replacing the one saved before, to continue after a
+   * crash with `resume`; a returned promise is awaited before the upload goes
+   * on. A token saved a moment ago misses the latest chunks, which `resume`
+   * finds on the server anyway.
    */
   onResumeToken?: (token: string) => void | Promise<void>;
+  /**
+   * Called once the file is stored, before the upload resolves, when
+   * `onResumeToken` was given: the token saved last is obsolete; delete it.
+   */
+  onResumeTokenObsolete?: () => void | Promise<void>;
   /** Stops the upload; it rejects with an `UploadError` of kind `aborted` carrying the resume token. */
   signal?: AbortSignal;
 }
@@ -80,7 +89,7 @@ type Event =
   | { kind: 'poke' }
   | { kind: 'abort' };
 
-function witOptions(o: TransferOptions): WitUploadOptions {
+function witOptions(o: TransferOptions & { fetchLimits?: boolean }): WitUploadOptions {
   return {
     chunkSize: o.chunkSize === undefined ? undefined : toU64(o.chunkSize, 'chunkSize'),
     parallel: o.parallel === undefined ? undefined : Number(toU64(o.parallel, 'parallel')),
@@ -90,6 +99,9 @@ function witOptions(o: TransferOptions): WitUploadOptions {
     maxChunks: o.maxChunks === undefined ? undefined : toU64(o.maxChunks, 'maxChunks'),
     maxFileSize: o.maxFileSize === undefined ? undefined : toU64(o.maxFileSize, 'maxFileSize'),
     seed: undefined,
+    fetchLimits: o.fetchLimits,
+    // The core hands out tokens to save only when the caller keeps them.
+    persistToken: o.onResumeToken !== undefined,
   };
 }
 
@@ -107,16 +119,15 @@ function failure(e: WitUploadError, resumeToken?: string): UploadError {
 }
 
 /**
- * Feeds an input to the machine. A late answer to a request it gave up on is
- * expected and ignored; any other refusal means this driver broke the
- * protocol, reported as a typed error rather than the component's.
+ * Feeds an input to the machine. A late answer to a request it gave up on
+ * comes back `ignored` and needs nothing; a refusal means this driver broke
+ * the protocol, reported as a typed error rather than the component's.
  */
-function feed(f: () => void): void {
+function feed(f: () => unknown): void {
   try {
     f();
   } catch (e) {
     const p = payloadOf<InputError>(e);
-    if (p.tag === 'abandoned' || p.tag === 'finished') return;
     throw new UploadError({ kind: 'other', message: `the upload machine refused an input (${p.tag})` });
   }
 }
@@ -127,7 +138,7 @@ export async function runUpload(
   fetchFn: typeof fetch,
   source: Source,
   start: Start,
-  options: TransferOptions,
+  options: TransferOptions & { fetchLimits?: boolean },
 ): Promise<UploadResult> {
   const UploadSessionClass = core.uploads.UploadSession;
   let session: UploadSession;
@@ -165,7 +176,6 @@ class Run {
   private streamReader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   /** Set when the stream source failed: that, not the send, ends the upload. */
   private sourceError: unknown;
-  private lastChunksAcked = -1;
   private readonly onAbort = () => this.inbox.push({ kind: 'abort' });
 
   constructor(
@@ -199,60 +209,56 @@ class Run {
   }
 
   async drive(): Promise<UploadResult> {
-    let waitUntil: bigint | undefined;
     for (;;) {
       if (this.options.signal?.aborted) throw this.aborted();
-      const actions: Action[] = this.session.nextActions(this.now(), 64);
-      let idle = actions.length === 0;
-      // A read feeds the machine: whatever the batch said after it is stale.
-      let fed = false;
-      waitUntil = undefined;
-      for (const a of actions) {
-        switch (a.tag) {
-          case 'send':
-            this.startSend(a.val.id, a.val.request);
-            break;
-          case 'read':
-            await this.read(a.val.id, toNumber(a.val.offset), toNumber(a.val.len));
-            fed = true;
-            break;
-          case 'wait':
-            waitUntil = a.val;
-            idle = true;
-            break;
-          case 'progress':
-            await this.progress(a.val);
-            break;
-          case 'done':
-            return {
-              uploadId: a.val.uploadId,
-              nodeId: a.val.nodeId,
-              size: toNumber(a.val.size),
-              sha256: a.val.sha256,
-              crc32c: a.val.crc32c,
-            };
-          case 'failed':
-            throw failure(a.val);
-        }
+      const a = this.session.nextAction(this.now());
+      switch (a?.tag) {
+        case 'send':
+          this.startSend(a.val.id, a.val.request);
+          break;
+        case 'read':
+          await this.read(a.val.id, toNumber(a.val.offset), toNumber(a.val.len));
+          break;
+        case 'persist':
+          await this.options.onResumeToken?.(a.val);
+          break;
+        case 'progress':
+          this.options.onProgress?.(progressOf(a.val));
+          break;
+        case 'done':
+          // The token saved last is obsolete once the file is stored.
+          if (this.options.onResumeToken) await this.options.onResumeTokenObsolete?.();
+          return {
+            uploadId: a.val.uploadId,
+            nodeId: a.val.nodeId,
+            size: toNumber(a.val.size),
+            sha256: a.val.sha256,
+            crc32c: a.val.crc32c,
+          };
+        case 'failed':
+          throw failure(a.val);
+        case 'wait':
+          await this.receive(a.val);
+          break;
+        case undefined:
+          await this.receive(undefined);
+          break;
       }
-      if (!idle || fed) continue;
-      if (waitUntil === undefined && this.inFlight.size === 0) {
-        // Nothing outstanding and no timer: no input will ever come.
-        throw new UploadError({ kind: 'other', message: 'the upload machine waits on an input that never comes' });
-      }
-      const timeout = waitUntil === undefined ? undefined : Number(waitUntil - this.now());
-      const ev = await this.inbox.next(timeout);
-      if (ev === undefined) {
-        this.session.onTimeout(this.now());
-        continue;
-      }
-      this.handle(ev);
     }
   }
 
-  private handle(ev: Event): void {
+  /** Waits for one input, or until `until`, and feeds it to the machine. */
+  private async receive(until: bigint | undefined): Promise<void> {
+    if (until === undefined && this.inFlight.size === 0) {
+      // Nothing outstanding and no timer: no input will ever come.
+      throw new UploadError({ kind: 'other', message: 'the upload machine waits on an input that never comes' });
+    }
+    const ev = await this.inbox.next(until === undefined ? undefined : Number(until - this.now()));
     const now = this.now();
-    switch (ev.kind) {
+    switch (ev?.kind) {
+      case undefined:
+        this.session.onTimeout(now);
+        break;
       case 'response':
         this.inFlight.delete(ev.id);
         feed(() => this.session.onResponse(ev.id, ev.response, now));
@@ -267,16 +273,6 @@ class Run {
         throw this.aborted();
       case 'poke':
         break;
-    }
-  }
-
-  private async progress(p: Progress): Promise<void> {
-    const prog = progressOf(p);
-    this.options.onProgress?.(prog);
-    if (this.options.onResumeToken && prog.chunksAcked !== this.lastChunksAcked) {
-      this.lastChunksAcked = prog.chunksAcked;
-      const token = this.session.snapshot();
-      if (token !== undefined) await this.options.onResumeToken(token);
     }
   }
 

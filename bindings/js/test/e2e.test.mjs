@@ -1,15 +1,16 @@
 // End to end against the local devserver: chunked parallel uploads from every
 // kind of source, a stream upload, resume after an abort, verified downloads,
-// and typed failures from the server.
+// typed failures from the server, and a listing read page by page.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { DownloadError, UploadError, createClient } from 'fastio-core';
+import { DownloadError, TransferError, UploadError, UsageError, createClient } from 'fastio-core';
 import { bytes, createWorkspace, readAll, startDevserver } from './support/devserver.mjs';
 
 const MiB = 1024 * 1024;
@@ -185,9 +186,14 @@ test('an aborted upload resumes from its token, sending only the missing chunks'
   assert.equal(err.kind, 'aborted');
   assert.equal(err.cause.message, 'stopped by the test');
   assert.ok(err.resumeToken, 'the error carries the resume token');
+  assert.equal(JSON.parse(err.resumeToken).acked.length, 3, 'the error’s token holds the three acknowledged chunks');
   assert.ok(acked >= 3 && acked < 8);
+  // The token saved last: the core hands one out as soon as the session
+  // exists, then at most once a second, so it may know of fewer chunks than
+  // were acknowledged; resuming from it asks the server for the rest.
   const saved = await readFile(tokenPath, 'utf8');
-  assert.equal(JSON.parse(saved).acked.length, 3, 'the saved token holds the three acknowledged chunks');
+  assert.equal(JSON.parse(saved).upload_id, JSON.parse(err.resumeToken).upload_id, 'the saved token is the session’s');
+  assert.ok(JSON.parse(saved).acked.length <= 3, 'no chunk is in the token before it was acknowledged');
 
   const second = countingFetch();
   const c2 = createClient({ baseUrl: server.baseUrl, apiKey: server.apiKey, fetch: second.fetch });
@@ -196,6 +202,67 @@ test('an aborted upload resumes from its token, sending only the missing chunks'
   const resent = [...second.stats.chunkOrders].sort((a, b) => a - b);
   assert.ok(!resent.includes(1) && !resent.includes(2) && !resent.includes(3), `resent ${resent}`);
   assert.deepEqual([...new Set([...first.stats.chunkOrders, ...resent])].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8]);
+  await downloadVerified(done.nodeId, data);
+});
+
+test('an upload keeping its token saves it on every persist, atomically, and removes it when stored', async () => {
+  const data = bytes(6 * MiB + 7, 19);
+  const tokenPath = join(dir, 'kept.token');
+  const saves = [];
+  let obsolete = 0;
+  // What a caller does with the token: write beside, flush, rename over; delete once stored.
+  const save = async (token) => {
+    const tmp = `${tokenPath}.tmp`;
+    const f = await open(tmp, 'w', 0o600);
+    try {
+      await f.writeFile(token);
+      await f.sync();
+    } finally {
+      await f.close();
+    }
+    await rename(tmp, tokenPath);
+    saves.push(JSON.parse(token));
+  };
+  const onDisk = [];
+  const done = await client.upload(new Blob([data]), {
+    workspace,
+    name: 'kept.bin',
+    chunkSize: MiB,
+    parallel: 2,
+    onResumeToken: save,
+    onResumeTokenObsolete: async () => {
+      obsolete++;
+      await rm(tokenPath);
+    },
+    onProgress: (p) => {
+      let token;
+      try {
+        token = JSON.parse(readFileSync(tokenPath, 'utf8'));
+      } catch {
+        token = undefined;
+      }
+      onDisk.push([p.chunksAcked, token]);
+    },
+  });
+  assert.equal(done.sha256, sha256(data));
+  assert.ok(saves.length >= 2, `tokens saved: ${saves.length}`);
+  // The session's token comes before any chunk is sent, the last one holds every chunk.
+  assert.deepEqual(saves[0].acked, []);
+  assert.deepEqual(saves.at(-1).acked.map((a) => a.order), [1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(new Set(saves.map((t) => t.upload_id)).size, 1);
+  assert.equal(saves[0].upload_id, done.uploadId);
+  assert.equal(obsolete, 1);
+  await assert.rejects(readFile(tokenPath), { code: 'ENOENT' }, 'the token is removed once the file is stored');
+  for (const [acked, token] of onDisk) {
+    assert.ok(token, `a token was on disk after ${acked} chunks`);
+    assert.ok(token.acked.length <= acked);
+  }
+  // Without onResumeToken nothing is handed out to save.
+  let calls = 0;
+  await client.upload(new Blob([data]), {
+    workspace, name: 'unkept.bin', chunkSize: MiB, onResumeTokenObsolete: () => { calls++; },
+  });
+  assert.equal(calls, 0);
   await downloadVerified(done.nodeId, data);
 });
 
@@ -309,4 +376,47 @@ test('a 429 costs only its stated wait', async () => {
   } finally {
     await server.faults(null);
   }
+});
+
+test('a listing longer than one page comes back whole, every item once', async () => {
+  const parent = await client.call({
+    storage: { op: 'create_folder', profile: { workspace }, name: `paged-${Date.now()}-${Math.random().toString(36).slice(2)}` },
+  });
+  const made = [];
+  for (let i = 0; i < 105; i++) {
+    const child = await client.call({ storage: { op: 'create_folder', profile: { workspace }, parent: parent.id, name: `f${i}` } });
+    made.push(child.id);
+  }
+  assert.equal(new Set(made).size, 105, '105 distinct folders were made');
+  const list = { storage: { op: 'list', profile: { workspace }, folder: parent.id, page_size: 100 } };
+
+  const pages = [];
+  for await (const page of client.pages(list)) pages.push(page);
+  assert.deepEqual(pages.map((p) => [p.status, p.items.length, p.done]), [[200, 100, false], [200, 5, true]]);
+  assert.equal(pages[0].payload.pagination.has_more, true);
+
+  const ids = [];
+  const names = [];
+  for await (const item of client.items(list)) {
+    ids.push(item.id);
+    names.push(item.name);
+  }
+  assert.equal(ids.length, 105, 'no item missing or repeated');
+  assert.deepEqual([...ids].sort(), [...made].sort(), 'exactly the folders made, each once');
+  assert.deepEqual(new Set(names), new Set(made.map((_, i) => `f${i}`)));
+  assert.deepEqual(pages.flatMap((p) => p.items.map((x) => x.id)), ids, 'pages and items agree, in order');
+
+  const first = [];
+  await assert.rejects(
+    (async () => {
+      for await (const page of client.pages(list, { maxPages: 1 })) first.push(...page.items);
+    })(),
+    (e) => e instanceof TransferError && e.kind === 'page_limit',
+  );
+  assert.equal(first.length, 100, 'the first page was read before the bound');
+
+  await assert.rejects(
+    client.items({ orgs: { op: 'details', org_id: '1' } }).next(),
+    (e) => e instanceof UsageError && e.code === 'not-pageable',
+  );
 });

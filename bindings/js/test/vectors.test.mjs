@@ -24,6 +24,9 @@ import {
   planUpload,
   createClient,
   decodeResponse,
+  DEFAULT_BASE_URL,
+  isIdempotent,
+  isResendable,
   hash,
   loadCore,
   signWebhook,
@@ -128,7 +131,7 @@ test('responses: payloads unwrap and errors carry status, code and retry decisio
   let models = 0;
   for (const [file, c] of cases('responses')) {
     const where = `${file}: ${c.name}`;
-    const opts = { idempotent: c.idempotent ?? true, maxBodyBytes: Number(c.max_body_bytes ?? 16 * 1024 * 1024) };
+    const opts = { resendable: c.resendable ?? true, maxBodyBytes: Number(c.max_body_bytes ?? 16 * 1024 * 1024) };
     const raw = responseOf(c.response);
     let got;
     let error;
@@ -636,6 +639,24 @@ test('upload plans: the package starts from the core defaults and refuses bad nu
   // A limits answer that is not JSON sets nothing.
   assert.deepEqual(await applyLimits('<html>busy</html>'), d);
   assert.deepEqual(await applyLimits({ response: { chunk_size: 1048576 } }), { ...d, chunkSize: 1048576 });
+});
+
+test('defaults: the package’s synchronous constants are the core’s defaults', async () => {
+  const core = await loadCore();
+  const d = core.requests.defaults();
+  assert.equal(DEFAULT_BASE_URL, d.baseUrl);
+  // A client given no base URL sends to the core's.
+  assert.equal(createClient({ apiKey: 'k' }).baseUrl, d.baseUrl);
+  const req = await createClient({ apiKey: 'k' }).buildRequest({ orgs: { op: 'list' } });
+  assert.ok(req.url.startsWith(d.baseUrl), req.url);
+  // An upload with no options plans with the core's chunk size and parallelism.
+  const plan = await defaultPlanConfig();
+  assert.equal(plan.chunkSize, Number(d.chunkSize));
+  assert.equal(plan.maxInFlight, d.parallel);
+  assert.equal(plan.singleRequestMax, Number(d.singleRequestMax));
+  // The former name of isResendable still answers.
+  assert.equal(isIdempotent, isResendable);
+  assert.equal(await isResendable({ orgs: { op: 'list' } }), core.requests.isResendable('{"orgs":{"op":"list"}}'));
 });
 
 test('upload plans: an upload of u64::MAX bytes is a typed too-many-chunks error, not a trap', async () => {

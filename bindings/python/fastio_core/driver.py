@@ -1,12 +1,14 @@
 """A small standard-library driver for the Fast.io core.
 
-The core decides (what to send, how to split, when to retry, what to verify);
-this module only does the I/O: ``http.client`` for requests, streaming file
-reads, threads for parallel chunks, and the clock.
+The core decides (what to send, how to split, when to retry, what to verify,
+when to save a resume token); this module only does the I/O: ``http.client``
+for requests, streaming file reads, durable token writes, threads for
+parallel chunks, and the clock.
 """
 
 from __future__ import annotations
 
+import copy
 import http.client
 import json
 import os
@@ -16,11 +18,13 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import fastio_core as _ffi
 
-DEFAULT_BASE_URL = "https://api.fast.io/current/"
+_DEFAULTS = _ffi.defaults()
+DEFAULT_BASE_URL = _DEFAULTS.base_url
+DEFAULT_PARALLEL = _DEFAULTS.parallel
 _READ_BLOCK = 1 << 20
 
 
@@ -133,7 +137,7 @@ class Client:
         text = json.dumps(call)
         request = self._core.build(text)
         response, _ = self.send(request)
-        decoded = _ffi.decode_response(decode, response, self._core.is_idempotent(text), None)
+        decoded = _ffi.decode_response(decode, response, self._core.is_resendable(text), None)
         return json.loads(decoded.value_json)
 
     # -- uploads --------------------------------------------------------
@@ -145,54 +149,45 @@ class Client:
         *,
         share: Optional[str] = None,
         name: Optional[str] = None,
-        parallel: int = 3,
+        parallel: int = DEFAULT_PARALLEL,
         progress: Optional[Callable[[_ffi.Progress], None]] = None,
         token_file: Optional[Union[str, os.PathLike]] = None,
         options: Optional[_ffi.UploadOptions] = None,
         server_limits: bool = False,
     ) -> UploadResult:
-        """Uploads a file; with ``token_file`` the resume token is kept there
-        while the upload runs (and removed when it is stored). With
-        ``server_limits`` the server's ``GET /upload/limits/`` is asked first
-        and the plan narrowed to its answer (chunk size and bounds, maximums);
-        a server that does not answer leaves the options as given."""
+        """Uploads a file; with ``token_file`` the resume token is saved there
+        whenever the core hands one out (and removed when the file is stored).
+        With ``server_limits`` the core asks the server's
+        ``GET /upload/limits/`` first and plans with its answer; a server that
+        does not answer leaves the options as given."""
         if (workspace is None) == (share is None):
             raise ValueError("give exactly one of workspace= or share=")
         target = _ffi.Target.WORKSPACE(workspace) if workspace is not None else _ffi.Target.SHARE(share)  # type: ignore[arg-type]
         size = os.path.getsize(path)
-        opts = options or _ffi.UploadOptions()
-        opts = _with_parallel(opts, parallel)
+        opts = _with_parallel(options or _ffi.UploadOptions(), parallel)
         if server_limits:
-            opts = self._narrow_to_server(opts, workspace if workspace is not None else share, folder)  # type: ignore[arg-type]
+            opts.fetch_limits = True
+        opts.persist_token = token_file is not None
         req = _ffi.UploadRequest(name=name or os.path.basename(os.fspath(path)), size=size, target=target, folder_id=folder)
         up = _ffi.Upload(self._core, req, opts)
         return self._run_upload(up, path, parallel, progress, token_file)
-
-    def _narrow_to_server(self, opts: _ffi.UploadOptions, instance_id: str, folder: str) -> _ffi.UploadOptions:
-        ask = {"upload": {"op": "limits", "action": "create", "instance_id": instance_id, "folder_id": folder}}
-        try:
-            limits = self.call(ask)
-        except (_ffi.FastioError.Api, OSError, http.client.HTTPException):
-            # A refusal or no answer: plan with what was given.
-            return opts
-        current = opts.limits or _ffi.default_plan_limits()
-        opts.limits = _ffi.plan_limits_from_server(json.dumps(limits), current)
-        return opts
 
     def resume(
         self,
         token_file: Union[str, os.PathLike],
         path: Union[str, os.PathLike],
         *,
-        parallel: int = 3,
+        parallel: int = DEFAULT_PARALLEL,
         progress: Optional[Callable[[_ffi.Progress], None]] = None,
         options: Optional[_ffi.UploadOptions] = None,
     ) -> UploadResult:
         """Continues an upload from its token file; the server is asked first
-        which chunks it holds, and only the rest are read and sent."""
+        which chunks it holds, and only the rest are read and sent. The token
+        file is kept up to date while it runs and removed once the file is stored."""
         with open(token_file, "r", encoding="utf-8") as f:
             token = f.read()
         opts = _with_parallel(options or _ffi.UploadOptions(), parallel)
+        opts.persist_token = True
         up = _ffi.Upload.resume(self._core, token, opts)
         return self._run_upload(up, path, parallel, progress, token_file)
 
@@ -217,7 +212,6 @@ class Client:
         threads = [threading.Thread(target=worker, daemon=True) for _ in range(sem)]
         for t in threads:
             t.start()
-        last_token: Optional[str] = None
         try:
             with open(path, "rb") as src:
                 wait_until: Optional[int] = None
@@ -238,15 +232,12 @@ class Client:
                             continue
                         outstanding -= 1
                         wait_until = None
+                        # A late answer to a request the core gave up on is
+                        # `Fed.IGNORED`: nothing to do.
                         if resp is not None:
                             up.on_response(rid, resp, _now_ms())
                         else:
                             up.on_transport_error(rid, err or "transport failure", _now_ms())
-                        if token_file is not None:
-                            tok = up.snapshot()
-                            if tok is not None and tok != last_token:
-                                _write_atomic(token_file, tok)
-                                last_token = tok
                         continue
                     if isinstance(action, _ffi.UploadAction.SEND):
                         outstanding += 1
@@ -254,6 +245,9 @@ class Client:
                     elif isinstance(action, _ffi.UploadAction.READ):
                         src.seek(action.offset)
                         up.on_data(action.id, src.read(action.len), _now_ms())
+                    elif isinstance(action, _ffi.UploadAction.PERSIST):
+                        if token_file is not None:
+                            _write_atomic(token_file, action.token_json)
                     elif isinstance(action, _ffi.UploadAction.PROGRESS):
                         if progress is not None:
                             progress(action.progress)
@@ -302,9 +296,10 @@ class Client:
                         except Exception as e:
                             dl.on_transport_error(action.id, f"{type(e).__name__}: {e}", _now_ms())
                             continue
-                        dl.on_response(action.id, resp, _now_ms())
+                        fed = dl.on_response(action.id, resp, _now_ms())
                         if stream is not None:
-                            if not 200 <= resp.status < 300:
+                            # The body of an ignored (late) head belongs to no request.
+                            if fed != _ffi.Fed.ACCEPTED or not 200 <= resp.status < 300:
                                 stream.read()
                                 continue
                             try:
@@ -336,20 +331,29 @@ class Client:
             raise
 
     # -- everyday calls -------------------------------------------------
+    def pages(self, call: Mapping[str, Any], *, max_pages: Optional[int] = None) -> Iterator[_ffi.Page]:
+        """Walks a paged listing given as a dict (``{"orgs": {"op":
+        "all_workspaces"}}``), yielding each page; the core decides how it
+        pages, where its items are and when it ends. A page that fails raises
+        ``FastioError`` (the walk can be resumed by iterating a new pager)."""
+        pager = _ffi.Pager(self._core, json.dumps(call), max_pages)
+        while True:
+            request = pager.next_request()
+            if request is None:
+                return
+            response, _ = self.send(request)
+            yield pager.on_response(response)
+
+    def items(self, call: Mapping[str, Any], *, max_pages: Optional[int] = None) -> Iterator[Any]:
+        """Every item of a paged listing, decoded from JSON, page after page."""
+        for page in self.pages(call, max_pages=max_pages):
+            for item in page.items_json:
+                yield json.loads(item)
+
     def list(self, workspace: str, folder: str = "root", *, page_size: int = 500) -> List[Dict[str, Any]]:
         """Every node in a folder, following the cursor."""
-        nodes: List[Dict[str, Any]] = []
-        cursor: Optional[str] = None
-        for _ in range(10_000):
-            call: Dict[str, Any] = {"op": "list", "profile": {"workspace": workspace}, "folder": folder, "page_size": page_size}
-            if cursor:
-                call["cursor"] = cursor
-            page = self.call({"storage": call}, decode="node_list")
-            nodes.extend(page.get("nodes", []))
-            cursor = page.get("next_cursor")
-            if not cursor:
-                return nodes
-        raise RuntimeError("listing did not end after 10000 pages")
+        call = {"storage": {"op": "list", "profile": {"workspace": workspace}, "folder": folder, "page_size": page_size}}
+        return list(self.items(call))
 
     def share(self, workspace: str, title: str, *, share_type: Optional[str] = None, **fields: Any) -> Dict[str, Any]:
         """Creates a share in a workspace; returns the decoded share.
@@ -432,7 +436,10 @@ class Client:
 
 
 def _with_parallel(opts: _ffi.UploadOptions, parallel: int) -> _ffi.UploadOptions:
-    limits = opts.limits or _ffi.default_plan_limits()
+    """A copy of ``opts`` with at most ``parallel`` chunks in flight (and no
+    more than its own limits allow, when it gives limits)."""
+    opts = copy.copy(opts)
+    limits = copy.copy(opts.limits) if opts.limits else _ffi.default_plan_limits()
     limits.max_in_flight = max(1, min(parallel, limits.max_in_flight if opts.limits else parallel))
     opts.limits = limits
     return opts
@@ -455,6 +462,9 @@ def _create_beside(path: Any, suffix: str, mode: int) -> Tuple[str, Any]:
 
 
 def _write_atomic(path: Any, text: str) -> None:
+    """Replaces ``path`` with ``text`` durably: written beside it, flushed and
+    synced, renamed over it, and the rename synced where the system allows,
+    so a crash at any moment leaves the old token or the new one, whole."""
     # A resume token names the session: readable by its owner only.
     tmp, f = _create_beside(path, ".tmp", 0o600)
     try:
@@ -467,16 +477,23 @@ def _write_atomic(path: Any, text: str) -> None:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+    _fsync_dir(os.path.dirname(os.path.abspath(os.fspath(path))))
 
 
-_SCHEMES = {
-    "fastio": lambda: _ffi.WebhookScheme.FASTIO(),
-    "fastio-timestamped": lambda: _ffi.WebhookScheme.FASTIO_TIMESTAMPED(),
-    "standard-webhooks": lambda: _ffi.WebhookScheme.STANDARD_WEBHOOKS(),
-    "github": lambda: _ffi.WebhookScheme.GIT_HUB(),
-    "stripe": lambda: _ffi.WebhookScheme.STRIPE(),
-    "shopify": lambda: _ffi.WebhookScheme.SHOPIFY(),
-}
+def _fsync_dir(folder: str) -> None:
+    """Syncs a directory's entries (the rename); a no-op where directories
+    cannot be opened (Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
 
 _verifiers: Dict[Tuple[str, Tuple[str, ...], int], _ffi.WebhookVerifier] = {}
 _verifiers_lock = threading.Lock()
@@ -504,10 +521,10 @@ def verify_webhook(
         with _verifiers_lock:
             v = _verifiers.get(key)
             if v is None:
-                if scheme not in _SCHEMES:
-                    raise ValueError(f"unknown scheme {scheme!r}; pass a WebhookScheme for custom ones")
+                # The names are the core's; an unknown one raises
+                # FastioError.Webhook (kind invalid_scheme) listing them.
                 check = _ffi.TimestampCheck.WITHIN(tolerance_s, tolerance_s)
-                v = _ffi.WebhookVerifier(_SCHEMES[scheme](), list(secrets), check, None)
+                v = _ffi.WebhookVerifier(_ffi.webhook_scheme_named(scheme), list(secrets), check, None)
                 _verifiers[key] = v
     else:
         v = _ffi.WebhookVerifier(scheme, list(secrets), _ffi.TimestampCheck.WITHIN(tolerance_s, tolerance_s), None)

@@ -61,11 +61,8 @@ def devserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devserver]:
 
 def workspace_of(client: Any, name: str) -> str:
     """The first workspace the client reaches, created (as ``name``) when there is none."""
-    found = client.call({"orgs": {"op": "all_workspaces"}})
-    items = found.get("workspaces") if isinstance(found, dict) else found
-    if items:
-        return str(items[0]["id"])
-    orgs = client.call({"orgs": {"op": "list"}})
-    org = (orgs.get("orgs") if isinstance(orgs, dict) else orgs)[0]
+    for found in client.items({"orgs": {"op": "all_workspaces"}}):
+        return str(found["id"])
+    org = next(client.items({"orgs": {"op": "list"}}))
     ws = client.call({"orgs": {"op": "create_workspace", "org_id": str(org["id"]), "name": name, "folder_name": name}}, decode="workspace")
     return str(ws["id"])

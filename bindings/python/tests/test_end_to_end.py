@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import pathlib
+import time
 import urllib.request
 from typing import Any, Dict, List
 
@@ -33,6 +34,19 @@ def _file(tmp: pathlib.Path, name: str, size: int) -> pathlib.Path:
             f.write(block[: min(left, len(block))])
             left -= len(block)
     return p
+
+
+def test_a_listing_of_one_item_per_page_is_walked_to_its_end(env: Any) -> None:
+    client, ws = env
+    org = str(next(client.items({"orgs": {"op": "list"}}))["id"])
+    made = [
+        str(client.call({"orgs": {"op": "create_workspace", "org_id": org, "name": f"paged-{n}", "folder_name": f"paged-{n}"}}, decode="workspace")["id"])
+        for n in (1, 2)
+    ]
+    pages = list(client.pages({"orgs": {"op": "all_workspaces", "limit": 1}}))
+    ids = [str(json.loads(i)["id"]) for p in pages for i in p.items_json]
+    assert len(pages) >= 3 and all(len(p.items_json) <= 1 for p in pages) and pages[-1].done
+    assert len(set(ids)) == len(ids) and set(made + [ws]) <= set(ids)
 
 
 def _small_chunks() -> fc.UploadOptions:
@@ -99,14 +113,57 @@ def test_resume_after_interruption(env: Any, tmp_path: pathlib.Path) -> None:
     opts = _small_chunks()
     with pytest.raises(_Stop):
         client.upload(src, workspace=ws, parallel=1, progress=stop_after_two, token_file=token, options=opts)
+    # The core saved the token (at least once, when the session began); the
+    # chunks it lists are a subset of those acknowledged, and resuming asks
+    # the server for the rest.
     saved = json.loads(token.read_text())
-    assert len(saved["acked"]) >= 2
+    assert saved["upload_id"] and len(saved["acked"]) <= 2
     sent: List[int] = []
     res = client.resume(token, src, parallel=2, progress=lambda p: sent.append(p.chunks_acked), options=_small_chunks())
     assert res.size == 700_000 and res.node_id
     assert not token.exists(), "the token is removed once the file is stored"
     got = client.download(res.node_id, tmp_path / "resume.out", workspace=ws)
     assert got.sha256 == hashlib.sha256(src.read_bytes()).hexdigest()
+
+
+def test_the_token_file_is_written_when_the_core_says_persist(env: Any, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # With a token file the core hands out Persist actions: the token exists
+    # (owner-only) from the session's start while chunks flow, its last save
+    # lists every chunk, and it is removed once the file is stored.
+    from fastio_core import driver
+
+    client, ws = env
+    src = _file(tmp_path, "persisted.bin", 900_001)
+    token = tmp_path / "persisted.token"
+    writes: List[Dict[str, Any]] = []
+    write = driver._write_atomic
+
+    def recording(path: Any, text: str) -> None:
+        write(path, text)
+        writes.append(json.loads(text))
+
+    monkeypatch.setattr(driver, "_write_atomic", recording)
+    seen: List[Any] = []
+
+    def watch(p: fc.Progress) -> None:
+        exists = token.exists()
+        seen.append((p.chunks_acked, exists, json.loads(token.read_text())["upload_id"] if exists else None))
+        if exists:
+            assert token.stat().st_mode & 0o077 == 0, oct(token.stat().st_mode)
+
+    t0 = time.monotonic()
+    res = client.upload(src, workspace=ws, parallel=2, progress=watch, options=_small_chunks(), token_file=token)
+    elapsed = time.monotonic() - t0
+    assert res.size == 900_001 and res.upload_id
+    assert not token.exists(), "the token is removed once the file is stored"
+    assert seen and all(exists for _, exists, _ in seen), seen
+    assert {upload for _, _, upload in seen} == {res.upload_id}
+    # Saved as the session began (nothing acknowledged), and at once when
+    # every chunk was in; at most once a second between.
+    assert 2 <= len(writes) <= 3 + int(elapsed), (len(writes), elapsed)
+    assert writes[0]["acked"] == [] and writes[0]["upload_id"] == res.upload_id
+    assert sorted(a["order"] for a in writes[-1]["acked"]) == list(range(1, 8))
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
 def test_download_of_missing_node_is_an_api_error(env: Any, tmp_path: pathlib.Path) -> None:

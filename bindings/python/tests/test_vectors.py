@@ -74,7 +74,7 @@ def test_response_vector(case: Dict[str, Any]) -> None:
     resp = fc.Response(status=r["status"], headers=[fc.Header(name=k, value=v) for k, v in r["headers"]], body=body)
     expect = case["expect"]
     try:
-        d = fc.decode_response(case["decode"], resp, case.get("idempotent", True), case.get("max_body_bytes"))
+        d = fc.decode_response(case["decode"], resp, case.get("resendable", True), case.get("max_body_bytes"))
     except fc.FastioError.Api as e:
         want = expect["error"]
         got = {

@@ -68,3 +68,24 @@ def test_verify_webhook_accepts_dict_headers_and_refuses_tampering() -> None:
         fc.verify_webhook(headers, body, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", scheme="standard-webhooks", now=1_700_100_000)
     assert ei.value.kind == "timestamp_too_old"
     assert "MfKQ9r8" not in repr(ei.value)
+
+
+def test_scheme_names_are_the_cores() -> None:
+    """`verify_webhook(scheme="…")` reads names through the core's one table:
+    every stable name gives its scheme, anything else is refused with the
+    names the core knows."""
+    named = {
+        "fastio": fc.WebhookScheme.FASTIO(),
+        "fastio-timestamped": fc.WebhookScheme.FASTIO_TIMESTAMPED(),
+        "standard-webhooks": fc.WebhookScheme.STANDARD_WEBHOOKS(),
+        "github": fc.WebhookScheme.GIT_HUB(),
+        "stripe": fc.WebhookScheme.STRIPE(),
+        "shopify": fc.WebhookScheme.SHOPIFY(),
+    }
+    for name, scheme in named.items():
+        assert fc.webhook_scheme_named(name) == scheme, name
+    assert isinstance(fc.webhook_scheme_named("fastio-timestamped-hex"), fc.WebhookScheme.FASTIO_TIMESTAMPED_HEX)
+    for bad in ("custom", "Stripe", "nope", ""):
+        with pytest.raises(fc.FastioError.Webhook) as ei:
+            fc.verify_webhook({}, b"{}", "s", scheme=bad)
+        assert ei.value.kind == "invalid_scheme", bad

@@ -98,9 +98,9 @@ impl Call {
     /// since its bytes went out as they came. 500 and 501 are never retried
     /// whatever this says. The upload and download machines apply their own
     /// per-step rules on top (§2 item 7 of the contract).
-    pub fn is_idempotent(&self) -> bool {
+    pub fn is_resendable(&self) -> bool {
         match self {
-            Call::Upload(c) => c.is_idempotent(),
+            Call::Upload(c) => c.is_resendable(),
             _ => true,
         }
     }

@@ -262,7 +262,7 @@ fn root() -> String {
 }
 
 impl UploadCall {
-    pub(crate) fn is_idempotent(&self) -> bool {
+    pub(crate) fn is_resendable(&self) -> bool {
         // Every envelope call is resent after a 502/503/504 or a transport
         // failure (fastio_cli src/client.rs:1946-2021 @96b1551); a stream's
         // bytes went out as they came and are not (src/api/upload.rs:1227-1320).

@@ -11,12 +11,14 @@
 mod de;
 mod error;
 pub mod models;
+mod named;
 mod ratelimit;
 
 pub use error::{
     ApiError, DEFAULT_RATE_LIMIT_WAIT_S, ErrorKind, ParamError, Retry, retry_for_status,
 };
 pub use models::Model;
+pub use named::{DECODE_TARGETS, NamedDecodeError, decode_named};
 pub use ratelimit::RateLimit;
 
 use serde_json::{Map, Value};
@@ -40,15 +42,15 @@ pub struct DecodeOptions {
     /// Bodies larger than this are refused.
     pub max_body_bytes: usize,
     /// Whether the call may be resent after a 502/503/504 or a transport
-    /// failure (see [`crate::api::Call::is_idempotent`]).
-    pub idempotent: bool,
+    /// failure (see [`crate::api::Call::is_resendable`]).
+    pub resendable: bool,
 }
 
 impl Default for DecodeOptions {
     fn default() -> Self {
         DecodeOptions {
             max_body_bytes: crate::config::DEFAULT_MAX_RESPONSE_BYTES,
-            idempotent: true,
+            resendable: true,
         }
     }
 }
@@ -71,7 +73,7 @@ pub fn decode(resp: &HttpResponse, opts: &DecodeOptions) -> Result<Decoded<Value
                 opts.max_body_bytes
             ),
         );
-        e.retry = retry_for_status(resp.status, opts.idempotent, &rate_limit);
+        e.retry = retry_for_status(resp.status, opts.resendable, &rate_limit);
         return Err(with_rl(e));
     }
     let success = (200..300).contains(&resp.status);
@@ -101,7 +103,7 @@ pub fn decode(resp: &HttpResponse, opts: &DecodeOptions) -> Result<Decoded<Value
                 status_message(resp.status, &resp.body),
             ),
         };
-        e.retry = retry_for_status(resp.status, opts.idempotent, &rate_limit);
+        e.retry = retry_for_status(resp.status, opts.resendable, &rate_limit);
         return Err(with_rl(e));
     }
 
@@ -345,14 +347,14 @@ impl crate::api::Client {
 
     /// The decode options for a call.
     pub fn decode_options(&self, call: &crate::api::Call) -> DecodeOptions {
-        self.decode_options_with(call.is_idempotent())
+        self.decode_options_with(call.is_resendable())
     }
 
     /// The decode options with the configured body cap.
-    pub fn decode_options_with(&self, idempotent: bool) -> DecodeOptions {
+    pub fn decode_options_with(&self, resendable: bool) -> DecodeOptions {
         DecodeOptions {
             max_body_bytes: self.config().max_response_bytes,
-            idempotent,
+            resendable,
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::decode::ApiError;
 use crate::hash::{HashError, VerifyError};
 use crate::http::HttpRequest;
 use crate::upload::plan::PlanError;
+use crate::upload::token::ResumeToken;
 
 /// Identifies one request or one read, so the host's answer finds its way back.
 pub type RequestId = u64;
@@ -45,7 +46,17 @@ pub enum Action {
         /// When to call `on_timeout`.
         until_ms: u64,
     },
-    /// Progress to show.
+    /// Save this resume token, replacing the one saved before, durably
+    /// (write it beside the old one, flush it to disk, rename it over), then
+    /// call `next_action` again. Only with
+    /// [`crate::upload::UploadConfig::persist_token`]; the machine decides
+    /// when (see [`crate::upload::machine::PERSIST_INTERVAL_MS`]). After
+    /// `Done` the saved token is obsolete: delete it.
+    Persist {
+        /// The token; [`ResumeToken::to_json`] is its saved form.
+        token: ResumeToken,
+    },
+    /// Progress to show; then call `next_action` again.
     Progress(Progress),
     /// The upload is stored.
     Done(UploadDone),
@@ -197,9 +208,6 @@ pub enum InputError {
     /// This id was already answered.
     #[error("request {0} was already answered")]
     Duplicate(RequestId),
-    /// The id timed out or was cancelled; its late answer is ignored.
-    #[error("request {0} was abandoned (timed out or cancelled); its answer is ignored")]
-    Abandoned(RequestId),
     /// Data was passed for a request that does not take any.
     #[error("request {0} does not take data")]
     NotExpectingData(RequestId),

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::{DEFAULT_RATE_LIMIT_WAIT_S, Retry};
+use crate::decode::{ApiError, DEFAULT_RATE_LIMIT_WAIT_S, ErrorKind, Retry};
 
 /// Retry limits and backoff shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +59,29 @@ impl Jitter {
     }
 }
 
+/// Whether a step of the machines that failed with `e` may be tried again,
+/// and how: a transport failure, a 5xx or a 408 backs off whatever the body
+/// says (a resendable step); otherwise the decoder's decision. Every retry
+/// loop — the machines', the gateway's relay — asks this one rule.
+pub fn step_retry(e: &ApiError) -> Retry {
+    match (e.kind, e.status) {
+        (ErrorKind::Transport, _) => Retry::Backoff,
+        (_, Some(s)) if (500..600).contains(&s) || s == 408 => Retry::Backoff,
+        _ => e.retry,
+    }
+}
+
 impl RetryPolicy {
+    /// The wait before retry number `retry` (1 for the first) of a step that
+    /// failed with `e`, or `None` when it must not be tried again.
+    pub fn step_wait_ms(&self, e: &ApiError, retry: u32, jitter: &mut Jitter) -> Option<u64> {
+        match step_retry(e) {
+            Retry::Never => None,
+            Retry::Backoff => Some(self.delay_ms(retry, jitter)),
+            timed => self.rate_limit_wait_ms(timed),
+        }
+    }
+
     /// The wait a rate-limit decision asks for, in ms, capped at
     /// `max_rate_limit_wait_ms`; `None` when the decision is not a timed
     /// wait. The machines' clock is the host's monotonic one, which cannot

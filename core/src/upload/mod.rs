@@ -12,6 +12,7 @@ pub mod machine;
 pub mod plan;
 pub mod token;
 
+pub use crate::outstanding::Fed;
 pub use action::{Action, InputError, Progress, RequestId, UploadDone, UploadError};
 pub use backoff::RetryPolicy;
 pub use machine::{Upload, UploadConfig, UploadSpec};

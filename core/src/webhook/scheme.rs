@@ -85,6 +85,20 @@ impl Scheme {
         }
     }
 
+    /// The scheme a configuration value names (an environment variable, a
+    /// settings file): [`Scheme::from_name`] after trimming, lower-casing and
+    /// reading `_` as `-`, with `standard` for `standard-webhooks`. The one
+    /// lenient reading every host's configuration shares; APIs take the
+    /// exact names.
+    pub fn from_config_name(name: &str) -> Result<Self, WebhookError> {
+        let n = name.trim().to_ascii_lowercase().replace('_', "-");
+        Self::from_name(if n == "standard" {
+            "standard-webhooks"
+        } else {
+            &n
+        })
+    }
+
     /// The stable name of the scheme (its [`kind`](Scheme::kind)'s name),
     /// as [`Scheme::from_name`] reads it.
     pub fn name(&self) -> &'static str {
@@ -449,6 +463,25 @@ mod tests {
         }
         let custom = Scheme::Custom(CustomScheme::new("x-sig", Encoding::Hex));
         assert_eq!(custom.name(), "custom");
+    }
+
+    #[test]
+    fn configuration_spellings_are_read_leniently() {
+        for (text, kind) in [
+            ("standard", SchemeKind::StandardWebhooks),
+            (" Standard_Webhooks ", SchemeKind::StandardWebhooks),
+            ("FASTIO_TIMESTAMPED", SchemeKind::FastioTimestamped),
+            ("GitHub", SchemeKind::GitHub),
+        ] {
+            assert_eq!(
+                Scheme::from_config_name(text).unwrap().kind(),
+                kind,
+                "{text}"
+            );
+        }
+        for bad in ["custom", "", "nope", "standard webhooks"] {
+            assert!(Scheme::from_config_name(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

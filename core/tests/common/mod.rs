@@ -113,5 +113,4 @@ pub fn parse_multipart(body: &[u8], boundary: &str) -> Vec<ParsedPart> {
     parts
 }
 
-pub mod driver;
 pub mod fake_server;

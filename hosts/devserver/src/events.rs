@@ -5,7 +5,7 @@ use rusqlite::{Connection, params};
 use serde_json::{Value, json};
 
 use crate::ids;
-use crate::server::AppState;
+use crate::state::AppState;
 
 pub struct NewEvent<'a> {
     pub event: &'a str,
@@ -100,7 +100,7 @@ pub fn record(st: &AppState, db: &Connection, mut e: NewEvent<'_>) -> rusqlite::
     if let Some(ws) = &e.workspace_id
         && e.category != "upload"
     {
-        crate::webhook::deliver::enqueue_matching(st, db, ws, &v)?;
+        st.hooks.enqueue_matching(db, ws, &v)?;
     }
     Ok(v)
 }

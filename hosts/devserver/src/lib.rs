@@ -9,6 +9,9 @@
 //! Start it in-process with [`start`] (inside a tokio runtime) or [`spawn`] (own runtime on a
 //! background thread); both hand back a [`RunningServer`] with the base URL and API key.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod body;
 pub mod bodyrate;
 pub mod config;
 pub mod envelope;
@@ -20,7 +23,9 @@ pub mod params;
 pub mod ratelimit;
 pub mod routes;
 pub mod server;
+pub mod state;
 pub mod store;
+pub mod sync;
 pub mod webhook;
 
 pub use config::{Config, WebhookScheme};

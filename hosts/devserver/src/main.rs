@@ -1,6 +1,8 @@
 //! `fastio-devserver`: prints the base URL and the API key (one per line), then serves until
 //! interrupted.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 

@@ -1,8 +1,7 @@
-//! Startup, shared state, and the request pipeline: faults → rate limit → auth → body → route.
+//! Startup, the accept loop, and the request pipeline: faults → rate limit → auth → body → route.
 
-use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -10,71 +9,21 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
-use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::{Semaphore, oneshot, watch};
 
+use crate::body::{DRAIN_MAX, content_type, drain_stream, read_capped, refuse_declared, shareable};
 use crate::bodyrate;
 use crate::config::Config;
 use crate::envelope::{ApiError, ApiResult};
-use crate::faults::{Fault, FaultState};
+use crate::faults::Fault;
 use crate::ids;
 use crate::params::Params;
-use crate::ratelimit::RateLimiter;
 use crate::routes::{self, Req};
-use crate::store::{blobs::Blobs, db, private};
-use crate::webhook::deliver::Deliverer;
+use crate::state::{AppState, init_state};
+use crate::sync::lock;
 
-/// Locks a mutex even if a panicking thread poisoned it: the guarded data stays consistent
-/// because every critical section either completes or is rolled back by SQLite.
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-pub struct AppState {
-    pub cfg: Config,
-    db: Mutex<Connection>,
-    pub blobs: Blobs,
-    /// The one account every key belongs to.
-    pub user_id: String,
-    pub default_org: String,
-    configured_keys: HashSet<String>,
-    /// Bumped whenever an upload session or the event log changes; long-polls wait on it.
-    pub changes: watch::Sender<u64>,
-    pub inflight: Mutex<HashMap<String, usize>>,
-    pub rate: Mutex<RateLimiter>,
-    pub faults: Mutex<FaultState>,
-    pub hooks: Deliverer,
-}
-
-impl AppState {
-    pub fn db(&self) -> MutexGuard<'_, Connection> {
-        lock(&self.db)
-    }
-
-    pub fn notify(&self) {
-        self.changes.send_modify(|v| *v = v.wrapping_add(1));
-    }
-
-    fn key_valid(&self, key: &str) -> bool {
-        if self.configured_keys.contains(key) {
-            return true;
-        }
-        let db = self.db();
-        let found: Option<Option<String>> = db
-            .query_row("SELECT expires FROM api_keys WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()
-            .unwrap_or(None);
-        match found {
-            None => false,
-            Some(None) => true,
-            Some(Some(exp)) => {
-                exp.is_empty() || exp.as_str() > ids::now_iso().replace('T', " ").as_str()
-            }
-        }
-    }
-}
+/// Fuzz targets and other callers reach the declared-length parser here.
+pub use crate::body::declared_length;
 
 /// A server started in-process. Dropping it (or calling [`RunningServer::shutdown`]) stops it.
 pub struct RunningServer {
@@ -125,93 +74,6 @@ impl Drop for RunningServer {
     fn drop(&mut self) {
         self.shutdown();
     }
-}
-
-fn init_state(cfg: Config) -> std::io::Result<(AppState, String)> {
-    // 0700: the database in it holds the API keys and webhook secrets.
-    private::data_dir(&cfg.data_dir)?;
-    let blobs = Blobs::new(&cfg.data_dir)?;
-    let conn = db::open(&cfg.data_dir.join("meta.sqlite3"))?;
-    let (user_id, org_id) = bootstrap(&conn).map_err(std::io::Error::other)?;
-    let mut keys = cfg.api_keys.clone();
-    if keys.is_empty() {
-        // Kept in the data directory so a restart without --api-key accepts the same key.
-        let stored: Option<String> = conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'generated_key'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(std::io::Error::other)?;
-        let key = match stored {
-            Some(k) => k,
-            None => {
-                let k = format!("dev_{}", ids::random_alnum(40));
-                conn.execute(
-                    "INSERT INTO meta(key, value) VALUES ('generated_key', ?1)",
-                    [&k],
-                )
-                .map_err(std::io::Error::other)?;
-                k
-            }
-        };
-        keys.push(key);
-    }
-    let first = keys[0].clone();
-    let (changes, _) = watch::channel(0u64);
-    let st = AppState {
-        rate: Mutex::new(RateLimiter::new(
-            cfg.rate_limit_max,
-            cfg.rate_limit_window_s,
-        )),
-        faults: Mutex::new(FaultState::new(cfg.faults.clone(), cfg.seed)),
-        hooks: Deliverer::new(cfg.webhook_scheme),
-        db: Mutex::new(conn),
-        blobs,
-        user_id,
-        default_org: org_id,
-        configured_keys: keys.into_iter().collect(),
-        changes,
-        inflight: Mutex::new(HashMap::new()),
-        cfg,
-    };
-    Ok((st, first))
-}
-
-/// Creates the single account and its default org on first start; reads them afterwards.
-fn bootstrap(conn: &Connection) -> rusqlite::Result<(String, String)> {
-    let existing: Option<String> = conn
-        .query_row("SELECT value FROM meta WHERE key = 'user_id'", [], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    if let Some(u) = existing {
-        let org: String = conn.query_row(
-            "SELECT value FROM meta WHERE key = 'default_org'",
-            [],
-            |r| r.get(0),
-        )?;
-        return Ok((u, org));
-    }
-    let user = ids::profile_id();
-    let org = ids::profile_id();
-    let now = ids::now_ms();
-    conn.execute_batch("BEGIN")?;
-    conn.execute(
-        "INSERT INTO users(id, email, first_name, last_name, created) VALUES (?1, 'dev@localhost', 'Dev', 'User', ?2)",
-        params![user, now],
-    )?;
-    conn.execute(
-        "INSERT INTO orgs(id, domain, name, owner_id, created) VALUES (?1, 'devserver', 'Devserver', ?2, ?3)",
-        params![org, user, now],
-    )?;
-    conn.execute(
-        "INSERT INTO meta(key, value) VALUES ('user_id', ?1), ('default_org', ?2)",
-        params![user, org],
-    )?;
-    conn.execute_batch("COMMIT")?;
-    Ok((user, org))
 }
 
 /// Starts the server on the current tokio runtime.
@@ -582,136 +444,6 @@ async fn handle(
         e.close = !drain_stream(&mut *stream, cap).await;
     }
     out
-}
-
-type SharedBody = Arc<tokio::sync::Mutex<axum::body::BodyDataStream>>;
-
-/// Gives the handler a body that reads through a shared stream, so whatever the handler
-/// leaves unread (it refused the request early or stopped at a size limit) can be drained
-/// afterwards.
-fn shareable(body: Body) -> (Body, SharedBody) {
-    use futures_util::TryStreamExt;
-    let inner: SharedBody = Arc::new(tokio::sync::Mutex::new(body.into_data_stream()));
-    let proxy = futures_util::stream::unfold(inner.clone(), |s| async move {
-        let next = s.lock().await.try_next().await;
-        match next {
-            Ok(Some(b)) => Some((Ok(b), s)),
-            Ok(None) => None,
-            Err(e) => Some((Err(e), s)),
-        }
-    });
-    (Body::from_stream(proxy), inner)
-}
-
-/// Reads and discards a body that was refused before it was read, so the client gets the
-/// error response instead of a reset while it is still sending. Bounded: it stops past `cap`
-/// bytes, after a second without a byte, or after 30 s. True when the body ended, so the
-/// connection can stay open; otherwise the answer closes it.
-async fn drain_stream<S, E>(stream: &mut S, cap: u64) -> bool
-where
-    S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
-{
-    use futures_util::StreamExt;
-    let mut seen = 0u64;
-    let read = async {
-        loop {
-            match tokio::time::timeout(Duration::from_secs(1), stream.next()).await {
-                Ok(Some(Ok(b))) => {
-                    seen += b.len() as u64;
-                    if seen > cap {
-                        return false;
-                    }
-                }
-                Ok(None) => return true,
-                Ok(Some(Err(_))) | Err(_) => return false,
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(30), read)
-        .await
-        .unwrap_or(false)
-}
-
-/// The `Content-Type` with its media type lowercased (media types are case-insensitive) and its
-/// parameters kept verbatim: a multipart boundary is case-sensitive and must match the body.
-fn content_type(h: &HeaderMap) -> String {
-    let raw = h
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .trim();
-    match raw.split_once(';') {
-        Some((media, rest)) => format!("{};{rest}", media.trim().to_ascii_lowercase()),
-        None => raw.to_ascii_lowercase(),
-    }
-}
-
-/// The declared `Content-Length`, if any. (hyper has already refused one that is not a number.)
-pub fn declared_length(h: &HeaderMap) -> Option<u64> {
-    h.get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-}
-
-/// A 413 at once, before any of the body is read, when the declared length is over `limit`:
-/// waiting for a body that will be refused anyway only holds the connection.
-fn refuse_declared(h: &HeaderMap, limit: u64) -> Result<(), ApiError> {
-    match declared_length(h) {
-        Some(n) if n > limit => Err(refuse_length(
-            ApiError::too_large(format!(
-                "The declared body of {n} bytes exceeds this route's limit of {limit} bytes."
-            )),
-            n,
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// A refusal of a body of `declared` bytes. A large one closes the connection after the
-/// answer (the body may still be on its way, and is not waited for); a small one, at most
-/// [`DRAIN_MAX`], is read and dropped first, since closing with unread bytes in the socket
-/// makes the kernel reset the connection, and the client, still sending, would see the
-/// reset instead of the 413.
-pub(crate) fn refuse_length(e: ApiError, declared: u64) -> ApiError {
-    if declared > DRAIN_MAX as u64 {
-        e.closing()
-    } else {
-        e
-    }
-}
-
-/// How much of an over-cap body is still read (and dropped) before the 413, so a client that
-/// is still sending sees the answer instead of a reset connection.
-const DRAIN_MAX: usize = 1024 * 1024;
-
-/// The whole body if it fits in `cap`, else a 413 once the rest (up to [`DRAIN_MAX`], for at
-/// most two seconds) has been read and dropped.
-async fn read_capped(body: Body, cap: usize) -> Result<Bytes, ApiError> {
-    use futures_util::StreamExt;
-    let too_large = || ApiError::too_large(format!("The request body exceeds {cap} bytes."));
-    let mut stream = body.into_data_stream();
-    let mut buf = bytes::BytesMut::new();
-    while let Some(piece) = stream.next().await {
-        let piece = piece.map_err(|_| ApiError::invalid("The request body could not be read."))?;
-        if buf.len() + piece.len() > cap {
-            let mut drained = piece.len();
-            let drain = async {
-                while drained <= DRAIN_MAX {
-                    match stream.next().await {
-                        Some(Ok(p)) => drained += p.len(),
-                        _ => break,
-                    }
-                }
-            };
-            let _ = tokio::time::timeout(Duration::from_secs(2), drain).await;
-            return Err(too_large());
-        }
-        buf.extend_from_slice(&piece);
-    }
-    Ok(buf.freeze())
 }
 
 /// Reads a non-upload body into the request's body parameters.

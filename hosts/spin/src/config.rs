@@ -323,33 +323,13 @@ impl std::fmt::Debug for WebhookConfig {
     }
 }
 
-/// Maps a scheme name to the core's scheme.
-pub fn scheme(name: &str) -> Option<Scheme> {
-    Some(match name.trim().to_ascii_lowercase().as_str() {
-        "fastio" => Scheme::Fastio,
-        "fastio-timestamped" | "fastio_timestamped" => Scheme::FastioTimestamped,
-        "fastio-timestamped-hex" | "fastio_timestamped_hex" => Scheme::fastio_timestamped_hex(),
-        "standard" | "standard-webhooks" | "standard_webhooks" => Scheme::StandardWebhooks,
-        "github" => Scheme::GitHub,
-        "stripe" => Scheme::Stripe,
-        "shopify" => Scheme::Shopify,
-        _ => return None,
-    })
-}
-
 /// `WEBHOOK_SCHEME`, `WEBHOOK_SECRETS`, `WEBHOOK_TOLERANCE_S`,
 /// `WEBHOOK_FORWARD_URL`.
 pub fn webhook(env: &dyn Env) -> Result<WebhookConfig, ConfigError> {
     let name = required(env, var::WEBHOOK_SCHEME)?;
-    let scheme = scheme(&name).ok_or_else(|| {
-        ConfigError::new(
-            var::WEBHOOK_SCHEME,
-            format!(
-                "{name:?} is not one of fastio, fastio-timestamped, fastio-timestamped-hex, \
-                 standard, github, stripe, shopify"
-            ),
-        )
-    })?;
+    // The core reads the name (and lists the names it knows when it cannot).
+    let scheme = Scheme::from_config_name(&name)
+        .map_err(|e| ConfigError::new(var::WEBHOOK_SCHEME, format!("{name:?}: {e}")))?;
     let secrets: Vec<Secret> = list(&required(env, var::WEBHOOK_SECRETS)?)
         .into_iter()
         .map(Secret::new)

@@ -28,6 +28,8 @@
 //! | `POST /webhooks/fastio` | verify and accept a webhook delivery |
 //! | `OPTIONS *` | CORS preflight |
 
+// Library code answers bad input with typed errors; `unwrap`/`expect` are for tests.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 // Natively (unit tests, lints) nothing calls the handler.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 

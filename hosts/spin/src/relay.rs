@@ -26,7 +26,7 @@ use crate::incoming::{Request, unix_now};
 use crate::names::{check, file_name};
 use crate::reply::Reply;
 use crate::upload::policy_reply;
-use crate::upstream::{self, Repeat};
+use crate::upstream;
 
 /// Largest `POST /uploads` body.
 const CREATE_MAX_BODY: usize = 64 * 1024;
@@ -120,7 +120,6 @@ pub fn create(req: &Request, cfg: &UploadConfig, grant: &Grant) -> Reply {
             extra: Vec::new(),
         }),
         0,
-        Repeat::Once,
     ) {
         Ok(s) => s,
         Err(r) => return r,
@@ -246,7 +245,6 @@ pub fn chunk(req: &Request, cfg: &UploadConfig, upload_id: &str, order: &str) ->
             file_crc32c: whole.as_ref().map(|d| d.crc32c_hex()),
         }),
         0,
-        Repeat::Idempotent,
     );
     if let Err(r) = sent {
         return r.with("next", json!(order));
@@ -291,7 +289,6 @@ pub fn complete(req: &Request, cfg: &UploadConfig, upload_id: &str) -> Reply {
         &client,
         &upload_call(|id| UploadCall::Complete { upload_id: id }),
         0,
-        Repeat::Once,
     );
     let mut session = completed.ok();
     for _ in 0..MAX_POLLS {
@@ -305,7 +302,6 @@ pub fn complete(req: &Request, cfg: &UploadConfig, upload_id: &str) -> Reply {
                 wait: Some(POLL_WAIT_S),
             }),
             POLL_WAIT_S,
-            Repeat::Idempotent,
         );
         match polled {
             Ok(s) => session = Some(s),

@@ -20,7 +20,9 @@ use bytes::Bytes;
 use fastio_core::api::{Client, Profile};
 use fastio_core::policy::{BodyWatch, Grant, PolicyError, Sniffer};
 use fastio_core::upload::plan::PlanConfig;
-use fastio_core::upload::{Action, Upload, UploadConfig, UploadDone, UploadError, UploadSpec};
+use fastio_core::upload::{
+    Action, Fed, InputError, Upload, UploadConfig, UploadDone, UploadError, UploadSpec,
+};
 use serde_json::{Value, json};
 use wasip2::io::poll::{Pollable, poll};
 
@@ -175,7 +177,8 @@ impl Streamer {
                     }
                     Action::Send { id, request } => {
                         if let Err(e) = self.net.start(id, &request) {
-                            let _ = self.machine.on_transport_error(id, &e, now);
+                            let fed = self.machine.on_transport_error(id, &e, now);
+                            self.check_fed(fed);
                             continue;
                         }
                         if request.body.is_streamed() {
@@ -253,12 +256,13 @@ impl Streamer {
                 match r {
                     Ready::Net(t) => {
                         if let Some((id, outcome)) = self.net.advance(t) {
-                            // A late answer to an abandoned request is refused
-                            // by the machine; that is expected, not an error.
-                            let _ = match outcome {
+                            // A late answer to an abandoned request comes back
+                            // `Ignored`: expected, nothing to do.
+                            let fed = match outcome {
                                 Ok(resp) => self.machine.on_response(id, &resp, now),
                                 Err(e) => self.machine.on_transport_error(id, &e, now),
                             };
+                            self.check_fed(fed);
                         }
                     }
                     Ready::Body => {
@@ -386,7 +390,8 @@ impl Streamer {
         let (id, _, buf) = (*id, *want, std::mem::take(buf));
         self.read = None;
         self.consumed += buf.len() as u64;
-        let _ = self.machine.on_data(id, Bytes::from(buf), now);
+        let fed = self.machine.on_data(id, Bytes::from(buf), now);
+        self.check_fed(fed);
         true
     }
 
@@ -400,7 +405,8 @@ impl Streamer {
             let piece = Bytes::from(std::mem::take(&mut self.pending));
             self.consumed += piece.len() as u64;
             self.net.feed(id, piece.clone());
-            let _ = self.machine.on_data(id, piece, now);
+            let fed = self.machine.on_data(id, piece, now);
+            self.check_fed(fed);
             moved = true;
         }
         if self.ended && self.failure.is_none() {
@@ -413,6 +419,14 @@ impl Streamer {
 
     /// Stops: the machine cancels the upstream session and then fails; the
     /// reply says why.
+    /// An answer the machine refused as misuse is a gateway bug: the upload
+    /// stops with a 500 rather than go on from a state nobody expects.
+    fn check_fed(&mut self, fed: Result<Fed, InputError>) {
+        if let Err(e) = fed {
+            self.cancel(Reply::error(500, "gateway_bug", e.to_string()));
+        }
+    }
+
     fn cancel(&mut self, why: Reply) {
         if self.failure.is_none() {
             self.failure = Some(why);

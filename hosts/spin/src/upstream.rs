@@ -1,6 +1,7 @@
 //! Upstream calls of the chunk relay, each answered by one decoded upload
-//! session. A call that may be repeated (a chunk: the same `order` again
-//! replaces it; a details poll) is sent again on a fresh request when the
+//! session. A call the core calls resendable (every envelope call: a chunk's
+//! same `order` replaces it, a repeated complete is refused and the status
+//! poll answers) is sent again on a fresh request when the
 //! connection fails or Fast.io answers 5xx/408/429, before the relay answers
 //! 502: the gateway holds the whole request, so the client need not resend
 //! the chunk for a blip between the edge and Fast.io. The decision and the
@@ -8,9 +9,9 @@
 //! client is waiting on the answer.
 
 use fastio_core::api::{Call, Client};
+use fastio_core::decode::ApiError;
 use fastio_core::decode::decode_as;
 use fastio_core::decode::models::UploadSession;
-use fastio_core::decode::{ApiError, Retry};
 use fastio_core::upload::RetryPolicy;
 use fastio_core::upload::backoff::Jitter;
 use serde_json::json;
@@ -18,15 +19,6 @@ use serde_json::json;
 use crate::exchange::exchange_for;
 use crate::incoming::mono_ms;
 use crate::reply::Reply;
-
-/// Whether a call may be sent more than once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Repeat {
-    /// Sending it twice has the effect of sending it once.
-    Idempotent,
-    /// A second send could repeat an effect (creating a session).
-    Once,
-}
 
 /// The relay's retries: one more attempt, after at most a second (a 429's
 /// own wait is honoured up to five seconds).
@@ -46,21 +38,14 @@ enum Failure {
 }
 
 impl Failure {
-    /// The wait before the next attempt, if the core says there may be one.
+    /// The wait before the next attempt, if the core's rule for a
+    /// resendable step allows one.
     fn wait_ms(&self, policy: &RetryPolicy, retry: u32, jitter: &mut Jitter) -> Option<u64> {
-        let decision = match self {
-            Failure::Transport(_) => Retry::Backoff,
-            // The machine's own rule: a 5xx or 408 is worth another try on
-            // an idempotent call, whatever the body says.
-            Failure::Api(e) if matches!(e.status, Some(s) if (500..600).contains(&s) || s == 408) => {
-                Retry::Backoff
+        match self {
+            Failure::Transport(m) => {
+                policy.step_wait_ms(&ApiError::transport(m.as_str(), true), retry, jitter)
             }
-            Failure::Api(e) => e.retry,
-        };
-        match decision {
-            Retry::Never => None,
-            Retry::Backoff => Some(policy.delay_ms(retry, jitter)),
-            timed => policy.rate_limit_wait_ms(timed),
+            Failure::Api(e) => policy.step_wait_ms(e, retry, jitter),
         }
     }
 
@@ -89,20 +74,16 @@ fn sleep_ms(ms: u64) {
 
 /// Sends `call` (waiting up to `wait_s` more than usual for a long poll)
 /// and decodes the session it answers, re-sending it per [`RELAY_RETRY`]
-/// when it is [`Repeat::Idempotent`].
-pub fn send(
-    client: &Client,
-    call: &Call,
-    wait_s: u32,
-    repeat: Repeat,
-) -> Result<UploadSession, Reply> {
+/// when the core says the call may be resent.
+pub fn send(client: &Client, call: &Call, wait_s: u32) -> Result<UploadSession, Reply> {
     let req = client
         .build(call)
         .map_err(|e| Reply::error(400, "bad_request", e.to_string()))?;
     let policy = RELAY_RETRY;
-    let max_attempts = match repeat {
-        Repeat::Idempotent => policy.max_attempts.max(1),
-        Repeat::Once => 1,
+    let max_attempts = if call.is_resendable() {
+        policy.max_attempts.max(1)
+    } else {
+        1
     };
     let mut jitter = Jitter::new(mono_ms());
     let mut attempt = 1;

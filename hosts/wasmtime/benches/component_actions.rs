@@ -5,7 +5,7 @@
 //! 10,000 chunks of 64 bytes (so hashing is negligible) against a "server"
 //! that answers at once; every action (read, send, progress, done) counts.
 //! Through the component each action costs the export calls (one
-//! `next-action(s)` and one `on-data`/`on-response` per input), the copies of
+//! `next-action` and one `on-data`/`on-response` per input), the copies of
 //! every request and response across the boundary, and the machine's work.
 //!
 //! ```sh
@@ -15,8 +15,8 @@
 //! Rows, each the best of 5 alternating rounds:
 //! - core: the machine called directly (the native reference);
 //! - native engine: the core behind the host's WIT-typed driving interface;
-//! - component, 1 per call: one `next-actions(now, 1)` per action;
-//! - component, batched: `next-actions(now, 64)`, as the host's driver pulls.
+//! - component: one `next-action(now)` per action, as every driver pulls (the
+//!   WIT has no batch call: a batch made drivers sleep on a ready chunk).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -120,9 +120,9 @@ fn response(body: &str) -> HttpResponse {
     }
 }
 
-/// The same upload through an engine's WIT-typed machine, pulling up to
-/// `batch` actions per call.
-fn engine_run(engine: &mut Engine, data: &[u8], chunk: u64, batch: u32) -> (u64, f64) {
+/// The same upload through an engine's WIT-typed machine, pulling one
+/// action per call.
+fn engine_run(engine: &mut Engine, data: &[u8], chunk: u64) -> (u64, f64) {
     let cfg = ClientConfig {
         base_url: BASE.into(),
         credential: Some(Credential::ApiKey("k".into())),
@@ -145,6 +145,8 @@ fn engine_run(engine: &mut Engine, data: &[u8], chunk: u64, batch: u32) -> (u64,
         stream_max_size: None,
         max_chunks: None,
         max_file_size: None,
+        fetch_limits: None,
+        persist_token: None,
     };
     let (created, acked, stored) = (response(CREATED), response(ACKED), response(STORED));
     let mut up = engine
@@ -154,52 +156,50 @@ fn engine_run(engine: &mut Engine, data: &[u8], chunk: u64, batch: u32) -> (u64,
     let mut actions = 0u64;
     let mut outstanding: Vec<(u64, bool)> = Vec::new();
     let start = Instant::now();
-    'run: loop {
-        let batch = up.next_actions(0, batch).expect("next");
-        let idle = batch.is_empty() || matches!(batch.last(), Some(Action::Wait(_)));
-        for a in batch {
-            match a {
-                Action::Send(s) => {
-                    actions += 1;
-                    let details = s.request.url.ends_with("details/?wait=60");
-                    if s.request.url.ends_with("/upload/") {
-                        up.on_response(s.id, &created, 0)
-                            .expect("call")
-                            .expect("create");
-                    } else {
-                        outstanding.push((s.id, details));
-                    }
-                    black_box(&s.request);
+    loop {
+        match up.next_action(0).expect("next") {
+            Some(Action::Send(s)) => {
+                actions += 1;
+                let details = s.request.url.ends_with("details/?wait=60");
+                if s.request.url.ends_with("/upload/") {
+                    up.on_response(s.id, &created, 0)
+                        .expect("call")
+                        .expect("create");
+                } else {
+                    outstanding.push((s.id, details));
                 }
-                Action::Read(r) => {
-                    actions += 1;
-                    let piece = &data[r.offset as usize..(r.offset + r.len) as usize];
-                    up.on_data(r.id, piece, 0).expect("call").expect("read");
-                }
-                Action::Progress(p) => {
-                    actions += 1;
-                    black_box(p);
-                }
-                Action::Done(d) => {
-                    actions += 1;
-                    black_box(d);
-                    break 'run;
-                }
-                Action::Failed(e) => panic!("{e:?}"),
-                Action::Wait(_) => {}
+                black_box(&s.request);
             }
-        }
-        if idle {
-            for (id, details) in outstanding.drain(..) {
-                up.on_response(id, if details { &stored } else { &acked }, 0)
-                    .expect("call")
-                    .expect("response");
+            Some(Action::Read(r)) => {
+                actions += 1;
+                let piece = &data[r.offset as usize..(r.offset + r.len) as usize];
+                up.on_data(r.id, piece, 0).expect("call").expect("read");
+            }
+            Some(Action::Progress(p)) => {
+                actions += 1;
+                black_box(p);
+            }
+            Some(Action::Persist(t)) => {
+                black_box(t);
+            }
+            Some(Action::Done(d)) => {
+                actions += 1;
+                black_box(d);
+                break;
+            }
+            Some(Action::Failed(e)) => panic!("{e:?}"),
+            // Nothing ready: the "server" answers everything outstanding.
+            Some(Action::Wait(_)) | None => {
+                for (id, details) in outstanding.drain(..) {
+                    up.on_response(id, if details { &stored } else { &acked }, 0)
+                        .expect("call")
+                        .expect("response");
+                }
             }
         }
     }
     (actions, start.elapsed().as_secs_f64())
 }
-
 fn main() {
     let data: Vec<u8> = (0..CHUNKS * CHUNK).map(|i| (i % 251) as u8).collect();
     let component_path = fastio_wasmtime::default_component_path();
@@ -214,20 +214,18 @@ fn main() {
         "core (native reference)",
         "native engine, WIT types",
         "component, 1 action per call",
-        "component, batched (64 per call)",
     ];
-    // Per action, and per whole upload: batching changes how many progress
-    // reports coalesce (acks that arrive between two pulls make one), so the
-    // action counts differ slightly while the work is the same.
-    let mut best = [f64::MAX; 4];
-    let mut best_total = [f64::MAX; 4];
-    let mut counts = [0u64; 4];
+    // Per action, and per whole upload: the counts can differ slightly with
+    // how many progress reports coalesce (acks that arrive between two pulls
+    // make one), while the work is the same.
+    let mut best = [f64::MAX; 3];
+    let mut best_total = [f64::MAX; 3];
+    let mut counts = [0u64; 3];
     for _ in 0..5 {
         let runs = [
             core_run(&data, CHUNK),
-            engine_run(&mut native, &data, CHUNK, 64),
-            engine_run(&mut component, &data, CHUNK, 1),
-            engine_run(&mut component, &data, CHUNK, 64),
+            engine_run(&mut native, &data, CHUNK),
+            engine_run(&mut component, &data, CHUNK),
         ];
         for (i, (actions, secs)) in runs.into_iter().enumerate() {
             counts[i] = actions;
@@ -247,9 +245,8 @@ fn main() {
         );
     }
     println!(
-        "component per action / 10 µs target: {:.2} (1 per call), {:.2} (batched) (target < 1)",
-        best[2] * 1e6 / 10.0,
-        best[3] * 1e6 / 10.0
+        "component per action / 10 µs target: {:.2} (target < 1)",
+        best[2] * 1e6 / 10.0
     );
 
     // The same simulation with real chunk sizes: the most a host can upload
@@ -270,8 +267,8 @@ fn main() {
     let mut best = [f64::MAX; 3];
     for _ in 0..3 {
         best[0] = best[0].min(core_run(&big, BIG_CHUNK).1);
-        best[1] = best[1].min(engine_run(&mut native, &big, BIG_CHUNK, 64).1);
-        best[2] = best[2].min(engine_run(&mut component, &big, BIG_CHUNK, 64).1);
+        best[1] = best[1].min(engine_run(&mut native, &big, BIG_CHUNK).1);
+        best[2] = best[2].min(engine_run(&mut component, &big, BIG_CHUNK).1);
     }
     println!(
         "simulated upload: {} MiB in {} MiB chunks, best of 3: core {:.0} MB/s, native engine {:.0} MB/s, component {:.0} MB/s",

@@ -2,7 +2,7 @@
 //! generated types print only as their Debug form. The texts use nothing but
 //! the error's own fields, which never hold a credential.
 
-use crate::bindings::exports::fastio::core::types::ApiError;
+use crate::bindings::exports::fastio::core::types::{ApiError, Error};
 use crate::bindings::exports::fastio::core::uploads::{PlanError, StepError, UploadError};
 
 fn api(e: &ApiError) -> String {
@@ -75,5 +75,13 @@ pub fn upload_error(e: &UploadError) -> String {
         | UploadError::Verify(m)
         | UploadError::Config(m)
         | UploadError::Other(m) => m.clone(),
+    }
+}
+
+/// Why a call (or a listing) could not be built, sent or read.
+pub fn error(e: &Error) -> String {
+    match e {
+        Error::Api(a) => api(a),
+        Error::Build(m) | Error::Config(m) | Error::InvalidInput(m) | Error::Other(m) => m.clone(),
     }
 }

@@ -15,12 +15,13 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use crate::bindings::exports::fastio::core::types::{ClientConfig, HttpRequest, HttpResponse};
 use crate::bindings::exports::fastio::core::uploads::{
-    Action, DownloadAction, DownloadDone, DownloadSpec, Progress, UploadDone, UploadError,
+    Action, DownloadAction, DownloadDone, DownloadSpec, Fed, Progress, UploadDone, UploadError,
     UploadOptions, UploadSpec,
 };
-use crate::engine::{Engine, UploadMachine};
+use crate::engine::Engine;
 use crate::files;
-use crate::http::Http;
+use crate::http::{Http, Piece};
+use crate::machine::UploadMachine;
 
 /// How an upload ended, short of an error in the host itself.
 #[derive(Debug)]
@@ -54,7 +55,8 @@ pub struct UploadJob<'a> {
     pub resume_token: Option<String>,
     /// Options.
     pub options: UploadOptions,
-    /// Where the resume token is kept up to date while chunks are acked.
+    /// Where the resume token is kept: written whenever the machine hands
+    /// one out (`persist`), and on an interruption.
     pub token_path: Option<PathBuf>,
     /// Set to stop: the token is written and the run returns `Interrupted`.
     pub stop: Arc<AtomicBool>,
@@ -77,11 +79,6 @@ fn now_ms(start: Instant) -> u64 {
 }
 
 type Reply = (u64, Result<HttpResponse, String>);
-
-/// A streamed body's pieces; an empty piece ends the body. An `Err`, or the
-/// sender going away before the end, aborts the request so a source that
-/// failed is never sent as if it had ended.
-pub type Piece = std::io::Result<Vec<u8>>;
 
 /// A streamed body: its pieces, and where spent ones go back for reuse.
 struct Stream {
@@ -217,7 +214,7 @@ fn pump(
             return Ok(());
         }
         piece.truncate(n);
-        if machine.on_data(id, &piece, now_ms(start))?.is_err() {
+        if machine.on_data(id, &piece, now_ms(start))? != Ok(Fed::Accepted) {
             // The machine has given up on this stream (too large, or it
             // timed out): the server must not see it end as if complete.
             let _ = tx.try_send(Err(std::io::Error::other("upload abandoned")));
@@ -269,7 +266,13 @@ pub fn upload(engine: &mut Engine, http: &Http, job: UploadJob<'_>) -> Result<Up
         stop,
         on_progress,
     } = job;
-    let parallel = options.parallel.unwrap_or(3).max(1) as usize;
+    let mut options = options;
+    // The machine decides when the token is saved; this host only writes it.
+    options.persist_token = Some(token_path.is_some());
+    let parallel = options
+        .parallel
+        .unwrap_or(fastio_core::defaults::defaults().parallel)
+        .max(1) as usize;
     let mut machine =
         match engine.upload(&config, spec.as_ref(), resume_token.as_deref(), options)? {
             Ok(m) => m,
@@ -282,8 +285,6 @@ pub fn upload(engine: &mut Engine, http: &Http, job: UploadJob<'_>) -> Result<Up
         Source::Stream(_) => None,
     };
     let senders = Senders::new(http, parallel);
-    let mut wait_until: Option<u64> = None;
-    let mut last_token_write = Instant::now() - Duration::from_secs(10);
     let mut buf = Vec::new();
     let outcome = loop {
         if stop.load(Ordering::SeqCst) {
@@ -296,99 +297,84 @@ pub fn upload(engine: &mut Engine, http: &Http, job: UploadJob<'_>) -> Result<Up
             };
             break UploadOutcome::Interrupted(written);
         }
-        let actions = machine.next_actions(now_ms(start), 64)?;
-        let mut idle = actions.is_empty();
-        let mut finished = None;
-        for a in actions {
-            match a {
-                Action::Send(s) if s.request.content_length.is_none() => {
-                    let Source::Stream(src) = &mut source else {
-                        bail!("the machine asked to stream a source of known length");
-                    };
-                    let (tx, pieces) = mpsc::sync_channel::<Piece>(STREAM_QUEUE);
-                    let (recycle, spent) = mpsc::sync_channel::<Vec<u8>>(STREAM_QUEUE + 2);
-                    senders.send(s.id, s.request, Some(Stream { pieces, recycle }))?;
-                    pump(
-                        machine.as_mut(),
-                        src.as_mut(),
-                        s.id,
-                        tx,
-                        spent,
-                        &stop,
-                        start,
-                    )?;
-                }
-                Action::Send(s) => senders.send(s.id, s.request, None)?,
-                Action::Read(r) => {
-                    let Some(file) = &file else {
-                        bail!("the machine asked to read at an offset of a stream source");
-                    };
-                    let len = usize::try_from(r.len).context("read too large")?;
-                    buf.resize(len, 0);
-                    let mut got = 0;
-                    while got < len {
-                        let n = file.read_at(&mut buf[got..], r.offset + got as u64)?;
-                        if n == 0 {
-                            break;
-                        }
-                        got += n;
-                    }
-                    if let Err(e) = machine.on_data(r.id, &buf[..got], now_ms(start))? {
-                        bail!("the upload machine refused read data: {e:?}");
-                    }
-                }
-                Action::Wait(t) => {
-                    wait_until = Some(t);
-                    idle = true;
-                }
-                Action::Progress(p) => {
-                    on_progress(&p);
-                    if let Some(path) = &token_path {
-                        // Keep the token fresh for a kill we never see
-                        // (SIGKILL), at most a few times a second.
-                        if last_token_write.elapsed() > Duration::from_millis(200) {
-                            if let Some(t) = machine.snapshot()? {
-                                write_token(path, &t)?;
-                            }
-                            last_token_write = Instant::now();
-                        }
-                    }
-                }
-                Action::Done(d) => finished = Some(UploadOutcome::Done(d)),
-                Action::Failed(e) => finished = Some(UploadOutcome::Failed(e)),
+        // Send, read, persist, or wait: one action at a time, so nothing
+        // the machine has ready waits behind a sleep.
+        let wait_until = match machine.next_action(now_ms(start))? {
+            Some(Action::Send(s)) if s.request.content_length.is_none() => {
+                let Source::Stream(src) = &mut source else {
+                    bail!("the machine asked to stream a source of known length");
+                };
+                let (tx, pieces) = mpsc::sync_channel::<Piece>(STREAM_QUEUE);
+                let (recycle, spent) = mpsc::sync_channel::<Vec<u8>>(STREAM_QUEUE + 2);
+                senders.send(s.id, s.request, Some(Stream { pieces, recycle }))?;
+                pump(
+                    machine.as_mut(),
+                    src.as_mut(),
+                    s.id,
+                    tx,
+                    spent,
+                    &stop,
+                    start,
+                )?;
+                continue;
             }
-        }
-        if let Some(f) = finished {
-            break f;
-        }
-        if !idle {
-            continue;
-        }
-        // Wait for a reply, the machine's deadline, or a stop request.
-        let deadline = wait_until
-            .map(|t| t.saturating_sub(now_ms(start)))
-            .unwrap_or(200)
-            .min(200);
-        match senders
-            .replies
-            .recv_timeout(Duration::from_millis(deadline))
-        {
+            Some(Action::Send(s)) => {
+                senders.send(s.id, s.request, None)?;
+                continue;
+            }
+            Some(Action::Read(r)) => {
+                let Some(file) = &file else {
+                    bail!("the machine asked to read at an offset of a stream source");
+                };
+                let len = usize::try_from(r.len).context("read too large")?;
+                buf.resize(len, 0);
+                let mut got = 0;
+                while got < len {
+                    let n = file.read_at(&mut buf[got..], r.offset + got as u64)?;
+                    if n == 0 {
+                        break;
+                    }
+                    got += n;
+                }
+                if let Err(e) = machine.on_data(r.id, &buf[..got], now_ms(start))? {
+                    bail!("the upload machine refused read data: {e:?}");
+                }
+                continue;
+            }
+            Some(Action::Persist(t)) => {
+                if let Some(p) = &token_path {
+                    write_token(p, &t)?;
+                }
+                continue;
+            }
+            Some(Action::Progress(p)) => {
+                on_progress(&p);
+                continue;
+            }
+            Some(Action::Done(d)) => break UploadOutcome::Done(d),
+            Some(Action::Failed(e)) => break UploadOutcome::Failed(e),
+            Some(Action::Wait(t)) => Some(t),
+            None => None,
+        };
+        // Wait for a reply or the machine's time, looking for a stop request
+        // every 200 ms.
+        let now = now_ms(start);
+        let sleep = wait_until.map_or(200, |t| t.saturating_sub(now).min(200));
+        match senders.replies.recv_timeout(Duration::from_millis(sleep)) {
             Ok((id, r)) => {
                 let now = now_ms(start);
-                // A late answer to an abandoned request is expected after a
-                // timeout; the machine says so and nothing changes.
-                let _ = match r {
+                // A late answer comes back `ignored`; only misuse is an error.
+                let fed = match r {
                     Ok(resp) => machine.on_response(id, &resp, now)?,
                     Err(msg) => machine.on_transport_error(id, &msg, now)?,
                 };
+                if let Err(e) = fed {
+                    bail!("the upload machine refused an answer: {e:?}");
+                }
             }
             Err(RecvTimeoutError::Timeout) => {
-                if let Some(t) = wait_until {
-                    let now = now_ms(start);
-                    if now >= t {
-                        wait_until = None;
-                        machine.on_timeout(now)?;
-                    }
+                if wait_until.is_some_and(|t| now_ms(start) >= t) {
+                    machine.on_timeout(now_ms(start))?;
                 }
             }
             Err(RecvTimeoutError::Disconnected) => bail!("sender threads stopped"),
@@ -453,7 +439,7 @@ pub fn download(
                 }
                 Ok((head, mut reader)) => {
                     let ok = (200..300).contains(&head.status);
-                    if dl.on_response(s.id, &head, now_ms(start))?.is_err() || !ok {
+                    if dl.on_response(s.id, &head, now_ms(start))? != Ok(Fed::Accepted) || !ok {
                         continue;
                     }
                     loop {
@@ -470,7 +456,7 @@ pub fn download(
                             break;
                         }
                         part.write_all(&buf[..n])?;
-                        if dl.on_data(s.id, &buf[..n])?.is_err() {
+                        if dl.on_data(s.id, &buf[..n])? != Ok(Fed::Accepted) {
                             break;
                         }
                         // Between pieces the machine reports progress and

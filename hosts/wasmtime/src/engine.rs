@@ -6,71 +6,19 @@ use anyhow::{Result, anyhow};
 use wasmtime::component::ResourceAny;
 
 use crate::Instance;
-use crate::bindings::exports::fastio::core::requests::{DecodeOptions, Decoded};
+use crate::bindings::exports::fastio::core::requests::{
+    CoreDefaults, DecodeOptions, Decoded, Page,
+};
 use crate::bindings::exports::fastio::core::types::{
-    ApiError, ClientConfig, Header, HttpRequest, HttpResponse,
+    ApiError, ClientConfig, Error, Header, HttpRequest, HttpResponse,
 };
 use crate::bindings::exports::fastio::core::uploads::{
-    Action, DownloadAction, DownloadSpec, InputError, PlanConfig, UploadError, UploadOptions,
+    Action, DownloadAction, DownloadSpec, Fed, InputError, PlanConfig, UploadError, UploadOptions,
     UploadSpec,
 };
 use crate::bindings::exports::fastio::core::webhooks::{Delivery, WebhookError};
-use crate::native::{self, NativeDownload, NativeUpload};
-
-/// An upload machine as the drivers see it. The outer `Result` is a fault of
-/// the engine itself (a trap in the component); the inner one is the
-/// machine refusing an input.
-pub trait UploadMachine {
-    /// Up to `max` actions, stopping after a `wait`, `done` or `failed`.
-    fn next_actions(&mut self, now: u64, max: u32) -> Result<Vec<Action>>;
-    /// Bytes for a read, or a piece of a streamed request body.
-    fn on_data(&mut self, id: u64, data: &[u8], now: u64) -> Result<Result<(), InputError>>;
-    /// The response to a send.
-    fn on_response(
-        &mut self,
-        id: u64,
-        resp: &HttpResponse,
-        now: u64,
-    ) -> Result<Result<(), InputError>>;
-    /// A send that got no response.
-    fn on_transport_error(
-        &mut self,
-        id: u64,
-        message: &str,
-        now: u64,
-    ) -> Result<Result<(), InputError>>;
-    /// The time of a `wait` has come.
-    fn on_timeout(&mut self, now: u64) -> Result<()>;
-    /// The resume token, when the upload can be resumed.
-    fn snapshot(&mut self) -> Result<Option<String>>;
-}
-
-/// A download machine as the drivers see it (same `Result` layering as
-/// [`UploadMachine`]).
-pub trait DownloadMachine {
-    /// The next action.
-    fn next_action(&mut self, now: u64) -> Result<Option<DownloadAction>>;
-    /// A response, or the head of a streamed one.
-    fn on_response(
-        &mut self,
-        id: u64,
-        resp: &HttpResponse,
-        now: u64,
-    ) -> Result<Result<(), InputError>>;
-    /// A piece of a streamed body.
-    fn on_data(&mut self, id: u64, data: &[u8]) -> Result<Result<(), InputError>>;
-    /// The streamed body ended.
-    fn on_end(&mut self, id: u64) -> Result<Result<(), InputError>>;
-    /// A send that got no response, or a body that broke off.
-    fn on_transport_error(
-        &mut self,
-        id: u64,
-        message: &str,
-        now: u64,
-    ) -> Result<Result<(), InputError>>;
-    /// The time of a `wait` has come.
-    fn on_timeout(&mut self, now: u64) -> Result<()>;
-}
+use crate::machine::{DownloadMachine, PagerMachine, UploadMachine};
+use crate::native::{self, NativeDownload, NativePager, NativeUpload};
 
 /// The engine a program runs.
 pub enum Engine {
@@ -103,6 +51,50 @@ impl Engine {
                 .call_build(&mut inst.store, cfg, call_json)?
                 .map_err(|e| anyhow!("building the request: {e:?}")),
             Engine::Native => native::build(cfg, call_json),
+        }
+    }
+
+    /// Decodes a response as the model named `target`.
+    pub fn decode_as(
+        &mut self,
+        target: &str,
+        resp: &HttpResponse,
+        options: DecodeOptions,
+    ) -> Result<Result<Decoded, Error>> {
+        match self {
+            Engine::Component(inst) => Ok(inst.core.fastio_core_requests().call_decode_as(
+                &mut inst.store,
+                target,
+                resp,
+                options,
+            )?),
+            Engine::Native => Ok(native::decode_as(target, resp, options)),
+        }
+    }
+
+    /// The model names `decode_as` reads.
+    pub fn decode_targets(&mut self) -> Result<Vec<String>> {
+        match self {
+            Engine::Component(inst) => Ok(inst
+                .core
+                .fastio_core_requests()
+                .call_decode_targets(&mut inst.store)?),
+            Engine::Native => Ok(fastio_core::decode::DECODE_TARGETS
+                .iter()
+                .map(|t| (*t).to_string())
+                .collect()),
+        }
+    }
+
+    /// Whether a call may be sent again after a 5xx or a lost answer.
+    pub fn is_resendable(&mut self, call_json: &str) -> Result<bool> {
+        match self {
+            Engine::Component(inst) => inst
+                .core
+                .fastio_core_requests()
+                .call_is_resendable(&mut inst.store, call_json)?
+                .map_err(|e| anyhow!("reading the call: {e:?}")),
+            Engine::Native => native::is_resendable(call_json),
         }
     }
 
@@ -151,6 +143,41 @@ impl Engine {
                 };
                 Ok(m.map(|m| Box::new(m) as Box<dyn UploadMachine>))
             }
+        }
+    }
+
+    /// A walk over the paged listing `call_json`; a call that is no
+    /// listing is `invalid-input`.
+    pub fn pager(
+        &mut self,
+        cfg: &ClientConfig,
+        call_json: &str,
+        max_pages: Option<u32>,
+    ) -> Result<Result<Box<dyn PagerMachine + '_>, Error>> {
+        match self {
+            Engine::Component(inst) => {
+                let made = inst.core.fastio_core_requests().pager().call_create(
+                    &mut inst.store,
+                    cfg,
+                    call_json,
+                    max_pages,
+                )?;
+                Ok(made
+                    .map(|walk| Box::new(ComponentPager { inst, walk }) as Box<dyn PagerMachine>))
+            }
+            Engine::Native => Ok(NativePager::create(cfg, call_json, max_pages)
+                .map(|p| Box::new(p) as Box<dyn PagerMachine>)),
+        }
+    }
+
+    /// The core's defaults (base URL, parallelism, ceilings).
+    pub fn defaults(&mut self) -> Result<CoreDefaults> {
+        match self {
+            Engine::Component(inst) => Ok(inst
+                .core
+                .fastio_core_requests()
+                .call_defaults(&mut inst.store)?),
+            Engine::Native => Ok(native::defaults()),
         }
     }
 
@@ -277,12 +304,12 @@ struct ComponentUpload<'a> {
 }
 
 impl UploadMachine for ComponentUpload<'_> {
-    fn next_actions(&mut self, now: u64, max: u32) -> Result<Vec<Action>> {
+    fn next_action(&mut self, now: u64) -> Result<Option<Action>> {
         let ups = self.inst.core.fastio_core_uploads().upload_session();
-        Ok(ups.call_next_actions(&mut self.inst.store, self.session, now, max)?)
+        Ok(ups.call_next_action(&mut self.inst.store, self.session, now)?)
     }
 
-    fn on_data(&mut self, id: u64, data: &[u8], now: u64) -> Result<Result<(), InputError>> {
+    fn on_data(&mut self, id: u64, data: &[u8], now: u64) -> Result<Result<Fed, InputError>> {
         let ups = self.inst.core.fastio_core_uploads().upload_session();
         Ok(ups.call_on_data(&mut self.inst.store, self.session, id, data, now)?)
     }
@@ -292,7 +319,7 @@ impl UploadMachine for ComponentUpload<'_> {
         id: u64,
         resp: &HttpResponse,
         now: u64,
-    ) -> Result<Result<(), InputError>> {
+    ) -> Result<Result<Fed, InputError>> {
         let ups = self.inst.core.fastio_core_uploads().upload_session();
         Ok(ups.call_on_response(&mut self.inst.store, self.session, id, resp, now)?)
     }
@@ -302,7 +329,7 @@ impl UploadMachine for ComponentUpload<'_> {
         id: u64,
         message: &str,
         now: u64,
-    ) -> Result<Result<(), InputError>> {
+    ) -> Result<Result<Fed, InputError>> {
         let ups = self.inst.core.fastio_core_uploads().upload_session();
         Ok(ups.call_on_transport_error(&mut self.inst.store, self.session, id, message, now)?)
     }
@@ -343,17 +370,17 @@ impl DownloadMachine for ComponentDownload<'_> {
         id: u64,
         resp: &HttpResponse,
         now: u64,
-    ) -> Result<Result<(), InputError>> {
+    ) -> Result<Result<Fed, InputError>> {
         let d = self.inst.core.fastio_core_uploads().download();
         Ok(d.call_on_response(&mut self.inst.store, self.dl, id, resp, now)?)
     }
 
-    fn on_data(&mut self, id: u64, data: &[u8]) -> Result<Result<(), InputError>> {
+    fn on_data(&mut self, id: u64, data: &[u8]) -> Result<Result<Fed, InputError>> {
         let d = self.inst.core.fastio_core_uploads().download();
         Ok(d.call_on_data(&mut self.inst.store, self.dl, id, data)?)
     }
 
-    fn on_end(&mut self, id: u64) -> Result<Result<(), InputError>> {
+    fn on_end(&mut self, id: u64) -> Result<Result<Fed, InputError>> {
         let d = self.inst.core.fastio_core_uploads().download();
         Ok(d.call_on_end(&mut self.inst.store, self.dl, id)?)
     }
@@ -363,7 +390,7 @@ impl DownloadMachine for ComponentDownload<'_> {
         id: u64,
         message: &str,
         now: u64,
-    ) -> Result<Result<(), InputError>> {
+    ) -> Result<Result<Fed, InputError>> {
         let d = self.inst.core.fastio_core_uploads().download();
         Ok(d.call_on_transport_error(&mut self.inst.store, self.dl, id, message, now)?)
     }
@@ -377,5 +404,29 @@ impl DownloadMachine for ComponentDownload<'_> {
 impl Drop for ComponentDownload<'_> {
     fn drop(&mut self) {
         let _ = self.dl.resource_drop(&mut self.inst.store);
+    }
+}
+
+struct ComponentPager<'a> {
+    inst: &'a mut Instance,
+    walk: ResourceAny,
+}
+
+impl PagerMachine for ComponentPager<'_> {
+    fn next_request(&mut self) -> Result<Result<Option<HttpRequest>, Error>> {
+        let pager = self.inst.core.fastio_core_requests().pager();
+        Ok(pager.call_next_request(&mut self.inst.store, self.walk)?)
+    }
+
+    fn on_response(&mut self, resp: &HttpResponse) -> Result<Result<Page, Error>> {
+        let pager = self.inst.core.fastio_core_requests().pager();
+        Ok(pager.call_on_response(&mut self.inst.store, self.walk, resp)?)
+    }
+}
+
+impl Drop for ComponentPager<'_> {
+    fn drop(&mut self) {
+        // As for an upload session: a failure means the instance trapped earlier.
+        let _ = self.walk.resource_drop(&mut self.inst.store);
     }
 }

@@ -15,7 +15,6 @@ use anyhow::{Result, anyhow};
 use crate::bindings::exports::fastio::core::types::{
     BodySegment, Header, HttpRequest, HttpResponse, Method,
 };
-use crate::drive::Piece;
 
 /// A shared HTTP client.
 #[derive(Clone)]
@@ -55,6 +54,11 @@ impl Read for Segments {
         Ok(n)
     }
 }
+
+/// A streamed body's pieces; an empty piece ends the body. An `Err`, or the
+/// sender going away before the end, aborts the request so a source that
+/// failed is never sent as if it had ended.
+pub type Piece = std::io::Result<Vec<u8>>;
 
 /// Reads pieces from a channel until the empty end marker; an `Err` piece, or
 /// the sender dropped before the marker, fails the read, so the request is

@@ -12,6 +12,9 @@
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 
+// Library code answers bad input with typed errors; `unwrap`/`expect` are for tests.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 mod cache;
 // The conversions between the core's types and the WIT's, one text shared
 // with the component so the native engine answers exactly as it does.
@@ -22,7 +25,9 @@ pub mod drive;
 pub mod engine;
 mod files;
 pub mod http;
+pub mod machine;
 pub mod native;
+pub mod walk;
 
 use std::path::Path;
 

@@ -2,9 +2,12 @@
 //! running the fastio-core component under wasmtime (or, with `--engine
 //! native`, the same core linked into this program).
 
+// Library code answers bad input with typed errors; `unwrap`/`expect` are for tests.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 mod receiver;
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,12 +22,12 @@ use fastio_wasmtime::bindings::exports::fastio::core::types::{
     ChunkParams, ClientConfig, Credential, Header,
 };
 use fastio_wasmtime::bindings::exports::fastio::core::uploads::{
-    DownloadSpec, PlanConfig, UploadOptions, UploadSpec,
+    DownloadSpec, UploadOptions, UploadSpec,
 };
 use fastio_wasmtime::drive::{self, DownloadOutcome, Source, UploadJob, UploadOutcome};
 use fastio_wasmtime::engine::Engine;
 use fastio_wasmtime::http::Http;
-use fastio_wasmtime::{Core, describe};
+use fastio_wasmtime::{Core, describe, walk};
 use receiver::HookReceiver;
 
 /// Which code makes the decisions.
@@ -82,7 +85,7 @@ enum Cmd {
         #[arg(long)]
         chunk_size: Option<u64>,
         /// Chunk requests in flight.
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = fastio_core::defaults::defaults().parallel)]
         parallel: u32,
         /// Refuse, before sending anything, a file that needs more chunks
         /// than this (the core's ceiling of 2^20 applies regardless).
@@ -113,6 +116,23 @@ enum Cmd {
         /// Output file.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Walk a paged listing to its end, one item (JSON) per line: a folder
+    /// of a workspace, or with `--call` any listing.
+    List {
+        /// The workspace whose folder is listed.
+        #[arg(long, required_unless_present = "call")]
+        workspace: Option<String>,
+        /// The folder id (`root`, `trash` or an id).
+        #[arg(long, default_value = "root")]
+        folder: String,
+        /// Any paged listing as a call (JSON, the form of
+        /// `tests/vectors/requests`), instead of a folder.
+        #[arg(long, conflicts_with = "workspace")]
+        call: Option<String>,
+        /// Stop with an error after this many pages.
+        #[arg(long)]
+        max_pages: Option<u32>,
     },
     /// Webhook signatures.
     Webhook {
@@ -178,7 +198,7 @@ fn remote(cli: &Cli) -> Result<ClientConfig> {
     let base = cli
         .api_base
         .clone()
-        .unwrap_or_else(|| "https://api.fast.io/current/".into());
+        .unwrap_or_else(|| fastio_core::config::DEFAULT_BASE_URL.into());
     Ok(config(&base, &key))
 }
 
@@ -193,68 +213,18 @@ fn call(
     cfg: &ClientConfig,
     call_json: &serde_json::Value,
 ) -> Result<serde_json::Value> {
-    let req = engine.build(cfg, &call_json.to_string())?;
+    let text = call_json.to_string();
+    let req = engine.build(cfg, &text)?;
     let resp = http.send(req)?;
+    // The retry class is the core's, per call; the cap is its default.
     let opts = DecodeOptions {
-        max_body_bytes: 16 << 20,
-        idempotent: true,
+        max_body_bytes: fastio_core::defaults::defaults().max_response_bytes,
+        resendable: engine.is_resendable(&text)?,
     };
     let d = engine
         .decode(&resp, opts)?
         .map_err(|e| anyhow!("{} (status {:?})", e.message, e.status))?;
     Ok(serde_json::from_str(&d.value_json)?)
-}
-
-/// `--server-limits`: asks `GET /upload/limits/` for this workspace and
-/// folder and narrows `options` to the answer, through the core's
-/// `apply-limits`. A server that does not answer leaves the options as they
-/// are (the upload itself will say if they do not suit it).
-fn narrow_to_server(
-    engine: &mut Engine,
-    http: &Http,
-    cfg: &ClientConfig,
-    spec: &UploadSpec,
-    options: &mut UploadOptions,
-) -> Result<()> {
-    let base = engine.default_plan_config()?;
-    let start = PlanConfig {
-        single_request_max: options
-            .single_request_max
-            .unwrap_or(base.single_request_max),
-        chunk_size: options.chunk_size.unwrap_or(base.chunk_size),
-        max_chunks: options.max_chunks.or(base.max_chunks),
-        max_file_size: options.max_file_size.or(base.max_file_size),
-        max_in_flight: options.parallel.unwrap_or(base.max_in_flight),
-    };
-    let ask = serde_json::json!({"upload": {
-        "op": "limits",
-        "action": "create",
-        "instance_id": spec.workspace,
-        "folder_id": spec.folder,
-    }});
-    let limits = match call(engine, http, cfg, &ask) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("server limits unavailable ({e}); planning with the options given");
-            return Ok(());
-        }
-    };
-    let n = engine.apply_limits(&limits.to_string(), &start)?;
-    eprintln!(
-        "server limits: chunks of {} bytes, {} in flight, one request up to {} bytes, files up to {}, at most {} chunks",
-        n.chunk_size,
-        n.max_in_flight,
-        n.single_request_max,
-        n.max_file_size
-            .map_or("any size".to_owned(), |m| format!("{m} bytes")),
-        n.max_chunks.map_or("2^20".to_owned(), |m| m.to_string()),
-    );
-    options.chunk_size = Some(n.chunk_size);
-    options.single_request_max = Some(n.single_request_max);
-    options.parallel = Some(n.max_in_flight);
-    options.max_chunks = n.max_chunks;
-    options.max_file_size = n.max_file_size;
-    Ok(())
 }
 
 fn engine(cli: &Cli, component: &Path) -> Result<Engine> {
@@ -341,8 +311,15 @@ fn run() -> Result<i32> {
             let s = Arc::clone(&stop);
             ctrlc::set_handler(move || s.store(true, Ordering::SeqCst))?;
             let pb = bar(size.unwrap_or(0));
+            // The plan the machine settled on (the server's, with
+            // `--server-limits`), said once.
+            let mut told = !*server_limits;
             let mut on_progress =
                 |p: &fastio_wasmtime::bindings::exports::fastio::core::uploads::Progress| {
+                    if !told {
+                        told = true;
+                        pb.suspend(|| eprintln!("planned {} chunks", p.chunks_total));
+                    }
                     pb.set_position(p.bytes_acked)
                 };
             let stdin_handle = std::io::stdin();
@@ -353,7 +330,10 @@ fn run() -> Result<i32> {
             };
             let mut engine = engine(&cli, &component)?;
             let http = Http::with_io_timeout(Duration::from_secs(cli.io_timeout));
-            let mut options = UploadOptions {
+            // With `--server-limits` the machine asks the server's limits
+            // first and plans with them (a resumed upload keeps the plan its
+            // token holds).
+            let options = UploadOptions {
                 chunk_size: *chunk_size,
                 single_request_max: None,
                 parallel: Some(*parallel),
@@ -362,11 +342,9 @@ fn run() -> Result<i32> {
                 stream_max_size: *max_size,
                 max_chunks: *max_chunks,
                 max_file_size: *max_file_size,
+                fetch_limits: Some(*server_limits),
+                persist_token: None,
             };
-            // A resumed upload keeps the plan its token holds.
-            if let (true, Some(spec)) = (*server_limits, &spec) {
-                narrow_to_server(&mut engine, &http, &cfg, spec, &mut options)?;
-            }
             let outcome = drive::upload(
                 &mut engine,
                 &http,
@@ -425,6 +403,32 @@ fn run() -> Result<i32> {
                     Ok(1)
                 }
             }
+        }
+        Cmd::List {
+            workspace,
+            folder,
+            call,
+            max_pages,
+        } => {
+            let cfg = remote(&cli)?;
+            let call_json = match (call, workspace) {
+                (Some(c), _) => c.clone(),
+                (None, Some(ws)) => serde_json::json!({"storage": {
+                    "op": "list", "profile": {"workspace": ws}, "folder": folder,
+                }})
+                .to_string(),
+                (None, None) => return Err(anyhow!("give --workspace or --call")),
+            };
+            let mut out = std::io::stdout().lock();
+            walk::walk(
+                &mut engine(&cli, &component)?,
+                &Http::with_io_timeout(Duration::from_secs(cli.io_timeout)),
+                &cfg,
+                &call_json,
+                *max_pages,
+                &mut |item| Ok(writeln!(out, "{item}")?),
+            )?;
+            Ok(0)
         }
         Cmd::Demo { size } => {
             let key = std::env::var("FASTIO_API_KEY")
@@ -698,6 +702,8 @@ fn demo_flow(
                 stream_max_size: None,
                 max_chunks: None,
                 max_file_size: None,
+                fetch_limits: None,
+                persist_token: None,
             },
             token_path: None,
             stop: Arc::new(AtomicBool::new(false)),

@@ -15,21 +15,21 @@ use fastio_core::upload::{ResumeToken, RetryPolicy, Upload, UploadSpec as CoreSp
 use fastio_core::webhook::{self, Scheme, Signer, TimestampCheck, Tolerance, Verifier};
 
 use crate::bindings::exports::fastio::core::requests::{
-    DecodeOptions as WitDecodeOptions, Decoded,
+    CoreDefaults, DecodeOptions as WitDecodeOptions, Decoded, Page,
 };
 use crate::bindings::exports::fastio::core::types::{
-    ApiError, ClientConfig, Header, HttpRequest, HttpResponse,
+    ApiError, ClientConfig, Error as WitError, Header, HttpRequest, HttpResponse,
 };
 use crate::bindings::exports::fastio::core::uploads::{
-    Action, DownloadAction, DownloadSpec, InputError, PlanConfig, PlanError, UploadError,
+    Action, DownloadAction, DownloadSpec, Fed, InputError, PlanConfig, PlanError, UploadError,
     UploadOptions, UploadPlan, UploadSpec,
 };
 use crate::bindings::exports::fastio::core::webhooks::{Delivery, WebhookError};
 use crate::convert::{
-    self, client, client_config, download_action, headers, input_error, next_actions, request,
-    response, upload_config, upload_error, webhook_error,
+    self, client, client_config, download_action, fed, headers, input_error, page, page_error,
+    request, response, upload_config, upload_error, webhook_error,
 };
-use crate::engine::{DownloadMachine, UploadMachine};
+use crate::machine::{DownloadMachine, PagerMachine, UploadMachine};
 
 /// The core's upload machine behind the host's driving interface.
 pub struct NativeUpload(Upload);
@@ -69,12 +69,16 @@ impl NativeUpload {
 }
 
 impl UploadMachine for NativeUpload {
-    fn next_actions(&mut self, now: u64, max: u32) -> Result<Vec<Action>> {
-        Ok(next_actions(&mut self.0, now, max))
+    fn next_action(&mut self, now: u64) -> Result<Option<Action>> {
+        Ok(self.0.next_action(now).map(convert::action))
     }
 
-    fn on_data(&mut self, id: u64, data: &[u8], now: u64) -> Result<Result<(), InputError>> {
-        Ok(self.0.on_data(id, data.to_vec(), now).map_err(input_error))
+    fn on_data(&mut self, id: u64, data: &[u8], now: u64) -> Result<Result<Fed, InputError>> {
+        Ok(self
+            .0
+            .on_data(id, data.to_vec(), now)
+            .map(fed)
+            .map_err(input_error))
     }
 
     fn on_response(
@@ -82,10 +86,11 @@ impl UploadMachine for NativeUpload {
         id: u64,
         resp: &HttpResponse,
         now: u64,
-    ) -> Result<Result<(), InputError>> {
+    ) -> Result<Result<Fed, InputError>> {
         Ok(self
             .0
             .on_response(id, &response(resp.clone()), now)
+            .map(fed)
             .map_err(input_error))
     }
 
@@ -94,10 +99,11 @@ impl UploadMachine for NativeUpload {
         id: u64,
         message: &str,
         now: u64,
-    ) -> Result<Result<(), InputError>> {
+    ) -> Result<Result<Fed, InputError>> {
         Ok(self
             .0
             .on_transport_error(id, message, now)
+            .map(fed)
             .map_err(input_error))
     }
 
@@ -136,19 +142,20 @@ impl DownloadMachine for NativeDownload {
         id: u64,
         resp: &HttpResponse,
         now: u64,
-    ) -> Result<Result<(), InputError>> {
+    ) -> Result<Result<Fed, InputError>> {
         Ok(self
             .0
             .on_response(id, &response(resp.clone()), now)
+            .map(fed)
             .map_err(input_error))
     }
 
-    fn on_data(&mut self, id: u64, data: &[u8]) -> Result<Result<(), InputError>> {
-        Ok(self.0.on_data(id, data).map_err(input_error))
+    fn on_data(&mut self, id: u64, data: &[u8]) -> Result<Result<Fed, InputError>> {
+        Ok(self.0.on_data(id, data).map(fed).map_err(input_error))
     }
 
-    fn on_end(&mut self, id: u64) -> Result<Result<(), InputError>> {
-        Ok(self.0.on_end(id).map_err(input_error))
+    fn on_end(&mut self, id: u64) -> Result<Result<Fed, InputError>> {
+        Ok(self.0.on_end(id).map(fed).map_err(input_error))
     }
 
     fn on_transport_error(
@@ -156,10 +163,11 @@ impl DownloadMachine for NativeDownload {
         id: u64,
         message: &str,
         now: u64,
-    ) -> Result<Result<(), InputError>> {
+    ) -> Result<Result<Fed, InputError>> {
         Ok(self
             .0
             .on_transport_error(id, message, now)
+            .map(fed)
             .map_err(input_error))
     }
 
@@ -179,6 +187,21 @@ pub fn build(cfg: &ClientConfig, call_json: &str) -> Result<HttpRequest> {
         .map_err(|e| anyhow!("building the request: {e}"))
 }
 
+/// Decodes a response as a named model, as `requests.decode-as` does.
+pub fn decode_as(
+    target: &str,
+    resp: &HttpResponse,
+    options: WitDecodeOptions,
+) -> Result<Decoded, WitError> {
+    convert::decode_as(target, resp.clone(), &options)
+}
+
+/// Whether a call may be resent, as `requests.is-resendable` says.
+pub fn is_resendable(call_json: &str) -> Result<bool> {
+    let call: Call = serde_json::from_str(call_json)?;
+    Ok(call.is_resendable())
+}
+
 /// Decodes a response, as `requests.decode` does.
 pub fn decode(resp: &HttpResponse, options: WitDecodeOptions) -> Result<Decoded, ApiError> {
     convert::decode(resp.clone(), &options)
@@ -191,6 +214,11 @@ pub fn plan_upload(
     config: &PlanConfig,
 ) -> Result<UploadPlan, PlanError> {
     convert::plan_upload(size, stream_max_size, config)
+}
+
+/// The core's defaults, as `requests.defaults` gives them.
+pub fn defaults() -> CoreDefaults {
+    convert::defaults()
 }
 
 /// The configuration an upload uses when its options set nothing, as
@@ -259,4 +287,45 @@ pub fn event_name(body: &[u8]) -> Result<String, WebhookError> {
             hint: None,
             message: e.to_string(),
         })
+}
+
+/// The core's pager behind the host's driving interface.
+pub struct NativePager {
+    client: fastio_core::api::Client,
+    pager: fastio_core::pager::Pager,
+}
+
+impl NativePager {
+    /// A walk over a listing, as `pager.create` does.
+    pub fn create(
+        cfg: &ClientConfig,
+        call_json: &str,
+        max_pages: Option<u32>,
+    ) -> Result<Self, WitError> {
+        let client = client(cfg).map_err(WitError::Config)?;
+        let call: Call =
+            serde_json::from_str(call_json).map_err(|e| WitError::InvalidInput(e.to_string()))?;
+        let mut pager = fastio_core::pager::Pager::new(call).map_err(page_error)?;
+        if let Some(max) = max_pages {
+            pager = pager.with_max_pages(max);
+        }
+        Ok(NativePager { client, pager })
+    }
+}
+
+impl PagerMachine for NativePager {
+    fn next_request(&mut self) -> Result<Result<Option<HttpRequest>, WitError>> {
+        Ok(match self.pager.next_request(&self.client) {
+            None => Ok(None),
+            Some(r) => r.map(|r| Some(request(r))).map_err(page_error),
+        })
+    }
+
+    fn on_response(&mut self, resp: &HttpResponse) -> Result<Result<Page, WitError>> {
+        Ok(self
+            .pager
+            .on_response(&self.client, &response(resp.clone()))
+            .map_err(page_error)
+            .and_then(page))
+    }
 }

@@ -68,14 +68,8 @@ fn upload(e: &mut Env, path: &Path, size: u64) -> UploadOutcome {
             }),
             resume_token: None,
             options: UploadOptions {
-                chunk_size: Some(4 << 20),
-                single_request_max: None,
-                parallel: Some(4),
                 request_timeout_ms: Some(30_000),
-                seed: None,
-                stream_max_size: None,
-                max_chunks: None,
-                max_file_size: None,
+                ..common::options(4 << 20, 4)
             },
             token_path: None,
             stop: Arc::new(AtomicBool::new(false)),
@@ -661,8 +655,10 @@ fn server_limits_narrow_the_plan_on_both_engines() {
             None,
         );
         assert_eq!(code, Some(0), "{engine}: {stdout} {stderr}");
+        // The machine asked the limits itself and planned with them.
+        let chunks = (9u64 << 20).div_ceil(chunk);
         assert!(
-            stderr.contains(&format!("server limits: chunks of {chunk} bytes")),
+            stderr.contains(&format!("planned {chunks} chunks")),
             "{engine}: {stderr}"
         );
         assert!(stdout.contains("(9437184 bytes)"), "{engine}: {stdout}");
@@ -672,4 +668,86 @@ fn server_limits_narrow_the_plan_on_both_engines() {
         listed.contains("limited-component.bin") && listed.contains("limited-native.bin"),
         "{listed}"
     );
+}
+
+/// `list` walks a listing to its end through the engine's pager, one item
+/// per line, on both engines: a folder by default, any listing with `--call`
+/// (here one item per page, so the walk takes several pages).
+#[test]
+fn list_walks_a_listing_to_its_end_on_both_engines() {
+    let mut e = env("list");
+    for n in 0..3u64 {
+        let path = e.dir.join(format!("listed-{n}.bin"));
+        write_file(&path, 1000 + n, n);
+        assert!(matches!(
+            upload(&mut e, &path, 1000 + n),
+            UploadOutcome::Done(_)
+        ));
+    }
+    let org = call(
+        &mut e.engine,
+        &e.http,
+        &e.cfg,
+        json!({"orgs": {"op": "list"}}),
+    )["orgs"][0]["id"]
+        .to_string()
+        .trim_matches('"')
+        .to_owned();
+    for n in 0..2 {
+        call(
+            &mut e.engine,
+            &e.http,
+            &e.cfg,
+            json!({"orgs": {"op": "create_workspace", "org_id": org, "name": format!("listed-{n}"), "folder_name": format!("listed-{n}")}}),
+        );
+    }
+    let paged = json!({"orgs": {"op": "all_workspaces", "limit": 1}}).to_string();
+    for engine in ["component", "native"] {
+        let (code, stdout, stderr) = cli(
+            &e,
+            &["list", "--workspace", &e.ws, "--engine", engine],
+            None,
+        );
+        assert_eq!(code, Some(0), "{engine}: {stderr}");
+        let mut names: Vec<String> = stdout
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).expect("a JSON item")["name"]
+                    .to_string()
+            })
+            .filter(|n| n.contains("listed-"))
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["\"listed-0.bin\"", "\"listed-1.bin\"", "\"listed-2.bin\""],
+            "{engine}: {stdout}"
+        );
+        let (code, stdout, stderr) = cli(&e, &["list", "--call", &paged, "--engine", engine], None);
+        assert_eq!(code, Some(0), "{engine}: {stderr}");
+        let ids: Vec<&str> = stdout.lines().collect();
+        let distinct: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+        assert!(
+            ids.len() >= 3 && distinct.len() == ids.len(),
+            "{engine}: {stdout}"
+        );
+        // A bound too small for the listing is an error, not a cut-short answer.
+        let (code, _, stderr) = cli(
+            &e,
+            &[
+                "list",
+                "--call",
+                &paged,
+                "--max-pages",
+                "1",
+                "--engine",
+                engine,
+            ],
+            None,
+        );
+        assert_eq!(code, Some(2), "{engine}: {stderr}");
+        assert!(stderr.contains("pages"), "{engine}: {stderr}");
+    }
+    drop(e.srv);
+    let _ = std::fs::remove_dir_all(&e.dir);
 }

@@ -185,14 +185,10 @@ impl Env {
                 }),
                 resume_token: None,
                 options: UploadOptions {
-                    chunk_size: Some(1 << 20),
                     single_request_max: Some(1 << 20),
-                    parallel: Some(3),
                     request_timeout_ms: Some(REQUEST_TIMEOUT_MS),
                     seed: Some(7),
-                    stream_max_size: None,
-                    max_chunks: None,
-                    max_file_size: None,
+                    ..common::options(1 << 20, 3)
                 },
                 token_path: None,
                 stop: Arc::new(AtomicBool::new(false)),

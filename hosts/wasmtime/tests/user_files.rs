@@ -43,17 +43,11 @@ fn env() -> Env {
 }
 
 fn options() -> UploadOptions {
+    // The devserver's smallest chunk: a file of a few chunks keeps a
+    // resume token while it uploads.
     UploadOptions {
-        // The devserver's smallest chunk: a file of a few chunks keeps a
-        // resume token while it uploads.
-        chunk_size: Some(1 << 20),
-        single_request_max: None,
-        parallel: Some(1),
         request_timeout_ms: Some(30_000),
-        seed: None,
-        stream_max_size: None,
-        max_chunks: None,
-        max_file_size: None,
+        ..common::options(1 << 20, 1)
     }
 }
 

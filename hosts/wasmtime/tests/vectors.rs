@@ -228,7 +228,7 @@ fn responses_decode_the_same() {
         let headers: Vec<(String, String)> =
             serde_json::from_value(r["headers"].clone()).unwrap_or_default();
         let status = r["status"].as_u64().unwrap_or(0) as u16;
-        let idempotent = case["idempotent"].as_bool().unwrap_or(true);
+        let resendable = case["resendable"].as_bool().unwrap_or(true);
         let max = case["max_body_bytes"].as_u64().unwrap_or(16 << 20);
         let native = decode(
             &CoreResponse {
@@ -238,7 +238,7 @@ fn responses_decode_the_same() {
             },
             &DecodeOptions {
                 max_body_bytes: max as usize,
-                idempotent,
+                resendable,
             },
         );
         let comp = inst
@@ -259,7 +259,7 @@ fn responses_decode_the_same() {
                 },
                 WitDecodeOptions {
                     max_body_bytes: max,
-                    idempotent,
+                    resendable,
                 },
             )
             .expect("call");
@@ -1225,6 +1225,8 @@ fn unplannable_uploads_are_typed_plan_errors_in_both_engines() {
         stream_max_size: None,
         max_chunks,
         max_file_size,
+        fetch_limits: None,
+        persist_token: None,
     };
     for mut engine in [Engine::component(instance()), Engine::Native] {
         let name = engine.name();

@@ -1,5 +1,6 @@
 // Uploads, resumes and downloads through the driver against a real local
-// devserver, then checks the bytes independently of the core.
+// devserver, then checks the bytes independently of the core; lists a folder
+// longer than one page.
 import FastioCore
 import Foundation
 import XCTest
@@ -154,9 +155,13 @@ final class EndToEndTests: XCTestCase {
         } catch is CancellationError {
             // expected
         }
+        // The token saved last: the core hands one out as soon as the session
+        // exists and then at most once a second, so it may know of fewer
+        // chunks than were acknowledged; resume asks the server for the rest.
         let saved = try JSON.parse(Data(contentsOf: token))
-        XCTAssertGreaterThanOrEqual(saved["acked"]?.array?.count ?? 0, 2, "the token holds the acknowledged chunks")
         XCTAssertEqual(saved["version"]?.int, 1)
+        XCTAssertNotNil(saved["upload_id"]?.string, "the token names its session")
+        XCTAssertLessThanOrEqual(saved["acked"]?.array?.count ?? 0, 2, "no chunk is in the token before it was acknowledged")
 
         var acked: [UInt64] = []
         let res = try await c.resume(tokenFile: token, file: src, parallel: 2, options: smallChunks()) { acked.append($0.chunksAcked) }
@@ -164,6 +169,35 @@ final class EndToEndTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: token.path), "the token is removed once the file is stored")
         XCTAssertEqual(acked.last, 6)
         let dst = work.appendingPathComponent("resume.out")
+        _ = try await c.download(node: try XCTUnwrap(res.nodeId), workspace: ws, to: dst)
+        XCTAssertEqual(try Data(contentsOf: dst), try Data(contentsOf: src))
+    }
+
+    /// With a token file the driver saves what the core hands out to persist
+    /// (the session's token before any chunk is sent, later ones as chunks are
+    /// acknowledged), atomically, and removes it once the file is stored.
+    func testTokenFileIsWrittenOnPersistAndRemovedWhenDone() async throws {
+        let c = try client()
+        let ws = try await workspace(c)
+        let src = try file("kept.bin", 700_000)
+        let token = work.appendingPathComponent("kept.token")
+        var seen: [(UInt64, JSON?)] = []
+        let res = try await c.upload(file: src, workspace: ws, parallel: 2, options: smallChunks(), tokenFile: token) { p in
+            seen.append((p.chunksAcked, try? JSON.parse(Data(contentsOf: token))))
+        }
+        XCTAssertEqual(res.size, 700_000)
+        XCTAssertEqual(seen.last?.0, 6)
+        let ids = Set(seen.compactMap { $0.1?["upload_id"]?.string })
+        XCTAssertEqual(ids, [try XCTUnwrap(res.uploadId)], "every token saved is the session's")
+        for (acked, saved) in seen {
+            // The session's token is saved before the first chunk goes out.
+            let t = try XCTUnwrap(saved, "no token on disk after \(acked) chunks")
+            XCTAssertEqual(t["version"]?.int, 1)
+            XCTAssertLessThanOrEqual(UInt64(t["acked"]?.array?.count ?? 0), acked)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: token.path), "the token is removed once the file is stored")
+        XCTAssertEqual(try hidden(), [], "no temporary token file is left")
+        let dst = work.appendingPathComponent("kept.out")
         _ = try await c.download(node: try XCTUnwrap(res.nodeId), workspace: ws, to: dst)
         XCTAssertEqual(try Data(contentsOf: dst), try Data(contentsOf: src))
     }
@@ -223,6 +257,63 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(retry, .never)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dst.path))
         XCTAssertEqual(try hidden(), [], "the partial file was removed")
+    }
+
+    /// A folder of 105 folders listed 100 at a time: two pages, every child
+    /// exactly once, and a bound of one page stops the walk with `page_limit`.
+    func testAListingLongerThanOnePageComesBackWhole() async throws {
+        let c = try client()
+        let ws = try await workspace(c)
+        let parent = try await c.call(
+            #"{"storage":{"op":"create_folder","profile":{"workspace":"\#(ws)"},"name":"paged-\#(UUID().uuidString)"}}"#,
+            as: Item.self
+        ).id
+        var made: [String] = []
+        for i in 0..<105 {
+            let child = try await c.call(
+                #"{"storage":{"op":"create_folder","profile":{"workspace":"\#(ws)"},"parent":"\#(parent)","name":"f\#(i)"}}"#,
+                as: Item.self)
+            made.append(child.id)
+        }
+        XCTAssertEqual(Set(made).count, 105, "105 distinct folders were made")
+        let list = #"{"storage":{"op":"list","profile":{"workspace":"\#(ws)"},"folder":"\#(parent)","page_size":100}}"#
+
+        var sizes: [Int] = []
+        var dones: [Bool] = []
+        for try await page in c.pages(list) {
+            XCTAssertEqual(page.status, 200)
+            sizes.append(page.itemsJson.count)
+            dones.append(page.done)
+        }
+        XCTAssertEqual(sizes, [100, 5], "one full page, then the rest")
+        XCTAssertEqual(dones, [false, true])
+
+        let items = try await c.items(list)
+        let ids = items.compactMap { $0["id"] as? String }
+        XCTAssertEqual(ids.count, items.count, "every item has an id")
+        XCTAssertEqual(ids.count, 105, "no item is missing or repeated")
+        XCTAssertEqual(Set(ids), Set(made), "exactly the folders made")
+        XCTAssertEqual(Set(items.compactMap { $0["name"] as? String }), Set((0..<105).map { "f\($0)" }))
+        let typed = try await c.items(list, as: Item.self)
+        XCTAssertEqual(typed.map(\.id), ids, "the typed items are the same, in the same order")
+
+        var first: [String] = []
+        do {
+            for try await page in c.pages(list, maxPages: 1) { first += page.itemsJson }
+            XCTFail("a listing of two pages ended within one")
+        } catch FastioError.Transfer(let kind, _) {
+            XCTAssertEqual(kind, "page_limit")
+        }
+        XCTAssertEqual(first.count, 100, "the first page was read before the bound")
+
+        do {
+            for try await page in c.pages(#"{"orgs":{"op":"details","org_id":"1"}}"#) {
+                XCTFail("a call that is no listing gave a page: \(page)")
+            }
+            XCTFail("a call that is no listing was walked")
+        } catch FastioError.InvalidInput(let kind, _) {
+            XCTAssertEqual(kind, "not_pageable")
+        }
     }
 
     /// Temporary files the driver left in the work directory (they start with a dot).

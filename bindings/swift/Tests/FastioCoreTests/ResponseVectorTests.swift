@@ -33,7 +33,7 @@ final class ResponseVectorTests: XCTestCase {
                 do {
                     decoded = try decodeResponse(
                         target: try XCTUnwrap(c["decode"]?.string), response: resp,
-                        idempotent: c["idempotent"]?.bool ?? true, maxBodyBytes: c["max_body_bytes"]?.u64)
+                        resendable: c["resendable"]?.bool ?? true, maxBodyBytes: c["max_body_bytes"]?.u64)
                 } catch FastioError.Api(let kind, let detail, let status, let code, let errorCode, let retry, let params, _) {
                     var want = try XCTUnwrap(expect["error"]?.object, "\(name): unexpected error \(detail)")
                     var got: [(String, JSON)] = [
@@ -77,7 +77,7 @@ final class ResponseVectorTests: XCTestCase {
     func testUnknownDecodeTargetIsATypedError() {
         let resp = Response(status: 200, headers: [], body: Data(#"{"result":true}"#.utf8))
         guard case .InvalidInput(let kind, _)? = fastioError({
-            _ = try decodeResponse(target: "no_such_model", response: resp, idempotent: true, maxBodyBytes: nil)
+            _ = try decodeResponse(target: "no_such_model", response: resp, resendable: true, maxBodyBytes: nil)
         }) else {
             return XCTFail("an unknown decode target was accepted")
         }

@@ -157,7 +157,9 @@ final class UploadVectorTests: XCTestCase {
         var now: UInt64 = 0
         var done = false
         func answer(_ id: UInt64, _ json: String) throws {
-            try up.onResponse(id: id, response: Response(status: 200, headers: [], body: Data(json.utf8)), nowMs: now)
+            XCTAssertEqual(
+                try up.onResponse(id: id, response: Response(status: 200, headers: [], body: Data(json.utf8)), nowMs: now),
+                .accepted)
         }
         for _ in 0..<200 where !done {
             guard let action = try up.nextAction(nowMs: now) else {
@@ -165,7 +167,7 @@ final class UploadVectorTests: XCTestCase {
             }
             switch action {
             case .read(let id, let offset, let len):
-                try up.onData(id: id, data: data.subdata(in: Int(offset)..<min(Int(offset + len), data.count)), nowMs: now)
+                _ = try up.onData(id: id, data: data.subdata(in: Int(offset)..<min(Int(offset + len), data.count)), nowMs: now)
             case .send(let id, let request):
                 let url = request.url
                 let query = Dictionary(
@@ -192,6 +194,8 @@ final class UploadVectorTests: XCTestCase {
                 done = true
             case .progress:
                 break
+            case .persist:
+                XCTFail("a token to save without persistToken")
             }
         }
         XCTAssertTrue(done, "the resumed upload finished")

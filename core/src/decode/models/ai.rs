@@ -6,7 +6,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-use super::Model;
+use super::common::{Model, model};
 use crate::decode::de;
 
 /// The state of an AI turn, from its `state` field.

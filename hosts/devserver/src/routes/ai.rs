@@ -17,14 +17,15 @@ use axum::response::Response;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Value, json};
 
-use super::{Req, nodes, orgs};
+use super::request::Req;
+use super::{nodes, scope};
 use crate::envelope::{ApiError, ApiResult, json_response, ok};
 use crate::events::NewEvent;
 use crate::ids;
-use crate::server::AppState;
+use crate::state::AppState;
 
 pub fn route(st: &Arc<AppState>, ws: &str, kind: &str, rest: &[&str], rq: &Req) -> ApiResult {
-    orgs::workspace(&st.db(), ws)?;
+    scope::workspace(&st.db(), ws)?;
     route_in(
         st,
         &Scope {
@@ -40,7 +41,7 @@ pub fn route(st: &Arc<AppState>, ws: &str, kind: &str, rest: &[&str], rq: &Req) 
 /// The same endpoints under `/share/{id}/`, answering from the share's files; message details
 /// are wrapped in `turn` there.
 pub fn route_share(st: &Arc<AppState>, id: &str, kind: &str, rest: &[&str], rq: &Req) -> ApiResult {
-    let (ns, _root) = super::shares::storage_scope(&st.db(), id)?;
+    let (ns, _root) = scope::storage_scope(&st.db(), id)?;
     route_in(
         st,
         &Scope {

@@ -8,7 +8,8 @@ use serde_json::json;
 
 use crate::envelope::{ApiError, ApiResult, json_response};
 use crate::faults::{FaultConfig, FaultState};
-use crate::server::{AppState, lock};
+use crate::state::AppState;
+use crate::sync::lock;
 
 /// Largest body the control paths take.
 pub const BODY_MAX: usize = 1024 * 1024;

@@ -6,10 +6,10 @@ use std::time::Duration;
 use rusqlite::{OptionalExtension, params_from_iter};
 use serde_json::{Value, json};
 
-use super::Req;
+use super::request::Req;
 use crate::envelope::{ApiError, ApiResult, ok};
 use crate::events::{COLS, row_json};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Accepts unix seconds, unix milliseconds or an ISO 8601 / `Y-m-d H:i:s` date; returns ms.
 fn parse_time(name: &str, v: &str) -> ApiResult<i64> {

@@ -261,3 +261,26 @@ pub fn version_blob(
     row.map(|(b, s, n)| (b, s as u64, n))
         .ok_or_else(|| ApiError::not_found("The file or version does not exist."))
 }
+
+/// True when `candidate` is `ancestor` or lies below it.
+pub fn is_descendant(db: &Connection, candidate: &str, ancestor: &str) -> ApiResult<bool> {
+    let mut cur = candidate.to_string();
+    for _ in 0..1000 {
+        if cur == ancestor {
+            return Ok(true);
+        }
+        if cur == "root" {
+            return Ok(false);
+        }
+        match db
+            .query_row("SELECT parent FROM nodes WHERE id = ?1", [&cur], |r| {
+                r.get::<_, String>(0)
+            })
+            .optional()?
+        {
+            Some(p) => cur = p,
+            None => return Ok(false),
+        }
+    }
+    Ok(false)
+}

@@ -1,13 +1,14 @@
 //! Orgs and workspaces.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 use serde_json::{Value, json};
 
-use super::Req;
+use super::paging::{page, paging};
+use super::request::Req;
+use super::scope::{WS_COLS, org_exists, workspace, ws_json};
 use crate::envelope::{ApiError, ApiResult, ok};
 use crate::ids;
-use crate::params::Params;
-use crate::server::AppState;
+use crate::state::AppState;
 
 fn org_json(r: &rusqlite::Row<'_>) -> rusqlite::Result<Value> {
     Ok(json!({
@@ -20,50 +21,6 @@ fn org_json(r: &rusqlite::Row<'_>) -> rusqlite::Result<Value> {
         "subscriber": true,
         "plan": "devserver",
     }))
-}
-
-fn ws_json(r: &rusqlite::Row<'_>) -> rusqlite::Result<Value> {
-    Ok(json!({
-        "id": r.get::<_, String>(0)?,
-        "org_id": r.get::<_, String>(1)?,
-        "folder_name": r.get::<_, String>(2)?,
-        "name": r.get::<_, String>(3)?,
-        "description": r.get::<_, Option<String>>(4)?,
-        "perm_join": r.get::<_, Option<String>>(5)?,
-        "perm_member_manage": r.get::<_, Option<String>>(6)?,
-        "intelligence": r.get::<_, i64>(7)? != 0,
-        "created": ids::iso(r.get(8)?),
-        "updated": ids::iso(r.get(9)?),
-    }))
-}
-
-const WS_COLS: &str = "id, org_id, folder_name, name, description, perm_join, perm_member_manage, intelligence, created, updated";
-
-/// `limit` (default 100, max 500) and `offset`, as the reference's default pagination.
-pub fn paging(p: &Params) -> Result<(u64, u64), ApiError> {
-    let limit = p.u64("limit")?.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid_param(
-            "limit",
-            "integer",
-            "'limit' must be between 1 and 500.",
-        ));
-    }
-    Ok((limit, p.u64("offset")?.unwrap_or(0)))
-}
-
-pub fn page(items: Vec<Value>, limit: u64, offset: u64) -> (Vec<Value>, Value) {
-    let total = items.len() as u64;
-    let out: Vec<Value> = items
-        .into_iter()
-        .skip(offset as usize)
-        .take(limit as usize)
-        .collect();
-    let has_more = offset + (out.len() as u64) < total;
-    (
-        out,
-        json!({"total": total, "limit": limit, "offset": offset, "has_more": has_more}),
-    )
 }
 
 pub fn list(st: &AppState, rq: &Req) -> ApiResult {
@@ -82,15 +39,6 @@ pub fn list_external() -> ApiResult {
     Ok(ok(
         json!({"orgs": [], "pagination": {"total": 0, "limit": 100, "offset": 0, "has_more": false}}),
     ))
-}
-
-pub fn org_exists(db: &Connection, id: &str) -> ApiResult<()> {
-    let found: Option<String> = db
-        .query_row("SELECT id FROM orgs WHERE id = ?1", [id], |r| r.get(0))
-        .optional()?;
-    found
-        .map(|_| ())
-        .ok_or_else(|| ApiError::not_found("The organization does not exist."))
 }
 
 pub fn details(st: &AppState, id: &str) -> ApiResult {
@@ -161,16 +109,6 @@ pub fn workspaces(st: &AppState, org: Option<&str>, rq: &Req) -> ApiResult {
     };
     let (ws, pagination) = page(all, limit, offset);
     Ok(ok(json!({"workspaces": ws, "pagination": pagination})))
-}
-
-pub fn workspace(db: &Connection, id: &str) -> ApiResult<Value> {
-    db.query_row(
-        &format!("SELECT {WS_COLS} FROM workspaces WHERE id = ?1"),
-        [id],
-        ws_json,
-    )
-    .optional()?
-    .ok_or_else(|| ApiError::not_found("The workspace does not exist."))
 }
 
 /// Allowed `perm_join` values (fastio_cli src/api/workspace.rs:54-92 @96b1551).

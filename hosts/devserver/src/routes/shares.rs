@@ -4,11 +4,13 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Value, json};
 
-use super::{Req, nodes, orgs};
+use super::paging::{page, paging};
+use super::request::Req;
+use super::{nodes, scope};
 use crate::envelope::{ApiError, ApiResult, ok};
 use crate::ids;
 use crate::params::Params;
-use crate::server::AppState;
+use crate::state::AppState;
 
 const COLS: &str = "id, ws_id, title, description, share_type, storage_mode, folder_node_id, custom_name, access_options, \
     password, download_security, anonymous_uploads_enabled, intelligence, created, updated";
@@ -111,7 +113,7 @@ pub fn create(st: &AppState, ws: &str, rq: &Req) -> ApiResult {
         }
     };
     let db = st.db();
-    orgs::workspace(&db, ws)?;
+    scope::workspace(&db, ws)?;
     let mut folder = p.get("folder_node_id").map(str::to_string);
     if folder.is_none() && p.bool("create_folder") {
         let name = p.req("folder_name")?;
@@ -173,24 +175,6 @@ pub fn create(st: &AppState, ws: &str, rq: &Req) -> ApiResult {
     Ok(ok(json!({"id": id, "share": load(&db, &id)?})))
 }
 
-/// Where a share's files live: `(namespace, root)`. A `workspace_folder` share shows its
-/// workspace folder (namespace = the workspace, root = the folder); an `independent` share has
-/// storage of its own (namespace = the share id, root = `root`).
-pub fn storage_scope(db: &Connection, id: &str) -> ApiResult<(String, String)> {
-    let row: Option<(String, String, Option<String>)> = db
-        .query_row(
-            "SELECT ws_id, storage_mode, folder_node_id FROM shares WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    match row {
-        None => Err(ApiError::not_found("The share does not exist.")),
-        Some((ws, mode, Some(folder))) if mode == "workspace_folder" => Ok((ws, folder)),
-        Some(_) => Ok((id.to_string(), "root".to_string())),
-    }
-}
-
 pub fn details(st: &AppState, id: &str) -> ApiResult {
     Ok(ok(json!({"share": load(&st.db(), id)?})))
 }
@@ -249,12 +233,12 @@ pub fn delete(st: &AppState, id: &str, rq: &Req) -> ApiResult {
 }
 
 pub fn list(st: &AppState, rq: &Req) -> ApiResult {
-    let (limit, offset) = orgs::paging(&rq.params)?;
+    let (limit, offset) = paging(&rq.params)?;
     let db = st.db();
     let mut stmt = db.prepare(&format!("SELECT {COLS} FROM shares ORDER BY created"))?;
     let all = stmt
         .query_map([], share_json)?
         .collect::<Result<Vec<_>, _>>()?;
-    let (shares, pagination) = orgs::page(all, limit, offset);
+    let (shares, pagination) = page(all, limit, offset);
     Ok(ok(json!({"shares": shares, "pagination": pagination})))
 }

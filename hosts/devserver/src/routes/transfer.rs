@@ -3,11 +3,12 @@
 use rusqlite::{OptionalExtension, params};
 use serde_json::{Value, json};
 
-use super::{Req, orgs};
+use super::request::Req;
+use super::scope;
 use crate::envelope::{ApiError, ApiResult, ok};
 use crate::events::NewEvent;
 use crate::ids;
-use crate::server::AppState;
+use crate::state::AppState;
 
 const TTL_S: i64 = 72 * 3600;
 
@@ -24,7 +25,7 @@ fn token_json(r: &rusqlite::Row<'_>) -> rusqlite::Result<Value> {
 
 pub fn create(st: &AppState, org: &str) -> ApiResult {
     let db = st.db();
-    orgs::org_exists(&db, org)?;
+    scope::org_exists(&db, org)?;
     let now = ids::now_s();
     let active: i64 = db.query_row(
         "SELECT count(*) FROM transfer_tokens WHERE org_id = ?1 AND claimed = 0 AND expires > ?2",
@@ -67,7 +68,7 @@ pub fn create(st: &AppState, org: &str) -> ApiResult {
 
 pub fn list(st: &AppState, org: &str) -> ApiResult {
     let db = st.db();
-    orgs::org_exists(&db, org)?;
+    scope::org_exists(&db, org)?;
     let mut stmt = db.prepare("SELECT id, org_id, token, created, expires, claimed FROM transfer_tokens WHERE org_id = ?1 ORDER BY created")?;
     let list = stmt
         .query_map([org], token_json)?

@@ -3,10 +3,10 @@
 use rusqlite::{OptionalExtension, params};
 use serde_json::{Value, json};
 
-use super::Req;
+use super::request::Req;
 use crate::envelope::{ApiError, ApiResult, ok};
 use crate::ids;
-use crate::server::AppState;
+use crate::state::AppState;
 
 pub fn auth_check(st: &AppState) -> ApiResult {
     Ok(ok(json!({"id": st.user_id})))

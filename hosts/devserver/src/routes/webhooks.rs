@@ -3,10 +3,11 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Value, json};
 
-use super::{Req, orgs, upload};
+use super::request::Req;
+use super::{loopback, scope};
 use crate::envelope::{ApiError, ApiResult, ok};
 use crate::ids;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::webhook::sign;
 
 const COLS: &str = "id, ws_id, target_url, events, description, rate_limit_per_hour, family_allowlist, created, updated";
@@ -62,7 +63,7 @@ fn parse_events(v: &str) -> ApiResult<String> {
 }
 
 fn check_url(url: &str) -> ApiResult<()> {
-    if upload::is_loopback_url(url) {
+    if loopback::is_loopback_url(url) {
         Ok(())
     } else {
         Err(ApiError::invalid_param(
@@ -79,7 +80,7 @@ pub fn create(st: &AppState, ws: &str, rq: &Req) -> ApiResult {
     check_url(url)?;
     let events = parse_events(p.get("event_type_subscriptions").unwrap_or("[]"))?;
     let db = st.db();
-    orgs::workspace(&db, ws)?;
+    scope::workspace(&db, ws)?;
     let id = ids::profile_id();
     let secret = sign::new_secret(st.hooks.scheme());
     let now = ids::now_ms();
@@ -94,7 +95,7 @@ pub fn create(st: &AppState, ws: &str, rq: &Req) -> ApiResult {
 
 pub fn list(st: &AppState, ws: &str) -> ApiResult {
     let db = st.db();
-    orgs::workspace(&db, ws)?;
+    scope::workspace(&db, ws)?;
     let mut stmt = db.prepare(&format!(
         "SELECT {COLS} FROM webhooks WHERE ws_id = ?1 ORDER BY created"
     ))?;

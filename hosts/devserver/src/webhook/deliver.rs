@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use crate::config::WebhookScheme;
 use crate::ids;
-use crate::server::{AppState, lock};
+use crate::sync::lock;
 
 pub const MAX_ATTEMPTS: u32 = 5;
 
@@ -102,6 +102,59 @@ impl Deliverer {
             }
         });
     }
+
+    /// Queues a delivery of `event` to each subscription of `ws` that wants it.
+    pub fn enqueue_matching(
+        &self,
+        db: &Connection,
+        ws: &str,
+        event: &Value,
+    ) -> rusqlite::Result<()> {
+        let mut stmt = db.prepare(
+            "SELECT id, target_url, events, secret, rate_limit_per_hour FROM webhooks WHERE ws_id = ?1",
+        )?;
+        let subs = stmt
+            .query_map(params![ws], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let name = event["event"].as_str().unwrap_or("");
+        for (sub_id, url, events, secret, per_hour) in subs {
+            let wanted: Vec<String> = serde_json::from_str(&events).unwrap_or_default();
+            if !wanted.is_empty() && !wanted.iter().any(|w| w == name || w == "*") {
+                continue;
+            }
+            if !self.admit(&sub_id, per_hour) {
+                tracing::debug!(subscription = %sub_id, "hourly delivery budget spent; event not delivered");
+                continue;
+            }
+            let delivery_id = format!("msg_{}", ids::random_alnum(24));
+            let body = json!({
+                "id": delivery_id,
+                "subscription_id": sub_id,
+                "event": name,
+                "event_id": event["event_id"],
+                "created": event["created"],
+                "workspace_id": ws,
+                "object_id": event["object_id"],
+                "data": event["data"],
+            });
+            self.send(Job {
+                url,
+                secret,
+                body: serde_json::to_vec(&body).unwrap_or_default(),
+                delivery_id,
+                event: name.to_string(),
+            });
+        }
+        Ok(())
+    }
 }
 
 type Client = hyper_util::client::legacy::Client<
@@ -152,57 +205,4 @@ async fn deliver(
             delay = (delay * 2).min(Duration::from_secs(4));
         }
     }
-}
-
-/// Queues a delivery of `event` to each subscription of `ws` that wants it.
-pub fn enqueue_matching(
-    st: &AppState,
-    db: &Connection,
-    ws: &str,
-    event: &Value,
-) -> rusqlite::Result<()> {
-    let mut stmt = db.prepare(
-        "SELECT id, target_url, events, secret, rate_limit_per_hour FROM webhooks WHERE ws_id = ?1",
-    )?;
-    let subs = stmt
-        .query_map(params![ws], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<i64>>(4)?,
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let name = event["event"].as_str().unwrap_or("");
-    for (sub_id, url, events, secret, per_hour) in subs {
-        let wanted: Vec<String> = serde_json::from_str(&events).unwrap_or_default();
-        if !wanted.is_empty() && !wanted.iter().any(|w| w == name || w == "*") {
-            continue;
-        }
-        if !st.hooks.admit(&sub_id, per_hour) {
-            tracing::debug!(subscription = %sub_id, "hourly delivery budget spent; event not delivered");
-            continue;
-        }
-        let delivery_id = format!("msg_{}", ids::random_alnum(24));
-        let body = json!({
-            "id": delivery_id,
-            "subscription_id": sub_id,
-            "event": name,
-            "event_id": event["event_id"],
-            "created": event["created"],
-            "workspace_id": ws,
-            "object_id": event["object_id"],
-            "data": event["data"],
-        });
-        st.hooks.send(Job {
-            url,
-            secret,
-            body: serde_json::to_vec(&body).unwrap_or_default(),
-            delivery_id,
-            event: name.to_string(),
-        });
-    }
-    Ok(())
 }

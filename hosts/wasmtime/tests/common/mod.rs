@@ -13,8 +13,26 @@ use fastio_wasmtime::bindings::exports::fastio::core::requests::DecodeOptions;
 use fastio_wasmtime::bindings::exports::fastio::core::types::{
     ChunkParams, ClientConfig, Credential,
 };
+use fastio_wasmtime::bindings::exports::fastio::core::uploads::UploadOptions;
 use fastio_wasmtime::engine::Engine;
 use fastio_wasmtime::http::Http;
+
+/// Upload options with this chunk size and parallelism, the core's defaults
+/// for the rest; a suite sets what else it needs with `..options(…)`.
+pub fn options(chunk_size: u64, parallel: u32) -> UploadOptions {
+    UploadOptions {
+        chunk_size: Some(chunk_size),
+        single_request_max: None,
+        parallel: Some(parallel),
+        request_timeout_ms: None,
+        seed: None,
+        stream_max_size: None,
+        max_chunks: None,
+        max_file_size: None,
+        fetch_limits: None,
+        persist_token: None,
+    }
+}
 
 /// A devserver on 127.0.0.1 keeping its data under `dir`, the client
 /// configuration for it, and a new workspace whose folder is `folder`.
@@ -60,7 +78,7 @@ pub fn call(engine: &mut Engine, http: &Http, cfg: &ClientConfig, c: Value) -> V
             &resp,
             DecodeOptions {
                 max_body_bytes: 16 << 20,
-                idempotent: true,
+                resendable: true,
             },
         )
         .expect("call")

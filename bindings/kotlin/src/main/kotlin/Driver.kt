@@ -1,5 +1,6 @@
 // A driver for the core on java.net.http.HttpClient: the core decides what to
-// send, how to split and what to verify; this file does the network, disk and clock.
+// send, how to split, what to verify and when to save a resume token; this file
+// does the network, disk and clock.
 package dev.fastiocore.driver
 
 import dev.fastiocore.*
@@ -20,17 +21,8 @@ import java.util.concurrent.Executors
 import java.util.concurrent.LinkedBlockingQueue
 import java.util.concurrent.TimeUnit
 
-/** [s] as a JSON string literal (the JDK has no JSON writer; ids and folder names are plain text). */
-private fun jsonString(s: String): String = buildString {
-    append('"')
-    for (c in s) when {
-        c == '"' -> append("\\\"")
-        c == '\\' -> append("\\\\")
-        c < ' ' -> append("\\u%04x".format(c.code))
-        else -> append(c)
-    }
-    append('"')
-}
+/** The core's defaults (base URL, chunks in flight, …). */
+private val CORE_DEFAULTS: Defaults = defaults()
 
 data class UploadResult(val nodeId: String?, val uploadId: String?, val size: Long)
 data class DownloadResult(val nodeId: String, val size: Long, val sha256: String, val checkedAlgo: String?)
@@ -52,7 +44,10 @@ private fun createBeside(target: Path, suffix: String, mode: String): Path {
     }
 }
 
-/** Replaces [target] with [text] so a crash at any moment leaves the old or the new, whole. */
+/**
+ * Replaces [target] with [text] durably: written beside it, synced, renamed over it, and the
+ * rename synced where the system allows, so a crash at any moment leaves the old or the new, whole.
+ */
 private fun writeAtomic(target: Path, text: String) {
     val tmp = createBeside(target, ".tmp", "rw-------")
     try {
@@ -66,11 +61,32 @@ private fun writeAtomic(target: Path, text: String) {
         Files.deleteIfExists(tmp)
         throw e
     }
+    syncDir(target.toAbsolutePath().parent)
+}
+
+/** Syncs a directory's entries (a rename); a no-op where directories cannot be opened (Windows). */
+private fun syncDir(dir: Path) {
+    try {
+        FileChannel.open(dir, StandardOpenOption.READ).use { it.force(true) }
+    } catch (e: java.io.IOException) {
+    } catch (e: UnsupportedOperationException) {
+    }
+}
+
+/**
+ * A copy of [options] with at most [parallel] chunks in flight (and no more than its own
+ * limits allow, when it gives limits).
+ */
+private fun withParallel(options: UploadOptions, parallel: Int): UploadOptions {
+    val given = options.limits
+    val limits = given?.copy() ?: defaultPlanLimits()
+    limits.maxInFlight = maxOf(1, minOf(parallel, given?.maxInFlight?.toInt() ?: parallel)).toUInt()
+    return options.copy(limits = limits)
 }
 
 private val RESTRICTED = setOf("content-length", "host", "connection", "expect", "upgrade")
 
-class FastioClient(apiKey: String, baseUrl: String = "https://api.fast.io/current/") : AutoCloseable {
+class FastioClient(apiKey: String, baseUrl: String = CORE_DEFAULTS.baseUrl) : AutoCloseable {
     val core = CoreClient(baseUrl, apiKey, null)
     private val http: HttpClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build()
 
@@ -99,47 +115,59 @@ class FastioClient(apiKey: String, baseUrl: String = "https://api.fast.io/curren
     /** Builds, sends and decodes a call given as JSON; returns the decoded JSON text. */
     fun call(callJson: String, decode: String = "payload"): String {
         val resp = send(core.build(callJson))
-        return decodeResponse(decode, resp, core.isIdempotent(callJson), null).valueJson
+        return decodeResponse(decode, resp, core.isResendable(callJson), null).valueJson
     }
 
     /**
-     * Uploads a file. With [serverLimits] the server's `GET /upload/limits/` is asked first and
-     * the plan narrowed to its answer (chunk size and bounds, maximums); a server that does not
+     * Walks a paged listing given as JSON (`{"orgs":{"op":"all_workspaces"}}`), page by page; the
+     * core decides how it pages, where its items are and when it ends. A page that fails throws
+     * [FastioException].
+     */
+    fun pages(callJson: String, maxPages: UInt? = null): Sequence<Page> = sequence {
+        Pager(core, callJson, maxPages).use { pager ->
+            while (true) {
+                val req = pager.nextRequest() ?: break
+                yield(pager.onResponse(send(req)))
+            }
+        }
+    }
+
+    /** Every item of a paged listing as JSON text, page after page. */
+    fun items(callJson: String, maxPages: UInt? = null): Sequence<String> =
+        pages(callJson, maxPages).flatMap { it.itemsJson }
+
+    /**
+     * Uploads a file; with [tokenFile] the resume token is saved there whenever the core hands
+     * one out (and removed when the file is stored). With [serverLimits] the core asks the
+     * server's `GET /upload/limits/` first and plans with its answer; a server that does not
      * answer leaves the options as given.
      */
-    fun upload(path: Path, workspace: String, folder: String = "root", parallel: Int = 3,
+    fun upload(path: Path, workspace: String, folder: String = "root", parallel: Int = CORE_DEFAULTS.parallel.toInt(),
                options: UploadOptions = UploadOptions(), tokenFile: Path? = null,
                serverLimits: Boolean = false, progress: (Progress) -> Unit = {}): UploadResult {
-        var limits = options.limits ?: defaultPlanLimits()
-        limits.maxInFlight = parallel.coerceAtLeast(1).toUInt()
-        if (serverLimits) limits = narrowToServer(limits, workspace, folder)
-        options.limits = limits
+        val opts = withParallel(options, parallel)
+        if (serverLimits) opts.fetchLimits = true
+        opts.persistToken = tokenFile != null
         val req = UploadRequest(path.fileName.toString(), Files.size(path).toULong(), dev.fastiocore.Target.Workspace(workspace), folder, null)
-        return Upload(core, req, options).use { run(it, path, parallel, tokenFile, progress) }
+        return Upload(core, req, opts).use { run(it, path, parallel, tokenFile, progress) }
     }
 
-    private fun narrowToServer(limits: PlanLimits, workspace: String, folder: String): PlanLimits {
-        val ask = "{\"upload\":{\"op\":\"limits\",\"action\":\"create\"," +
-            "\"instance_id\":${jsonString(workspace)},\"folder_id\":${jsonString(folder)}}}"
-        val stated = try {
-            call(ask)
-        } catch (e: FastioException.Api) {
-            return limits // refused: plan with what was given
-        } catch (e: java.io.IOException) {
-            return limits // no answer: the same
-        }
-        return planLimitsFromServer(stated, limits)
+    /**
+     * Continues an upload from its token file; the server is asked first which chunks it holds,
+     * and only the rest are read and sent. The token file is kept up to date and removed once
+     * the file is stored.
+     */
+    fun resume(tokenFile: Path, path: Path, parallel: Int = CORE_DEFAULTS.parallel.toInt(), options: UploadOptions = UploadOptions(),
+               progress: (Progress) -> Unit = {}): UploadResult {
+        val opts = withParallel(options, parallel)
+        opts.persistToken = true
+        return Upload.resume(core, Files.readString(tokenFile), opts).use { run(it, path, parallel, tokenFile, progress) }
     }
-
-    fun resume(tokenFile: Path, path: Path, parallel: Int = 3, options: UploadOptions = UploadOptions(),
-               progress: (Progress) -> Unit = {}): UploadResult =
-        Upload.resume(core, Files.readString(tokenFile), options).use { run(it, path, parallel, tokenFile, progress) }
 
     private fun run(up: Upload, path: Path, parallel: Int, tokenFile: Path?, progress: (Progress) -> Unit): UploadResult {
         val answers = LinkedBlockingQueue<Triple<ULong, Response?, String?>>()
         val pool = Executors.newFixedThreadPool(parallel.coerceAtLeast(1))
         var outstanding = 0
-        var lastToken: String? = null
         try {
             RandomAccessFile(path.toFile(), "r").use { src ->
                 var waitUntil: ULong? = null
@@ -154,14 +182,8 @@ class FastioClient(apiKey: String, baseUrl: String = "https://api.fast.io/curren
                         if (got == null) { up.onTimeout(nowMs()); continue }
                         outstanding--
                         val (id, resp, err) = got
+                        // A late answer to a request the core gave up on is Fed.IGNORED: nothing to do.
                         if (resp != null) up.onResponse(id, resp, nowMs()) else up.onTransportError(id, err ?: "transport failure", nowMs())
-                        if (tokenFile != null) {
-                            val t = up.snapshot()
-                            if (t != null && t != lastToken) {
-                                writeAtomic(tokenFile, t)
-                                lastToken = t
-                            }
-                        }
                         continue
                     }
                     when (a) {
@@ -179,6 +201,7 @@ class FastioClient(apiKey: String, baseUrl: String = "https://api.fast.io/curren
                             while (n < buf.size) { val r = src.read(buf, n, buf.size - n); if (r < 0) break; n += r }
                             up.onData(a.id, if (n == buf.size) buf else buf.copyOf(n), nowMs())
                         }
+                        is UploadAction.Persist -> tokenFile?.let { writeAtomic(it, a.tokenJson) }
                         is UploadAction.Progress -> progress(a.progress)
                         is UploadAction.Done -> {
                             tokenFile?.let { Files.deleteIfExists(it) }
@@ -215,9 +238,10 @@ class FastioClient(apiKey: String, baseUrl: String = "https://api.fast.io/curren
                                     if (r != null) dl.onResponse(a.id, r, nowMs())
                                 } else {
                                     val resp = http.send(toJava(a.request), HttpResponse.BodyHandlers.ofInputStream())
-                                    dl.onResponse(a.id, Response(resp.statusCode().toUShort(), headers(resp), ByteArray(0)), nowMs())
+                                    val fed = dl.onResponse(a.id, Response(resp.statusCode().toUShort(), headers(resp), ByteArray(0)), nowMs())
                                     resp.body().use { ins ->
-                                        if (resp.statusCode() in 200..299) {
+                                        // The body of an ignored (late) head belongs to no request.
+                                        if (fed == Fed.ACCEPTED && resp.statusCode() in 200..299) {
                                             val buf = ByteArray(1 shl 20)
                                             while (held == null) {
                                                 val n = ins.read(buf)

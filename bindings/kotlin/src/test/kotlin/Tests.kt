@@ -103,7 +103,7 @@ fun responseVectors() {
         val resp = Response((r["status"] as Num).text.toInt().toUShort(), r["headers"].arr().map { Header(it.arr()[0] as String, it.arr()[1] as String) }, body)
         val expect = c["expect"].obj()
         try {
-            val d = decodeResponse(c["decode"] as String, resp, (c["idempotent"] as Boolean?) ?: true, (c["max_body_bytes"] as Num?)?.text?.toULong())
+            val d = decodeResponse(c["decode"] as String, resp, (c["resendable"] as Boolean?) ?: true, (c["max_body_bytes"] as Num?)?.text?.toULong())
             val rl = d.rateLimit
             val got = mapOf("value" to parse(d.valueJson), "rate_limit" to mapOf("avail" to rl.avail?.let { Num(it.toString()) }, "max" to rl.max?.let { Num(it.toString()) }, "expires" to rl.expires?.let { Num(it.toString()) }))
             check(expect["ok"] == got) { "got ${write(got)}" }
@@ -195,11 +195,183 @@ fun webhookVectors() {
     }
 }
 
+// ---- driver traces (tests/vectors/drive): every action Upload hands the host, in order, and
+// what each answer fed back becomes (accepted, ignored, or a FastioException for misuse).
+fun fedName(call: () -> Fed): String = try {
+    when (call()) { Fed.ACCEPTED -> "accepted"; Fed.IGNORED -> "ignored" }
+} catch (e: FastioException) { "misuse" }
+
+fun checkSend(at: String, want: Map<String, Any?>, base: String, req: Request) {
+    check(req.method == want["method"]) { "$at: method of ${req.url}" }
+    check(req.url.startsWith(base)) { "$at: ${req.url} is not under $base" }
+    val rest = req.url.substring(base.length)
+    check(rest.substringBefore('?') == want["path"]) { "$at: path of ${req.url}" }
+    val query = if ('?' in rest) rest.substringAfter('?') else ""
+    val got = query.split('&').filter { it.isNotEmpty() }.associate { if ('=' in it) it.substringBefore('=') to it.substringAfter('=') else it to "" }
+    for ((k, v) in (want["query"]?.obj() ?: emptyMap())) check(got[k] == v) { "$at: query $k in ${req.url}" }
+}
+
+fun driveVectors() {
+    val doc = parse(File(root, "drive/upload.json").readText()).obj()
+    val base = doc["base_url"] as String
+    val key = doc["api_key"] as String
+    val all = doc["cases"].arr().map { it.obj() }
+    val checked = LinkedHashMap<String, Int>()
+    for (c in all) case("drive: ${c["name"]}") {
+        val name = c["name"] as String
+        check(c["machine"] == "upload" && doc["file"].obj()["kind"] == "pattern") { "$name: machine or file kind" }
+        val s = c["spec"].obj()
+        val o = c["options"].obj()
+        val size = s["size"].u64()
+        val file = ByteArray(size.toInt()) { (it % 251).toByte() }
+        val limits = defaultPlanLimits()
+        o["chunk_size"]?.let { limits.chunkSize = it.u64() }
+        o["single_request_max"]?.let { limits.singleRequestMax = it.u64() }
+        o["parallel"]?.let { limits.maxInFlight = it.u64().toUInt() }
+        val opts = UploadOptions(limits = limits, requestTimeoutMs = o["request_timeout_ms"]?.u64(), seed = o["seed"]?.u64(),
+            fetchLimits = o["fetch_limits"] == true, persistToken = o["persist_token"] == true)
+        val req = UploadRequest(s["name"] as String, size, dev.fastiocore.Target.Workspace(s["workspace"] as String), s["folder"] as String, null)
+        CoreClient(base, key, null).use { client -> Upload(client, req, opts).use { up ->
+            var now = 0uL
+            val ids = HashMap<String, ULong>()
+            val reads = HashMap<String, Pair<Int, Int>>()
+            var n = 0
+            val steps = c["steps"].arr()
+            for ((i, st) in steps.withIndex()) {
+                val step = st.obj()
+                val at = "$name step $i"
+                when {
+                    "pull" in step -> {
+                        val (kind, w) = step["pull"].obj().entries.single()
+                        if (kind == "failed") {
+                            val threw = try { up.nextAction(now); false } catch (e: FastioException) { true }
+                            check(threw) { "$at: wanted a failure" }
+                        } else when (val a = up.nextAction(now)) {
+                            null -> check(kind == "none") { "$at: wanted $kind, got nothing" }
+                            is UploadAction.Send -> {
+                                check(kind == "send") { "$at: wanted $kind, got $a" }
+                                checkSend(at, w.obj(), base, a.request)
+                                (step["as"] as String?)?.let { ids[it] = a.id }
+                            }
+                            is UploadAction.Read -> {
+                                check(kind == "read") { "$at: wanted $kind, got $a" }
+                                check(a.offset == w.obj()["offset"].u64() && a.len == w.obj()["len"].u64()) { "$at: $a" }
+                                ids[step["as"] as String] = a.id
+                                reads[step["as"] as String] = a.offset.toInt() to a.len.toInt()
+                            }
+                            is UploadAction.Wait -> check(kind == "wait" && a.untilMs == w.u64()) { "$at: wanted $kind $w, got $a" }
+                            is UploadAction.Persist -> {
+                                check(kind == "persist") { "$at: wanted $kind, got $a" }
+                                val token = parse(a.tokenJson).obj()
+                                check(token["upload_id"] == w.obj()["upload_id"]) { "$at: upload id ${token["upload_id"]}" }
+                                val acked = token["acked"].arr().map { it.obj()["order"].u64() }
+                                check(acked == w.obj()["acked"].arr().map { it.u64() }) { "$at: acked $acked" }
+                                // The token is one the core takes back.
+                                Upload.resume(client, a.tokenJson, UploadOptions()).close()
+                            }
+                            is UploadAction.Progress -> check(kind == "progress" && a.progress.chunksAcked == w.obj()["chunks_acked"].u64() &&
+                                a.progress.bytesAcked == w.obj()["bytes_acked"].u64()) { "$at: wanted $kind $w, got $a" }
+                            is UploadAction.Done -> check(kind == "done" && a.nodeId == w.obj()["node_id"] && a.size == w.obj()["size"].u64()) { "$at: wanted $kind $w, got $a" }
+                        }
+                    }
+                    "respond" in step -> {
+                        val a = step["answer"].obj()
+                        val resp = Response((a["status"] as Num).text.toUShort(), emptyList(), (a["body"] as String).toByteArray())
+                        val got = fedName { up.onResponse(ids.getValue(step["respond"] as String), resp, now) }
+                        check(got == step["fed"]) { "$at: $got" }
+                    }
+                    "data" in step -> {
+                        val (off, len) = reads.getValue(step["data"] as String)
+                        val got = fedName { up.onData(ids.getValue(step["data"] as String), file.copyOfRange(off, off + len), now) }
+                        check(got == step["fed"]) { "$at: $got" }
+                    }
+                    "transport_error" in step -> {
+                        val got = fedName { up.onTransportError(ids.getValue(step["transport_error"] as String), "connection reset", now) }
+                        check(got == step["fed"]) { "$at: $got" }
+                    }
+                    "timeout" in step -> { now = step["timeout"].u64(); up.onTimeout(now) }
+                    "clock" in step -> now = step["clock"].u64()
+                    else -> throw AssertionError("$at: unknown step ${write(step)}")
+                }
+                n++
+            }
+            check(n == steps.size && n > 0) { "$name: $n of ${steps.size} steps" }
+            checked[name] = n
+        } }
+    }
+    case("drive: every step of every case checked") {
+        val want = all.associate { it["name"] as String to it["steps"].arr().size }
+        check(all.size >= 5 && checked == want) { "checked $checked, want $want" }
+        println("drive vectors: ${checked.values.sum()} steps in ${checked.size} cases")
+    }
+}
+
+// ---- pager traces (tests/vectors/drive/pager.json): the core's one pager, walked the way
+// FastioClient.pages walks it.
+fun pagerVectors() {
+    val doc = parse(File(root, "drive/pager.json").readText()).obj()
+    val base = doc["base_url"] as String
+    val all = doc["cases"].arr().map { it.obj() }
+    val checked = LinkedHashMap<String, Int>()
+    for (c in all) case("pager: ${c["name"]}") {
+        val name = c["name"] as String
+        val call = write(c["call"])
+        val max = c["max_pages"]?.u64()?.toUInt()
+        CoreClient(base, doc["api_key"] as String, null).use { client ->
+            c["refused"]?.let { want ->
+                val kind = try { Pager(client, call, max).close(); null } catch (e: FastioException.InvalidInput) { e.kind }
+                check(kind == want) { "$name: refused as $kind" }
+                checked[name] = 1
+                return@case
+            }
+            Pager(client, call, max).use { pager ->
+                val steps = c["steps"].arr()
+                for ((i, st) in steps.withIndex()) {
+                    val step = st.obj()
+                    val at = "$name step $i"
+                    when {
+                        "end" in step -> check(pager.nextRequest() == null && pager.isDone()) { "$at: the walk is over" }
+                        "next_error" in step -> {
+                            val kind = try { pager.nextRequest(); null } catch (e: FastioException.Transfer) { e.kind }
+                            check(kind == step["next_error"]) { "$at: $kind" }
+                        }
+                        else -> {
+                            val req = pager.nextRequest() ?: throw AssertionError("$at: a page is due")
+                            val want = step["request"].obj()
+                            checkSend(at, want, base, req)
+                            val names = req.url.substringAfter('?', "").split('&').filter { it.isNotEmpty() }.map { it.substringBefore('=') }
+                            for (k in want["absent"]?.arr() ?: emptyList()) check(k !in names) { "$at: $k must be absent" }
+                            val a = step["answer"].obj()
+                            val resp = Response((a["status"] as Num).text.toUShort(), emptyList(), (a["body"] as String).toByteArray())
+                            val page = step["page"]?.obj()
+                            if (page != null) {
+                                val got = pager.onResponse(resp)
+                                val ids = got.itemsJson.map { parse(it).obj()["id"] }
+                                check(ids == page["items"].arr()) { "$at: items $ids" }
+                                check(got.done == page["done"] && got.done == pager.isDone()) { "$at: done ${got.done}" }
+                            } else {
+                                val w = step["error"].obj()["api"].obj()
+                                val e = try { pager.onResponse(resp); null } catch (e: FastioException.Api) { e }
+                                check(e != null && e.status?.toULong() == w["status"].u64()) { "$at: $e" }
+                                w["kind"]?.let { k -> check(e!!.kind == k) { "$at: kind ${e.kind}" } }
+                            }
+                        }
+                    }
+                }
+                checked[name] = maxOf(1, steps.size)
+            }
+        }
+    }
+    case("pager: every case checked") {
+        val want = all.associate { it["name"] as String to maxOf(1, it["steps"].arr().size) }
+        check(all.size >= 8 && checked == want) { "checked $checked, want $want" }
+    }
+}
+
 // The first workspace, or a new one in the first organisation (a fresh devserver has none).
 fun workspace(client: FastioClient): String {
-    fun items(v: Any?, key: String) = ((v as? Map<*, *>)?.get(key) ?: v).arr()
-    items(parse(client.call("""{"orgs":{"op":"all_workspaces"}}""")), "workspaces").firstOrNull()?.let { return it.obj()["id"].toString() }
-    val org = items(parse(client.call("""{"orgs":{"op":"list"}}""")), "orgs")[0].obj()["id"].toString()
+    client.items("""{"orgs":{"op":"all_workspaces"}}""").firstOrNull()?.let { return parse(it).obj()["id"].toString() }
+    val org = parse(client.items("""{"orgs":{"op":"list"}}""").first()).obj()["id"].toString()
     val ws = client.call("""{"orgs":{"op":"create_workspace","org_id":${quote(org)},"name":"e2e","folder_name":"e2e"}}""", "workspace")
     return parse(ws).obj()["id"].toString()
 }
@@ -286,6 +458,31 @@ fun endToEnd(binary: String) {
                 client.upload(big, ws, parallel = 2, options = opts()) { plain = it }
                 check(plain?.chunksTotal == ((size + 131_071) / 131_072).toULong()) { "without serverLimits: $plain" }
             }
+            case("e2e: a token file is written when the core says Persist, removed when stored") {
+                val token = data.resolve("persisted.token")
+                val seen = ArrayList<Pair<ULong, String?>>()
+                val r = client.upload(src, ws, parallel = 2, options = opts(), tokenFile = token) {
+                    // From the session's start the token is on disk, owner-only.
+                    val exists = Files.exists(token)
+                    seen.add(it.chunksAcked to (if (exists) parse(Files.readString(token)).obj()["upload_id"] as String? else null))
+                    if (exists) check(Files.getPosixFilePermissions(token).none { p -> p.name.startsWith("GROUP") || p.name.startsWith("OTHERS") }) { "token mode" }
+                }
+                check(r.size == 900_001L && r.uploadId != null) { "$r" }
+                check(seen.isNotEmpty() && seen.all { it.second == r.uploadId }) { "token during the upload: $seen, session ${r.uploadId}" }
+                check(!Files.exists(token)) { "the token is removed once the file is stored" }
+                check(Files.list(data).use { l -> l.noneMatch { it.fileName.toString().startsWith(".persisted.") } }) { "temporary files left" }
+            }
+            case("e2e: a listing of one item per page is walked to its end, each item once") {
+                val org = parse(client.items("""{"orgs":{"op":"list"}}""").first()).obj()["id"].toString()
+                val made = (1..2).map { n ->
+                    val w = client.call("""{"orgs":{"op":"create_workspace","org_id":${quote(org)},"name":"paged-$n","folder_name":"paged-$n"}}""", "workspace")
+                    parse(w).obj()["id"].toString()
+                }
+                val pages = client.pages("""{"orgs":{"op":"all_workspaces","limit":1}}""").toList()
+                val ids = pages.flatMap { p -> p.itemsJson.map { parse(it).obj()["id"].toString() } }
+                check(pages.size >= 3 && pages.all { it.itemsJson.size <= 1 } && pages.last().done) { "${pages.size} pages" }
+                check(ids.toSet().size == ids.size && ids.containsAll(made + ws)) { "ids $ids, made $made" }
+            }
             case("e2e: missing node is an Api error with its status") {
                 try { client.download("no-such-node", data.resolve("x"), ws); throw AssertionError("downloaded") }
                 catch (e: FastioException.Api) { check(e.status?.toInt() == 404) { "$e" } }
@@ -326,7 +523,7 @@ fun endToEnd(binary: String) {
 }
 
 fun main(args: Array<String>) {
-    requestVectors(); responseVectors(); uploadVectors(); webhookVectors(); borrowedBytesSurviveCollection()
+    requestVectors(); responseVectors(); uploadVectors(); driveVectors(); pagerVectors(); webhookVectors(); borrowedBytesSurviveCollection()
     endToEnd(args.getOrNull(0) ?: System.getenv("FASTIO_DEVSERVER") ?: error("pass the devserver binary"))
     println("$passed passed, $failed failed")
     if (failed > 0 || passed == 0) kotlin.system.exitProcess(1)

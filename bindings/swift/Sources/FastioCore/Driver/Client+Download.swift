@@ -56,8 +56,8 @@ extension Client {
                         try await receiveBody(req, id: id, into: out, dl, progress: progress)
                     } else {
                         switch await transport.exchange(req) {
-                        case .success(let r): try dl.onResponse(id: id, response: r, nowMs: monotonicMs())
-                        case .failure(let f): try dl.onTransportError(id: id, message: f.message, nowMs: monotonicMs())
+                        case .success(let r): _ = try dl.onResponse(id: id, response: r, nowMs: monotonicMs())
+                        case .failure(let f): _ = try dl.onTransportError(id: id, message: f.message, nowMs: monotonicMs())
                         }
                     }
                 case .done(let nodeId, let size, let sha256, let crc32c, let checkedAlgo, _):
@@ -89,7 +89,7 @@ extension Client {
         // after each block surfaces its progress (and a failure, thrown, at once).
         func feed(_ block: Data) throws {
             try out.write(contentsOf: block)
-            try dl.onData(id: id, data: block)
+            _ = try dl.onData(id: id, data: block)
             if case .progress(let bytes, let total)? = try dl.nextAction(nowMs: monotonicMs()) {
                 progress?(bytes, total)
             }
@@ -105,7 +105,7 @@ extension Client {
                     status = s
                     headers = h
                     if (200..<300).contains(Int(s)) {
-                        try dl.onResponse(id: id, response: Response(status: s, headers: h, body: Data()), nowMs: monotonicMs())
+                        _ = try dl.onResponse(id: id, response: Response(status: s, headers: h, body: Data()), nowMs: monotonicMs())
                     }
                 case .data(let d):
                     let ok = status.map { (200..<300).contains(Int($0)) } ?? false
@@ -120,22 +120,22 @@ extension Client {
             }
         } catch let failure as TransportFailure {
             // Before the head the core may retry; after it the break is final.
-            try dl.onTransportError(id: id, message: failure.message, nowMs: monotonicMs())
+            _ = try dl.onTransportError(id: id, message: failure.message, nowMs: monotonicMs())
             return
         }
         // A cancelled task ends the stream quietly; that is not the body's end.
         try Task.checkCancellation()
         guard let status else {
-            try dl.onTransportError(id: id, message: "no response head", nowMs: monotonicMs())
+            _ = try dl.onTransportError(id: id, message: "no response head", nowMs: monotonicMs())
             return
         }
         if (200..<300).contains(Int(status)) {
             if !pending.isEmpty { try feed(pending) }
-            try dl.onEnd(id: id)
+            _ = try dl.onEnd(id: id)
         } else {
             // A refusal: the whole (small) error body goes with the head so
             // the core can read the Fast.io error code from it.
-            try dl.onResponse(id: id, response: Response(status: status, headers: headers, body: pending), nowMs: monotonicMs())
+            _ = try dl.onResponse(id: id, response: Response(status: status, headers: headers, body: pending), nowMs: monotonicMs())
         }
     }
 }

@@ -1,6 +1,7 @@
 // Uploads: runs the core's upload machine. Reads come from a FileHandle, sends
 // run as child tasks of a task group so several chunks are in flight at once,
 // and every answer, timeout and read goes back to the machine one at a time.
+// The core decides everything else, the resume token's save points included.
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -16,14 +17,15 @@ public struct UploadResult: Sendable, Equatable {
 
 extension Client {
     /// Uploads a file into a workspace folder. With `tokenFile` the resume
-    /// token is kept there while the upload runs and removed once the file
+    /// token is saved there whenever the core says so (as soon as the session
+    /// exists, then while chunks are acknowledged) and removed once the file
     /// is stored; cancelling the task leaves it for `resume`. With
-    /// `serverLimits` the server's `GET /upload/limits/` is asked first and the
-    /// plan narrowed to its answer (chunk size and bounds, maximums); a server
-    /// that does not answer leaves the options as given.
+    /// `serverLimits` the core asks the server's `GET /upload/limits/` first
+    /// and plans with its answer; a server that does not answer leaves the
+    /// options as given.
     public func upload(
         file: URL, workspace: String, folder: String = "root", name: String? = nil,
-        parallel: Int = 3, options: UploadOptions = UploadOptions(), tokenFile: URL? = nil,
+        parallel: Int = Client.defaultParallel, options: UploadOptions = UploadOptions(), tokenFile: URL? = nil,
         serverLimits: Bool = false, progress: ((UploadProgress) -> Void)? = nil
     ) async throws -> UploadResult {
         try await upload(
@@ -34,60 +36,40 @@ extension Client {
     /// Uploads a file into a workspace or a share.
     public func upload(
         file: URL, to target: Target, folder: String = "root", name: String? = nil,
-        parallel: Int = 3, options: UploadOptions = UploadOptions(), tokenFile: URL? = nil,
+        parallel: Int = Client.defaultParallel, options: UploadOptions = UploadOptions(), tokenFile: URL? = nil,
         serverLimits: Bool = false, progress: ((UploadProgress) -> Void)? = nil
     ) async throws -> UploadResult {
         let size = try Self.fileSize(file)
         let request = UploadRequest(
             name: name ?? file.lastPathComponent, size: size, target: target, folderId: folder)
-        var planned = Self.limited(options, parallel)
-        if serverLimits { planned = try await narrowedToServer(planned, target: target, folder: folder) }
+        var planned = Self.limited(options, parallel, tokenFile: tokenFile)
+        if serverLimits { planned.fetchLimits = true }
         let up = try Upload(client: core, request: request, options: planned)
         return try await run(up, file: file, tokenFile: tokenFile, progress: progress)
-    }
-
-    /// `options` narrowed to the server's `/upload/limits/` answer for this folder.
-    func narrowedToServer(_ options: UploadOptions, target: Target, folder: String) async throws -> UploadOptions {
-        let instance: String
-        switch target {
-        case .workspace(let id), .share(let id): instance = id
-        }
-        let ask: [String: Any] = [
-            "upload": ["op": "limits", "action": "create", "instance_id": instance, "folder_id": folder]
-        ]
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: ask), as: UTF8.self)
-        let stated: Decoded
-        do {
-            stated = try await call(json)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            // A refusal or no answer: plan with what was given.
-            return options
-        }
-        var o = options
-        o.limits = try planLimitsFromServer(limitsJson: stated.valueJson, fallback: o.limits ?? defaultPlanLimits())
-        return o
     }
 
     /// Continues an upload from its token file. The core first asks the
     /// server which chunks it holds; only the others are read and sent.
     public func resume(
-        tokenFile: URL, file: URL, parallel: Int = 3, options: UploadOptions = UploadOptions(),
+        tokenFile: URL, file: URL, parallel: Int = Client.defaultParallel, options: UploadOptions = UploadOptions(),
         progress: ((UploadProgress) -> Void)? = nil
     ) async throws -> UploadResult {
         let token = try TokenFile.read(tokenFile)
-        let up = try Upload.resume(client: core, tokenJson: token, options: Self.limited(options, parallel))
+        let up = try Upload.resume(
+            client: core, tokenJson: token, options: Self.limited(options, parallel, tokenFile: tokenFile))
         return try await run(up, file: file, tokenFile: tokenFile, progress: progress)
     }
 
-    /// At most `parallel` chunks in flight (never above limits given explicitly).
-    static func limited(_ options: UploadOptions, _ parallel: Int) -> UploadOptions {
+    /// At most `parallel` chunks in flight (never above limits given
+    /// explicitly); the core hands out the token to save when there is a file
+    /// to keep it in.
+    static func limited(_ options: UploadOptions, _ parallel: Int, tokenFile: URL? = nil) -> UploadOptions {
         var o = options
         var limits = o.limits ?? defaultPlanLimits()
         let wanted = UInt32(clamping: max(parallel, 1))
         limits.maxInFlight = o.limits == nil ? wanted : max(1, min(wanted, limits.maxInFlight))
         o.limits = limits
+        if tokenFile != nil { o.persistToken = true }
         return o
     }
 
@@ -122,7 +104,6 @@ extension Client {
             var inFlight = 0
             var peak = 0
             var generation = 0
-            var lastToken: String?
 
             // Waits for one answer, or for `deadline`, and feeds it to the machine.
             func receive(deadline: UInt64?) async throws {
@@ -153,20 +134,12 @@ extension Client {
                     case .answer(let id, let result):
                         inFlight -= 1
                         timer?.cancel()
-                        do {
-                            switch result {
-                            case .success(let response):
-                                try up.onResponse(id: id, response: response, nowMs: monotonicMs())
-                            case .failure(let f):
-                                try up.onTransportError(id: id, message: f.message, nowMs: monotonicMs())
-                            }
-                        } catch FastioError.Usage(let detail) where detail.contains("abandoned") {
-                            // The machine gave up on this request at its deadline and
-                            // already acted on that; its late answer is ignored.
-                        }
-                        if let tokenFile, let token = up.snapshot(), token != lastToken {
-                            try TokenFile.write(token, to: tokenFile)
-                            lastToken = token
+                        // `.ignored` (a late answer the machine gave up on) needs nothing.
+                        switch result {
+                        case .success(let response):
+                            _ = try up.onResponse(id: id, response: response, nowMs: monotonicMs())
+                        case .failure(let f):
+                            _ = try up.onTransportError(id: id, message: f.message, nowMs: monotonicMs())
                         }
                         return
                     }
@@ -185,10 +158,13 @@ extension Client {
                     }
                 case .read(let id, let offset, let len)?:
                     let data = try Self.read(source, offset: offset, len: len)
-                    try up.onData(id: id, data: data, nowMs: monotonicMs())
+                    _ = try up.onData(id: id, data: data, nowMs: monotonicMs())
+                case .persist(let token)?:
+                    if let tokenFile { try TokenFile.write(token, to: tokenFile) }
                 case .progress(let p)?:
                     progress?(p)
                 case .done(let uploadId, let nodeId, let size)?:
+                    // The saved token is obsolete once the file is stored.
                     if let tokenFile { TokenFile.remove(tokenFile) }
                     group.cancelAll()
                     return UploadResult(nodeId: nodeId, uploadId: uploadId, size: size, peakRequestsInFlight: peak)

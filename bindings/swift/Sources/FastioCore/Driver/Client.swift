@@ -15,7 +15,10 @@ public final class Client: Sendable {
     public let core: CoreClient
     let transport: Transport
 
-    public static let defaultBaseURL = "https://api.fast.io/current/"
+    /// The Fast.io API base URL: the core's default.
+    public static let defaultBaseURL = defaults().baseUrl
+    /// Chunk requests in flight at once when an upload does not say: the core's default.
+    public static let defaultParallel = Int(defaults().parallel)
 
     /// A client authenticated with an API key. `timeout` bounds the silence
     /// on one request (URLSession's idle timeout), not a whole transfer.
@@ -50,7 +53,7 @@ public final class Client: Sendable {
     public func call(_ callJSON: String, decode: String = "payload") async throws -> Decoded {
         let response = try await send(try core.build(callJson: callJSON))
         return try decodeResponse(
-            target: decode, response: response, idempotent: try core.isIdempotent(callJson: callJSON),
+            target: decode, response: response, resendable: try core.isResendable(callJson: callJSON),
             maxBodyBytes: nil)
     }
 

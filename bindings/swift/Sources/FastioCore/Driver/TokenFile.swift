@@ -31,6 +31,9 @@ enum TokenFile {
         throw CocoaError(.fileWriteFileExists, userInfo: [NSFilePathErrorKey: url.path])
     }
 
+    /// Replaces the token at `url`: written beside it, flushed to disk
+    /// (fsync) before the rename over it, then the directory flushed so the
+    /// rename itself survives a power cut.
     static func write(_ text: String, to url: URL) throws {
         let (tmp, handle) = try createBeside(url, suffix: ".tmp", mode: 0o600)
         do {
@@ -46,6 +49,16 @@ enum TokenFile {
             remove(tmp)
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
         }
+        syncDirectory(of: url)
+    }
+
+    /// Flushes the directory entry of `url`. Best effort: the token is
+    /// already whole on disk, and some file systems refuse a directory fsync.
+    static func syncDirectory(of url: URL) {
+        let fd = open(url.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        _ = close(fd)
     }
 
     static func remove(_ url: URL) {

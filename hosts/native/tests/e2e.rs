@@ -2,14 +2,12 @@
 //! (ureq, several chunk requests truly in flight on threads) against the
 //! local Fast.io-compatible server started in-process on 127.0.0.1.
 
-mod common;
-
-use common::driver;
 use fastio_core::api::{Call, Client};
 use fastio_core::config::ClientConfig;
 use fastio_core::decode::models::NodeList;
 use fastio_core::download::DownloadAction;
 use fastio_core::upload::{RetryPolicy, UploadConfig, UploadDone, UploadError, UploadSpec};
+use fastio_native as driver;
 use sha2::{Digest, Sha256};
 
 struct Server {
@@ -30,16 +28,20 @@ fn client(s: &Server) -> Client {
 }
 
 fn workspace(s: &Server) -> String {
-    driver::create_workspace(&client(s), "e2e")
+    driver::create_workspace(&client(s), "e2e").expect("a workspace")
 }
 
 fn upload(s: &Server, ws: &str, data: &[u8], cfg: UploadConfig) -> Result<UploadDone, UploadError> {
     let spec = UploadSpec::file("e2e.bin", data.len() as u64, ws);
-    driver::upload(&client(s), spec, data, cfg, |_| {})
+    match driver::upload(&client(s), spec, data, cfg, |_| {}) {
+        Ok(done) => Ok(done),
+        Err(driver::HostError::Upload(e)) => Err(e),
+        Err(other) => panic!("the host failed: {other}"),
+    }
 }
 
 fn download(s: &Server, ws: &str, node: &str) -> (DownloadAction, Vec<u8>) {
-    driver::download(&client(s), ws, node)
+    driver::download(&client(s), ws, node).expect("the download ran")
 }
 
 fn data(n: usize) -> Vec<u8> {

@@ -6,13 +6,12 @@
 //! summary.
 //!
 //! ```sh
-//! cargo run --release -p fastio-core --example demo
+//! cargo run --release -p fastio-native --example demo
 //! # against the real service (webhooks need a public HTTPS receiver, so that step is skipped):
-//! FASTIO_API_KEY=… FASTIO_WORKSPACE=… cargo run --release -p fastio-core --example demo
+//! FASTIO_API_KEY=… FASTIO_WORKSPACE=… cargo run --release -p fastio-native --example demo
 //! ```
 
-#[path = "../tests/common/driver.rs"]
-mod driver;
+use fastio_native as driver;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -109,7 +108,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::new(ClientConfig::with_api_key(&base, key.as_str())?)?;
     let ws = match std::env::var("FASTIO_WORKSPACE") {
         Ok(ws) if !local => ws,
-        _ => driver::create_workspace(&client, "demo"),
+        _ => driver::create_workspace(&client, "demo")?,
     };
     println!("workspace:    {ws}");
 
@@ -126,7 +125,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 rate_limit_per_hour: None,
                 family_allowlist: None,
             }),
-        );
+        )?;
         let secret = sub.secret.ok_or("the subscription returned no secret")?;
         println!("webhook:      subscribed {url}");
         Some((rx, secret))
@@ -201,7 +200,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    let (end, bytes) = driver::download(&client, &ws, &node);
+    let (end, bytes) = driver::download(&client, &ws, &node)?;
     match end {
         DownloadAction::Done(d) => {
             if bytes != data {
