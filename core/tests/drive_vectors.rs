@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use fastio_core::api::{Client, Profile};
 use fastio_core::config::ClientConfig;
+use fastio_core::download::{Download, DownloadAction, DownloadSpec};
 use fastio_core::http::{HttpRequest, HttpResponse};
 use fastio_core::pager::{PageError, Pager};
 use fastio_core::upload::{Action, Fed, InputError, Upload, UploadConfig, UploadSpec};
@@ -324,4 +325,140 @@ fn every_pager_trace_replays() {
     assert!(cases.len() >= 8);
     let steps: usize = cases.iter().map(|c| replay_pager(&doc, c)).sum();
     assert!(steps >= 20, "{steps} steps");
+}
+
+/// The `failed` kind of a vector: the transfer error's name as every surface
+/// spells it.
+fn failure_kind(e: &fastio_core::upload::UploadError) -> &'static str {
+    use fastio_core::upload::UploadError as E;
+    match e {
+        E::Integrity { .. } | E::Verify(_) => "integrity",
+        E::Api { .. } => "api",
+        E::RetriesExhausted { .. } => "retries_exhausted",
+        E::Protocol { .. } => "protocol",
+        _ => "other",
+    }
+}
+
+fn replay_download(doc: &Value, case: &Value) -> usize {
+    let name = case["name"].as_str().expect("name");
+    let base = doc["base_url"].as_str().expect("base");
+    let client = Client::new(
+        ClientConfig::with_api_key(base, doc["api_key"].as_str().expect("key")).expect("config"),
+    )
+    .expect("client");
+    let spec = &doc["spec"];
+    let file = pattern(doc["file"]["size"].as_u64().expect("size"));
+    let mut d = Download::new(
+        client,
+        DownloadSpec::file(
+            spec["workspace"].as_str().expect("ws"),
+            spec["node"].as_str().expect("node"),
+        ),
+        fastio_core::upload::RetryPolicy::default(),
+        doc["seed"].as_u64().expect("seed"),
+    );
+    let mut now = 0u64;
+    let mut ids: HashMap<String, u64> = HashMap::new();
+    let steps = case["steps"].as_array().expect("steps");
+    for (i, step) in steps.iter().enumerate() {
+        let at = format!("{name} step {i}");
+        let fed = |r: Result<Fed, InputError>| fed_name(&r);
+        if let Some(want) = step.get("pull") {
+            let got = d.next_action(now);
+            let (kind, w) = want
+                .as_object()
+                .and_then(|o| o.iter().next())
+                .expect("a pull");
+            match (kind.as_str(), got) {
+                (
+                    "send",
+                    Some(DownloadAction::Send {
+                        id,
+                        request,
+                        stream_response,
+                    }),
+                ) => {
+                    assert_eq!(Some(stream_response), w["stream"].as_bool(), "{at}: stream");
+                    if let Some(url) = w.get("url").and_then(Value::as_str) {
+                        assert_eq!(request.url, url, "{at}: url");
+                        assert_eq!(w["method"].as_str(), Some(request.method.as_str()), "{at}");
+                    } else {
+                        check_send(&at, w, base, &request);
+                    }
+                    if let Some(creds) = w.get("credentials").and_then(Value::as_bool) {
+                        let has = request
+                            .headers
+                            .iter()
+                            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+                        assert_eq!(has, creds, "{at}: credentials");
+                    }
+                    ids.insert(step["as"].as_str().expect("as").into(), id);
+                }
+                ("wait", Some(DownloadAction::Wait { until_ms })) => {
+                    assert_eq!(Some(until_ms), w.as_u64(), "{at}: wait");
+                }
+                ("progress", Some(DownloadAction::Progress { bytes, total })) => {
+                    assert_eq!(Some(bytes), w["bytes"].as_u64(), "{at}: bytes");
+                    assert_eq!(total, w["total"].as_u64(), "{at}: total");
+                }
+                ("done", Some(DownloadAction::Done(done))) => {
+                    assert_eq!(Some(done.size), w["size"].as_u64(), "{at}: size");
+                    assert_eq!(Some(done.sha256.as_str()), w["sha256"].as_str(), "{at}");
+                }
+                ("failed", Some(DownloadAction::Failed(e))) => {
+                    assert_eq!(Some(failure_kind(&e)), w.as_str(), "{at}: {e:?}");
+                }
+                ("none", None) => {}
+                (k, other) => panic!("{at}: wanted {k}, got {other:?}"),
+            }
+        } else if let Some(n) = step.get("respond").and_then(Value::as_str) {
+            let a = &step["answer"];
+            let mut resp = answer(a);
+            for h in a
+                .get("headers")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                resp.headers.push((
+                    h[0].as_str().expect("name").into(),
+                    h[1].as_str().expect("value").into(),
+                ));
+            }
+            let got = fed(d.on_response(ids[n], &resp, now));
+            assert_eq!(Some(got), step["fed"].as_str(), "{at}");
+        } else if let Some(n) = step.get("data").and_then(Value::as_str) {
+            let r = &step["range"];
+            let (a, b) = (
+                r[0].as_u64().expect("a") as usize,
+                r[1].as_u64().expect("b") as usize,
+            );
+            let got = fed(d.on_data(ids[n], &file[a..b]));
+            assert_eq!(Some(got), step["fed"].as_str(), "{at}");
+        } else if let Some(n) = step.get("end").and_then(Value::as_str) {
+            let got = fed(d.on_end(ids[n]));
+            assert_eq!(Some(got), step["fed"].as_str(), "{at}");
+        } else if let Some(n) = step.get("transport_error").and_then(Value::as_str) {
+            let got = fed(d.on_transport_error(ids[n], "connection reset", now));
+            assert_eq!(Some(got), step["fed"].as_str(), "{at}");
+        } else if let Some(t) = step.get("timeout").and_then(Value::as_u64) {
+            now = t;
+            d.on_timeout(now);
+        } else if let Some(t) = step.get("clock").and_then(Value::as_u64) {
+            now = t;
+        } else {
+            panic!("{at}: unknown step {step}");
+        }
+    }
+    steps.len()
+}
+
+#[test]
+fn every_download_trace_replays() {
+    let doc = vector_file("download.json");
+    let cases = doc["cases"].as_array().expect("cases");
+    assert!(cases.len() >= 4);
+    let steps: usize = cases.iter().map(|c| replay_download(&doc, c)).sum();
+    assert!(steps >= 40, "{steps} steps");
 }

@@ -4,8 +4,9 @@
 // hands out and what every answer fed back becomes: `accepted`, `ignored`, or
 // a thrown `input-error` (misuse). The pager traces walk listings through
 // the component's pager, then through `client.pages` with a fetch that serves
-// the trace. `core/tests/drive_vectors.rs` is the reference replayer; the
-// format is in tests/vectors/drive/README.md.
+// the trace. The download traces drive the component's verified download,
+// streamed bodies fed piece by piece. `core/tests/drive_vectors.rs` is the
+// reference replayer; the format is in tests/vectors/drive/README.md.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -308,4 +309,140 @@ test('drive vectors: client.pages walks every pager trace with fetch', async (t)
     });
   }
   assert.equal(walked, pagerDoc.cases.length, 'every trace walked');
+});
+
+// ---- download.json: the verified download of the component, every action it
+// hands out and what every answer, piece of body and end fed back becomes.
+
+const downloadDoc = readVector('drive', 'download.json');
+
+const show = (v) => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? String(x) : x));
+
+/** The `failed` kind of a download trace, from the WIT's upload-error. */
+function downloadFailure(e) {
+  switch (e.tag) {
+    case 'verify':
+    case 'integrity':
+      return 'integrity';
+    case 'api':
+      return 'api';
+    case 'retries-exhausted':
+      return 'retries_exhausted';
+    default:
+      return `other (${e.tag})`;
+  }
+}
+
+/** Replays one download trace; returns the number of steps checked. */
+function replayDownload(core, c) {
+  const base = downloadDoc.base_url;
+  assert.equal(downloadDoc.file.kind, 'pattern');
+  const config = { baseUrl: base, credential: { tag: 'api-key', val: downloadDoc.api_key }, chunkParams: 'query' };
+  const file = Uint8Array.from({ length: Number(downloadDoc.file.size) }, (_, i) => i % 251);
+  const spec = { workspace: downloadDoc.spec.workspace, nodeId: downloadDoc.spec.node };
+  const dl = new core.uploads.Download(config, spec, BigInt(downloadDoc.seed));
+  let now = 0n;
+  const ids = new Map();
+  const idOf = (at, n) => {
+    assert.ok(ids.has(n), `${at}: no request ${n}`);
+    return ids.get(n);
+  };
+  let checked = 0;
+  c.steps.forEach((step, i) => {
+    const at = `${c.name} step ${i}`;
+    if (step.pull) {
+      const [kind, want] = Object.entries(step.pull)[0];
+      const a = dl.nextAction(now);
+      if (kind === 'none') {
+        assert.equal(a, undefined, `${at}: wanted nothing, got ${show(a)}`);
+      } else {
+        assert.equal(a?.tag, kind, `${at}: wanted ${kind}, got ${show(a)}`);
+        switch (kind) {
+          case 'send': {
+            const { id, request, streamResponse } = a.val;
+            assert.equal(streamResponse, want.stream, `${at}: stream`);
+            if (want.url !== undefined) {
+              assert.equal(request.url, want.url, `${at}: url`);
+              assert.equal(request.method.toUpperCase(), want.method, `${at}: method`);
+            } else {
+              checkRequest(at, want, base, request);
+            }
+            if (want.credentials !== undefined) {
+              const has = request.headers.some((h) => h.name.toLowerCase() === 'authorization');
+              assert.equal(has, want.credentials, `${at}: credentials`);
+            }
+            assert.ok(step.as, `${at}: a send is named`);
+            ids.set(step.as, id);
+            break;
+          }
+          case 'wait':
+            assert.equal(a.val, BigInt(want), `${at}: wait`);
+            break;
+          case 'progress':
+            assert.equal(a.val.bytes, BigInt(want.bytes), `${at}: bytes`);
+            assert.equal(a.val.total, want.total == null ? undefined : BigInt(want.total), `${at}: total`);
+            break;
+          case 'done':
+            assert.equal(a.val.nodeId, downloadDoc.spec.node, `${at}: node`);
+            assert.equal(a.val.size, BigInt(want.size), `${at}: size`);
+            assert.equal(a.val.sha256, want.sha256, `${at}: sha256`);
+            break;
+          case 'failed':
+            assert.equal(downloadFailure(a.val), want, `${at}: ${show(a.val)}`);
+            break;
+          default:
+            assert.fail(`${at}: unknown pull ${kind}`);
+        }
+      }
+    } else if (step.respond !== undefined) {
+      const id = idOf(at, step.respond);
+      const response = {
+        status: step.answer.status,
+        headers: (step.answer.headers ?? []).map(([name, value]) => ({ name, value })),
+        body: new TextEncoder().encode(step.answer.body),
+      };
+      assert.equal(fed(() => dl.onResponse(id, response, now)), step.fed, at);
+    } else if (step.data !== undefined) {
+      const id = idOf(at, step.data);
+      const [from, to] = step.range;
+      assert.equal(fed(() => dl.onData(id, file.slice(from, to))), step.fed, at);
+    } else if (step.end !== undefined) {
+      const id = idOf(at, step.end);
+      assert.equal(fed(() => dl.onEnd(id)), step.fed, at);
+    } else if (step.transport_error !== undefined) {
+      const id = idOf(at, step.transport_error);
+      assert.equal(fed(() => dl.onTransportError(id, 'connection reset', now)), step.fed, at);
+    } else if (step.timeout !== undefined) {
+      now = BigInt(step.timeout);
+      dl.onTimeout(now);
+    } else if (step.clock !== undefined) {
+      now = BigInt(step.clock);
+    } else {
+      assert.fail(`${at}: unknown step ${JSON.stringify(step)}`);
+    }
+    checked++;
+  });
+  return checked;
+}
+
+test('drive vectors: every download trace replays through the component, step by step', async (t) => {
+  const core = await loadCore();
+  assert.equal(downloadDoc.version, 1);
+  assert.ok(downloadDoc.cases.length >= 4, `only ${downloadDoc.cases.length} traces`);
+  const names = downloadDoc.cases.map((c) => c.name);
+  assert.equal(new Set(names).size, names.length, 'trace names are distinct');
+  const checked = {};
+  for (const c of downloadDoc.cases) {
+    await t.test(c.name, () => {
+      checked[c.name] = replayDownload(core, c);
+    });
+  }
+  assert.deepEqual(
+    checked,
+    Object.fromEntries(downloadDoc.cases.map((c) => [c.name, c.steps.length])),
+    'every trace replayed, every step',
+  );
+  const total = Object.values(checked).reduce((a, b) => a + b, 0);
+  assert.ok(total >= 40, `only ${total} steps`);
+  t.diagnostic(`${names.length} traces, ${total} steps checked`);
 });

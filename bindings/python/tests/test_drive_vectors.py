@@ -218,3 +218,107 @@ def test_every_pager_case_was_checked() -> None:
     """Runs after the pager cases: every one of them ran."""
     assert len(PAGER_CASES) >= 8
     assert PAGER_CHECKED == {c["name"]: max(1, len(c["steps"])) for c in PAGER_CASES}
+
+
+# ---- download traces (tests/vectors/drive/download.json): every action `Download` hands
+# the host, in order, the streamed body fed piece by piece, and the verdict.
+
+DOWNLOAD: Dict[str, Any] = json.loads((DRIVE.parent / "download.json").read_text())
+DOWNLOAD_CASES: List[Dict[str, Any]] = DOWNLOAD["cases"]
+DOWNLOAD_CHECKED: Dict[str, int] = {}
+
+# How each failure kind of the trace is thrown from `next_action`.
+DOWNLOAD_FAILURES = {"integrity": fc.FastioError.Integrity}
+
+
+def _download_pull(at: str, d: fc.Download, now: int, step: Dict[str, Any], base: str, ids: Dict[str, int]) -> None:
+    (kind, w), = step["pull"].items()
+    if kind == "failed":
+        assert w in DOWNLOAD_FAILURES, f"{at}: no UniFFI error for the failure kind {w!r}"
+        with pytest.raises(DOWNLOAD_FAILURES[w]):
+            d.next_action(now)
+        return
+    got = d.next_action(now)
+    if kind == "none":
+        assert got is None, f"{at}: wanted nothing, got {got!r}"
+    elif kind == "send":
+        assert isinstance(got, fc.DownloadAction.SEND), f"{at}: wanted a send, got {got!r}"
+        assert got.streams_body is w["stream"], f"{at}: stream"
+        if "url" in w:
+            assert got.request.method == w["method"], f"{at}: method"
+            assert got.request.url == w["url"], f"{at}: url"
+        else:
+            _check_request(at, w, base, got.request)
+        if "credentials" in w:
+            has = any(h.name.lower() == "authorization" for h in got.request.headers)
+            assert has is w["credentials"], f"{at}: credentials"
+        ids[step["as"]] = got.id
+    elif kind == "wait":
+        assert isinstance(got, fc.DownloadAction.WAIT), f"{at}: wanted a wait, got {got!r}"
+        assert got.until_ms == w, f"{at}: wait {got.until_ms}"
+    elif kind == "progress":
+        assert isinstance(got, fc.DownloadAction.PROGRESS), f"{at}: wanted progress, got {got!r}"
+        assert (got.bytes, got.total) == (w["bytes"], w.get("total")), f"{at}: {got!r}"
+    elif kind == "done":
+        assert isinstance(got, fc.DownloadAction.DONE), f"{at}: wanted done, got {got!r}"
+        assert (got.size, got.sha256) == (w["size"], w["sha256"]), f"{at}: {got!r}"
+    else:
+        raise AssertionError(f"{at}: unknown pull {kind}")
+
+
+@pytest.mark.parametrize("case", DOWNLOAD_CASES, ids=[c["name"] for c in DOWNLOAD_CASES])
+def test_download_vector(case: Dict[str, Any]) -> None:
+    assert DOWNLOAD["file"]["kind"] == "pattern"
+    name = case["name"]
+    base = DOWNLOAD["base_url"]
+    client = fc.CoreClient(base, DOWNLOAD["api_key"], None)
+    spec = DOWNLOAD["spec"]
+    data = _pattern(DOWNLOAD["file"]["size"])
+    req = fc.DownloadRequest(target=fc.Target.WORKSPACE(spec["workspace"]), node_id=spec["node"], version_id=None, require_hash=False)
+    d = fc.Download(client, req, fc.DownloadOptions(seed=DOWNLOAD["seed"]))
+    now = 0
+    ids: Dict[str, int] = {}
+    checked = 0
+    for i, step in enumerate(case["steps"]):
+        at = f"{name} step {i}"
+        if "pull" in step:
+            _download_pull(at, d, now, step, base, ids)
+        elif "respond" in step:
+            n = step["respond"]
+            a = step["answer"]
+            headers = [fc.Header(name=k, value=v) for k, v in a.get("headers", [])]
+            resp = fc.Response(status=a["status"], headers=headers, body=a["body"].encode())
+            got = _fed(lambda: d.on_response(ids[n], resp, now))
+            assert got == step["fed"], f"{at}: {got}"
+        elif "data" in step:
+            n = step["data"]
+            lo, hi = step["range"]
+            got = _fed(lambda: d.on_data(ids[n], data[lo:hi]))
+            assert got == step["fed"], f"{at}: {got}"
+        elif "end" in step:
+            n = step["end"]
+            got = _fed(lambda: d.on_end(ids[n]))
+            assert got == step["fed"], f"{at}: {got}"
+        elif "transport_error" in step:
+            n = step["transport_error"]
+            got = _fed(lambda: d.on_transport_error(ids[n], "connection reset", now))
+            assert got == step["fed"], f"{at}: {got}"
+        elif "timeout" in step:
+            now = step["timeout"]
+            d.on_timeout(now)
+        elif "clock" in step:
+            now = step["clock"]
+        else:
+            raise AssertionError(f"{at}: unknown step {step}")
+        checked += 1
+    assert checked == len(case["steps"]) > 0
+    DOWNLOAD_CHECKED[name] = checked
+
+
+def test_every_download_step_was_checked() -> None:
+    """Runs after the download cases: all of them ran, every step."""
+    assert len(DOWNLOAD_CASES) >= 4
+    want = {c["name"]: len(c["steps"]) for c in DOWNLOAD_CASES}
+    assert DOWNLOAD_CHECKED == want, (DOWNLOAD_CHECKED, want)
+    assert sum(DOWNLOAD_CHECKED.values()) >= 40
+    print(f"download vectors: {sum(DOWNLOAD_CHECKED.values())} steps in {len(DOWNLOAD_CHECKED)} cases")

@@ -8,10 +8,10 @@ use std::path::PathBuf;
 
 use fastio_wasmtime::Core;
 use fastio_wasmtime::bindings::exports::fastio::core::types::{
-    ChunkParams, ClientConfig, Credential, Error, HttpRequest, HttpResponse, Method,
+    ChunkParams, ClientConfig, Credential, Error, Header, HttpRequest, HttpResponse, Method,
 };
 use fastio_wasmtime::bindings::exports::fastio::core::uploads::{
-    Action, Fed, InputError, UploadOptions, UploadSpec,
+    Action, DownloadAction, DownloadSpec, Fed, InputError, UploadError, UploadOptions, UploadSpec,
 };
 use fastio_wasmtime::engine::Engine;
 use serde_json::Value;
@@ -375,5 +375,148 @@ fn pager_traces_replay_on_both_engines() {
         counts.push(replay_pager(&mut engine, &doc));
     }
     assert!(counts[0] >= 20, "every step was replayed: {counts:?}");
+    assert_eq!(counts[0], counts[1]);
+}
+
+/// The `failed` kind of a download vector, as the WIT names it.
+fn failure_kind(e: &UploadError) -> &'static str {
+    match e {
+        UploadError::Integrity(_) | UploadError::Verify(_) => "integrity",
+        UploadError::Api(_) => "api",
+        UploadError::RetriesExhausted(_) => "retries_exhausted",
+        _ => "other",
+    }
+}
+
+/// Replays `download.json` on one engine; returns the steps checked.
+fn replay_download(engine: &mut Engine, doc: &Value) -> usize {
+    let base = doc["base_url"].as_str().expect("base");
+    let cfg = config(doc);
+    let engine_name = engine.name();
+    let file: Vec<u8> = (0..doc["file"]["size"].as_u64().expect("size"))
+        .map(|i| (i % 251) as u8)
+        .collect();
+    let spec = DownloadSpec {
+        workspace: doc["spec"]["workspace"].as_str().expect("ws").into(),
+        node_id: doc["spec"]["node"].as_str().expect("node").into(),
+    };
+    let mut checked = 0;
+    for case in doc["cases"].as_array().expect("cases") {
+        let name = case["name"].as_str().expect("name");
+        let mut d = engine
+            .download(&cfg, &spec, doc["seed"].as_u64().expect("seed"))
+            .expect("engine");
+        let mut now = 0u64;
+        let mut ids: HashMap<String, u64> = HashMap::new();
+        for (i, step) in case["steps"].as_array().expect("steps").iter().enumerate() {
+            let at = format!("{engine_name} {name} step {i}");
+            checked += 1;
+            let want_fed = step.get("fed").and_then(Value::as_str);
+            if let Some(want) = step.get("pull") {
+                let got = d.next_action(now).expect("call");
+                let (kind, w) = want
+                    .as_object()
+                    .and_then(|o| o.iter().next())
+                    .expect("pull");
+                match (kind.as_str(), got) {
+                    ("send", Some(DownloadAction::Send(s))) => {
+                        assert_eq!(Some(s.stream_response), w["stream"].as_bool(), "{at}");
+                        match w.get("url").and_then(Value::as_str) {
+                            Some(url) => {
+                                assert_eq!(s.request.url, url, "{at}: url");
+                                assert_eq!(
+                                    w["method"].as_str(),
+                                    Some(method(s.request.method)),
+                                    "{at}"
+                                );
+                            }
+                            None => check_request(&at, w, base, &s.request),
+                        }
+                        if let Some(creds) = w.get("credentials").and_then(Value::as_bool) {
+                            let has = s
+                                .request
+                                .headers
+                                .iter()
+                                .any(|h| h.name.eq_ignore_ascii_case("authorization"));
+                            assert_eq!(has, creds, "{at}: credentials");
+                        }
+                        ids.insert(step["as"].as_str().expect("as").into(), s.id);
+                    }
+                    ("wait", Some(DownloadAction::Wait(t))) => {
+                        assert_eq!(Some(t), w.as_u64(), "{at}: wait");
+                    }
+                    ("progress", Some(DownloadAction::Progress(p))) => {
+                        assert_eq!(Some(p.bytes), w["bytes"].as_u64(), "{at}");
+                        assert_eq!(p.total, w["total"].as_u64(), "{at}");
+                    }
+                    ("done", Some(DownloadAction::Done(done))) => {
+                        assert_eq!(Some(done.size), w["size"].as_u64(), "{at}");
+                        assert_eq!(Some(done.sha256.as_str()), w["sha256"].as_str(), "{at}");
+                    }
+                    ("failed", Some(DownloadAction::Failed(e))) => {
+                        assert_eq!(Some(failure_kind(&e)), w.as_str(), "{at}: {e:?}");
+                    }
+                    ("none", None) => {}
+                    (k, other) => panic!("{at}: wanted {k}, got {other:?}"),
+                }
+            } else if let Some(n) = step.get("respond").and_then(Value::as_str) {
+                let a = &step["answer"];
+                let resp = HttpResponse {
+                    status: a["status"].as_u64().expect("status") as u16,
+                    headers: a
+                        .get("headers")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .map(|h| Header {
+                            name: h[0].as_str().expect("name").into(),
+                            value: h[1].as_str().expect("value").into(),
+                        })
+                        .collect(),
+                    body: a["body"].as_str().expect("body").as_bytes().to_vec(),
+                };
+                let got = d.on_response(ids[n], &resp, now).expect("call");
+                assert_eq!(Some(fed_name(&got)), want_fed, "{at}");
+            } else if let Some(n) = step.get("data").and_then(Value::as_str) {
+                let r = &step["range"];
+                let (a, b) = (
+                    r[0].as_u64().expect("a") as usize,
+                    r[1].as_u64().expect("b") as usize,
+                );
+                let got = d.on_data(ids[n], &file[a..b]).expect("call");
+                assert_eq!(Some(fed_name(&got)), want_fed, "{at}");
+            } else if let Some(n) = step.get("end").and_then(Value::as_str) {
+                let got = d.on_end(ids[n]).expect("call");
+                assert_eq!(Some(fed_name(&got)), want_fed, "{at}");
+            } else if let Some(n) = step.get("transport_error").and_then(Value::as_str) {
+                let got = d
+                    .on_transport_error(ids[n], "connection reset", now)
+                    .expect("call");
+                assert_eq!(Some(fed_name(&got)), want_fed, "{at}");
+            } else if let Some(t) = step.get("timeout").and_then(Value::as_u64) {
+                now = t;
+                d.on_timeout(now).expect("call");
+            } else if let Some(t) = step.get("clock").and_then(Value::as_u64) {
+                now = t;
+            } else {
+                panic!("{at}: unknown step {step}");
+            }
+        }
+    }
+    checked
+}
+
+#[test]
+fn download_traces_replay_on_both_engines() {
+    let doc = vector_file("download.json");
+    let component = Core::load(fastio_wasmtime::default_component_path())
+        .expect("component (build it with hosts/wasmtime/run_tests.sh)")
+        .instantiate()
+        .expect("instantiate");
+    let mut counts = Vec::new();
+    for mut engine in [Engine::component(component), Engine::Native] {
+        counts.push(replay_download(&mut engine, &doc));
+    }
+    assert!(counts[0] >= 40, "every step was replayed: {counts:?}");
     assert_eq!(counts[0], counts[1]);
 }

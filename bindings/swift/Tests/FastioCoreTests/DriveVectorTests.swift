@@ -3,8 +3,10 @@
 // checks every action it hands out and what every answer fed back becomes
 // (accepted, ignored, or thrown as misuse). The pager traces walk listings
 // through the core's `Pager` the way `Client.pages` does, checking every
-// request and every page. `core/tests/drive_vectors.rs` is the reference
-// replayer; the format is in `tests/vectors/drive/README.md`.
+// request and every page. The download traces drive the verified download
+// the same way, streamed bodies fed piece by piece, a failure thrown from
+// `nextAction`. `core/tests/drive_vectors.rs` is the reference replayer;
+// the format is in `tests/vectors/drive/README.md`.
 import FastioCore
 import Foundation
 import XCTest
@@ -260,5 +262,138 @@ final class DriveVectorTests: XCTestCase {
             }
         }
         return max(1, steps.count)
+    }
+
+    // MARK: download.json
+
+    func testEveryDownloadTraceReplays() throws {
+        let doc = try Vectors.load("drive", "download.json")
+        XCTAssertEqual(doc["version"]?.int, 1)
+        let cases = try XCTUnwrap(doc["cases"]?.array)
+        XCTAssertGreaterThanOrEqual(cases.count, 4, "the traces are all there")
+        let names = cases.map { $0["name"]?.string ?? "?" }
+        XCTAssertEqual(Set(names).count, cases.count, "trace names are distinct")
+        var checked: [String: Int] = [:]
+        for (name, c) in zip(names, cases) {
+            check(name) { checked[name] = try replayDownload(doc, c) }
+        }
+        var want: [String: Int] = [:]
+        for (name, c) in zip(names, cases) {
+            want[name] = c["steps"]?.array?.count ?? -1
+        }
+        XCTAssertEqual(checked, want, "every download trace replayed, every step")
+        let total = checked.values.reduce(0, +)
+        XCTAssertGreaterThanOrEqual(total, 40, "every step was replayed")
+        print("download vectors: \(checked.count) traces, \(total) steps checked")
+    }
+
+    /// The `failed` kind of a download trace for an error `nextAction` threw.
+    private func downloadFailure(_ error: Error) -> String {
+        switch error as? FastioError {
+        case .Integrity?: return "integrity"
+        case .Api?: return "api"
+        case .Transfer(let kind, _)?: return kind
+        default: return "unexpected error \(error)"
+        }
+    }
+
+    /// Replays one download trace; returns the number of steps checked.
+    private func replayDownload(_ doc: JSON, _ c: JSON) throws -> Int {
+        let name = try XCTUnwrap(c["name"]?.string)
+        let base = try XCTUnwrap(doc["base_url"]?.string)
+        let client = try CoreClient(baseUrl: base, apiKey: try XCTUnwrap(doc["api_key"]?.string), userAgent: nil)
+        XCTAssertEqual(doc["file"]?["kind"]?.string, "pattern")
+        let size = try XCTUnwrap(doc["file"]?["size"]?.u64)
+        let file = Data((0..<Int(size)).map { UInt8($0 % 251) })
+        let spec = try XCTUnwrap(doc["spec"])
+        let request = DownloadRequest(
+            target: .workspace(id: try XCTUnwrap(spec["workspace"]?.string)),
+            nodeId: try XCTUnwrap(spec["node"]?.string), versionId: nil, requireHash: false)
+        let d = Download(client: client, request: request, options: DownloadOptions(seed: try XCTUnwrap(doc["seed"]?.u64)))
+        var now: UInt64 = 0
+        var ids: [String: UInt64] = [:]
+        let steps = try XCTUnwrap(c["steps"]?.array)
+        for (i, step) in steps.enumerated() {
+            let at = "\(name) step \(i)"
+            if let pull = step["pull"] {
+                let (kind, want) = try XCTUnwrap(pull.object?.first, "\(at): a pull")
+                let got: DownloadAction?
+                do {
+                    got = try d.nextAction(nowMs: now)
+                } catch {
+                    guard kind == "failed" else {
+                        XCTFail("\(at): wanted \(pull), got \(error)")
+                        return i
+                    }
+                    XCTAssertEqual(downloadFailure(error), want.string, "\(at): \(error)")
+                    continue
+                }
+                switch (kind, got) {
+                case ("send", .send(let id, let req, let streamsBody)?):
+                    XCTAssertEqual(streamsBody, want["stream"]?.bool, "\(at): stream")
+                    if let url = want["url"]?.string {
+                        XCTAssertEqual(req.url, url, "\(at): url")
+                        XCTAssertEqual(req.method, want["method"]?.string, "\(at): method")
+                    } else {
+                        try checkSend(at, want, base: base, req)
+                    }
+                    if let creds = want["credentials"]?.bool {
+                        let has = req.headers.contains { $0.name.caseInsensitiveCompare("authorization") == .orderedSame }
+                        XCTAssertEqual(has, creds, "\(at): credentials")
+                    }
+                    ids[try XCTUnwrap(step["as"]?.string, "\(at): a send is named")] = id
+                case ("wait", .wait(let until)?):
+                    XCTAssertEqual(until, want.u64, "\(at): wait")
+                case ("progress", .progress(let bytes, let total)?):
+                    XCTAssertEqual(bytes, want["bytes"]?.u64, "\(at): bytes")
+                    XCTAssertEqual(total, want["total"]?.u64, "\(at): total")
+                case ("done", .done(let nodeId, let doneSize, let sha256, _, _, _)?):
+                    XCTAssertEqual(nodeId, spec["node"]?.string, "\(at): node")
+                    XCTAssertEqual(doneSize, want["size"]?.u64, "\(at): size")
+                    XCTAssertEqual(sha256, want["sha256"]?.string, "\(at): sha256")
+                case ("none", nil):
+                    break
+                default:
+                    XCTFail("\(at): wanted \(pull), got \(String(describing: got))")
+                    return i
+                }
+            } else if let n = step["respond"]?.string {
+                let id = try XCTUnwrap(ids[n], "\(at): no request \(n)")
+                let answer = try XCTUnwrap(step["answer"])
+                var headers: [Header] = []
+                for h in answer["headers"]?.array ?? [] {
+                    let pair = try XCTUnwrap(h.array, "\(at): a header is [name, value]")
+                    XCTAssertEqual(pair.count, 2, at)
+                    headers.append(Header(name: try XCTUnwrap(pair[0].string), value: try XCTUnwrap(pair[1].string)))
+                }
+                let response = Response(
+                    status: UInt16(try XCTUnwrap(answer["status"]?.u64)), headers: headers,
+                    body: Data(try XCTUnwrap(answer["body"]?.string).utf8))
+                XCTAssertEqual(fed { try d.onResponse(id: id, response: response, nowMs: now) }, step["fed"]?.string, at)
+            } else if let n = step["data"]?.string {
+                let id = try XCTUnwrap(ids[n], "\(at): no request \(n)")
+                let range = try XCTUnwrap(step["range"]?.array)
+                let a = Int(try XCTUnwrap(range.first?.u64))
+                let b = Int(try XCTUnwrap(range.last?.u64))
+                XCTAssertEqual(fed { try d.onData(id: id, data: file.subdata(in: a..<b)) }, step["fed"]?.string, at)
+            } else if let n = step["end"]?.string {
+                let id = try XCTUnwrap(ids[n], "\(at): no request \(n)")
+                XCTAssertEqual(fed { try d.onEnd(id: id) }, step["fed"]?.string, at)
+            } else if let n = step["transport_error"]?.string {
+                let id = try XCTUnwrap(ids[n], "\(at): no request \(n)")
+                XCTAssertEqual(
+                    fed { try d.onTransportError(id: id, message: "connection reset", nowMs: now) },
+                    step["fed"]?.string, at)
+            } else if let t = step["timeout"]?.u64 {
+                now = t
+                d.onTimeout(nowMs: now)
+            } else if let t = step["clock"]?.u64 {
+                now = t
+            } else {
+                XCTFail("\(at): unknown step \(step)")
+                return i
+            }
+        }
+        return steps.count
     }
 }

@@ -9,7 +9,7 @@ final class VectorCoverageTests: XCTestCase {
     /// Files run by name.
     static let named: Set<String> = [
         "upload/digests.json", "upload/crc32c_combine.json", "upload/plans.json", "upload/resume_token.json",
-        "drive/upload.json", "drive/pager.json",
+        "drive/upload.json", "drive/pager.json", "drive/download.json",
     ]
     /// Upload policy and grants live in the core for gateways and are not
     /// exported through the FFI, so no binding can run these.

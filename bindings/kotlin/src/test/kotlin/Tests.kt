@@ -368,6 +368,102 @@ fun pagerVectors() {
     }
 }
 
+// ---- download traces (tests/vectors/drive/download.json): every action Download hands the host,
+// in order, the streamed body fed piece by piece, and the verdict.
+fun downloadVectors() {
+    val doc = parse(File(root, "drive/download.json").readText()).obj()
+    val base = doc["base_url"] as String
+    val key = doc["api_key"] as String
+    val spec = doc["spec"].obj()
+    val all = doc["cases"].arr().map { it.obj() }
+    val file = ByteArray(doc["file"].obj()["size"].u64().toInt()) { (it % 251).toByte() }
+    val checked = LinkedHashMap<String, Int>()
+    for (c in all) case("download: ${c["name"]}") {
+        val name = c["name"] as String
+        check(doc["file"].obj()["kind"] == "pattern") { "$name: file kind" }
+        val req = DownloadRequest(dev.fastiocore.Target.Workspace(spec["workspace"] as String), spec["node"] as String, null, false)
+        CoreClient(base, key, null).use { client -> Download(client, req, DownloadOptions(seed = doc["seed"].u64())).use { d ->
+            var now = 0uL
+            val ids = HashMap<String, ULong>()
+            var n = 0
+            val steps = c["steps"].arr()
+            for ((i, st) in steps.withIndex()) {
+                val step = st.obj()
+                val at = "$name step $i"
+                when {
+                    "pull" in step -> {
+                        val (kind, w) = step["pull"].obj().entries.single()
+                        if (kind == "failed") {
+                            val e = try { d.nextAction(now); null } catch (e: FastioException) { e }
+                            when (w) {
+                                "integrity" -> check(e is FastioException.Integrity) { "$at: wanted an integrity failure, got $e" }
+                                else -> throw AssertionError("$at: no UniFFI error for the failure kind $w")
+                            }
+                        } else when (val a = d.nextAction(now)) {
+                            null -> check(kind == "none") { "$at: wanted $kind, got nothing" }
+                            is DownloadAction.Send -> {
+                                check(kind == "send") { "$at: wanted $kind, got $a" }
+                                val want = w.obj()
+                                check(a.streamsBody == want["stream"]) { "$at: stream ${a.streamsBody}" }
+                                val url = want["url"] as String?
+                                if (url != null) {
+                                    check(a.request.method == want["method"]) { "$at: method ${a.request.method}" }
+                                    check(a.request.url == url) { "$at: url ${a.request.url}" }
+                                } else {
+                                    checkSend(at, want, base, a.request)
+                                    val names = a.request.url.substringAfter('?', "").split('&').filter { it.isNotEmpty() }.map { it.substringBefore('=') }
+                                    for (k in want["absent"]?.arr() ?: emptyList()) check(k !in names) { "$at: $k must be absent" }
+                                }
+                                want["credentials"]?.let { creds ->
+                                    val has = a.request.headers.any { it.name.equals("authorization", ignoreCase = true) }
+                                    check(has == creds) { "$at: credentials $has" }
+                                }
+                                ids[step["as"] as String] = a.id
+                            }
+                            is DownloadAction.Wait -> check(kind == "wait" && a.untilMs == w.u64()) { "$at: wanted $kind ${write(w)}, got $a" }
+                            is DownloadAction.Progress -> check(kind == "progress" && a.bytes == w.obj()["bytes"].u64() &&
+                                a.total == w.obj()["total"]?.u64()) { "$at: wanted $kind ${write(w)}, got $a" }
+                            is DownloadAction.Done -> check(kind == "done" && a.size == w.obj()["size"].u64() &&
+                                a.sha256 == w.obj()["sha256"]) { "$at: wanted $kind ${write(w)}, got $a" }
+                        }
+                    }
+                    "respond" in step -> {
+                        val a = step["answer"].obj()
+                        val headers = (a["headers"]?.arr() ?: emptyList()).map { h -> h.arr().let { Header(it[0] as String, it[1] as String) } }
+                        val resp = Response((a["status"] as Num).text.toUShort(), headers, (a["body"] as String).toByteArray())
+                        val got = fedName { d.onResponse(ids.getValue(step["respond"] as String), resp, now) }
+                        check(got == step["fed"]) { "$at: $got" }
+                    }
+                    "data" in step -> {
+                        val r = step["range"].arr()
+                        val got = fedName { d.onData(ids.getValue(step["data"] as String), file.copyOfRange(r[0].u64().toInt(), r[1].u64().toInt())) }
+                        check(got == step["fed"]) { "$at: $got" }
+                    }
+                    "end" in step -> {
+                        val got = fedName { d.onEnd(ids.getValue(step["end"] as String)) }
+                        check(got == step["fed"]) { "$at: $got" }
+                    }
+                    "transport_error" in step -> {
+                        val got = fedName { d.onTransportError(ids.getValue(step["transport_error"] as String), "connection reset", now) }
+                        check(got == step["fed"]) { "$at: $got" }
+                    }
+                    "timeout" in step -> { now = step["timeout"].u64(); d.onTimeout(now) }
+                    "clock" in step -> now = step["clock"].u64()
+                    else -> throw AssertionError("$at: unknown step ${write(step)}")
+                }
+                n++
+            }
+            check(n == steps.size && n > 0) { "$name: $n of ${steps.size} steps" }
+            checked[name] = n
+        } }
+    }
+    case("download: every step of every case checked") {
+        val want = all.associate { it["name"] as String to it["steps"].arr().size }
+        check(all.size >= 4 && checked == want && checked.values.sum() >= 40) { "checked $checked, want $want" }
+        println("download vectors: ${checked.values.sum()} steps in ${checked.size} cases")
+    }
+}
+
 // The first workspace, or a new one in the first organisation (a fresh devserver has none).
 fun workspace(client: FastioClient): String {
     client.items("""{"orgs":{"op":"all_workspaces"}}""").firstOrNull()?.let { return parse(it).obj()["id"].toString() }
@@ -523,7 +619,7 @@ fun endToEnd(binary: String) {
 }
 
 fun main(args: Array<String>) {
-    requestVectors(); responseVectors(); uploadVectors(); driveVectors(); pagerVectors(); webhookVectors(); borrowedBytesSurviveCollection()
+    requestVectors(); responseVectors(); uploadVectors(); driveVectors(); pagerVectors(); downloadVectors(); webhookVectors(); borrowedBytesSurviveCollection()
     endToEnd(args.getOrNull(0) ?: System.getenv("FASTIO_DEVSERVER") ?: error("pass the devserver binary"))
     println("$passed passed, $failed failed")
     if (failed > 0 || passed == 0) kotlin.system.exitProcess(1)
