@@ -16,10 +16,6 @@ use fastio_wasmtime::bindings::exports::fastio::core::uploads::{
 use fastio_wasmtime::engine::Engine;
 use serde_json::Value;
 
-fn vectors() -> Value {
-    vector_file("upload.json")
-}
-
 fn vector_file(name: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/vectors/drive")
@@ -219,19 +215,25 @@ fn replay_all(engine: &mut Engine, doc: &Value) -> usize {
     checked
 }
 
-#[test]
-fn drive_traces_replay_on_both_engines() {
-    let doc = vectors();
+/// Replays one file of `tests/vectors/drive/` on the component and on the
+/// native engine: both check every step, and the same number of them.
+fn on_both_engines(file: &str, replay: fn(&mut Engine, &Value) -> usize, minimum: usize) {
+    let doc = vector_file(file);
     let component = Core::load(fastio_wasmtime::default_component_path())
         .expect("component (build it with hosts/wasmtime/run_tests.sh)")
         .instantiate()
         .expect("instantiate");
     let mut counts = Vec::new();
     for mut engine in [Engine::component(component), Engine::Native] {
-        counts.push(replay_all(&mut engine, &doc));
+        counts.push(replay(&mut engine, &doc));
     }
-    assert!(counts[0] > 50, "every step was replayed: {counts:?}");
+    assert!(counts[0] >= minimum, "every step was replayed: {counts:?}");
     assert_eq!(counts[0], counts[1]);
+}
+
+#[test]
+fn drive_traces_replay_on_both_engines() {
+    on_both_engines("upload.json", replay_all, 51);
 }
 
 /// The defaults every surface takes from the core are the same through the
@@ -365,17 +367,7 @@ fn replay_pager(engine: &mut Engine, doc: &Value) -> usize {
 
 #[test]
 fn pager_traces_replay_on_both_engines() {
-    let doc = vector_file("pager.json");
-    let component = Core::load(fastio_wasmtime::default_component_path())
-        .expect("component (build it with hosts/wasmtime/run_tests.sh)")
-        .instantiate()
-        .expect("instantiate");
-    let mut counts = Vec::new();
-    for mut engine in [Engine::component(component), Engine::Native] {
-        counts.push(replay_pager(&mut engine, &doc));
-    }
-    assert!(counts[0] >= 20, "every step was replayed: {counts:?}");
-    assert_eq!(counts[0], counts[1]);
+    on_both_engines("pager.json", replay_pager, 20);
 }
 
 /// The `failed` kind of a download vector, as the WIT names it.
@@ -508,15 +500,5 @@ fn replay_download(engine: &mut Engine, doc: &Value) -> usize {
 
 #[test]
 fn download_traces_replay_on_both_engines() {
-    let doc = vector_file("download.json");
-    let component = Core::load(fastio_wasmtime::default_component_path())
-        .expect("component (build it with hosts/wasmtime/run_tests.sh)")
-        .instantiate()
-        .expect("instantiate");
-    let mut counts = Vec::new();
-    for mut engine in [Engine::component(component), Engine::Native] {
-        counts.push(replay_download(&mut engine, &doc));
-    }
-    assert!(counts[0] >= 40, "every step was replayed: {counts:?}");
-    assert_eq!(counts[0], counts[1]);
+    on_both_engines("download.json", replay_download, 40);
 }
