@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::api::{
-    BuildError, Call, Client, EventsCall, OrgsCall, SharesCall, StorageCall, UploadCall,
+    BuildError, Call, Client, EventsCall, MembersCall, OrgsCall, SharesCall, StorageCall,
+    UploadCall,
 };
 use crate::decode::{ApiError, Decoded, ErrorKind, models::next_cursor};
 use crate::http::{HttpRequest, HttpResponse};
@@ -63,7 +64,11 @@ fn offset_slots(call: &mut Call) -> Option<(&mut Option<u32>, &mut Option<u64>)>
         | Call::Storage(StorageCall::Search { limit, offset, .. })
         | Call::Shares(SharesCall::List { limit, offset })
         | Call::Events(EventsCall::Search { limit, offset, .. })
-        | Call::Upload(UploadCall::WebUploadList { limit, offset, .. }) => Some((limit, offset)),
+        | Call::Upload(UploadCall::WebUploadList { limit, offset, .. })
+        | Call::Members(
+            MembersCall::List { limit, offset, .. }
+            | MembersCall::UserInvitations { limit, offset, .. },
+        ) => Some((limit, offset)),
         _ => None,
     }
 }

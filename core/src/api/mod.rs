@@ -13,6 +13,7 @@
 mod ai;
 mod auth;
 mod events;
+mod members;
 mod orgs;
 mod path;
 mod shares;
@@ -24,6 +25,7 @@ mod upload;
 pub use ai::AiCall;
 pub use auth::{AuthCall, PkceError, pkce_challenge};
 pub use events::{EventFilters, EventScope, EventsCall, MAX_ACTIVITY_WAIT_S};
+pub use members::{Entity, MembersCall};
 pub use orgs::OrgsCall;
 pub use shares::{ShareFields, SharesCall};
 pub use storage::StorageCall;
@@ -88,6 +90,8 @@ pub enum Call {
     Subscriptions(SubscriptionsCall),
     /// Ownership transfer.
     Transfer(TransferCall),
+    /// Members and invitations of workspaces, shares and orgs.
+    Members(MembersCall),
 }
 
 impl Call {
@@ -271,6 +275,7 @@ impl Client {
             Call::Events(c) => events::build(c)?,
             Call::Subscriptions(c) => subscriptions::build(c)?,
             Call::Transfer(c) => transfer::build(c)?,
+            Call::Members(c) => members::build(c)?,
         };
         self.finish(req)
     }
