@@ -12,6 +12,7 @@
 
 mod ai;
 mod auth;
+mod comments;
 mod events;
 mod members;
 mod orgs;
@@ -24,6 +25,7 @@ mod upload;
 
 pub use ai::AiCall;
 pub use auth::{AuthCall, PkceError, pkce_challenge};
+pub use comments::{CommentsCall, MAX_COMMENT_TARGETS};
 pub use events::{EventFilters, EventScope, EventsCall, MAX_ACTIVITY_WAIT_S};
 pub use members::{Entity, MembersCall};
 pub use orgs::OrgsCall;
@@ -92,6 +94,8 @@ pub enum Call {
     Transfer(TransferCall),
     /// Members and invitations of workspaces, shares and orgs.
     Members(MembersCall),
+    /// Comments on files.
+    Comments(CommentsCall),
 }
 
 impl Call {
@@ -276,6 +280,7 @@ impl Client {
             Call::Subscriptions(c) => subscriptions::build(c)?,
             Call::Transfer(c) => transfer::build(c)?,
             Call::Members(c) => members::build(c)?,
+            Call::Comments(c) => comments::build(c)?,
         };
         self.finish(req)
     }
