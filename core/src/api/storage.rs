@@ -120,6 +120,51 @@ pub enum StorageCall {
         /// Workspace or share.
         profile: Profile,
     },
+    /// `POST …/storage/{parent}/createnote/` (form `name`, `content`): a
+    /// note, a file the server versions like any other (fastio_cli
+    /// src/api/workspace.rs:262-287 @96b1551).
+    CreateNote {
+        /// Workspace or share.
+        profile: Profile,
+        /// The parent folder id or `root`.
+        #[serde(default = "root")]
+        parent: String,
+        /// The note's name.
+        name: String,
+        /// Its text.
+        content: String,
+    },
+    /// `POST …/storage/{node}/updatenote/` (form): renames or rewrites a
+    /// note. With `if_version_id` the server refuses a note that changed
+    /// since that version: 409, code 1660, the current state in
+    /// `error.params.current` (the API error's `raw_params`) (fastio_cli
+    /// src/api/workspace.rs:279-337 @96b1551).
+    UpdateNote {
+        /// Workspace or share.
+        profile: Profile,
+        /// The note.
+        node: String,
+        /// A new name.
+        #[serde(default)]
+        name: Option<String>,
+        /// New text.
+        #[serde(default)]
+        content: Option<String>,
+        /// Only if the note is still at this version.
+        #[serde(default)]
+        if_version_id: Option<String>,
+    },
+    /// `GET …/storage/{node}/readnote/[?version_id=…]`: `{content, note}`
+    /// (fastio_cli src/api/workspace.rs:340-386 @96b1551).
+    ReadNote {
+        /// Workspace or share.
+        profile: Profile,
+        /// The note.
+        node: String,
+        /// An older version.
+        #[serde(default)]
+        version_id: Option<String>,
+    },
     /// `GET …/storage/{node}/versions/`.
     Versions {
         /// Workspace or share.
@@ -369,6 +414,51 @@ pub(crate) fn build(call: &StorageCall) -> Result<Req, BuildError> {
         StorageCall::EmptyTrash { profile } => {
             Req::delete(join(&[&storage_base(profile)?, "trash", "delete"]))
         }
+        StorageCall::CreateNote {
+            profile,
+            parent,
+            name,
+            content,
+        } => {
+            if name.trim().is_empty() {
+                return Err(invalid("name", "is empty"));
+            }
+            Req::post_form(
+                node_path(profile, parent, &["createnote"])?,
+                Params::new()
+                    .put("name", name)
+                    .put("content", content)
+                    .done(),
+            )
+        }
+        StorageCall::UpdateNote {
+            profile,
+            node,
+            name,
+            content,
+            if_version_id,
+        } => {
+            if name.is_none() && content.is_none() {
+                return Err(invalid("content", "give a new name, new content or both"));
+            }
+            if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+                return Err(invalid("name", "is empty"));
+            }
+            Req::post_form(
+                node_path(profile, node, &["updatenote"])?,
+                Params::new()
+                    .opt("name", name)
+                    .opt("content", content)
+                    .opt("if_version_id", if_version_id)
+                    .done(),
+            )
+        }
+        StorageCall::ReadNote {
+            profile,
+            node,
+            version_id,
+        } => Req::get(node_path(profile, node, &["readnote"])?)
+            .query(Params::new().opt("version_id", version_id).done()),
         StorageCall::Versions { profile, node } => {
             Req::get(node_path(profile, node, &["versions"])?)
         }
