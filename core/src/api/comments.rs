@@ -7,7 +7,6 @@ use serde_json::{Map, Value, json};
 
 use super::path::{join, seg};
 use super::{BuildError, Params, Profile, Req, invalid};
-use crate::http::{Body, Method};
 
 /// The most objects one comment may attach inline (fastio_cli
 /// src/bin/fastio/commands/comment.rs:46-47, 120-121 @96b1551).
@@ -134,12 +133,6 @@ pub enum CommentsCall {
     },
 }
 
-fn json_post(path: String, body: Value) -> Req {
-    let mut r = Req::new(Method::Post, path);
-    r.body = Body::Json(body);
-    r
-}
-
 fn text(field: &'static str, v: &str) -> Result<(), BuildError> {
     if v.trim().is_empty() {
         Err(invalid(field, "is empty"))
@@ -262,11 +255,11 @@ pub(crate) fn build(c: &CommentsCall) -> Result<Req, BuildError> {
                 json.insert("properties".into(), p.clone());
             }
             targets(&mut json, target_id, target_ids)?;
-            json_post(profile_path(profile, Some(node))?, Value::Object(json))
+            Req::post_json(profile_path(profile, Some(node))?, Value::Object(json))
         }
         CommentsCall::Update { comment_id, body } => {
             text("body", body)?;
-            json_post(
+            Req::post_json(
                 comment_path(comment_id, &["update"])?,
                 json!({ "body": body }),
             )
@@ -275,7 +268,7 @@ pub(crate) fn build(c: &CommentsCall) -> Result<Req, BuildError> {
         CommentsCall::Details { comment_id } => Req::get(comment_path(comment_id, &["details"])?),
         CommentsCall::React { comment_id, emoji } => {
             text("emoji", emoji)?;
-            json_post(
+            Req::post_json(
                 comment_path(comment_id, &["reactions"])?,
                 json!({ "emoji": emoji }),
             )
@@ -290,7 +283,7 @@ pub(crate) fn build(c: &CommentsCall) -> Result<Req, BuildError> {
             for id in comment_ids {
                 text("comment_ids", id)?;
             }
-            json_post(
+            Req::post_json(
                 "comments/bulk/delete/".into(),
                 json!({ "comment_ids": comment_ids }),
             )
@@ -308,7 +301,7 @@ pub(crate) fn build(c: &CommentsCall) -> Result<Req, BuildError> {
             }
             let mut json = Map::new();
             targets(&mut json, target_id, target_ids)?;
-            json_post(
+            Req::post_json(
                 comment_path(comment_id, &["attachments"])?,
                 Value::Object(json),
             )
@@ -318,7 +311,7 @@ pub(crate) fn build(c: &CommentsCall) -> Result<Req, BuildError> {
             target_id,
         } => {
             text("target_id", target_id)?;
-            json_post(
+            Req::post_json(
                 comment_path(comment_id, &["attachments", "detach"])?,
                 json!({ "target_id": target_id }),
             )

@@ -8,7 +8,6 @@ use serde::Deserialize;
 
 use super::path::{join, seg};
 use super::{BuildError, Params, Req, invalid};
-use crate::http::Body;
 
 /// Whose members: a workspace, a share or an org, by id.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -220,12 +219,6 @@ pub enum MembersCall {
     },
 }
 
-fn json_post(path: String) -> Req {
-    let mut r = Req::new(crate::http::Method::Post, path);
-    r.body = Body::Json(serde_json::json!({}));
-    r
-}
-
 pub(crate) fn build(c: &MembersCall) -> Result<Req, BuildError> {
     Ok(match c {
         MembersCall::List {
@@ -305,7 +298,7 @@ pub(crate) fn build(c: &MembersCall) -> Result<Req, BuildError> {
             let path = entity.path(&["members", "join"])?;
             match entity {
                 Entity::Org(_) => Req::post_form(path, Vec::new()),
-                _ => json_post(path),
+                _ => Req::post_json(path, serde_json::json!({})),
             }
         }
         MembersCall::AnswerInvitation {
@@ -316,14 +309,15 @@ pub(crate) fn build(c: &MembersCall) -> Result<Req, BuildError> {
             if action != "accept" && action != "decline" {
                 return Err(invalid("action", "must be accept or decline"));
             }
-            json_post(join(&[
+            let path = join(&[
                 "workspace",
                 &seg("workspace_id", workspace_id)?,
                 "members",
                 "join",
                 &seg("invitation_key", invitation_key)?,
                 action,
-            ]))
+            ]);
+            Req::post_json(path, serde_json::json!({}))
         }
         MembersCall::Invitations {
             entity,

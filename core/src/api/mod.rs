@@ -198,6 +198,13 @@ impl Req {
         r
     }
 
+    /// A POST with a JSON body.
+    pub fn post_json(path: String, body: serde_json::Value) -> Self {
+        let mut r = Req::new(Method::Post, path);
+        r.body = Body::Json(body);
+        r
+    }
+
     pub fn query(mut self, q: Vec<(String, String)>) -> Self {
         self.query = q;
         self
