@@ -553,24 +553,16 @@ impl Download {
     /// most [`MAX_READ_REDIRECTS`] times, never from HTTPS down to HTTP.
     fn on_redirect(&mut self, resp: &HttpResponse) {
         let base = self.read_url.clone().unwrap_or_default();
-        let target = crate::http::header(&resp.headers, "location")
-            .and_then(|loc| resolve_location(&base, loc.trim()));
         let refuse = |message: String| UploadError::Protocol {
             what: "following the read's redirect".into(),
             message,
         };
-        match target {
-            _ if self.redirects >= MAX_READ_REDIRECTS => {
-                self.fail(refuse(format!("more than {MAX_READ_REDIRECTS} redirects")))
-            }
-            None => self.fail(refuse(format!(
-                "HTTP {} without a usable Location",
-                resp.status
-            ))),
-            Some(url) if base.starts_with("https://") && !url.starts_with("https://") => {
-                self.fail(refuse("a redirect from HTTPS to HTTP".into()))
-            }
-            Some(url) => {
+        if self.redirects >= MAX_READ_REDIRECTS {
+            return self.fail(refuse(format!("more than {MAX_READ_REDIRECTS} redirects")));
+        }
+        match crate::redirect::target(&base, resp) {
+            Err(e) => self.fail(refuse(e.to_string())),
+            Ok(url) => {
                 self.redirects += 1;
                 self.phase = Phase::Redirect { url };
             }
@@ -750,63 +742,4 @@ fn find_version<'a>(payload: &'a serde_json::Value, wanted: &str) -> Option<&'a 
                 _ => false,
             })
     })
-}
-
-/// An absolute URL for a `Location` value, relative to `base`; `None` for
-/// anything that is not an http(s) URL or a path.
-fn resolve_location(base: &str, loc: &str) -> Option<String> {
-    if loc.is_empty() || loc.chars().any(|c| c.is_control() || c == ' ') {
-        return None;
-    }
-    if loc.starts_with("https://") || loc.starts_with("http://") {
-        return Some(loc.to_string());
-    }
-    let (scheme, rest) = base.split_once("://")?;
-    if let Some(net) = loc.strip_prefix("//") {
-        return Some(format!("{scheme}://{net}"));
-    }
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let origin = format!("{scheme}://{}", &rest[..authority_end]);
-    if loc.starts_with('/') {
-        return Some(format!("{origin}{loc}"));
-    }
-    if loc.contains(':') && !loc.starts_with('.') {
-        // Another scheme (`ftp:`, `javascript:`): not followed.
-        return None;
-    }
-    let path = rest[authority_end..]
-        .split(['?', '#'])
-        .next()
-        .unwrap_or("/");
-    let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
-    Some(format!("{origin}{dir}/{loc}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::resolve_location;
-
-    #[test]
-    fn locations_resolve_against_the_read_url() {
-        let base = "https://api.fast.io/current/workspace/1/storage/n/read/?token=t";
-        assert_eq!(
-            resolve_location(base, "https://cdn.example/x?t=1").as_deref(),
-            Some("https://cdn.example/x?t=1")
-        );
-        assert_eq!(
-            resolve_location(base, "//cdn.example/y").as_deref(),
-            Some("https://cdn.example/y")
-        );
-        assert_eq!(
-            resolve_location(base, "/blob/9").as_deref(),
-            Some("https://api.fast.io/blob/9")
-        );
-        assert_eq!(
-            resolve_location(base, "z?t=2").as_deref(),
-            Some("https://api.fast.io/current/workspace/1/storage/n/read/z?t=2")
-        );
-        assert_eq!(resolve_location(base, "javascript:alert(1)"), None);
-        assert_eq!(resolve_location(base, "a b"), None);
-        assert_eq!(resolve_location(base, ""), None);
-    }
 }

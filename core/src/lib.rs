@@ -48,6 +48,7 @@ pub mod outstanding;
 pub mod pager;
 pub mod policy;
 pub mod redact;
+pub mod redirect;
 pub mod secret;
 pub mod upload;
 pub mod webhook;

@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::api::{
-    BuildError, Call, Client, CommentsCall, EventsCall, MembersCall, OrgsCall, SharesCall,
-    StorageCall, UploadCall,
+    BuildError, Call, Client, CommentsCall, EventsCall, FileSharesCall, MembersCall, OrgsCall,
+    SharesCall, StorageCall, UploadCall,
 };
 use crate::decode::{ApiError, Decoded, ErrorKind, models::next_cursor};
 use crate::http::{HttpRequest, HttpResponse};
@@ -71,7 +71,8 @@ fn offset_slots(call: &mut Call) -> Option<(&mut Option<u32>, &mut Option<u64>)>
         )
         | Call::Comments(
             CommentsCall::List { limit, offset, .. } | CommentsCall::ListAll { limit, offset, .. },
-        ) => Some((limit, offset)),
+        )
+        | Call::FileShares(FileSharesCall::List { limit, offset, .. }) => Some((limit, offset)),
         _ => None,
     }
 }

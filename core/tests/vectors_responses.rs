@@ -8,51 +8,16 @@
 mod common;
 
 use base64::Engine;
-use fastio_core::decode::models::*;
-use fastio_core::decode::{ApiError, DecodeOptions, Model, decode_as};
+use fastio_core::decode::{ApiError, DecodeOptions, NamedDecodeError};
 use fastio_core::http::HttpResponse;
 use serde_json::{Value, json};
 
-fn run<T: Model>(resp: &HttpResponse, opts: &DecodeOptions) -> Result<Value, ApiError> {
-    decode_as::<T>(resp, opts).map(|d| {
-        json!({
-            "value": serde_json::to_value(&d.value).expect("model serialises"),
-            "rate_limit": d.rate_limit,
-        })
-    })
-}
-
+/// The core's one table of decode targets, as every binding reaches it.
 fn decode_named(name: &str, resp: &HttpResponse, opts: &DecodeOptions) -> Result<Value, ApiError> {
-    match name {
-        "payload" => run::<Value>(resp, opts),
-        "token_check" => run::<TokenCheck>(resp, opts),
-        "auth_token" => run::<AuthToken>(resp, opts),
-        "oauth_token" => run::<OAuthToken>(resp, opts),
-        "user" => run::<User>(resp, opts),
-        "api_key" => run::<ApiKey>(resp, opts),
-        "org" => run::<Org>(resp, opts),
-        "workspace" => run::<Workspace>(resp, opts),
-        "org_list" => run::<OrgList>(resp, opts),
-        "workspace_list" => run::<WorkspaceList>(resp, opts),
-        "node_details" => run::<NodeDetails>(resp, opts),
-        "node_list" => run::<NodeList>(resp, opts),
-        "read_token" => run::<ReadToken>(resp, opts),
-        "lock" => run::<Lock>(resp, opts),
-        "upload_session" => run::<UploadSession>(resp, opts),
-        "chunk_list" => run::<ChunkList>(resp, opts),
-        "algos" => run::<Algos>(resp, opts),
-        "upload_limits" => run::<UploadLimits>(resp, opts),
-        "batch" => run::<Batch>(resp, opts),
-        "share" => run::<Share>(resp, opts),
-        "ai_turn_ref" => run::<AiTurnRef>(resp, opts),
-        "ai_message" => run::<AiMessage>(resp, opts),
-        "ai_cancel" => run::<AiCancel>(resp, opts),
-        "event" => run::<Event>(resp, opts),
-        "event_list" => run::<EventList>(resp, opts),
-        "activity" => run::<Activity>(resp, opts),
-        "webhook_subscription" => run::<WebhookSubscription>(resp, opts),
-        "transfer_token" => run::<TransferToken>(resp, opts),
-        other => panic!("unknown decode target {other}"),
+    match fastio_core::decode::decode_named(name, resp, opts) {
+        Ok(d) => Ok(json!({"value": d.value, "rate_limit": d.rate_limit})),
+        Err(NamedDecodeError::Api(e)) => Err(*e),
+        Err(e @ NamedDecodeError::UnknownTarget(_)) => panic!("{e}"),
     }
 }
 

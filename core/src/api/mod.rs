@@ -14,6 +14,7 @@ mod ai;
 mod auth;
 mod comments;
 mod events;
+mod fileshares;
 mod members;
 mod orgs;
 mod path;
@@ -27,6 +28,10 @@ pub use ai::AiCall;
 pub use auth::{AuthCall, PkceError, pkce_challenge};
 pub use comments::{CommentsCall, MAX_COMMENT_TARGETS};
 pub use events::{EventFilters, EventScope, EventsCall, MAX_ACTIVITY_WAIT_S};
+pub use fileshares::{
+    ACCESS_OPTIONS, CAPABILITIES, Change, Expiry, FileSharesCall, Grantee, MAX_EXPIRES_S,
+    PASSWORD_HEADER,
+};
 pub use members::{Entity, MembersCall};
 pub use orgs::OrgsCall;
 pub use shares::{ShareFields, SharesCall};
@@ -96,6 +101,9 @@ pub enum Call {
     Members(MembersCall),
     /// Comments on files.
     Comments(CommentsCall),
+    /// File Shares: durable links to one file.
+    #[serde(rename = "fileshares")]
+    FileShares(FileSharesCall),
 }
 
 impl Call {
@@ -158,6 +166,9 @@ pub(crate) enum Auth {
     Bearer,
     /// No `Authorization` header (token-in-URL downloads, OAuth token grants).
     None,
+    /// `Authorization: Bearer <credential>` when one is configured, else
+    /// none (File Share consumption, which may be anonymous).
+    Optional,
     /// `Authorization: Basic base64(user:password)`.
     Basic { user: String, password: Secret },
 }
@@ -170,6 +181,8 @@ pub(crate) struct Req {
     pub query: Vec<(String, String)>,
     pub body: Body,
     pub auth: Auth,
+    /// Headers the call itself needs (a File Share password).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Req {
@@ -180,6 +193,7 @@ impl Req {
             query: Vec::new(),
             body: Body::Empty,
             auth: Auth::Bearer,
+            headers: Vec::new(),
         }
     }
 
@@ -288,8 +302,21 @@ impl Client {
             Call::Transfer(c) => transfer::build(c)?,
             Call::Members(c) => members::build(c)?,
             Call::Comments(c) => comments::build(c)?,
+            Call::FileShares(c) => fileshares::build(c)?,
         };
         self.finish(req)
+    }
+
+    /// The request that follows a redirect answered to a request for
+    /// `from`: a GET to its target without any credential (see
+    /// [`crate::redirect`]). For a File Share preview, which the service
+    /// answers with a redirect to a token-authorised read.
+    pub fn follow_redirect(
+        &self,
+        from: &str,
+        resp: &crate::http::HttpResponse,
+    ) -> Result<HttpRequest, crate::redirect::RedirectError> {
+        crate::redirect::follow(from, resp, &self.config.user_agent)
     }
 
     /// The absolute URL for a relative path and query.
@@ -321,6 +348,14 @@ impl Client {
                     format!("Bearer {}", cred.token().expose()),
                 ));
             }
+            Auth::Optional => {
+                if let Some(cred) = &self.config.credential {
+                    headers.push((
+                        "Authorization".to_string(),
+                        format!("Bearer {}", cred.token().expose()),
+                    ));
+                }
+            }
             Auth::None => {}
             Auth::Basic { user, password } => {
                 let raw = format!("{user}:{}", password.expose());
@@ -333,6 +368,7 @@ impl Client {
         if let Some(ct) = req.body.content_type() {
             headers.push(("Content-Type".to_string(), ct));
         }
+        headers.extend(req.headers);
         Ok(HttpRequest {
             method: req.method,
             url,

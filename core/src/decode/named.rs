@@ -37,6 +37,10 @@ pub const DECODE_TARGETS: &[&str] = &[
     "activity",
     "webhook_subscription",
     "transfer_token",
+    "fileshare",
+    "fileshare_details",
+    "fileshare_list",
+    "fileshare_grants",
 ];
 
 /// Why a named decode gave no value.
@@ -114,6 +118,10 @@ pub fn decode_named(
         "activity" => run::<Activity>(r, o),
         "webhook_subscription" => run::<WebhookSubscription>(r, o),
         "transfer_token" => run::<TransferToken>(r, o),
+        "fileshare" => run::<FileShare>(r, o),
+        "fileshare_details" => run::<FileShareDetails>(r, o),
+        "fileshare_list" => run::<FileShareList>(r, o),
+        "fileshare_grants" => run::<FileShareGrants>(r, o),
         other => Err(NamedDecodeError::UnknownTarget(other.to_string())),
     }
 }

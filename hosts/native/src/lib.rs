@@ -77,8 +77,11 @@ pub enum HostError {
 /// A blocking HTTP agent with a generous overall timeout (the core's own
 /// deadlines govern requests; this only bounds a stuck socket).
 pub fn agent() -> ureq::Agent {
+    // Redirects are the core's decision: a 3xx comes back as the answer,
+    // never followed with the request's credentials attached.
     ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(120))
+        .redirects(0)
         .build()
 }
 

@@ -4,6 +4,7 @@
 pub mod ai;
 pub mod dev;
 pub mod events;
+pub mod fileshares;
 pub mod loopback;
 pub mod multipart;
 pub mod nodes;
@@ -93,6 +94,24 @@ pub async fn route(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
         ["share", id, "update"] if post => shares::update(st, id, rq),
         ["share", id, "delete"] if del => shares::delete(st, id, rq),
         ["shares", "all"] if get => shares::list(st, rq),
+
+        // File Shares
+        ["workspace", ws, "create", "fileshare"] if post => fileshares::create(st, ws, rq),
+        ["workspace", ws, "list", "fileshares"] if get => fileshares::list(st, ws, rq),
+        ["fileshare", id, "update"] if post || patch => fileshares::update(st, id, rq),
+        ["fileshare", id, "delete"] if del => fileshares::delete(st, id),
+        ["fileshare", id, "grants"] if get => fileshares::grants(st, id),
+        ["fileshare", id, "grants"] if post => fileshares::grant_add(st, id, rq),
+        ["fileshare", id, "grants"] if del => fileshares::grant_remove(st, id, rq),
+        ["fileshare", id, "details"] if get => fileshares::details(st, id, rq),
+        ["fileshare", id, "storage", "read"] if get => fileshares::read(st, id, None, rq).await,
+        ["fileshare", id, "storage", "versions"] if get => fileshares::versions(st, id, rq),
+        ["fileshare", id, "storage", "versions", vid, "read"] if get => {
+            fileshares::read(st, id, Some(vid), rq).await
+        }
+        ["fileshare", id, "storage", "preview", kind, "read"] if get => {
+            fileshares::preview(st, id, kind, rq)
+        }
 
         // events, activity, webhooks
         ["events", "search"] if get => events::search(st, rq),

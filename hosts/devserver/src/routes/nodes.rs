@@ -262,6 +262,21 @@ pub fn version_blob(
         .ok_or_else(|| ApiError::not_found("The file or version does not exist."))
 }
 
+/// A file's versions, newest first, `current` marked.
+pub fn versions(db: &Connection, node: &str, current: &str) -> ApiResult<Vec<Value>> {
+    let mut stmt = db.prepare("SELECT id, size, hash, hash_algo, name, created FROM versions WHERE node_id = ?1 ORDER BY created DESC, rowid DESC")?;
+    Ok(stmt
+        .query_map([node], |r| {
+            let vid: String = r.get(0)?;
+            Ok(json!({
+                "id": vid, "version_id": vid, "current": vid == current,
+                "size": r.get::<_, i64>(1)?, "hash": r.get::<_, String>(2)?, "hash_algo": r.get::<_, String>(3)?,
+                "name": r.get::<_, String>(4)?, "created": ids::iso(r.get(5)?),
+            }))
+        })?
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
 /// True when `candidate` is `ancestor` or lies below it.
 pub fn is_descendant(db: &Connection, candidate: &str, ancestor: &str) -> ApiResult<bool> {
     let mut cur = candidate.to_string();

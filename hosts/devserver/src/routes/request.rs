@@ -54,6 +54,7 @@ pub fn known_prefix(segs: &[String]) -> bool {
         "web_upload",
         "share",
         "shares",
+        "fileshare",
         "events",
         "event",
         "activity",
@@ -62,12 +63,17 @@ pub fn known_prefix(segs: &[String]) -> bool {
     segs.first().is_some_and(|s| TOP.contains(&s.as_str()))
 }
 
-/// Token-authorised downloads are the only routes that work without a bearer token.
+/// Token-authorised downloads and File Share consumption (whose handlers admit anonymous
+/// callers by the link's tier) are the only routes that work without a bearer token.
 pub fn needs_auth(m: &Method, segs: &[String], p: &Params) -> bool {
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     let tokened =
         matches!(s.as_slice(), [_, _, "storage", _, "read" | "zip"]) && p.get("token").is_some();
-    !(*m == Method::GET && tokened)
+    let consuming = matches!(
+        s.as_slice(),
+        ["fileshare", _, "details"] | ["fileshare", _, "storage", ..]
+    );
+    !(*m == Method::GET && (tokened || consuming))
 }
 
 pub fn is_streaming(m: &Method, segs: &[String], ct: &str) -> bool {

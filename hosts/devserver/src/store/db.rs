@@ -10,7 +10,8 @@ use rusqlite::Connection;
 use super::private;
 
 /// Each entry moves the schema one version forward; `PRAGMA user_version` records how far.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE users(id TEXT PRIMARY KEY, email TEXT NOT NULL, first_name TEXT NOT NULL,
     last_name TEXT NOT NULL, created INTEGER NOT NULL);
@@ -57,7 +58,16 @@ CREATE TABLE ai_chats(id TEXT PRIMARY KEY, ws_id TEXT NOT NULL, name TEXT, kind 
     legacy INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);
 CREATE TABLE ai_turns(id TEXT PRIMARY KEY, chat_id TEXT NOT NULL, seq INTEGER NOT NULL,
     question TEXT NOT NULL, status TEXT NOT NULL, answer TEXT, citations TEXT, created INTEGER NOT NULL);
-"#];
+"#,
+    r#"
+CREATE TABLE fileshares(id TEXT PRIMARY KEY, ws_id TEXT NOT NULL, node_id TEXT NOT NULL, title TEXT,
+    access_option TEXT NOT NULL, password TEXT, expires INTEGER, created INTEGER NOT NULL,
+    updated INTEGER NOT NULL);
+CREATE INDEX fileshares_ws ON fileshares(ws_id);
+CREATE TABLE fileshare_grants(fileshare_id TEXT NOT NULL, kind TEXT NOT NULL, grantee TEXT NOT NULL,
+    capability TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(fileshare_id, kind, grantee));
+"#,
+];
 
 /// The files SQLite keeps beside the database in WAL mode.
 const SIDE_FILES: [&str; 2] = ["-wal", "-shm"];

@@ -5,7 +5,6 @@ use serde_json::{Value, json};
 
 use super::checks::{check_node_id, real_node};
 use crate::envelope::{API_VERSION, ApiError, ApiResult, json_response, ok};
-use crate::ids;
 use crate::routes::nodes;
 use crate::routes::paging::paging;
 use crate::routes::request::Req;
@@ -200,17 +199,6 @@ pub(super) fn search(st: &AppState, ws: &str, scope_root: &str, rq: &Req) -> Api
 pub(super) fn versions(st: &AppState, ws: &str, id: &str) -> ApiResult {
     let db = st.db();
     let node = real_node(&db, ws, id)?;
-    let mut stmt = db.prepare("SELECT id, size, hash, hash_algo, name, created FROM versions WHERE node_id = ?1 ORDER BY created DESC, rowid DESC")?;
-    let current = node["version"].as_str().unwrap_or("").to_string();
-    let list = stmt
-        .query_map([id], |r| {
-            let vid: String = r.get(0)?;
-            Ok(json!({
-                "id": vid, "version_id": vid, "current": vid == current,
-                "size": r.get::<_, i64>(1)?, "hash": r.get::<_, String>(2)?, "hash_algo": r.get::<_, String>(3)?,
-                "name": r.get::<_, String>(4)?, "created": ids::iso(r.get(5)?),
-            }))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+    let list = nodes::versions(&db, id, node["version"].as_str().unwrap_or(""))?;
     Ok(ok(json!({"versions": list, "results": list.len()})))
 }

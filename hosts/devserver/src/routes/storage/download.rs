@@ -147,10 +147,16 @@ pub(super) async fn read(st: &AppState, ws: &str, id: &str, rq: &Req) -> ApiResu
         let (blob, size, name) = nodes::version_blob(&db, id, version.as_deref())?;
         (st.blobs.blob_path(&blob)?, size, name)
     };
-    let mut file = tokio::fs::File::open(&path).await?;
+    serve_file(&path, size, &name, rq).await
+}
+
+/// A stored file's bytes as a download answers them: its type, its name as an attachment and
+/// `Range` honoured.
+pub async fn serve_file(path: &std::path::Path, size: u64, name: &str, rq: &Req) -> ApiResult {
+    let mut file = tokio::fs::File::open(path).await?;
     let range = rq.headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     let mut builder = Response::builder()
-        .header(header::CONTENT_TYPE, nodes::mimetype(&name))
+        .header(header::CONTENT_TYPE, nodes::mimetype(name))
         .header(header::ACCEPT_RANGES, "bytes")
         .header(
             header::CONTENT_DISPOSITION,

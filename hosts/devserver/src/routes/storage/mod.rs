@@ -22,7 +22,7 @@ use super::{nodes, scope, upload};
 use crate::envelope::{ApiError, ApiResult};
 use crate::state::AppState;
 
-pub use self::download::file_body;
+pub use self::download::{file_body, serve_file};
 
 pub async fn route(st: &Arc<AppState>, ws: &str, rest: &[&str], rq: &mut Req) -> ApiResult {
     scope::workspace(&st.db(), ws)?;
