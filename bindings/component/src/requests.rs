@@ -3,7 +3,7 @@
 use fastio_core::api::Call;
 
 use crate::Component;
-use crate::convert::{client, decode, decode_as, defaults, request};
+use crate::convert::{client, decode, decode_as, defaults, request, response};
 use crate::exports::fastio::core::requests::{self, DecodeOptions as WitDecodeOptions, Decoded};
 use crate::exports::fastio::core::types::{
     ApiError, ClientConfig as WitConfig, Error, HttpRequest, HttpResponse,
@@ -18,6 +18,18 @@ impl requests::Guest for Component {
             serde_json::from_str(&call_json).map_err(|e| Error::InvalidInput(e.to_string()))?;
         client
             .build(&call)
+            .map(request)
+            .map_err(|e| Error::Build(e.to_string()))
+    }
+
+    fn follow_redirect(
+        config: WitConfig,
+        from_url: String,
+        response_in: HttpResponse,
+    ) -> Result<HttpRequest, Error> {
+        let client = client(&config).map_err(Error::Config)?;
+        client
+            .follow_redirect(&from_url, &response(response_in))
             .map(request)
             .map_err(|e| Error::Build(e.to_string()))
     }

@@ -67,7 +67,7 @@ pub enum FastioError {
     },
     /// A call, configuration or argument was refused before anything was
     /// sent. `kind`: `invalid_id`, `invalid_param`, `missing_credential`,
-    /// `config`, `invalid_json`, `invalid_argument`, `not_pageable`.
+    /// `config`, `invalid_json`, `invalid_argument`, `not_pageable`, `redirect`.
     #[error("{detail}")]
     InvalidInput { kind: String, detail: String },
     /// The file does not fit the upload limits. `kind`: `too_large`,

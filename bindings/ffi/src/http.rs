@@ -229,6 +229,17 @@ impl CoreClient {
         Ok(call.is_resendable())
     }
 
+    /// The request that follows a 3xx answered to a request for `from_url`:
+    /// a GET to its `Location` with no credential (a File Share preview).
+    /// A downgrade to HTTP, a missing or unusable `Location` or a non-3xx is
+    /// refused with kind `redirect`.
+    pub fn follow_redirect(&self, from_url: String, response: Response) -> Result<Request> {
+        self.inner
+            .follow_redirect(&from_url, &HttpResponse::from(response))
+            .map(|r| Request::from(&r))
+            .map_err(|e| invalid("redirect", e.to_string()))
+    }
+
     /// The normalised base URL.
     pub fn base_url(&self) -> String {
         self.inner.config().base_url.clone()

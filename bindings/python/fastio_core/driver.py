@@ -13,7 +13,6 @@ import http.client
 import json
 import os
 import queue
-import secrets
 import threading
 import time
 import urllib.parse
@@ -21,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import fastio_core as _ffi
+from .files import create_beside as _create_beside, write_atomic as _write_atomic
+from .fileshares import FileShares
 
 _DEFAULTS = _ffi.defaults()
 DEFAULT_BASE_URL = _DEFAULTS.base_url
@@ -89,15 +90,18 @@ class Client:
 
     def __init__(
         self,
-        api_key: str,
+        api_key: Optional[str],
         base_url: str = DEFAULT_BASE_URL,
         *,
         timeout: float = 120.0,
         user_agent: Optional[str] = None,
     ) -> None:
+        # Without a key only calls that may be anonymous work (a File Share
+        # recipient's); the others are refused before anything is sent.
         self._core = _ffi.CoreClient(base_url, api_key, user_agent)
         self._conns = _Connections(timeout)
         self.timeout = timeout
+        self.fileshares = FileShares(self)
 
     def __repr__(self) -> str:
         return f"Client(base_url={self._core.base_url()!r})"
@@ -443,56 +447,6 @@ def _with_parallel(opts: _ffi.UploadOptions, parallel: int) -> _ffi.UploadOption
     limits.max_in_flight = max(1, min(parallel, limits.max_in_flight if opts.limits else parallel))
     opts.limits = limits
     return opts
-
-
-def _create_beside(path: Any, suffix: str, mode: int) -> Tuple[str, Any]:
-    """A new file beside ``path`` (``.NAME.<random><suffix>``), created
-    exclusively so it is never a file the user has, nor a link planted at the
-    name; ``mode`` less the umask, as for any file the user creates."""
-    target = os.fspath(path)
-    folder, name = os.path.split(target)
-    for _ in range(16):
-        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}{suffix}")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
-        except FileExistsError:
-            continue
-        return tmp, os.fdopen(fd, "wb")
-    raise FileExistsError(f"no free temporary name beside {target}")
-
-
-def _write_atomic(path: Any, text: str) -> None:
-    """Replaces ``path`` with ``text`` durably: written beside it, flushed and
-    synced, renamed over it, and the rename synced where the system allows,
-    so a crash at any moment leaves the old token or the new one, whole."""
-    # A resume token names the session: readable by its owner only.
-    tmp, f = _create_beside(path, ".tmp", 0o600)
-    try:
-        with f:
-            f.write(text.encode("utf-8"))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    _fsync_dir(os.path.dirname(os.path.abspath(os.fspath(path))))
-
-
-def _fsync_dir(folder: str) -> None:
-    """Syncs a directory's entries (the rename); a no-op where directories
-    cannot be opened (Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 _verifiers: Dict[Tuple[str, Tuple[str, ...], int], _ffi.WebhookVerifier] = {}
