@@ -233,6 +233,16 @@ impl OffsetPager {
     }
 }
 
+/// The call's cursor slot, when it pages by cursor.
+fn cursor_slot(call: &mut Call) -> Option<&mut Option<String>> {
+    match call {
+        Call::Storage(StorageCall::List { cursor, .. } | StorageCall::Recent { cursor, .. }) => {
+            Some(cursor)
+        }
+        _ => None,
+    }
+}
+
 /// Walks a storage listing by cursor.
 #[derive(Debug, Clone)]
 pub struct CursorPager {
@@ -242,9 +252,9 @@ pub struct CursorPager {
 }
 
 impl CursorPager {
-    /// A pager over a [`StorageCall::List`].
-    pub fn new(call: Call) -> Result<Self, PageError> {
-        if !matches!(call, Call::Storage(StorageCall::List { .. })) {
+    /// A pager over a [`StorageCall::List`] or [`StorageCall::Recent`].
+    pub fn new(mut call: Call) -> Result<Self, PageError> {
+        if cursor_slot(&mut call).is_none() {
             return Err(PageError::NotPageable("cursor"));
         }
         Ok(CursorPager {
@@ -300,7 +310,7 @@ impl CursorPager {
                 .into());
             }
             Some(c) => {
-                if let Call::Storage(StorageCall::List { cursor, .. }) = &mut self.call {
+                if let Some(cursor) = cursor_slot(&mut self.call) {
                     *cursor = Some(c.clone());
                 }
                 self.seen.insert(c);
@@ -333,7 +343,7 @@ pub struct Page {
 }
 
 /// Walks any paged listing: the call chooses the scheme (the storage
-/// listing's cursor, `limit`/`offset` for the rest), so a host holds one
+/// listing's and recent files' cursor, `limit`/`offset` for the rest), so a host holds one
 /// type and calls [`next_request`](Pager::next_request) until it is `None`.
 #[derive(Debug, Clone)]
 pub enum Pager {
@@ -348,7 +358,7 @@ impl Pager {
     /// `limit`, else [`DEFAULT_PAGE_LIMIT`]. A call that is not a listing is
     /// [`PageError::NotPageable`].
     pub fn new(mut call: Call) -> Result<Self, PageError> {
-        if matches!(call, Call::Storage(StorageCall::List { .. })) {
+        if cursor_slot(&mut call).is_some() {
             return CursorPager::new(call).map(Pager::Cursor);
         }
         let Some((limit, _)) = offset_slots(&mut call) else {

@@ -285,6 +285,81 @@ pub enum StorageCall {
         /// The token from `requestzip`.
         token: String,
     },
+    /// `POST …/storage/{node}/restore/` (an empty form): back out of the
+    /// trash (fastio_cli src/api/storage.rs:461-476 @96b1551).
+    Restore {
+        /// Workspace or share.
+        profile: Profile,
+        /// The trashed node.
+        node: String,
+    },
+    /// `POST …/storage/{node}/restore-version/` (form `version_id`): makes
+    /// an earlier version current (src/api/storage.rs:870-885).
+    RestoreVersion {
+        /// Workspace or share.
+        profile: Profile,
+        /// The file.
+        node: String,
+        /// The version to bring back.
+        version_id: String,
+    },
+    /// `GET workspace/{id}/storage/recent/` with `page_size`, `cursor` and
+    /// `type` (src/api/storage.rs:745-789).
+    Recent {
+        /// The workspace.
+        workspace_id: String,
+        /// Items per page.
+        #[serde(default)]
+        page_size: Option<u32>,
+        /// The cursor from the previous page.
+        #[serde(default)]
+        cursor: Option<String>,
+        /// `file`, `folder`, … as the service names node types.
+        #[serde(default, rename = "type")]
+        node_type: Option<String>,
+    },
+    /// `POST workspace/{id}/storage/{parent}/addlink/` (form `type=share`,
+    /// `share`): a link to a share inside a folder (src/api/storage.rs:791-806).
+    AddLink {
+        /// The workspace.
+        workspace_id: String,
+        /// The folder id or `root`.
+        parent: String,
+        /// The share linked.
+        share_id: String,
+    },
+    /// `POST workspace/{id}/storage/{node}/transfer/` (form
+    /// `target_workspace_id`): moves a node to another workspace
+    /// (src/api/storage.rs:846-868).
+    Transfer {
+        /// The workspace the node is in.
+        workspace_id: String,
+        /// The node.
+        node: String,
+        /// The workspace it goes to.
+        target_workspace_id: String,
+    },
+    /// `GET …/storage/{node}/read/[?version_id=…]` with the bearer: the
+    /// bytes without a read token (src/api/storage.rs:982-1004).
+    ReadAuthorized {
+        /// Workspace or share.
+        profile: Profile,
+        /// The file.
+        node: String,
+        /// A specific version.
+        #[serde(default)]
+        version_id: Option<String>,
+    },
+    /// `GET …/storage/{node}/preview/{type}/preauthorize/`: a preview URL
+    /// that needs no credential (fastio_cli src/api/preview.rs:27-45).
+    PreviewUrl {
+        /// Workspace or share.
+        profile: Profile,
+        /// The file.
+        node: String,
+        /// `thumbnail`, `image`, `pdf`, …
+        preview_type: String,
+    },
 }
 
 fn root() -> String {
@@ -557,5 +632,110 @@ pub(crate) fn build(call: &StorageCall) -> Result<Req, BuildError> {
         } => Req::get(node_path(profile, folder, &["zip"])?)
             .query(Params::new().put("token", token).done())
             .auth(Auth::None),
+        StorageCall::Restore { profile, node } => {
+            Req::post_form(node_path(profile, node, &["restore"])?, Vec::new())
+        }
+        StorageCall::RestoreVersion {
+            profile,
+            node,
+            version_id,
+        } => {
+            if version_id.trim().is_empty() {
+                return Err(invalid("version_id", "is empty"));
+            }
+            Req::post_form(
+                node_path(profile, node, &["restore-version"])?,
+                Params::new().put("version_id", version_id).done(),
+            )
+        }
+        StorageCall::Recent {
+            workspace_id,
+            page_size,
+            cursor,
+            node_type,
+        } => {
+            // The sizes the official client allows (src/bin/fastio/commands/files.rs:312-320).
+            if let Some(ps) = page_size
+                && ![100, 250, 500].contains(ps)
+            {
+                return Err(invalid(
+                    "page_size",
+                    format!("must be 100, 250 or 500, got {ps}"),
+                ));
+            }
+            Req::get(join(&[
+                &storage_base(&Profile::Workspace(workspace_id.clone()))?,
+                "recent",
+            ]))
+            .query(
+                Params::new()
+                    .opt("page_size", page_size)
+                    .opt("cursor", cursor)
+                    .opt("type", node_type)
+                    .done(),
+            )
+        }
+        StorageCall::AddLink {
+            workspace_id,
+            parent,
+            share_id,
+        } => {
+            if share_id.trim().is_empty() {
+                return Err(invalid("share_id", "is empty"));
+            }
+            Req::post_form(
+                node_path(
+                    &Profile::Workspace(workspace_id.clone()),
+                    parent,
+                    &["addlink"],
+                )?,
+                Params::new()
+                    .put("type", "share")
+                    .put("share", share_id)
+                    .done(),
+            )
+        }
+        StorageCall::Transfer {
+            workspace_id,
+            node,
+            target_workspace_id,
+        } => {
+            let target = seg("target_workspace_id", target_workspace_id)?;
+            if target == seg("workspace_id", workspace_id)? {
+                return Err(invalid(
+                    "target_workspace_id",
+                    "is the workspace the node is already in",
+                ));
+            }
+            Req::post_form(
+                node_path(
+                    &Profile::Workspace(workspace_id.clone()),
+                    node,
+                    &["transfer"],
+                )?,
+                Params::new()
+                    .put("target_workspace_id", target_workspace_id.trim())
+                    .done(),
+            )
+        }
+        StorageCall::ReadAuthorized {
+            profile,
+            node,
+            version_id,
+        } => Req::get(node_path(profile, node, &["read"])?)
+            .query(Params::new().opt("version_id", version_id).done()),
+        StorageCall::PreviewUrl {
+            profile,
+            node,
+            preview_type,
+        } => Req::get(node_path(
+            profile,
+            node,
+            &[
+                "preview",
+                &seg("preview_type", preview_type)?,
+                "preauthorize",
+            ],
+        )?),
     })
 }

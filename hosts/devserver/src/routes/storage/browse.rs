@@ -29,9 +29,8 @@ fn sort_nodes(v: &mut [Value], by: &str, desc: bool) {
     });
 }
 
-pub(super) fn list(st: &AppState, ws: &str, node: &str, rq: &Req) -> ApiResult {
-    check_node_id(node)?;
-    let p = &rq.params;
+/// `page_size` (100, 250 or 500; 100 when absent) and the offset a `cursor` encodes.
+fn cursor_paging(p: &crate::params::Params) -> ApiResult<(u64, usize)> {
     let page_size = p.u64("page_size")?.unwrap_or(100);
     if ![100, 250, 500].contains(&page_size) {
         return Err(ApiError::invalid_param(
@@ -40,6 +39,39 @@ pub(super) fn list(st: &AppState, ws: &str, node: &str, rq: &Req) -> ApiResult {
             "'page_size' must be 100, 250 or 500.",
         ));
     }
+    let offset = match p.get("cursor") {
+        None => 0,
+        Some(c) => c
+            .strip_prefix("o")
+            .and_then(|n| n.parse::<usize>().ok())
+            .ok_or_else(|| {
+                ApiError::invalid_param("cursor", "string", "The cursor is not valid.")
+            })?,
+    };
+    Ok((page_size, offset))
+}
+
+/// One cursor page of `all`: `{nodes, pagination{…, next_cursor}}`.
+fn cursor_page(all: Vec<Value>, page_size: u64, offset: usize) -> Value {
+    let total = all.len();
+    let items: Vec<Value> = all
+        .into_iter()
+        .skip(offset)
+        .take(page_size as usize)
+        .collect();
+    let next = offset + items.len();
+    let has_more = next < total;
+    let next_cursor = has_more.then(|| format!("o{next}"));
+    json!({
+        "nodes": items,
+        "pagination": {"page_size": page_size, "total": total, "has_more": has_more, "next_cursor": next_cursor, "cursor": next_cursor},
+    })
+}
+
+pub(super) fn list(st: &AppState, ws: &str, node: &str, rq: &Req) -> ApiResult {
+    check_node_id(node)?;
+    let p = &rq.params;
+    let (page_size, offset) = cursor_paging(p)?;
     let by = p.get("sort_by").unwrap_or("name");
     if !["name", "updated", "created", "type", "size"].contains(&by) {
         return Err(ApiError::invalid_param(
@@ -56,15 +88,6 @@ pub(super) fn list(st: &AppState, ws: &str, node: &str, rq: &Req) -> ApiResult {
             "'sort_dir' must be asc or desc.",
         ));
     }
-    let offset = match p.get("cursor") {
-        None => 0,
-        Some(c) => c
-            .strip_prefix("o")
-            .and_then(|n| n.parse::<usize>().ok())
-            .ok_or_else(|| {
-                ApiError::invalid_param("cursor", "string", "The cursor is not valid.")
-            })?,
-    };
     let db = st.db();
     let folder = if node == "trash" {
         "trash".to_string()
@@ -73,19 +96,29 @@ pub(super) fn list(st: &AppState, ws: &str, node: &str, rq: &Req) -> ApiResult {
     };
     let mut all = nodes::children(&db, ws, &folder)?;
     sort_nodes(&mut all, by, dir == "desc");
-    let total = all.len();
-    let items: Vec<Value> = all
+    Ok(ok(cursor_page(all, page_size, offset)))
+}
+
+/// `GET workspace/{id}/storage/recent/`: live nodes, most recently changed first, by cursor;
+/// `type` keeps one node type (fastio_cli src/api/storage.rs:745-789 @96b1551).
+pub(super) fn recent(st: &AppState, ws: &str, rq: &Req) -> ApiResult {
+    let p = &rq.params;
+    let (page_size, offset) = cursor_paging(p)?;
+    let kind = p.get("type");
+    if kind.is_some_and(|k| k != "file" && k != "folder") {
+        return Err(ApiError::invalid_param(
+            "type",
+            "string",
+            "'type' must be file or folder.",
+        ));
+    }
+    let db = st.db();
+    let mut all: Vec<Value> = nodes::search(&db, ws, "")?
         .into_iter()
-        .skip(offset)
-        .take(page_size as usize)
+        .filter(|n| kind.is_none_or(|k| n["type"] == k))
         .collect();
-    let next = offset + items.len();
-    let has_more = next < total;
-    let next_cursor = has_more.then(|| format!("o{next}"));
-    Ok(ok(json!({
-        "nodes": items,
-        "pagination": {"page_size": page_size, "total": total, "has_more": has_more, "next_cursor": next_cursor, "cursor": next_cursor},
-    })))
+    sort_nodes(&mut all, "updated", true);
+    Ok(ok(cursor_page(all, page_size, offset)))
 }
 
 /// Most ids one bulk-details call may name (fastio_cli src/api/storage.rs:66-70 @96b1551).

@@ -6,16 +6,18 @@ mod checks;
 mod download;
 mod edit;
 mod locks;
+mod restore;
 mod trash;
 
 use std::sync::Arc;
 
 use axum::http::Method;
 
-use self::browse::{details, list, search, versions};
+use self::browse::{details, list, recent, search, versions};
 use self::download::{read, request_token, zip};
 use self::edit::{copy, createfolder, move_node, update};
 use self::locks::{heartbeat, lock, lock_status, unlock};
+use self::restore::{restore, restore_version, transfer};
 use self::trash::{empty_trash, purge_route, trash};
 use super::request::Req;
 use super::{nodes, scope, upload};
@@ -85,6 +87,7 @@ async fn route_in(
     let (get, post, del) = (m == Method::GET, m == Method::POST, m == Method::DELETE);
     match rest {
         ["search"] if get => search(st, ws, scope_root, rq),
+        ["recent"] if get && share.is_none() => recent(st, ws, rq),
         ["trash", "delete"] if del => empty_trash(st, ws),
         [node, "list"] if get => list(st, ws, node, rq),
         [node, "details"] if get => details(st, ws, scope_root, node),
@@ -95,6 +98,9 @@ async fn route_in(
         [node, "delete"] if del => trash(st, ws, node, rq),
         [node, "purge"] if del => purge_route(st, ws, node),
         [node, "versions"] if get => versions(st, ws, node),
+        [node, "restore"] if post => restore(st, ws, node),
+        [node, "restore-version"] if post => restore_version(st, ws, node, rq),
+        [node, "transfer"] if post && share.is_none() => transfer(st, ws, node, rq),
         [node, "requestread"] if get || post => request_token(st, ws, node, "read", rq),
         [node, "requestzip"] if get || post => request_token(st, ws, node, "zip", rq),
         [node, "read"] if get => read(st, ws, node, rq).await,

@@ -1,0 +1,143 @@
+//! Restore from the trash, restore a version, recent files by cursor, a bearer read of one
+//! version and a transfer between workspaces: the core's builders over real HTTP against the
+//! local server.
+
+use fastio_core::api::{Call, Client};
+use fastio_core::config::ClientConfig;
+use fastio_core::upload::{UploadConfig, UploadSpec};
+use fastio_native as driver;
+use serde_json::{Value, json};
+
+fn start() -> (fastio_devserver::RunningServer, tempfile::TempDir, Client) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = fastio_devserver::Config::new(dir.path());
+    cfg.api_keys = vec!["se-key".into()];
+    let srv = fastio_devserver::spawn(cfg).expect("devserver starts");
+    let client = Client::new(ClientConfig::with_api_key(&srv.base_url, "se-key").unwrap()).unwrap();
+    (srv, dir, client)
+}
+
+fn storage(v: Value) -> Call {
+    serde_json::from_value(json!({ "storage": v })).unwrap()
+}
+
+fn payload(c: &Client, call: &Call) -> Value {
+    driver::call::<Value>(c, call).unwrap_or_else(|e| panic!("{call:?}: {e}"))
+}
+
+fn put(c: &Client, ws: &str, name: &str, bytes: &[u8]) -> String {
+    let spec = UploadSpec::file(name, bytes.len() as u64, ws);
+    driver::upload(c, spec, bytes, UploadConfig::default(), |_| {})
+        .unwrap()
+        .node_id
+        .unwrap()
+}
+
+#[test]
+fn versions_come_back_and_trash_is_undone() {
+    let (_srv, _dir, c) = start();
+    let ws = driver::create_workspace(&c, "extras").unwrap();
+    let node = put(&c, &ws, "plan.txt", b"first");
+    assert_eq!(put(&c, &ws, "plan.txt", b"second, longer"), node);
+    let p = json!({"workspace": ws});
+
+    let versions = payload(
+        &c,
+        &storage(json!({"op": "versions", "profile": p, "node": node})),
+    );
+    let first = versions["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["size"] == 5)
+        .expect("the first version")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A bearer read of one version, without a read token.
+    let read = c
+        .build(&storage(
+            json!({"op": "read_authorized", "profile": p, "node": node, "version_id": first}),
+        ))
+        .unwrap();
+    assert_eq!(
+        driver::send(&driver::agent(), &read).unwrap().body,
+        b"first"
+    );
+
+    let _ = payload(
+        &c,
+        &storage(json!({"op": "restore_version", "profile": p, "node": node, "version_id": first})),
+    );
+    let now = c
+        .build(&storage(
+            json!({"op": "read_authorized", "profile": p, "node": node}),
+        ))
+        .unwrap();
+    assert_eq!(driver::send(&driver::agent(), &now).unwrap().body, b"first");
+
+    let _ = payload(
+        &c,
+        &storage(json!({"op": "trash", "profile": p, "node": node})),
+    );
+    let details = storage(json!({"op": "details", "profile": p, "nodes": [node]}));
+    assert_eq!(payload(&c, &details)["nodes"][0]["trashed"], json!(true));
+    let _ = payload(
+        &c,
+        &storage(json!({"op": "restore", "profile": p, "node": node})),
+    );
+    assert_eq!(payload(&c, &details)["nodes"][0]["trashed"], json!(false));
+    // Restoring what is not in the trash is refused.
+    assert!(
+        driver::call::<Value>(
+            &c,
+            &storage(json!({"op": "restore", "profile": p, "node": node}))
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn recent_files_walk_by_cursor_and_a_transfer_moves_the_node() {
+    let (_srv, _dir, c) = start();
+    let ws = driver::create_workspace(&c, "from").unwrap();
+    let other = driver::create_workspace(&c, "to").unwrap();
+    let mut made = Vec::new();
+    for i in 0..3 {
+        made.push(put(&c, &ws, &format!("r{i}.bin"), &[i as u8; 10]));
+    }
+    let walk = fastio_core::pager::Pager::new(storage(
+        json!({"op": "recent", "workspace_id": ws, "type": "file", "page_size": 100}),
+    ))
+    .unwrap();
+    let req = walk.next_request(&c).unwrap().unwrap();
+    assert!(
+        req.url.contains("/storage/recent/?page_size=100&type=file"),
+        "{}",
+        req.url
+    );
+    let page = payload(&c, &storage(json!({"op": "recent", "workspace_id": ws})));
+    let ids: Vec<&str> = page["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3);
+    assert!(made.iter().all(|m| ids.contains(&m.as_str())));
+
+    let moved = payload(
+        &c,
+        &storage(
+            json!({"op": "transfer", "workspace_id": ws, "node": made[0], "target_workspace_id": other}),
+        ),
+    );
+    assert_eq!(moved["node"]["workspace_id"], json!(other));
+    let there = payload(
+        &c,
+        &storage(json!({"op": "list", "profile": {"workspace": other}})),
+    );
+    assert_eq!(there["nodes"][0]["id"], json!(made[0]));
+    let left = payload(&c, &storage(json!({"op": "recent", "workspace_id": ws})));
+    assert_eq!(left["nodes"].as_array().unwrap().len(), 2);
+}
