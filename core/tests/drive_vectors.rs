@@ -299,6 +299,11 @@ fn replay_pager(doc: &Value, case: &Value) -> usize {
                 assert_eq!(item_ids(&page.items), want_ids, "{at}: items");
                 assert_eq!(Some(page.done), want["done"].as_bool(), "{at}: done");
                 assert_eq!(page.done, pager.is_done(), "{at}");
+                let degraded: Vec<&str> = want["degraded"]
+                    .as_array()
+                    .map(|d| d.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                assert_eq!(page.degraded, degraded, "{at}: degraded");
             } else {
                 let want = &step["error"]["api"];
                 let Err(PageError::Api(e)) = got else {

@@ -474,5 +474,6 @@ pub(crate) fn page(p: CorePage) -> Result<Page, Error> {
         items_json: p.items.iter().map(json).collect::<Result<_, _>>()?,
         payload_json: json(&p.payload)?,
         done: p.done,
+        degraded: p.degraded,
     })
 }

@@ -23,6 +23,9 @@ pub struct Page {
     pub payload_json: String,
     /// True when this was the last page.
     pub done: bool,
+    /// A unified search's buckets that answered `degraded` (partial
+    /// results; their walk ended); empty for other listings.
+    pub degraded: Vec<String>,
 }
 
 /// Walks a listing given as a call (the JSON form of `tests/vectors/requests`).
@@ -91,6 +94,7 @@ impl Pager {
             items_json: page.items.iter().map(text).collect::<Result<_>>()?,
             payload_json: text(&page.payload)?,
             done: page.done,
+            degraded: page.degraded,
         })
     }
 

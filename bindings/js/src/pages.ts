@@ -28,6 +28,12 @@ export interface Page<T = unknown> {
   payload: unknown;
   /** True on the last page. */
   done: boolean;
+  /**
+   * A unified search's buckets that answered `degraded` (partial results;
+   * their walk ended); empty for other listings. A search's items are
+   * `{bucket, id, item}`.
+   */
+  degraded: string[];
 }
 
 function maxPagesOf(v: unknown): number | undefined {
@@ -91,6 +97,7 @@ export function readPage(pager: Pager, response: HttpResponse): Page {
     items: p.itemsJson.map((t) => JSON.parse(t) as unknown),
     payload: JSON.parse(p.payloadJson) as unknown,
     done: p.done,
+    degraded: p.degraded,
   };
 }
 

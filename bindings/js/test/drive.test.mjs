@@ -211,6 +211,7 @@ function replayPager(core, c) {
         assert.deepEqual(page.itemsJson.map((t) => JSON.parse(t).id), step.page.items, `${at}: items`);
         assert.equal(page.done, step.page.done, `${at}: done`);
         assert.equal(pager.isDone(), page.done, at);
+        assert.deepEqual(page.degraded, step.page.degraded ?? [], `${at}: degraded`);
         assert.equal(page.status, step.answer.status, at);
         assert.equal(typeof JSON.parse(page.payloadJson), 'object', at);
       } else {
@@ -289,6 +290,7 @@ test('drive vectors: client.pages walks every pager trace with fetch', async (t)
           assert.equal(done, false, at);
           assert.deepEqual(value.items.map((x) => x.id), step.page.items, `${at}: items`);
           assert.equal(value.done, step.page.done, at);
+          assert.deepEqual(value.degraded, step.page.degraded ?? [], `${at}: degraded`);
           assert.equal(value.status, step.answer.status, at);
         } else {
           // An error answer ends the generator (the component's pager would

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import http.client
 import json
+import logging
 import os
 import queue
 import threading
@@ -23,6 +24,7 @@ from . import fastio_core as _ffi
 from .files import create_beside as _create_beside, write_atomic as _write_atomic
 from .fileshares import FileShares
 
+_log = logging.getLogger("fastio_core")
 _DEFAULTS = _ffi.defaults()
 DEFAULT_BASE_URL = _DEFAULTS.base_url
 DEFAULT_PARALLEL = _DEFAULTS.parallel
@@ -351,6 +353,32 @@ class Client:
     def items(self, call: Mapping[str, Any], *, max_pages: Optional[int] = None) -> Iterator[Any]:
         """Every item of a paged listing, decoded from JSON, page after page."""
         for page in self.pages(call, max_pages=max_pages):
+            for item in page.items_json:
+                yield json.loads(item)
+
+    def search(
+        self,
+        query: str,
+        workspace: Optional[str] = None,
+        *,
+        share: Optional[str] = None,
+        page_size: Optional[int] = None,
+    ) -> Iterator[Dict[str, Any]]:
+        """A unified search over files, metadata (workspaces only) and
+        comments, every bucket walked to its end on its own. Yields
+        ``{"bucket", "id", "item"}``. A bucket the service reports as
+        degraded may be partial: it is logged as a warning and not walked
+        further."""
+        if (workspace is None) == (share is None):
+            raise ValueError("give exactly one of workspace= or share=")
+        profile = {"workspace": workspace} if workspace is not None else {"share": share}
+        call: Dict[str, Any] = {"op": "unified", "profile": profile, "search": query}
+        if page_size is not None:
+            for bucket in ("files", "comments") + (("metadata",) if workspace is not None else ()):
+                call[bucket] = {"limit": page_size}
+        for page in self.pages({"search": call}):
+            for bucket in page.degraded:
+                _log.warning("search %r: the %s bucket is degraded; its results may be partial", query, bucket)
             for item in page.items_json:
                 yield json.loads(item)
 

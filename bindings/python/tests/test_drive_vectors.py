@@ -204,6 +204,7 @@ def test_pager_vector(case: Dict[str, Any]) -> None:
                 page = pager.on_response(_answer(step["answer"]))
                 assert [json.loads(i)["id"] for i in page.items_json] == step["page"]["items"], at
                 assert page.done == step["page"]["done"] == pager.is_done(), at
+                assert page.degraded == step["page"].get("degraded", []), at
             else:
                 want = step["error"]["api"]
                 with pytest.raises(fc.FastioError.Api) as e:

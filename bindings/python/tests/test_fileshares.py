@@ -1,7 +1,8 @@
 """File Shares from Python against the local devserver: a member shares a
 file with a password; an anonymous recipient downloads it with the password
 and is refused without it; the preview's redirect is followed by the core
-without credentials; grants are added and revoked."""
+without credentials; grants are added and revoked. Then the other calls a
+script reaches for beside them: a unified search and a version restore."""
 
 from __future__ import annotations
 
@@ -86,3 +87,29 @@ def test_bad_input_is_refused_before_sending(shared: Any) -> None:
         anonymous.fileshares.grants("5000000000000000009")
     with pytest.raises(ValueError):
         member.fileshares.revoke("5000000000000000009")
+
+
+def test_unified_search_walks_every_bucket(shared: Any) -> None:
+    member, _, ws, node, _ = shared
+    found = list(member.search("report", workspace=ws, page_size=1))
+    assert {"bucket": "files", "id": node} in [{"bucket": f["bucket"], "id": f["id"]} for f in found]
+    assert all(f["bucket"] in ("files", "metadata", "comments") for f in found)
+    with pytest.raises(fc.FastioError.InvalidInput):
+        list(member.search(" ", workspace=ws))
+
+
+def test_a_version_is_restored_and_the_trash_undone(shared: Any, tmp_path: pathlib.Path) -> None:
+    member, _, ws, _, _ = shared
+    src = tmp_path / "draft.txt"
+    src.write_bytes(b"one")
+    node = member.upload(src, workspace=ws).node_id
+    src.write_bytes(b"two, later")
+    assert member.upload(src, workspace=ws).node_id == node
+    p = {"workspace": ws}
+    first = [v for v in member.call({"storage": {"op": "versions", "profile": p, "node": node}})["versions"] if v["size"] == 3][0]
+    member.call({"storage": {"op": "restore_version", "profile": p, "node": node, "version_id": first["id"]}})
+    member.download(node, tmp_path / "back.txt", workspace=ws)
+    assert (tmp_path / "back.txt").read_bytes() == b"one"
+    member.call({"storage": {"op": "trash", "profile": p, "node": node}})
+    member.call({"storage": {"op": "restore", "profile": p, "node": node}})
+    assert node in [n["id"] for n in member.list(ws)]

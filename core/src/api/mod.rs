@@ -18,6 +18,7 @@ mod fileshares;
 mod members;
 mod orgs;
 mod path;
+mod search;
 mod shares;
 mod storage;
 mod subscriptions;
@@ -34,6 +35,7 @@ pub use fileshares::{
 };
 pub use members::{Entity, MembersCall};
 pub use orgs::OrgsCall;
+pub use search::{BucketPage, MAX_SEARCH_LEN, SEARCH_BUCKETS, SearchCall};
 pub use shares::{ShareFields, SharesCall};
 pub use storage::StorageCall;
 pub use subscriptions::SubscriptionsCall;
@@ -104,6 +106,8 @@ pub enum Call {
     /// File Shares: durable links to one file.
     #[serde(rename = "fileshares")]
     FileShares(FileSharesCall),
+    /// Unified search over files, metadata and comments.
+    Search(SearchCall),
 }
 
 impl Call {
@@ -303,6 +307,7 @@ impl Client {
             Call::Members(c) => members::build(c)?,
             Call::Comments(c) => comments::build(c)?,
             Call::FileShares(c) => fileshares::build(c)?,
+            Call::Search(c) => search::build(c)?,
         };
         self.finish(req)
     }

@@ -141,3 +141,50 @@ fn recent_files_walk_by_cursor_and_a_transfer_moves_the_node() {
     let left = payload(&c, &storage(json!({"op": "recent", "workspace_id": ws})));
     assert_eq!(left["nodes"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn a_unified_search_walks_its_buckets_to_the_end() {
+    let (_srv, _dir, c) = start();
+    let ws = driver::create_workspace(&c, "find").unwrap();
+    let mut reports = Vec::new();
+    for i in 0..3 {
+        reports.push(put(&c, &ws, &format!("report-{i}.txt"), b"r"));
+    }
+    let other = put(&c, &ws, "minutes.txt", b"m");
+    let _ = payload(
+        &c,
+        &storage(
+            json!({"op": "update", "profile": {"workspace": ws}, "node": other,
+                        "metadata_title": "Quarterly report minutes"}),
+        ),
+    );
+    let call: Call = serde_json::from_value(json!({"search": {
+        "op": "unified", "profile": {"workspace": ws}, "search": "report", "files": {"limit": 2}}}))
+    .unwrap();
+    let mut pager = fastio_core::pager::Pager::new(call).unwrap();
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let mut pages = 0;
+    while let Some(req) = pager.next_request(&c) {
+        let resp = driver::send(&driver::agent(), &req.unwrap()).unwrap();
+        let page = pager.on_response(&c, &resp).unwrap();
+        assert!(page.degraded.is_empty());
+        for it in page.items {
+            seen.push((
+                it["bucket"].as_str().unwrap().into(),
+                it["id"].as_str().unwrap().into(),
+            ));
+        }
+        pages += 1;
+        assert!(pages < 10, "the walk ends");
+    }
+    assert_eq!(pages, 2);
+    let files: Vec<&str> = seen
+        .iter()
+        .filter(|(b, _)| b == "files")
+        .map(|(_, id)| id.as_str())
+        .collect();
+    assert_eq!(files.len(), 3);
+    assert!(reports.iter().all(|r| files.contains(&r.as_str())));
+    assert_eq!(seen.iter().filter(|(b, _)| b == "metadata").count(), 1);
+    assert!(seen.contains(&("metadata".to_string(), other.clone())));
+}

@@ -350,6 +350,15 @@ fn replay_pager(engine: &mut Engine, doc: &Value) -> usize {
                     .collect();
                 assert_eq!(Some(&ids), w["items"].as_array(), "{at}: items");
                 assert_eq!(Some(page.done), w["done"].as_bool(), "{at}: done");
+                let degraded: Vec<String> = w["degraded"]
+                    .as_array()
+                    .map(|d| {
+                        d.iter()
+                            .filter_map(|v| v.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                assert_eq!(page.degraded, degraded, "{at}: degraded");
             } else {
                 let w = &step["error"]["api"];
                 let Err(Error::Api(e)) = got else {

@@ -247,6 +247,7 @@ final class DriveVectorTests: XCTestCase {
                     XCTAssertEqual(ids, wantIds, "\(at): items")
                     XCTAssertEqual(got.done, try XCTUnwrap(page["done"]?.bool), "\(at): done")
                     XCTAssertEqual(got.done, pager.isDone(), at)
+                    XCTAssertEqual(got.degraded, (page["degraded"]?.array ?? []).compactMap { $0.string }, "\(at): degraded")
                     XCTAssertEqual(got.status, UInt16(answer["status"]?.u64 ?? 0), at)
                 } else {
                     let api = try XCTUnwrap(step["error"]?["api"], "\(at): a page or an error")

@@ -12,6 +12,7 @@ pub mod orgs;
 pub mod paging;
 pub mod request;
 pub mod scope;
+pub mod search;
 pub mod shares;
 pub mod storage;
 pub mod transfer;
@@ -83,6 +84,10 @@ pub async fn route(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
         ["web_upload"] if del => upload::web_cancel(st, rq.params.get("id").unwrap_or("")),
         ["web_upload", id] if del => upload::web_cancel(st, id),
         ["web_upload", id, "details"] if get => upload::web_details(st, id),
+
+        // unified search
+        ["workspace", ws, "search"] if get => search::workspace(st, ws, rq),
+        ["share", id, "search"] if get => search::share(st, id, rq),
 
         // storage
         ["workspace", ws, "storage", rest @ ..] => storage::route(st, ws, rest, rq).await,

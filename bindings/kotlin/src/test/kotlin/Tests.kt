@@ -349,6 +349,7 @@ fun pagerVectors() {
                                 val ids = got.itemsJson.map { parse(it).obj()["id"] }
                                 check(ids == page["items"].arr()) { "$at: items $ids" }
                                 check(got.done == page["done"] && got.done == pager.isDone()) { "$at: done ${got.done}" }
+                                check(got.degraded == (page["degraded"]?.arr() ?: emptyList<Any?>())) { "$at: degraded ${got.degraded}" }
                             } else {
                                 val w = step["error"].obj()["api"].obj()
                                 val e = try { pager.onResponse(resp); null } catch (e: FastioException.Api) { e }

@@ -1,8 +1,13 @@
 //! Sans-IO pagers: each yields the next request and reads the page that comes
 //! back, so a host walks a listing without knowing how it pages.
 //!
-//! Two schemes exist: `limit`/`offset` with `pagination.has_more` (most
-//! listings) and the storage listing's `cursor`.
+//! Three schemes exist: `limit`/`offset` with `pagination.has_more` (most
+//! listings), the storage listing's `cursor`, and a unified search's
+//! buckets, each paged on its own ([`BucketPager`]).
+
+mod buckets;
+
+pub use buckets::BucketPager;
 
 use std::collections::BTreeSet;
 
@@ -340,6 +345,10 @@ pub struct Page {
     pub payload: Value,
     /// True when this was the last page.
     pub done: bool,
+    /// The buckets of a unified search that answered `degraded` on this
+    /// page (their results may be partial; their walk ends); empty for other
+    /// listings.
+    pub degraded: Vec<String>,
 }
 
 /// Walks any paged listing: the call chooses the scheme (the storage
@@ -351,6 +360,8 @@ pub enum Pager {
     Offset(OffsetPager),
     /// The storage listing.
     Cursor(CursorPager),
+    /// A unified search.
+    Buckets(BucketPager),
 }
 
 impl Pager {
@@ -360,6 +371,9 @@ impl Pager {
     pub fn new(mut call: Call) -> Result<Self, PageError> {
         if cursor_slot(&mut call).is_some() {
             return CursorPager::new(call).map(Pager::Cursor);
+        }
+        if matches!(call, Call::Search(_)) {
+            return BucketPager::new(call).map(Pager::Buckets);
         }
         let Some((limit, _)) = offset_slots(&mut call) else {
             return Err(PageError::NotPageable("limit/offset or cursor"));
@@ -377,6 +391,7 @@ impl Pager {
         match self {
             Pager::Offset(p) => Pager::Offset(p.with_max_pages(max)),
             Pager::Cursor(p) => Pager::Cursor(p.with_max_pages(max)),
+            Pager::Buckets(p) => Pager::Buckets(p.with_max_pages(max)),
         }
     }
 
@@ -388,6 +403,7 @@ impl Pager {
         match self {
             Pager::Offset(p) => p.next_request(client),
             Pager::Cursor(p) => p.next_request(client),
+            Pager::Buckets(p) => p.next_request(client),
         }
     }
 
@@ -398,6 +414,7 @@ impl Pager {
         let page = match self {
             Pager::Offset(p) => p.on_response(client, resp)?,
             Pager::Cursor(p) => p.on_response(client, resp)?,
+            Pager::Buckets(p) => return p.on_response(client, resp),
         };
         let items = page_items(&page.value).into_iter().cloned().collect();
         Ok(Page {
@@ -405,6 +422,7 @@ impl Pager {
             items,
             payload: page.value,
             done: self.is_done(),
+            degraded: Vec::new(),
         })
     }
 
@@ -413,6 +431,7 @@ impl Pager {
         match self {
             Pager::Offset(p) => p.is_done(),
             Pager::Cursor(p) => p.is_done(),
+            Pager::Buckets(p) => p.is_done(),
         }
     }
 }
