@@ -2,3 +2,4 @@
 
 from .fastio_core import *  # noqa: F401,F403  (the generated UniFFI module)
 from .driver import Client, DownloadResult, UploadResult, verify_webhook  # noqa: F401
+from .notes import NoteConflict  # noqa: F401

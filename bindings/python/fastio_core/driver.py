@@ -22,7 +22,10 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optio
 
 from . import fastio_core as _ffi
 from .files import create_beside as _create_beside, write_atomic as _write_atomic
+from .comments import Comments
 from .fileshares import FileShares
+from .members import Members
+from .notes import Notes
 
 _log = logging.getLogger("fastio_core")
 _DEFAULTS = _ffi.defaults()
@@ -104,6 +107,9 @@ class Client:
         self._conns = _Connections(timeout)
         self.timeout = timeout
         self.fileshares = FileShares(self)
+        self.notes = Notes(self)
+        self.comments = Comments(self)
+        self.members = Members(self)
 
     def __repr__(self) -> str:
         return f"Client(base_url={self._core.base_url()!r})"

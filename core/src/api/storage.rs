@@ -362,6 +362,37 @@ pub enum StorageCall {
     },
 }
 
+/// The most a note holds: 100 KB (fastio_cli src/api/workspace.rs:255-262
+/// @96b1551).
+pub const MAX_NOTE_BYTES: usize = 100 * 1024;
+
+/// A note's name is not empty and ends in `.md` (src/api/workspace.rs:255-262).
+fn note_name(name: &str) -> Result<(), BuildError> {
+    if name.trim().is_empty() {
+        return Err(invalid("name", "is empty"));
+    }
+    if !name.to_ascii_lowercase().ends_with(".md") {
+        return Err(invalid(
+            "name",
+            format!("a note's name ends in .md: {name:?}"),
+        ));
+    }
+    Ok(())
+}
+
+fn note_content(content: &str) -> Result<(), BuildError> {
+    if content.len() > MAX_NOTE_BYTES {
+        return Err(invalid(
+            "content",
+            format!(
+                "{} bytes; a note holds at most {MAX_NOTE_BYTES}",
+                content.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn root() -> String {
     "root".into()
 }
@@ -495,9 +526,8 @@ pub(crate) fn build(call: &StorageCall) -> Result<Req, BuildError> {
             name,
             content,
         } => {
-            if name.trim().is_empty() {
-                return Err(invalid("name", "is empty"));
-            }
+            note_name(name)?;
+            note_content(content)?;
             Req::post_form(
                 node_path(profile, parent, &["createnote"])?,
                 Params::new()
@@ -516,8 +546,11 @@ pub(crate) fn build(call: &StorageCall) -> Result<Req, BuildError> {
             if name.is_none() && content.is_none() {
                 return Err(invalid("content", "give a new name, new content or both"));
             }
-            if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
-                return Err(invalid("name", "is empty"));
+            if let Some(n) = name {
+                note_name(n)?;
+            }
+            if let Some(c) = content {
+                note_content(c)?;
             }
             Req::post_form(
                 node_path(profile, node, &["updatenote"])?,

@@ -2,10 +2,12 @@
 //! numbers or strings, and unknown routes (404, code 9992) are handled in one place.
 
 pub mod ai;
+pub mod comments;
 pub mod dev;
 pub mod events;
 pub mod fileshares;
 pub mod loopback;
+pub mod members;
 pub mod multipart;
 pub mod nodes;
 pub mod orgs;
@@ -84,6 +86,22 @@ pub async fn route(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
         ["web_upload"] if del => upload::web_cancel(st, rq.params.get("id").unwrap_or("")),
         ["web_upload", id] if del => upload::web_cancel(st, id),
         ["web_upload", id, "details"] if get => upload::web_details(st, id),
+
+        // members and invitations
+        [
+            kind @ ("workspace" | "share" | "org"),
+            id,
+            first @ ("members" | "member"),
+            rest @ ..,
+        ] => {
+            let mut tail = vec![*first];
+            tail.extend_from_slice(rest);
+            members::route(st, kind, id, &tail, rq)
+        }
+        ["user", "invitations", "list"] if get => members::mine(st, rq),
+
+        // comments
+        ["comments", rest @ ..] => comments::route(st, rest, rq),
 
         // unified search
         ["workspace", ws, "search"] if get => search::workspace(st, ws, rq),

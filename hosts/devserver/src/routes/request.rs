@@ -55,6 +55,7 @@ pub fn known_prefix(segs: &[String]) -> bool {
         "share",
         "shares",
         "fileshare",
+        "comments",
         "events",
         "event",
         "activity",

@@ -67,6 +67,21 @@ CREATE INDEX fileshares_ws ON fileshares(ws_id);
 CREATE TABLE fileshare_grants(fileshare_id TEXT NOT NULL, kind TEXT NOT NULL, grantee TEXT NOT NULL,
     capability TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(fileshare_id, kind, grantee));
 "#,
+    r#"
+CREATE TABLE comments(id TEXT PRIMARY KEY, profile_type TEXT NOT NULL, profile_id TEXT NOT NULL,
+    node_id TEXT NOT NULL, parent_id TEXT, body TEXT NOT NULL, reference TEXT, properties TEXT,
+    author TEXT NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL);
+CREATE INDEX comments_profile ON comments(profile_type, profile_id, node_id);
+CREATE TABLE comment_reactions(comment_id TEXT NOT NULL, user_id TEXT NOT NULL, emoji TEXT NOT NULL,
+    PRIMARY KEY(comment_id, user_id));
+CREATE TABLE comment_attachments(comment_id TEXT NOT NULL, target_id TEXT NOT NULL,
+    PRIMARY KEY(comment_id, target_id));
+CREATE TABLE members(entity_type TEXT NOT NULL, entity_id TEXT NOT NULL, user_id TEXT NOT NULL,
+    permissions TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(entity_type, entity_id, user_id));
+CREATE TABLE invitations(id TEXT PRIMARY KEY, entity_type TEXT NOT NULL, entity_id TEXT NOT NULL,
+    email TEXT NOT NULL, permissions TEXT NOT NULL, state TEXT NOT NULL, key TEXT NOT NULL UNIQUE,
+    created INTEGER NOT NULL);
+"#,
 ];
 
 /// The files SQLite keeps beside the database in WAL mode.

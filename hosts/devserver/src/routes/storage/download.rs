@@ -139,7 +139,7 @@ pub(super) async fn read(st: &AppState, ws: &str, id: &str, rq: &Req) -> ApiResu
     let (path, size, name) = {
         let db = st.db();
         let node = real_node(&db, ws, id)?;
-        if node["type"] != "file" {
+        if node["type"] != "file" && node["type"] != "note" {
             return Err(ApiError::invalid("Only files can be read."));
         }
         let tok_version = authorise_download(&db, ws, id, "read", rq)?;

@@ -6,6 +6,7 @@ mod checks;
 mod download;
 mod edit;
 mod locks;
+mod notes;
 mod restore;
 mod trash;
 
@@ -99,6 +100,9 @@ async fn route_in(
         [node, "purge"] if del => purge_route(st, ws, node),
         [node, "versions"] if get => versions(st, ws, node),
         [node, "restore"] if post => restore(st, ws, node),
+        [node, "createnote"] if post => notes::create(st, ws, node, rq),
+        [node, "updatenote"] if post => notes::update(st, ws, node, rq),
+        [node, "readnote"] if get => notes::read(st, ws, node, rq),
         [node, "restore-version"] if post => restore_version(st, ws, node, rq),
         [node, "transfer"] if post && share.is_none() => transfer(st, ws, node, rq),
         [node, "requestread"] if get || post => request_token(st, ws, node, "read", rq),
