@@ -24,7 +24,7 @@ NOTES = {
     ("orgs", "create_workspace"): "requires folder_name, name, perm_join, perm_member_manage, intelligence (sent with the CLI's defaults: Member or above, Admin or above, false)",
     ("shares", "create"): "requires title and intelligence (intelligence defaults to false); share_type defaults to exchange on the server",
     ("shares", "delete"): "confirm required (the share id or custom name), in the DELETE form body",
-    ("shares", "create_file_share"): "field node, not node_id; expires or expires_at, never both; answer {result, fileshare}",
+    ("fileshares", "create"): "field node, not node_id; expires or expires_at, never both; answer {result, fileshare}",
     ("storage", "details"): "1-25 ids joined by unencoded commas; a lone id is sent twice so the answer is always multi",
     ("storage", "unlock"): "lock_token in the DELETE form body",
     ("storage", "request_read"): "no parameters; a version is chosen on read",

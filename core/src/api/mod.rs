@@ -10,6 +10,7 @@
 //! evidence). Calls deserialise from JSON, so every binding can share the
 //! same golden vectors.
 
+mod account;
 mod ai;
 mod auth;
 mod comments;
@@ -24,7 +25,9 @@ mod storage;
 mod subscriptions;
 mod transfer;
 mod upload;
+mod workspaces;
 
+pub use account::AccountCall;
 pub use ai::AiCall;
 pub use auth::{AuthCall, PkceError, pkce_challenge};
 pub use comments::{CommentsCall, MAX_COMMENT_TARGETS};
@@ -34,13 +37,14 @@ pub use fileshares::{
     PASSWORD_HEADER,
 };
 pub use members::{Entity, MembersCall};
-pub use orgs::OrgsCall;
+pub use orgs::{OrgFields, OrgsCall};
 pub use search::{BucketPage, MAX_SEARCH_LEN, SEARCH_BUCKETS, SearchCall};
 pub use shares::{ShareFields, SharesCall};
 pub use storage::StorageCall;
 pub use subscriptions::SubscriptionsCall;
 pub use transfer::TransferCall;
 pub use upload::{BatchFile, MAX_DETAILS_WAIT_S, SINGLE_REQUEST_MAX, UploadCall};
+pub use workspaces::WorkspacesCall;
 
 use base64::Engine;
 use serde::Deserialize;
@@ -108,6 +112,10 @@ pub enum Call {
     FileShares(FileSharesCall),
     /// Unified search over files, metadata and comments.
     Search(SearchCall),
+    /// Workspace management: delete, archive, limits, shares, imports, jobs.
+    Workspaces(WorkspacesCall),
+    /// The caller's account and the service's health.
+    Account(AccountCall),
 }
 
 impl Call {
@@ -308,6 +316,8 @@ impl Client {
             Call::Comments(c) => comments::build(c)?,
             Call::FileShares(c) => fileshares::build(c)?,
             Call::Search(c) => search::build(c)?,
+            Call::Workspaces(c) => workspaces::build(c)?,
+            Call::Account(c) => account::build(c)?,
         };
         self.finish(req)
     }

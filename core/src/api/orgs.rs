@@ -108,6 +108,136 @@ pub enum OrgsCall {
         #[serde(default)]
         intelligence: Option<bool>,
     },
+    /// `POST org/{id}/update/` (form, only the fields given; fastio_cli
+    /// src/api/org.rs:69-185 @96b1551). `"null"` clears a clearable field,
+    /// as the service reads it.
+    UpdateOrg {
+        /// The org.
+        org_id: String,
+        /// The fields to change (boxed: they are many, and calls are
+        /// passed by value).
+        #[serde(flatten)]
+        fields: Box<OrgFields>,
+    },
+    /// `POST org/{id}/close/` (form `confirm`, the org's domain or id;
+    /// src/api/org.rs:187-195).
+    CloseOrg {
+        /// The org.
+        org_id: String,
+        /// Its domain or id, repeated.
+        confirm: String,
+    },
+    /// `GET org/{id}/public/details/`: what a non-member sees
+    /// (src/api/org.rs:408-414).
+    PublicDetails {
+        /// The org.
+        org_id: String,
+    },
+    /// `GET orgs/available/`: orgs the caller may join (src/api/org.rs:386-405).
+    Available {
+        /// Page size.
+        #[serde(default)]
+        limit: Option<u32>,
+        /// Offset.
+        #[serde(default)]
+        offset: Option<u64>,
+    },
+    /// `GET orgs/all/` (src/api/org.rs:706-725).
+    All {
+        /// Page size.
+        #[serde(default)]
+        limit: Option<u32>,
+        /// Offset.
+        #[serde(default)]
+        offset: Option<u64>,
+    },
+    /// `GET orgs/check/domain/{domain}/`: whether a domain is free
+    /// (src/api/org.rs:728-734).
+    CheckDomain {
+        /// The domain wanted.
+        domain: String,
+    },
+}
+
+/// The org settings `UpdateOrg` may change, named as the form names them
+/// (src/api/org.rs:127-185).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct OrgFields {
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The org's domain (its name in URLs).
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Industry.
+    #[serde(default)]
+    pub industry: Option<String>,
+    /// Where billing mail goes.
+    #[serde(default)]
+    pub billing_email: Option<String>,
+    /// Homepage URL.
+    #[serde(default)]
+    pub homepage: Option<String>,
+    /// Accent colour (JSON text, sent verbatim).
+    #[serde(default)]
+    pub accent_color: Option<String>,
+    /// Background colour (JSON text, sent verbatim).
+    #[serde(default)]
+    pub background_color: Option<String>,
+    /// Background mode.
+    #[serde(default)]
+    pub background_mode: Option<String>,
+    /// Show the brand background.
+    #[serde(default)]
+    pub use_background: Option<bool>,
+    /// Facebook URL.
+    #[serde(default)]
+    pub facebook: Option<String>,
+    /// Twitter/X URL.
+    #[serde(default)]
+    pub twitter: Option<String>,
+    /// Instagram URL.
+    #[serde(default)]
+    pub instagram: Option<String>,
+    /// YouTube URL.
+    #[serde(default)]
+    pub youtube: Option<String>,
+    /// Who manages members.
+    #[serde(default)]
+    pub perm_member_manage: Option<String>,
+    /// E-mail domains whose users may join.
+    #[serde(default)]
+    pub perm_auth_domains: Option<String>,
+    /// Owner-defined properties (JSON text, sent verbatim).
+    #[serde(default)]
+    pub owner_defined: Option<String>,
+}
+
+impl OrgFields {
+    fn form(&self) -> Vec<(String, String)> {
+        Params::new()
+            .opt("name", &self.name)
+            .opt("domain", &self.domain)
+            .opt("description", &self.description)
+            .opt("industry", &self.industry)
+            .opt("billing_email", &self.billing_email)
+            .opt("homepage", &self.homepage)
+            .opt("accent_color", &self.accent_color)
+            .opt("background_color", &self.background_color)
+            .opt("background_mode", &self.background_mode)
+            .opt_bool("use_background", self.use_background)
+            .opt("facebook", &self.facebook)
+            .opt("twitter", &self.twitter)
+            .opt("instagram", &self.instagram)
+            .opt("youtube", &self.youtube)
+            .opt("perm_member_manage", &self.perm_member_manage)
+            .opt("perm_auth_domains", &self.perm_auth_domains)
+            .opt("owner_defined", &self.owner_defined)
+            .done()
+    }
 }
 
 /// `perm_join` values; the first is the default.
@@ -229,5 +359,42 @@ pub(crate) fn build(call: &OrgsCall) -> Result<Req, BuildError> {
                 .opt_bool("intelligence", *intelligence)
                 .done(),
         ),
+        OrgsCall::UpdateOrg { org_id, fields } => {
+            let form = fields.form();
+            if form.is_empty() {
+                return Err(super::invalid(
+                    "org_id",
+                    "an update needs at least one change",
+                ));
+            }
+            Req::post_form(join(&["org", &seg("org_id", org_id)?, "update"]), form)
+        }
+        OrgsCall::CloseOrg { org_id, confirm } => {
+            if confirm.trim().is_empty() {
+                return Err(super::invalid("confirm", "repeat the org's domain or id"));
+            }
+            Req::post_form(
+                join(&["org", &seg("org_id", org_id)?, "close"]),
+                Params::new().put("confirm", confirm).done(),
+            )
+        }
+        OrgsCall::PublicDetails { org_id } => {
+            Req::get(join(&["org", &seg("org_id", org_id)?, "public", "details"]))
+        }
+        OrgsCall::Available { limit, offset } => Req::get("orgs/available/".into()).query(
+            Params::new()
+                .opt("limit", limit)
+                .opt("offset", offset)
+                .done(),
+        ),
+        OrgsCall::All { limit, offset } => Req::get("orgs/all/".into()).query(
+            Params::new()
+                .opt("limit", limit)
+                .opt("offset", offset)
+                .done(),
+        ),
+        OrgsCall::CheckDomain { domain } => {
+            Req::get(join(&["orgs", "check", "domain", &seg("domain", domain)?]))
+        }
     })
 }

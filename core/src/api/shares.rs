@@ -80,30 +80,6 @@ pub enum SharesCall {
         #[serde(default)]
         offset: Option<u64>,
     },
-    /// `POST workspace/{workspace_id}/create/fileshare/`: share one file
-    /// (fastio_cli src/api/fileshare.rs:255-436 @96b1551). The answer is
-    /// `{result, fileshare}` with no `response` wrapper.
-    CreateFileShare {
-        /// The workspace.
-        workspace_id: String,
-        /// The file, sent as `node`.
-        node: String,
-        /// Title.
-        #[serde(default)]
-        title: Option<String>,
-        /// `anyone_with_link`, `any_registered` or `named_people`.
-        #[serde(default)]
-        access_option: Option<String>,
-        /// A password.
-        #[serde(default)]
-        password: Option<Secret>,
-        /// Lifetime in seconds (1 to 3155760000); not with `expires_at`.
-        #[serde(default)]
-        expires: Option<u64>,
-        /// Expiry as a date; not with `expires`.
-        #[serde(default)]
-        expires_at: Option<String>,
-    },
 }
 
 // The documented rules, checked before a request costs a round trip.
@@ -232,54 +208,6 @@ pub(crate) fn build(call: &SharesCall) -> Result<Req, BuildError> {
                 Params::new()
                     .opt("limit", limit)
                     .opt("offset", offset)
-                    .done(),
-            )
-        }
-        SharesCall::CreateFileShare {
-            workspace_id,
-            node,
-            title,
-            access_option,
-            password,
-            expires,
-            expires_at,
-        } => {
-            if node.trim().is_empty() {
-                return Err(invalid("node", "is required"));
-            }
-            if let Some(a) = access_option
-                && !["anyone_with_link", "any_registered", "named_people"].contains(&a.as_str())
-            {
-                return Err(invalid(
-                    "access_option",
-                    "must be anyone_with_link, any_registered or named_people",
-                ));
-            }
-            if expires.is_some() && expires_at.is_some() {
-                return Err(invalid("expires", "give expires or expires_at, not both"));
-            }
-            if let Some(e) = expires
-                && !(1..=3_155_760_000).contains(e)
-            {
-                return Err(invalid("expires", "must be 1 to 3155760000 seconds"));
-            }
-            Req::post_form(
-                join(&[
-                    "workspace",
-                    &seg("workspace_id", workspace_id)?,
-                    "create",
-                    "fileshare",
-                ]),
-                Params::new()
-                    .put("node", node)
-                    .opt("title", title)
-                    .opt("access_option", access_option)
-                    .opt(
-                        "password",
-                        &password.as_ref().map(|p| p.expose().to_string()),
-                    )
-                    .opt("expires", expires)
-                    .opt("expires_at", expires_at)
                     .done(),
             )
         }

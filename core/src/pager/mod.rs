@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::api::{
     BuildError, Call, Client, CommentsCall, EventsCall, FileSharesCall, MembersCall, OrgsCall,
-    SharesCall, StorageCall, UploadCall,
+    SharesCall, StorageCall, UploadCall, WorkspacesCall,
 };
 use crate::decode::{ApiError, Decoded, ErrorKind, models::next_cursor};
 use crate::http::{HttpRequest, HttpResponse};
@@ -64,7 +64,9 @@ fn offset_slots(call: &mut Call) -> Option<(&mut Option<u32>, &mut Option<u64>)>
             OrgsCall::List { limit, offset }
             | OrgsCall::ListExternal { limit, offset }
             | OrgsCall::ListWorkspaces { limit, offset, .. }
-            | OrgsCall::AllWorkspaces { limit, offset },
+            | OrgsCall::AllWorkspaces { limit, offset }
+            | OrgsCall::Available { limit, offset }
+            | OrgsCall::All { limit, offset },
         )
         | Call::Storage(StorageCall::Search { limit, offset, .. })
         | Call::Shares(SharesCall::List { limit, offset })
@@ -77,7 +79,10 @@ fn offset_slots(call: &mut Call) -> Option<(&mut Option<u32>, &mut Option<u64>)>
         | Call::Comments(
             CommentsCall::List { limit, offset, .. } | CommentsCall::ListAll { limit, offset, .. },
         )
-        | Call::FileShares(FileSharesCall::List { limit, offset, .. }) => Some((limit, offset)),
+        | Call::FileShares(FileSharesCall::List { limit, offset, .. })
+        | Call::Workspaces(WorkspacesCall::ListShares { limit, offset, .. }) => {
+            Some((limit, offset))
+        }
         _ => None,
     }
 }

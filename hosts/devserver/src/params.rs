@@ -249,6 +249,13 @@ impl Params {
         }
     }
 
+    /// The names the body carries, sorted.
+    pub fn body_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.body.map.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
     /// The body, falling back to the query string: only where the evidence is mixed.
     pub fn body_or_query(&self) -> View<'_> {
         View {

@@ -1,6 +1,7 @@
 //! Route table: one match over method and path segments, so trailing slashes, ids given as
 //! numbers or strings, and unknown routes (404, code 9992) are handled in one place.
 
+pub mod account;
 pub mod ai;
 pub mod comments;
 pub mod dev;
@@ -21,6 +22,7 @@ pub mod transfer;
 pub mod upload;
 pub mod user;
 pub mod webhooks;
+pub mod workspaces;
 
 use std::sync::Arc;
 
@@ -50,6 +52,17 @@ pub async fn route(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
         ["user", "auth", "key", id] if post => user::key_update(st, id, rq),
         ["user", "auth", "key", id] if del => user::key_delete(st, id),
 
+        // the account and the service
+        ["user", "update"] if post => account::update(st, rq),
+        ["user", "close"] if post => account::close(rq),
+        ["user", "me", "allowed"] if get => account::allowed(),
+        ["user", "me", "limits", "orgs"] if get => account::org_limits(st),
+        ["user", "auth", "sign-out" | "invalidate-all"] if post => account::sign_out(),
+        ["users", "search"] if get => account::search(st, rq),
+        ["auth", "scopes"] if get => account::scopes(),
+        ["ping"] if get => account::ping(),
+        ["system", "status"] if get => account::status(),
+
         // orgs and workspaces
         ["orgs", "list"] if get => orgs::list(st, rq),
         ["orgs", "list", "external"] if get => orgs::list_external(),
@@ -60,6 +73,23 @@ pub async fn route(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
         ["org", id, "create", "workspace"] if post => orgs::create_workspace(st, id, rq),
         ["workspace", id, "details"] if get => orgs::workspace_details(st, id),
         ["workspace", id, "update"] if post => orgs::workspace_update(st, id, rq),
+        ["workspace", id, "delete"] if del => workspaces::delete(st, id, rq),
+        ["workspace", id, "archive"] if post => workspaces::set_archived(st, id, true),
+        ["workspace", id, "unarchive"] if post => workspaces::set_archived(st, id, false),
+        ["workspace", id, "limits"] if get => workspaces::limits(st, id),
+        ["workspace", id, "list", "shares"] if get => workspaces::shares(st, id, rq),
+        ["workspace", id, "jobs", "status"] if get => workspaces::jobs(st, id),
+        ["workspace", id, "import", on @ ("enable" | "disable")] if post => {
+            workspaces::set_import(st, id, *on == "enable")
+        }
+        ["workspaces", "check", "name", name] if get => workspaces::check_name(st, name),
+        ["workspaces", "available"] if get => orgs::none_available("workspaces"),
+        ["org", id, "update"] if post => orgs::update(st, id, rq),
+        ["org", id, "close"] if post => orgs::close(st, id, rq),
+        ["org", id, "public", "details"] if get => orgs::public_details(st, id),
+        ["orgs", "available"] if get => orgs::none_available("orgs"),
+        ["orgs", "all"] if get => orgs::list(st, rq),
+        ["orgs", "check", "domain", domain] if get => orgs::check_domain(st, domain),
 
         // ownership transfer
         ["org", id, "transfer", "token", "create"] if post => transfer::create(st, id),

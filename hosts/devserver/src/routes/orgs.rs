@@ -219,3 +219,180 @@ pub fn workspace_update(st: &AppState, id: &str, rq: &Req) -> ApiResult {
     )?;
     Ok(ok(json!({"workspace": workspace(&db, id)?})))
 }
+
+/// The org settings `update` keeps beside name and domain (fastio_cli src/api/org.rs:127-185
+/// @96b1551), stored as sent.
+const ORG_SETTINGS: &[&str] = &[
+    "description",
+    "industry",
+    "billing_email",
+    "homepage",
+    "accent_color",
+    "background_color",
+    "background_mode",
+    "use_background",
+    "facebook",
+    "twitter",
+    "instagram",
+    "youtube",
+    "perm_member_manage",
+    "perm_auth_domains",
+    "owner_defined",
+];
+
+fn load_org(db: &rusqlite::Connection, id: &str) -> ApiResult<Value> {
+    let mut org = db
+        .query_row(
+            "SELECT id, domain, name, owner_id, created FROM orgs WHERE id = ?1",
+            [id],
+            org_json,
+        )
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("The organization does not exist."))?;
+    let settings: Option<String> = db
+        .query_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            [format!("org_settings:{id}")],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let (Some(Value::Object(extra)), Value::Object(o)) = (
+        settings.and_then(|s| serde_json::from_str::<Value>(&s).ok()),
+        &mut org,
+    ) {
+        o.extend(extra);
+    }
+    Ok(org)
+}
+
+/// `POST org/{id}/update/`: name and domain, and the settings of [`ORG_SETTINGS`]; a field
+/// outside them is refused rather than dropped.
+pub fn update(st: &AppState, id: &str, rq: &Req) -> ApiResult {
+    let p = rq.params.body();
+    let db = st.db();
+    let cur = load_org(&db, id)?;
+    if let Some(unknown) = rq
+        .params
+        .body_names()
+        .into_iter()
+        .find(|k| k != "name" && k != "domain" && !ORG_SETTINGS.contains(&k.as_str()))
+    {
+        return Err(ApiError::invalid_param(
+            &unknown,
+            "string",
+            format!("'{unknown}' is not an org setting."),
+        ));
+    }
+    let mut changed = false;
+    if let Some(d) = p.get("domain") {
+        let d = d.to_ascii_lowercase();
+        if !valid_domain(&d) {
+            return Err(ApiError::invalid_param(
+                "domain",
+                "string",
+                "'domain' must be 2-80 letters, digits or hyphens.",
+            ));
+        }
+        let taken: Option<String> = db
+            .query_row(
+                "SELECT id FROM orgs WHERE domain = ?1 AND id != ?2",
+                params![d, id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if taken.is_some() {
+            return Err(ApiError::conflict("That domain is already in use."));
+        }
+        db.execute("UPDATE orgs SET domain = ?1 WHERE id = ?2", params![d, id])?;
+        changed = true;
+    }
+    if let Some(n) = p.get("name") {
+        db.execute("UPDATE orgs SET name = ?1 WHERE id = ?2", params![n, id])?;
+        changed = true;
+    }
+    let mut settings = serde_json::Map::new();
+    for k in ORG_SETTINGS {
+        if let Some(v) = cur.get(*k) {
+            settings.insert((*k).to_string(), v.clone());
+        }
+        if p.has(k) {
+            settings.insert((*k).to_string(), json!(p.get(k)));
+            changed = true;
+        }
+    }
+    if !changed {
+        return Err(ApiError::invalid("The update changes nothing."));
+    }
+    db.execute(
+        "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
+        params![
+            format!("org_settings:{id}"),
+            Value::Object(settings).to_string()
+        ],
+    )?;
+    Ok(ok(json!({"org": load_org(&db, id)?})))
+}
+
+/// `POST org/{id}/close/` (form `confirm`: the domain or the id). An org that still holds
+/// workspaces is not closed (409), nor the default org.
+pub fn close(st: &AppState, id: &str, rq: &Req) -> ApiResult {
+    let confirm = rq.params.body().req("confirm")?;
+    let db = st.db();
+    let org = load_org(&db, id)?;
+    if confirm != id && org["domain"].as_str() != Some(confirm) {
+        return Err(ApiError::invalid_param(
+            "confirm",
+            "string",
+            "'confirm' must equal the org's domain or id.",
+        ));
+    }
+    if id == st.default_org {
+        return Err(ApiError::denied(
+            "The account's default org cannot be closed.",
+        ));
+    }
+    let n: i64 = db.query_row(
+        "SELECT COUNT(*) FROM workspaces WHERE org_id = ?1",
+        [id],
+        |r| r.get(0),
+    )?;
+    if n > 0 {
+        return Err(ApiError::conflict("Delete the org's workspaces first."));
+    }
+    db.execute("DELETE FROM orgs WHERE id = ?1", [id])?;
+    db.execute(
+        "DELETE FROM meta WHERE key = ?1",
+        [format!("org_settings:{id}")],
+    )?;
+    Ok(ok(json!({"id": id, "closed": true})))
+}
+
+/// `GET org/{id}/public/details/`: what anyone may see.
+pub fn public_details(st: &AppState, id: &str) -> ApiResult {
+    let org = load_org(&st.db(), id)?;
+    Ok(ok(
+        json!({"org": {"id": org["id"], "domain": org["domain"], "name": org["name"],
+                         "description": org.get("description")}}),
+    ))
+}
+
+/// `GET orgs/check/domain/{domain}/`.
+pub fn check_domain(st: &AppState, domain: &str) -> ApiResult {
+    let d = domain.to_ascii_lowercase();
+    let taken: Option<String> = st
+        .db()
+        .query_row("SELECT id FROM orgs WHERE domain = ?1", [&d], |r| r.get(0))
+        .optional()?;
+    let valid = valid_domain(&d);
+    Ok(ok(
+        json!({"domain": d, "valid": valid, "available": valid && taken.is_none()}),
+    ))
+}
+
+/// `GET orgs/available/` and `workspaces/available/`: the one account belongs to everything,
+/// so nothing is left to join.
+pub fn none_available(key: &str) -> ApiResult {
+    Ok(ok(
+        json!({key: [], "pagination": {"total": 0, "limit": 100, "offset": 0, "has_more": false}}),
+    ))
+}

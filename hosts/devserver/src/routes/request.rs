@@ -56,6 +56,10 @@ pub fn known_prefix(segs: &[String]) -> bool {
         "shares",
         "fileshare",
         "comments",
+        "users",
+        "auth",
+        "ping",
+        "system",
         "events",
         "event",
         "activity",
@@ -64,15 +68,19 @@ pub fn known_prefix(segs: &[String]) -> bool {
     segs.first().is_some_and(|s| TOP.contains(&s.as_str()))
 }
 
-/// Token-authorised downloads and File Share consumption (whose handlers admit anonymous
-/// callers by the link's tier) are the only routes that work without a bearer token.
+/// Token-authorised downloads, File Share consumption (whose handlers admit anonymous callers
+/// by the link's tier) and the health checks are the only routes that work without a bearer
+/// token.
 pub fn needs_auth(m: &Method, segs: &[String], p: &Params) -> bool {
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     let tokened =
         matches!(s.as_slice(), [_, _, "storage", _, "read" | "zip"]) && p.get("token").is_some();
     let consuming = matches!(
         s.as_slice(),
-        ["fileshare", _, "details"] | ["fileshare", _, "storage", ..]
+        ["fileshare", _, "details"]
+            | ["fileshare", _, "storage", ..]
+            | ["ping"]
+            | ["system", "status"]
     );
     !(*m == Method::GET && (tokened || consuming))
 }

@@ -1,0 +1,166 @@
+//! Workspace, org and account management and the health checks: the core's builders over real
+//! HTTP against the local server, with the state each change leaves checked by reading it back.
+
+use fastio_core::api::{Call, Client};
+use fastio_core::config::ClientConfig;
+use fastio_native as driver;
+use serde_json::{Value, json};
+
+fn start() -> (fastio_devserver::RunningServer, tempfile::TempDir, Client) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = fastio_devserver::Config::new(dir.path());
+    cfg.api_keys = vec!["mg-key".into()];
+    let srv = fastio_devserver::spawn(cfg).expect("devserver starts");
+    let client = Client::new(ClientConfig::with_api_key(&srv.base_url, "mg-key").unwrap()).unwrap();
+    (srv, dir, client)
+}
+
+fn call(v: Value) -> Call {
+    serde_json::from_value(v).unwrap()
+}
+
+fn ok(c: &Client, v: Value) -> Value {
+    let call = call(v);
+    driver::call::<Value>(c, &call).unwrap_or_else(|e| panic!("{call:?}: {e}"))
+}
+
+fn status(c: &Client, v: Value) -> u16 {
+    match driver::call::<Value>(c, &call(v)) {
+        Ok(_) => 200,
+        Err(driver::HostError::Api { error, .. }) => error.status.unwrap_or(0),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[test]
+fn a_workspace_is_archived_checked_and_deleted_only_when_confirmed() {
+    let (_srv, _dir, c) = start();
+    let ws = driver::create_workspace(&c, "keep-me").unwrap();
+    let w = json!({"workspaces": {"op": "archive", "workspace_id": ws}});
+    assert_eq!(ok(&c, w.clone())["workspace"]["archived"], json!(true));
+    assert_eq!(status(&c, w), 409, "archived twice");
+    let _ = ok(
+        &c,
+        json!({"workspaces": {"op": "unarchive", "workspace_id": ws}}),
+    );
+    let limits = ok(
+        &c,
+        json!({"workspaces": {"op": "limits", "workspace_id": ws}}),
+    );
+    assert_eq!(limits["limits"]["files"], json!(0));
+    let taken = ok(
+        &c,
+        json!({"workspaces": {"op": "check_name", "name": "keep-me"}}),
+    );
+    assert_eq!(taken["available"], json!(false));
+    let free = ok(
+        &c,
+        json!({"workspaces": {"op": "check_name", "name": "brand-new"}}),
+    );
+    assert_eq!(free["available"], json!(true));
+    let jobs = ok(
+        &c,
+        json!({"workspaces": {"op": "jobs_status", "workspace_id": ws}}),
+    );
+    assert_eq!(jobs["jobs"]["metadata_extract"], json!([]));
+    let shares = ok(
+        &c,
+        json!({"workspaces": {"op": "list_shares", "workspace_id": ws}}),
+    );
+    assert_eq!(shares["shares"], json!([]));
+
+    let wrong = json!({"workspaces": {"op": "delete", "workspace_id": ws, "confirm": "other"}});
+    assert_eq!(status(&c, wrong), 400);
+    let _ = ok(
+        &c,
+        json!({"workspaces": {"op": "delete", "workspace_id": ws, "confirm": "keep-me"}}),
+    );
+    assert_eq!(
+        status(
+            &c,
+            json!({"orgs": {"op": "workspace_details", "workspace_id": ws}})
+        ),
+        404
+    );
+}
+
+#[test]
+fn an_org_is_updated_seen_publicly_and_closed() {
+    let (_srv, _dir, c) = start();
+    let org = ok(
+        &c,
+        json!({"orgs": {"op": "create", "domain": "acme-co", "name": "Acme"}}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let taken = ok(
+        &c,
+        json!({"orgs": {"op": "check_domain", "domain": "acme-co"}}),
+    );
+    assert_eq!(taken["available"], json!(false));
+    let up = ok(
+        &c,
+        json!({"orgs": {"op": "update_org", "org_id": org, "name": "Acme Inc",
+                        "description": "Widgets", "use_background": false}}),
+    );
+    assert_eq!(up["org"]["name"], json!("Acme Inc"));
+    assert_eq!(up["org"]["use_background"], json!("false"));
+    let public = ok(&c, json!({"orgs": {"op": "public_details", "org_id": org}}));
+    assert_eq!(public["org"]["description"], json!("Widgets"));
+    let all: Vec<Value> = ok(&c, json!({"orgs": {"op": "all"}}))["orgs"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(all.iter().any(|o| o["id"] == json!(org)));
+    assert_eq!(
+        status(
+            &c,
+            json!({"orgs": {"op": "close_org", "org_id": org, "confirm": "nope"}})
+        ),
+        400
+    );
+    let _ = ok(
+        &c,
+        json!({"orgs": {"op": "close_org", "org_id": org, "confirm": "acme-co"}}),
+    );
+    assert_eq!(
+        status(&c, json!({"orgs": {"op": "details", "org_id": org}})),
+        404
+    );
+}
+
+#[test]
+fn the_account_changes_and_the_service_answers_without_a_key() {
+    let (srv, _dir, c) = start();
+    let me = ok(
+        &c,
+        json!({"account": {"op": "update", "first_name": "Pat"}}),
+    );
+    assert_eq!(me["user"]["first_name"], json!("Pat"), "{me}");
+    let found = ok(&c, json!({"account": {"op": "search", "search": "pat"}}));
+    assert_eq!(found["users"][0]["first_name"], json!("Pat"));
+    // Sign-out ends browser sessions, not API keys.
+    let _ = ok(&c, json!({"account": {"op": "sign_out"}}));
+    let _ = ok(&c, json!({"account": {"op": "allowed"}}));
+    let anon = Client::new(ClientConfig {
+        credential: None,
+        ..ClientConfig::with_api_key(&srv.base_url, "x").unwrap()
+    })
+    .unwrap();
+    assert_eq!(
+        ok(&anon, json!({"account": {"op": "ping"}}))["pong"],
+        json!(true)
+    );
+    assert_eq!(
+        ok(&anon, json!({"account": {"op": "status"}}))["status"],
+        json!("ok")
+    );
+    // Everything else needs the key, and is refused before anything is sent.
+    assert!(matches!(
+        driver::call::<Value>(&anon, &call(json!({"account": {"op": "allowed"}}))),
+        Err(driver::HostError::Build(
+            fastio_core::api::BuildError::MissingCredential
+        ))
+    ));
+}
