@@ -17,6 +17,7 @@ mod comments;
 mod events;
 mod fileshares;
 mod members;
+mod metadata;
 mod orgs;
 mod path;
 mod search;
@@ -37,6 +38,10 @@ pub use fileshares::{
     PASSWORD_HEADER,
 };
 pub use members::{Entity, MembersCall};
+pub use metadata::{
+    MAX_METADATA_DETAILS_IDS, MAX_METADATA_QUERY, MAX_METADATA_SEARCH_LIMIT, MAX_TEMPLATE_NODE_IDS,
+    MetadataCall, MetadataKeys,
+};
 pub use orgs::{OrgFields, OrgsCall};
 pub use search::{BucketPage, MAX_SEARCH_LEN, SEARCH_BUCKETS, SearchCall};
 pub use shares::{ShareFields, SharesCall};
@@ -116,6 +121,8 @@ pub enum Call {
     Workspaces(WorkspacesCall),
     /// The caller's account and the service's health.
     Account(AccountCall),
+    /// Metadata templates, values, extraction and search.
+    Metadata(MetadataCall),
 }
 
 impl Call {
@@ -318,6 +325,7 @@ impl Client {
             Call::Search(c) => search::build(c)?,
             Call::Workspaces(c) => workspaces::build(c)?,
             Call::Account(c) => account::build(c)?,
+            Call::Metadata(c) => metadata::build(c)?,
         };
         self.finish(req)
     }

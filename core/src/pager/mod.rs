@@ -14,8 +14,8 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::api::{
-    BuildError, Call, Client, CommentsCall, EventsCall, FileSharesCall, MembersCall, OrgsCall,
-    SharesCall, StorageCall, UploadCall, WorkspacesCall,
+    BuildError, Call, Client, CommentsCall, EventsCall, FileSharesCall, MembersCall, MetadataCall,
+    OrgsCall, SharesCall, StorageCall, UploadCall, WorkspacesCall,
 };
 use crate::decode::{ApiError, Decoded, ErrorKind, models::next_cursor};
 use crate::http::{HttpRequest, HttpResponse};
@@ -80,9 +80,12 @@ fn offset_slots(call: &mut Call) -> Option<(&mut Option<u32>, &mut Option<u64>)>
             CommentsCall::List { limit, offset, .. } | CommentsCall::ListAll { limit, offset, .. },
         )
         | Call::FileShares(FileSharesCall::List { limit, offset, .. })
-        | Call::Workspaces(WorkspacesCall::ListShares { limit, offset, .. }) => {
-            Some((limit, offset))
-        }
+        | Call::Workspaces(WorkspacesCall::ListShares { limit, offset, .. })
+        | Call::Metadata(
+            MetadataCall::TemplateNodeList { limit, offset, .. }
+            | MetadataCall::Eligible { limit, offset, .. }
+            | MetadataCall::Search { limit, offset, .. },
+        ) => Some((limit, offset)),
         _ => None,
     }
 }
