@@ -12,15 +12,19 @@
 
 mod account;
 mod ai;
+mod apps;
 mod auth;
+mod billing;
 mod comments;
 mod events;
 mod fileshares;
+mod imports;
 mod members;
 mod metadata;
 mod orgs;
 mod path;
 mod search;
+mod security;
 mod shares;
 mod storage;
 mod subscriptions;
@@ -30,13 +34,16 @@ mod workspaces;
 
 pub use account::AccountCall;
 pub use ai::AiCall;
+pub use apps::{AppsCall, MAX_HOWTO_CONTEXT, MAX_HOWTO_QUESTION};
 pub use auth::{AuthCall, PkceError, pkce_challenge};
+pub use billing::BillingCall;
 pub use comments::{CommentsCall, MAX_COMMENT_TARGETS};
 pub use events::{EventFilters, EventScope, EventsCall, MAX_ACTIVITY_WAIT_S};
 pub use fileshares::{
     ACCESS_OPTIONS, CAPABILITIES, Change, Expiry, FileSharesCall, Grantee, MAX_EXPIRES_S,
     PASSWORD_HEADER,
 };
+pub use imports::ImportsCall;
 pub use members::{Entity, MembersCall};
 pub use metadata::{
     MAX_METADATA_DETAILS_IDS, MAX_METADATA_QUERY, MAX_METADATA_SEARCH_LIMIT, MAX_TEMPLATE_NODE_IDS,
@@ -44,6 +51,7 @@ pub use metadata::{
 };
 pub use orgs::{OrgFields, OrgsCall};
 pub use search::{BucketPage, MAX_SEARCH_LEN, SEARCH_BUCKETS, SearchCall};
+pub use security::{SecurityCall, TWO_FACTOR_CHANNELS};
 pub use shares::{ShareFields, SharesCall};
 pub use storage::StorageCall;
 pub use subscriptions::SubscriptionsCall;
@@ -123,6 +131,14 @@ pub enum Call {
     Account(AccountCall),
     /// Metadata templates, values, extraction and search.
     Metadata(MetadataCall),
+    /// Two-factor management, OAuth sessions, sign-up, e-mail and password flows.
+    Security(SecurityCall),
+    /// An org's billing.
+    Billing(BillingCall),
+    /// Cloud import: providers, identities, sources, jobs, write-backs.
+    Imports(ImportsCall),
+    /// Apps and the how-to assistant.
+    Apps(AppsCall),
 }
 
 impl Call {
@@ -326,6 +342,10 @@ impl Client {
             Call::Workspaces(c) => workspaces::build(c)?,
             Call::Account(c) => account::build(c)?,
             Call::Metadata(c) => metadata::build(c)?,
+            Call::Security(c) => security::build(c)?,
+            Call::Billing(c) => billing::build(c)?,
+            Call::Imports(c) => imports::build(c)?,
+            Call::Apps(c) => apps::build(c)?,
         };
         self.finish(req)
     }

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use super::path::{join, seg};
-use super::{BuildError, Params, Req, invalid};
+use super::{Auth, BuildError, Params, Req, invalid};
 use crate::http::Body;
 use crate::secret::Secret;
 
@@ -79,6 +79,43 @@ pub enum SharesCall {
         /// Offset.
         #[serde(default)]
         offset: Option<u64>,
+    },
+    /// `GET share/{id}/public/details/`: what a visitor sees; the bearer
+    /// goes along only when configured (fastio_cli src/api/share.rs:448-456
+    /// @96b1551).
+    PublicDetails {
+        /// The share.
+        share_id: String,
+    },
+    /// `POST share/{id}/archive/` or `…/unarchive/` with a JSON `{}`
+    /// (src/api/share.rs:458-474).
+    SetArchived {
+        /// The share.
+        share_id: String,
+        /// Archive (`true`) or bring back.
+        archived: bool,
+    },
+    /// `POST share/{id}/auth/password/` (form `password`): a visitor's
+    /// access to a password-protected share (src/api/share.rs:476-488).
+    PasswordAuth {
+        /// The share.
+        share_id: String,
+        /// Its password.
+        password: Secret,
+    },
+    /// `POST share/{id}/auth/guest/` with a JSON `{}`: guest access
+    /// (src/api/share.rs:490-496).
+    GuestAuth {
+        /// The share.
+        share_id: String,
+    },
+    /// `GET shares/available/` (src/api/share.rs:498-502).
+    Available,
+    /// `GET shares/check/name/{name}/`: whether a custom name is free
+    /// (src/api/share.rs:504-510).
+    CheckName {
+        /// The name wanted.
+        name: String,
     },
 }
 
@@ -210,6 +247,40 @@ pub(crate) fn build(call: &SharesCall) -> Result<Req, BuildError> {
                     .opt("offset", offset)
                     .done(),
             )
+        }
+        SharesCall::PublicDetails { share_id } => Req::get(join(&[
+            "share",
+            &seg("share_id", share_id)?,
+            "public",
+            "details",
+        ]))
+        .auth(Auth::Optional),
+        SharesCall::SetArchived { share_id, archived } => Req::post_json(
+            join(&[
+                "share",
+                &seg("share_id", share_id)?,
+                if *archived { "archive" } else { "unarchive" },
+            ]),
+            serde_json::json!({}),
+        ),
+        SharesCall::PasswordAuth { share_id, password } => {
+            if password.is_empty() {
+                return Err(invalid("password", "is empty"));
+            }
+            Req::post_form(
+                join(&["share", &seg("share_id", share_id)?, "auth", "password"]),
+                vec![("password".into(), password.expose().to_string())],
+            )
+            .auth(Auth::Optional)
+        }
+        SharesCall::GuestAuth { share_id } => Req::post_json(
+            join(&["share", &seg("share_id", share_id)?, "auth", "guest"]),
+            serde_json::json!({}),
+        )
+        .auth(Auth::Optional),
+        SharesCall::Available => Req::get("shares/available/".into()),
+        SharesCall::CheckName { name } => {
+            Req::get(join(&["shares", "check", "name", &seg("name", name)?]))
         }
     })
 }

@@ -150,6 +150,13 @@ pub enum UploadCall {
     },
     /// `GET upload/details/`: the user's sessions.
     ListSessions,
+    /// `GET upload/limits/extensions/[?plan=…]`: the file extensions a plan
+    /// refuses (fastio_cli src/api/upload.rs:1094-1108 @96b1551).
+    LimitsExtensions {
+        /// The plan asked about (the caller's own otherwise).
+        #[serde(default)]
+        plan: Option<String>,
+    },
     /// `DELETE upload/`: cancel every session.
     CancelAll,
     /// `GET upload/limits/`.
@@ -428,6 +435,10 @@ pub(crate) fn build(call: &UploadCall, config: &ClientConfig) -> Result<Req, Bui
         }
         UploadCall::Cancel { upload_id } => Req::delete(upload_path(upload_id, &[])?),
         UploadCall::ListSessions => Req::get(join(&["upload", "details"])),
+        UploadCall::LimitsExtensions { plan } => {
+            Req::get(join(&["upload", "limits", "extensions"]))
+                .query(Params::new().opt("plan", plan).done())
+        }
         UploadCall::CancelAll => Req::delete(join(&["upload"])),
         UploadCall::Limits {
             action,

@@ -79,6 +79,39 @@ pub enum WorkspacesCall {
         /// The workspace.
         workspace_id: String,
     },
+    /// `GET workspace/{id}/dashboard/` with `limit`, `offset`
+    /// (src/api/dashboard.rs:41-70).
+    Dashboard {
+        /// The workspace.
+        workspace_id: String,
+        /// Cards per page.
+        #[serde(default)]
+        limit: Option<u32>,
+        /// Offset.
+        #[serde(default)]
+        offset: Option<u64>,
+    },
+    /// `POST workspace/{id}/dashboard/cards/{key}/dismiss/`: with a JSON
+    /// `{snooze_until}` it snoozes, without it dismisses for good with no
+    /// body at all (a JSON body without the field is an error there;
+    /// src/api/dashboard.rs:72-120).
+    DismissCard {
+        /// The workspace.
+        workspace_id: String,
+        /// The card.
+        card_key: String,
+        /// Until when (a date and time).
+        #[serde(default)]
+        snooze_until: Option<String>,
+    },
+    /// `DELETE workspace/{id}/dashboard/cards/{key}/dismiss/`: shows the card
+    /// again (src/api/dashboard.rs:122-131).
+    UndismissCard {
+        /// The workspace.
+        workspace_id: String,
+        /// The card.
+        card_key: String,
+    },
 }
 
 fn ws(id: &str, tail: &[&str]) -> Result<String, BuildError> {
@@ -140,5 +173,39 @@ pub(crate) fn build(c: &WorkspacesCall) -> Result<Req, BuildError> {
             Req::get(join(&["workspaces", "check", "name", &seg("name", name)?]))
         }
         W::JobsStatus { workspace_id } => Req::get(ws(workspace_id, &["jobs", "status"])?),
+        W::Dashboard {
+            workspace_id,
+            limit,
+            offset,
+        } => Req::get(ws(workspace_id, &["dashboard"])?).query(
+            Params::new()
+                .opt("limit", limit)
+                .opt("offset", offset)
+                .done(),
+        ),
+        W::DismissCard {
+            workspace_id,
+            card_key,
+            snooze_until,
+        } => {
+            let path = ws(
+                workspace_id,
+                &["dashboard", "cards", &seg("card_key", card_key)?, "dismiss"],
+            )?;
+            match snooze_until {
+                Some(t) if t.trim().is_empty() => {
+                    return Err(invalid("snooze_until", "is empty"));
+                }
+                Some(t) => Req::post_json(path, serde_json::json!({ "snooze_until": t })),
+                None => Req::new(crate::http::Method::Post, path),
+            }
+        }
+        W::UndismissCard {
+            workspace_id,
+            card_key,
+        } => Req::delete(ws(
+            workspace_id,
+            &["dashboard", "cards", &seg("card_key", card_key)?, "dismiss"],
+        )?),
     })
 }

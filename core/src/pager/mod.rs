@@ -14,8 +14,8 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::api::{
-    BuildError, Call, Client, CommentsCall, EventsCall, FileSharesCall, MembersCall, MetadataCall,
-    OrgsCall, SharesCall, StorageCall, UploadCall, WorkspacesCall,
+    BillingCall, BuildError, Call, Client, CommentsCall, EventsCall, FileSharesCall, ImportsCall,
+    MembersCall, MetadataCall, OrgsCall, SharesCall, StorageCall, UploadCall, WorkspacesCall,
 };
 use crate::decode::{ApiError, Decoded, ErrorKind, models::next_cursor};
 use crate::http::{HttpRequest, HttpResponse};
@@ -80,7 +80,17 @@ fn offset_slots(call: &mut Call) -> Option<(&mut Option<u32>, &mut Option<u64>)>
             CommentsCall::List { limit, offset, .. } | CommentsCall::ListAll { limit, offset, .. },
         )
         | Call::FileShares(FileSharesCall::List { limit, offset, .. })
-        | Call::Workspaces(WorkspacesCall::ListShares { limit, offset, .. })
+        | Call::Workspaces(
+            WorkspacesCall::ListShares { limit, offset, .. }
+            | WorkspacesCall::Dashboard { limit, offset, .. },
+        )
+        | Call::Billing(BillingCall::Members { limit, offset, .. })
+        | Call::Imports(
+            ImportsCall::Identities { limit, offset, .. }
+            | ImportsCall::Sources { limit, offset, .. }
+            | ImportsCall::Jobs { limit, offset, .. }
+            | ImportsCall::Writebacks { limit, offset, .. },
+        )
         | Call::Metadata(
             MetadataCall::TemplateNodeList { limit, offset, .. }
             | MetadataCall::Eligible { limit, offset, .. }

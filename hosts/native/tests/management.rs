@@ -164,3 +164,23 @@ fn the_account_changes_and_the_service_answers_without_a_key() {
         ))
     ));
 }
+
+#[test]
+fn billing_imports_and_apps_get_the_documented_unknown_route_error() {
+    let (_srv, _dir, c) = start();
+    let ws = driver::create_workspace(&c, "routes").unwrap();
+    for v in [
+        json!({"billing": {"op": "plans"}}),
+        json!({"imports": {"op": "providers", "workspace_id": ws}}),
+        json!({"apps": {"op": "list"}}),
+        json!({"apps": {"op": "how_to", "question": "How do I share?"}}),
+    ] {
+        match driver::call::<Value>(&c, &call(v.clone())) {
+            Err(driver::HostError::Api { error, .. }) => {
+                assert_eq!(error.status, Some(404), "{v}");
+                assert_eq!(error.code.as_deref(), Some("9992"), "{v}");
+            }
+            other => panic!("{v}: {other:?}"),
+        }
+    }
+}
