@@ -7,6 +7,9 @@ use super::path::{join, seg};
 use super::{BuildError, Params, Profile, Req, invalid};
 use crate::http::Method;
 
+/// The most files one AI summary covers (fastio_cli src/api/ai.rs:641-660 @96b1551).
+pub const MAX_SUMMARY_FILES: usize = 25;
+
 /// The longest question the API accepts, in characters.
 pub const MAX_QUESTION_CHARS: usize = 32_000;
 
@@ -169,6 +172,32 @@ pub enum AiCall {
         chat_id: String,
         /// The message.
         message_id: String,
+    },
+    /// `GET workspace/{id}/ai/transactions/`: the latest (up to 40) AI
+    /// credit transactions; workspaces only (fastio_cli src/api/ai.rs:499-510
+    /// @96b1551).
+    Transactions {
+        /// The workspace.
+        workspace_id: String,
+    },
+    /// `POST share/{id}/ai/autotitle/` (form `user_context`): the service
+    /// writes a title and description onto the share; shares only
+    /// (src/api/ai.rs:512-531).
+    Autotitle {
+        /// The share.
+        share_id: String,
+        /// A hint for the wording.
+        #[serde(default)]
+        user_context: Option<String>,
+    },
+    /// `POST workspace/{id}/ai/share/` (form `files`, a JSON array of 1 to
+    /// 25 file ids): a shareable summary of those files
+    /// (src/api/ai.rs:641-681).
+    SummarizeFiles {
+        /// The workspace.
+        workspace_id: String,
+        /// The files.
+        files: Vec<String>,
     },
 }
 
@@ -447,5 +476,44 @@ pub(crate) fn build(call: &AiCall) -> Result<Req, BuildError> {
             &seg("message_id", message_id)?,
             "details",
         ])),
+        AiCall::Transactions { workspace_id } => Req::get(join(&[
+            "workspace",
+            &seg("workspace_id", workspace_id)?,
+            "ai",
+            "transactions",
+        ])),
+        AiCall::Autotitle {
+            share_id,
+            user_context,
+        } => Req::post_form(
+            join(&["share", &seg("share_id", share_id)?, "ai", "autotitle"]),
+            Params::new().opt("user_context", user_context).done(),
+        ),
+        AiCall::SummarizeFiles {
+            workspace_id,
+            files,
+        } => {
+            if files.is_empty() || files.len() > MAX_SUMMARY_FILES {
+                return Err(invalid(
+                    "files",
+                    format!(
+                        "must name 1 to {MAX_SUMMARY_FILES} files, not {}",
+                        files.len()
+                    ),
+                ));
+            }
+            if files.iter().any(|f| f.trim().is_empty()) {
+                return Err(invalid("files", "holds an empty id"));
+            }
+            Req::post_form(
+                join(&[
+                    "workspace",
+                    &seg("workspace_id", workspace_id)?,
+                    "ai",
+                    "share",
+                ]),
+                Params::new().put("files", serde_json::json!(files)).done(),
+            )
+        }
     })
 }
