@@ -41,6 +41,8 @@ pub const DECODE_TARGETS: &[&str] = &[
     "fileshare_details",
     "fileshare_list",
     "fileshare_grants",
+    "unified_search",
+    "note_content",
 ];
 
 /// Why a named decode gave no value.
@@ -122,6 +124,8 @@ pub fn decode_named(
         "fileshare_details" => run::<FileShareDetails>(r, o),
         "fileshare_list" => run::<FileShareList>(r, o),
         "fileshare_grants" => run::<FileShareGrants>(r, o),
+        "unified_search" => run::<UnifiedSearch>(r, o),
+        "note_content" => run::<NoteContent>(r, o),
         other => Err(NamedDecodeError::UnknownTarget(other.to_string())),
     }
 }
