@@ -11,6 +11,7 @@ import { openSource, type UploadSource } from './source.js';
 import { runUpload, type TransferOptions, type UploadResult } from './upload.js';
 import { DownloadRun, downloadStream, type DownloadOptions, type DownloadStream } from './download.js';
 import { walkPages, type Page, type PageOptions } from './pages.js';
+import { FileShares, Notes, search, type Backend, type Place, type SearchHit } from './fileshares.js';
 
 export interface UploadOptions extends TransferOptions {
   /** The workspace to upload into. */
@@ -43,12 +44,35 @@ export class FastioClient {
   readonly #config: ClientConfig;
   readonly #fetch: typeof fetch;
 
+  /** File Shares: durable links to one file, with an optional password. */
+  readonly fileShares: FileShares;
+  /** Markdown notes, with compare-and-swap updates. */
+  readonly notes: Notes;
+
   constructor(options: ClientOptions = {}) {
     this.#options = { ...options };
     this.#config = clientConfig(options);
     const f = options.fetch ?? globalThis.fetch;
     if (typeof f !== 'function') throw new UsageError('bad-argument', 'no fetch: pass options.fetch');
     this.#fetch = f.bind(globalThis) as typeof fetch;
+    this.fileShares = new FileShares(this.#backend());
+    this.notes = new Notes(this.#backend());
+  }
+
+  #backend(): Backend {
+    return { core: loadCore, config: (core) => this.#configWith(core), fetch: this.#fetch };
+  }
+
+  /**
+   * A unified search over files, metadata (workspaces) and comments: yields
+   * `{bucket, id, item}` as every bucket is walked to its end on its own.
+   */
+  search(
+    query: string,
+    place: Place,
+    options: PageOptions & { pageSize?: number; onDegraded?: (bucket: string) => void } = {},
+  ): AsyncGenerator<SearchHit, void, undefined> {
+    return search(this.#backend(), query, place, options);
   }
 
   get baseUrl(): string {

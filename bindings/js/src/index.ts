@@ -33,6 +33,16 @@ export {
   type RawResponse,
 } from './requests.js';
 export type { Page, PageOptions } from './pages.js';
+export {
+  FileShares,
+  Notes,
+  NoteConflictError,
+  type FileShareCreate,
+  type FileShareUpdate,
+  type Grantee,
+  type Place,
+  type SearchHit,
+} from './fileshares.js';
 export type { UploadSource } from './source.js';
 export type { TransferOptions, UploadProgress, UploadResult } from './upload.js';
 export type { DownloadOptions, DownloadResult, DownloadStream } from './download.js';
