@@ -123,6 +123,65 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(plain.last?.chunksTotal, UInt64((size + 131_071) / 131_072))
     }
 
+    /// A password link downloaded by a recipient who has no key; the preview
+    /// is a redirect the core follows without credentials.
+    func testAFileShareWithAPasswordServesAnAnonymousRecipient() async throws {
+        let c = try client()
+        let ws = try await workspace(c)
+        let src = try file("report.pdf", 150_000)
+        let uploaded = try await c.upload(file: src, workspace: ws)
+        let node = try XCTUnwrap(uploaded.nodeId)
+        let link = try await c.createFileShare(workspace: ws, node: node, password: "open sesame", expiresIn: 3600)
+        let id = try XCTUnwrap(link["id"] as? String)
+        let s = try XCTUnwrap(Self.server)
+        let anonymous = try Client(apiKey: nil, baseURL: s.baseURL, timeout: 60)
+        do {
+            _ = try await anonymous.fileShareDetails(id)
+            XCTFail("a password link answered without its password")
+        } catch FastioError.Api(_, _, let status, _, _, _, _, _) {
+            XCTAssertEqual(status, 403)
+        }
+        let details = try await anonymous.fileShareDetails(id, password: "open sesame")
+        XCTAssertEqual(details["effective_capability"] as? String, "download")
+        let dst = work.appendingPathComponent("got.pdf")
+        let size = try await anonymous.downloadFileShare(id, to: dst, password: "open sesame")
+        XCTAssertEqual(size, 150_000)
+        XCTAssertEqual(try Data(contentsOf: dst), try Data(contentsOf: src))
+        let thumb = work.appendingPathComponent("thumb")
+        _ = try await anonymous.fileSharePreview(id, kind: "thumbnail", to: thumb, password: "open sesame")
+        XCTAssertEqual(try Data(contentsOf: thumb), try Data(contentsOf: src))
+        let wrong = work.appendingPathComponent("wrong.pdf")
+        do {
+            _ = try await anonymous.downloadFileShare(id, to: wrong, password: "guess")
+            XCTFail("a wrong password downloaded the file")
+        } catch FastioError.Api(_, _, let status, _, _, _, _, _) {
+            XCTAssertEqual(status, 403)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: wrong.path))
+    }
+
+    func testAUnifiedSearchAndANoteThatLostItsRace() async throws {
+        let c = try client()
+        let ws = try await workspace(c)
+        let src = try file("quarterly-report.txt", 10)
+        let uploaded = try await c.upload(file: src, workspace: ws)
+        let node = try XCTUnwrap(uploaded.nodeId)
+        let found = try await c.search("quarterly", in: .workspace(ws), pageSize: 1)
+        XCTAssertTrue(found.hits.contains { $0["bucket"] as? String == "files" && $0["id"] as? String == node })
+        XCTAssertEqual(found.degraded, [])
+        let note = try await c.createNote("Swift-\(UUID().uuidString.prefix(8)).md", content: "# one", in: .workspace(ws))
+        let noteId = try XCTUnwrap(note["id"] as? String)
+        let read = try await c.readNote(noteId, in: .workspace(ws))
+        let first = try XCTUnwrap(read.note["version"] as? String)
+        _ = try await c.updateNote(noteId, in: .workspace(ws), content: "# two", ifVersion: first)
+        do {
+            _ = try await c.updateNote(noteId, in: .workspace(ws), content: "# stale", ifVersion: first)
+            XCTFail("a stale update went through")
+        } catch let conflict as NoteConflict {
+            XCTAssertEqual(conflict.current["content"] as? String, "# two")
+        }
+    }
+
     func testSingleRequestUpload() async throws {
         let c = try client()
         let ws = try await workspace(c)

@@ -20,10 +20,11 @@ public final class Client: Sendable {
     /// Chunk requests in flight at once when an upload does not say: the core's default.
     public static let defaultParallel = Int(defaults().parallel)
 
-    /// A client authenticated with an API key. `timeout` bounds the silence
-    /// on one request (URLSession's idle timeout), not a whole transfer.
+    /// A client authenticated with an API key (`nil`: only the calls that may
+    /// be anonymous, such as a File Share recipient's). `timeout` bounds the
+    /// silence on one request (URLSession's idle timeout), not a whole transfer.
     public init(
-        apiKey: String, baseURL: String = Client.defaultBaseURL,
+        apiKey: String?, baseURL: String = Client.defaultBaseURL,
         timeout: TimeInterval = 120, userAgent: String? = nil
     ) throws {
         core = try CoreClient(baseUrl: baseURL, apiKey: apiKey, userAgent: userAgent)
