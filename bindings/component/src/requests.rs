@@ -34,6 +34,12 @@ impl requests::Guest for Component {
             .map_err(|e| Error::Build(e.to_string()))
     }
 
+    fn version_conflict(error_detail_json: String) -> Option<String> {
+        let e: fastio_core::decode::ApiError = serde_json::from_str(&error_detail_json).ok()?;
+        e.version_conflict()
+            .map(|m| serde_json::Value::Object(m.clone()).to_string())
+    }
+
     fn is_resendable(call_json: String) -> Result<bool, Error> {
         let call: Call =
             serde_json::from_str(&call_json).map_err(|e| Error::InvalidInput(e.to_string()))?;

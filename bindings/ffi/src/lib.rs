@@ -16,6 +16,7 @@
 #![allow(clippy::result_large_err)]
 
 mod answer;
+mod call;
 mod download;
 mod error;
 mod hash;
@@ -26,6 +27,7 @@ mod upload;
 mod webhook;
 
 pub use answer::*;
+pub use call::*;
 pub use download::*;
 pub use error::{FastioError, ParamFailure, RetryDecision};
 pub use hash::*;

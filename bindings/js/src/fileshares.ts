@@ -284,23 +284,16 @@ export class Notes {
     try {
       return (await callWith(this.#b, call)).node;
     } catch (e) {
-      const current = e instanceof ApiError ? versionConflict(e) : undefined;
-      if (current && e instanceof ApiError) throw new NoteConflictError(current, e);
+      if (!(e instanceof ApiError)) throw e;
+      const current = versionConflict(await this.#b.core(), e);
+      if (current) throw new NoteConflictError(current, e);
       throw e;
     }
   }
 }
 
-/** The service's code for a version mismatch (fastio_cli src/api/workspace.rs:300-337). */
-const VERSION_CONFLICT = '1660';
-
-/** The note as it is now, when the error is a version conflict (the core keeps `error.params` verbatim in `raw_params`). */
-function versionConflict(e: ApiError): Record<string, unknown> | undefined {
-  if (e.code !== VERSION_CONFLICT) return undefined;
-  const raw = (e.detail as { raw_params?: unknown } | undefined)?.raw_params;
-  if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
-    const current = (raw as Record<string, unknown>).current;
-    if (current && typeof current === 'object') return current as Record<string, unknown>;
-  }
-  return undefined;
+/** The note as it is now when the error is a version conflict: the core decides. */
+function versionConflict(core: Core, e: ApiError): Record<string, unknown> | undefined {
+  const current = core.requests.versionConflict(JSON.stringify(e.detail ?? {}));
+  return current === undefined ? undefined : (JSON.parse(current) as Record<string, unknown>);
 }

@@ -1,8 +1,8 @@
 """Notes: markdown files the service versions, reached as ``client.notes``.
 
 A compare-and-swap update (``if_version=``) that lost the race raises
-``NoteConflict`` carrying the note as it now is, read by the core from the
-answer's ``error.params.current``.
+``NoteConflict`` carrying the note as it now is, as the core reads it from
+the answer.
 """
 
 from __future__ import annotations
@@ -14,10 +14,6 @@ from . import fastio_core as _ffi
 
 if TYPE_CHECKING:  # pragma: no cover
     from .driver import Client
-
-# The service's code for a version mismatch (fastio_cli src/api/workspace.rs:300-337).
-_VERSION_CONFLICT = "1660"
-
 
 class NoteConflict(Exception):
     """The note changed since ``if_version``; ``current`` is its state now
@@ -63,10 +59,10 @@ class Notes:
         try:
             return self._client.call({"storage": call})["node"]
         except _ffi.FastioError.Api as e:
-            if e.code == _VERSION_CONFLICT:
-                params = json.loads(e.detail_json).get("raw_params")
-                if isinstance(params, dict) and isinstance(params.get("current"), dict):
-                    raise NoteConflict(params["current"], e) from e
+            # The core decides what a version conflict is and where its state is.
+            current = _ffi.version_conflict(e.detail_json)
+            if current is not None:
+                raise NoteConflict(json.loads(current), e) from e
             raise
 
     def read(self, node: str, workspace: Optional[str] = None, *, share: Optional[str] = None, version: Optional[str] = None) -> Tuple[str, Dict[str, Any]]:

@@ -109,6 +109,21 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// The service's code for a compare-and-swap that lost its race: a note
+    /// changed since `if_version_id` (fastio_cli src/api/workspace.rs:300-337
+    /// @96b1551).
+    pub const VERSION_CONFLICT: &'static str = "1660";
+
+    /// The object's current state when this error is a version conflict
+    /// (409, code 1660): the service puts it in `error.params.current`.
+    /// `None` for every other error.
+    pub fn version_conflict(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        if self.code.as_deref() != Some(Self::VERSION_CONFLICT) {
+            return None;
+        }
+        self.raw_params.as_ref()?.get("current")?.as_object()
+    }
+
     /// `error.code` as a number, when it is one.
     pub fn code_number(&self) -> Option<i64> {
         self.code.as_deref().and_then(|c| c.trim().parse().ok())
@@ -214,3 +229,38 @@ impl fmt::Debug for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+#[cfg(test)]
+mod conflict_tests {
+    use crate::decode::{DecodeOptions, decode};
+    use crate::http::HttpResponse;
+
+    fn error(status: u16, body: &str) -> super::ApiError {
+        decode(
+            &HttpResponse::new(status, body.as_bytes().to_vec()),
+            &DecodeOptions::default(),
+        )
+        .expect_err("an error answer")
+    }
+
+    #[test]
+    fn a_version_conflict_carries_the_current_state_and_nothing_else_does() {
+        let e = error(
+            409,
+            r##"{"result":false,"error":{"code":1660,"text":"Version conflict","params":{"current":{"version_id":"v3","content":"# Notes"}}}}"##,
+        );
+        let current = e.version_conflict().expect("the current state");
+        assert_eq!(current["version_id"], "v3");
+        // Another code with the same shape, and the right code without it, are not conflicts.
+        let other = error(
+            409,
+            r#"{"result":false,"error":{"code":1661,"text":"x","params":{"current":{}}}}"#,
+        );
+        assert!(other.version_conflict().is_none());
+        let bare = error(
+            409,
+            r#"{"result":false,"error":{"code":1660,"text":"x","params":[]}}"#,
+        );
+        assert!(bare.version_conflict().is_none());
+    }
+}

@@ -34,7 +34,7 @@ private fun nowMs(): ULong = (System.nanoTime() / 1_000_000).toULong()
  * file the user has, nor a link planted at the name; [mode] less the umask where files have
  * POSIX modes.
  */
-private fun createBeside(target: Path, suffix: String, mode: String): Path {
+internal fun createBeside(target: Path, suffix: String, mode: String): Path {
     val dir = target.toAbsolutePath().parent
     val prefix = "." + target.fileName.toString() + "."
     return try {
@@ -86,8 +86,16 @@ private fun withParallel(options: UploadOptions, parallel: Int): UploadOptions {
 
 private val RESTRICTED = setOf("content-length", "host", "connection", "expect", "upgrade")
 
-class FastioClient(apiKey: String, baseUrl: String = CORE_DEFAULTS.baseUrl) : AutoCloseable {
+/**
+ * A Fast.io client. Without an API key only the calls that may be anonymous work (a File Share
+ * recipient's); the others are refused before anything is sent.
+ */
+class FastioClient(apiKey: String?, baseUrl: String = CORE_DEFAULTS.baseUrl) : AutoCloseable {
     val core = CoreClient(baseUrl, apiKey, null)
+    /** File Shares: durable links to one file, with an optional password. */
+    val fileShares = FileShares(this)
+    /** Markdown notes, with compare-and-swap updates. */
+    val notes = Notes(this)
     private val http: HttpClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build()
 
     private fun toJava(r: Request): HttpRequest {
@@ -106,6 +114,12 @@ class FastioClient(apiKey: String, baseUrl: String = CORE_DEFAULTS.baseUrl) : Au
 
     private fun headers(resp: HttpResponse<*>): List<Header> =
         resp.headers().map().flatMap { (k, vs) -> vs.map { Header(k, it) } }
+
+    /** Sends a request and leaves its body to read as a stream. */
+    internal fun open(r: Request): HttpResponse<java.io.InputStream> =
+        http.send(toJava(r), HttpResponse.BodyHandlers.ofInputStream())
+
+    internal fun headersOf(resp: HttpResponse<*>): List<Header> = headers(resp)
 
     fun send(r: Request): Response {
         val resp = http.send(toJava(r), HttpResponse.BodyHandlers.ofByteArray())

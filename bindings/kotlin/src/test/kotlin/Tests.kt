@@ -605,6 +605,38 @@ fun endToEnd(binary: String) {
                 check(Files.readString(mine) == "my notes" && Files.readString(tokenTmp) == "keep me") { "a user's file was overwritten" }
                 check(Files.list(data).use { l -> l.noneMatch { it.fileName.toString().startsWith(".mine.") } }) { "temporary files left" }
             }
+            case("e2e: a password File Share serves an anonymous recipient; its preview follows one redirect without credentials") {
+                val up = client.upload(src, ws, parallel = 2, options = opts())
+                val link = parse(client.fileShares.create(ws, up.nodeId!!, title = "Report", password = "open sesame", expiresIn = 3600)).obj()
+                val id = link["id"].toString()
+                FastioClient(null, base).use { anon ->
+                    try { anon.fileShares.details(id); throw AssertionError("answered without the password") }
+                    catch (e: FastioException.Api) { check(e.status?.toInt() == 403) { "$e" } }
+                    val details = parse(anon.fileShares.details(id, password = "open sesame")).obj()
+                    check(details["effective_capability"] == "download") { "$details" }
+                    val got = data.resolve("shared.bin")
+                    check(anon.fileShares.download(id, got, password = "open sesame") == 900_001L) { "size" }
+                    check(Files.readAllBytes(got).contentEquals(Files.readAllBytes(src))) { "bytes" }
+                    val thumb = data.resolve("thumb.bin")
+                    anon.fileShares.preview(id, "thumbnail", thumb, password = "open sesame")
+                    check(Files.readAllBytes(thumb).contentEquals(Files.readAllBytes(src))) { "preview bytes" }
+                    val wrong = data.resolve("wrong.bin")
+                    try { anon.fileShares.download(id, wrong, password = "guess"); throw AssertionError("a wrong password downloaded") }
+                    catch (e: FastioException.Api) { check(e.status?.toInt() == 403) { "$e" } }
+                    check(!Files.exists(wrong)) { "a refused download left a file" }
+                }
+            }
+            case("e2e: a unified search walks its buckets; a note update that lost its race carries the note") {
+                val found = client.search("big", Place.Workspace(ws), pageSize = 1)
+                check(found.hitsJson.any { parse(it).obj()["bucket"] == "files" }) { "$found" }
+                check(found.degraded.isEmpty()) { "$found" }
+                val note = parse(client.notes.create("Kt-${System.nanoTime()}.md", "# one", Place.Workspace(ws))).obj()["node"].obj()
+                val nid = note["id"].toString()
+                val first = parse(client.notes.read(nid, Place.Workspace(ws))).obj()["note"].obj()["version"].toString()
+                client.notes.update(nid, Place.Workspace(ws), content = "# two", ifVersion = first)
+                try { client.notes.update(nid, Place.Workspace(ws), content = "# stale", ifVersion = first); throw AssertionError("a stale update went through") }
+                catch (e: NoteConflictException) { check(parse(e.currentJson).obj()["content"] == "# two") { e.currentJson } }
+            }
             case("webhook: signed delivery verifies, tampered one is refused") {
                 val body = """{"event":"workspace_storage_file_added"}""".toByteArray()
                 val headers = WebhookSigner(WebhookScheme.Fastio, "s3cret").use { s -> s.sign(null, null, body) }.associate { it.name to it.value }

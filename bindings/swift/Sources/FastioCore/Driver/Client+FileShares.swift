@@ -197,14 +197,12 @@ extension Client {
         do {
             return try object(try await call(text))["node"] as? [String: Any] ?? [:]
         } catch let error as FastioError {
-            // The service's version mismatch (fastio_cli src/api/workspace.rs:300-337):
-            // the core keeps `error.params` verbatim in `raw_params`.
-            if case .Api(_, _, _, let code, _, _, _, let detailJson) = error, code == "1660",
-                let detail = try? JSONSerialization.jsonObject(with: Data(detailJson.utf8)) as? [String: Any],
-                let raw = detail["raw_params"] as? [String: Any],
-                let current = raw["current"] as? [String: Any]
+            // The core decides what a version conflict is and where its state is.
+            if case .Api(_, _, _, _, _, _, _, let detailJson) = error,
+                let current = versionConflict(errorDetailJson: detailJson),
+                let state = try? JSONSerialization.jsonObject(with: Data(current.utf8)) as? [String: Any]
             {
-                throw NoteConflict(current: current)
+                throw NoteConflict(current: state)
             }
             throw error
         }
