@@ -4,10 +4,10 @@ refuses bad input before anything is sent."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .driver import Client
+from .caller import Caller
+
 
 
 def _profile(workspace: Optional[str], share: Optional[str]) -> Dict[str, str]:
@@ -17,7 +17,7 @@ def _profile(workspace: Optional[str], share: Optional[str]) -> Dict[str, str]:
 
 
 class Comments:
-    def __init__(self, client: "Client") -> None:
+    def __init__(self, client: Caller) -> None:
         self._client = client
 
     def _call(self, op: str, **fields: Any) -> Any:

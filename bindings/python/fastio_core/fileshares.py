@@ -11,13 +11,12 @@ from __future__ import annotations
 import http.client
 import json
 import os
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Union
+from typing import Any, Dict, Iterator, List, Optional, Union
 
 from . import fastio_core as _ffi
+from .caller import Caller
 from .files import create_beside
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .driver import Client
 
 _READ_BLOCK = 1 << 20
 # An error body is read whole to be decoded; a larger one is cut off here and
@@ -44,7 +43,7 @@ def _expiry(expires_in: Optional[int], expires_at: Optional[str]) -> Optional[Di
 class FileShares:
     """Create, manage and consume File Shares."""
 
-    def __init__(self, client: "Client") -> None:
+    def __init__(self, client: Caller) -> None:
         self._client = client
 
     def _call(self, op: str, decode: str = "payload", **fields: Any) -> Any:

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, Optional
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .driver import Client
+from .caller import Caller
+
 
 
 def _entity(workspace: Optional[str], share: Optional[str], org: Optional[str]) -> Dict[str, str]:
@@ -18,7 +18,7 @@ def _entity(workspace: Optional[str], share: Optional[str], org: Optional[str]) 
 
 
 class Members:
-    def __init__(self, client: "Client") -> None:
+    def __init__(self, client: Caller) -> None:
         self._client = client
 
     def _call(self, op: str, entity: Dict[str, str], **fields: Any) -> Any:

@@ -8,12 +8,11 @@ the answer.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from . import fastio_core as _ffi
+from .caller import Caller
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .driver import Client
 
 class NoteConflict(Exception):
     """The note changed since ``if_version``; ``current`` is its state now
@@ -26,7 +25,7 @@ class NoteConflict(Exception):
 
 
 class Notes:
-    def __init__(self, client: "Client") -> None:
+    def __init__(self, client: Caller) -> None:
         self._client = client
 
     @staticmethod
