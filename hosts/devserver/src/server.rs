@@ -394,7 +394,14 @@ async fn handle(
     if !routes::known_prefix(&segs) {
         return Err(ApiError::unknown_route());
     }
-    let authed = token.as_deref().is_some_and(|t| st.key_valid(t));
+    // A visitor's share access token (password or guest auth) reads that share, nothing else.
+    let visitor = |t: &str| {
+        parts.method == axum::http::Method::GET
+            && matches!(segs.as_slice(), [s, id, ..] if s == "share" && st.share_access_valid(t, id))
+    };
+    let authed = token
+        .as_deref()
+        .is_some_and(|t| st.key_valid(t) || visitor(t));
     if !authed && routes::needs_auth(&parts.method, &segs, &params) {
         return Err(ApiError::unauthorized());
     }

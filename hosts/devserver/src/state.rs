@@ -40,6 +40,25 @@ impl AppState {
         self.changes.send_modify(|v| *v = v.wrapping_add(1));
     }
 
+    /// True when `token` is an unexpired visitor token for share `share` (from the share's
+    /// password or guest auth).
+    pub(crate) fn share_access_valid(&self, token: &str, share: &str) -> bool {
+        let db = self.db();
+        let found: Option<String> = db
+            .query_row(
+                "SELECT value FROM meta WHERE key = ?1",
+                [format!("share_access:{token}")],
+                |r| r.get(0),
+            )
+            .optional()
+            .unwrap_or(None);
+        found
+            .and_then(|v| serde_json::from_str::<serde_json::Value>(&v).ok())
+            .is_some_and(|v| {
+                v["share"] == share && v["expires"].as_i64().is_some_and(|e| e > ids::now_s())
+            })
+    }
+
     pub(crate) fn key_valid(&self, key: &str) -> bool {
         if self.configured_keys.contains(key) {
             return true;

@@ -184,3 +184,86 @@ fn billing_imports_and_apps_get_the_documented_unknown_route_error() {
         }
     }
 }
+
+#[test]
+fn a_visitor_reaches_a_password_share_with_its_access_token_and_nothing_else() {
+    let (srv, _dir, c) = start();
+    let ws = driver::create_workspace(&c, "visits").unwrap();
+    let share = ok(
+        &c,
+        json!({"shares": {"op": "create", "workspace_id": ws, "title": "Deliverables",
+                          "share_type": "send", "password": "s3cret",
+                          "access_options": "Anyone with the link"}}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let anon = Client::new(ClientConfig {
+        credential: None,
+        ..ClientConfig::with_api_key(&srv.base_url, "x").unwrap()
+    })
+    .unwrap();
+    let public = ok(
+        &anon,
+        json!({"shares": {"op": "public_details", "share_id": share}}),
+    );
+    assert_eq!(public["share"]["password_protected"], json!(true));
+    assert_eq!(
+        status(
+            &anon,
+            json!({"shares": {"op": "password_auth", "share_id": share, "password": "guess"}})
+        ),
+        403
+    );
+    // A password share admits no guest.
+    assert_eq!(
+        status(
+            &anon,
+            json!({"shares": {"op": "guest_auth", "share_id": share}})
+        ),
+        403
+    );
+    let token = ok(
+        &anon,
+        json!({"shares": {"op": "password_auth", "share_id": share, "password": "s3cret"}}),
+    )["auth_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let visitor = Client::new(ClientConfig {
+        credential: Some(fastio_core::config::Credential::Jwt(token.into())),
+        ..ClientConfig::with_api_key(&srv.base_url, "x").unwrap()
+    })
+    .unwrap();
+    let seen = ok(
+        &visitor,
+        json!({"shares": {"op": "details", "share_id": share}}),
+    );
+    assert_eq!(seen["share"]["id"], json!(share));
+    // The token opens that share alone.
+    assert_eq!(status(&visitor, json!({"orgs": {"op": "list"}})), 401);
+
+    let _ = ok(
+        &c,
+        json!({"shares": {"op": "set_archived", "share_id": share, "archived": true}}),
+    );
+    assert_eq!(
+        ok(
+            &anon,
+            json!({"shares": {"op": "public_details", "share_id": share}})
+        )["share"]["archived"],
+        json!(true)
+    );
+    assert_eq!(
+        status(
+            &c,
+            json!({"shares": {"op": "set_archived", "share_id": share, "archived": true}})
+        ),
+        409
+    );
+    let taken = ok(
+        &c,
+        json!({"shares": {"op": "check_name", "name": "free-name"}}),
+    );
+    assert_eq!(taken["available"], json!(true));
+}

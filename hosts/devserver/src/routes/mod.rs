@@ -16,6 +16,7 @@ pub mod paging;
 pub mod request;
 pub mod scope;
 pub mod search;
+pub mod share_access;
 pub mod shares;
 pub mod storage;
 pub mod transfer;
@@ -147,6 +148,13 @@ pub async fn route(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
         ["share", id, "update"] if post => shares::update(st, id, rq),
         ["share", id, "delete"] if del => shares::delete(st, id, rq),
         ["shares", "all"] if get => shares::list(st, rq),
+        ["shares", "available"] if get => orgs::none_available("shares"),
+        ["shares", "check", "name", name] if get => share_access::check_name(st, name),
+        ["share", id, "public", "details"] if get => share_access::public_details(st, id),
+        ["share", id, "archive"] if post => share_access::set_archived(st, id, true),
+        ["share", id, "unarchive"] if post => share_access::set_archived(st, id, false),
+        ["share", id, "auth", "password"] if post => share_access::password_auth(st, id, rq),
+        ["share", id, "auth", "guest"] if post => share_access::guest_auth(st, id),
 
         // File Shares
         ["workspace", ws, "create", "fileshare"] if post => fileshares::create(st, ws, rq),

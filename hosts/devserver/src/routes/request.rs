@@ -69,8 +69,8 @@ pub fn known_prefix(segs: &[String]) -> bool {
 }
 
 /// Token-authorised downloads, File Share consumption (whose handlers admit anonymous callers
-/// by the link's tier) and the health checks are the only routes that work without a bearer
-/// token.
+/// by the link's tier), a share's public details and visitor sign-in, and the health checks are
+/// the only routes that work without a bearer token.
 pub fn needs_auth(m: &Method, segs: &[String], p: &Params) -> bool {
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     let tokened =
@@ -81,8 +81,12 @@ pub fn needs_auth(m: &Method, segs: &[String], p: &Params) -> bool {
             | ["fileshare", _, "storage", ..]
             | ["ping"]
             | ["system", "status"]
+            | ["share", _, "public", "details"]
     );
-    !(*m == Method::GET && (tokened || consuming))
+    // A visitor's password or guest access is how a visitor without a key gets in.
+    let visiting =
+        *m == Method::POST && matches!(s.as_slice(), ["share", _, "auth", "password" | "guest"]);
+    !(visiting || (*m == Method::GET && (tokened || consuming)))
 }
 
 pub fn is_streaming(m: &Method, segs: &[String], ct: &str) -> bool {
