@@ -188,3 +188,61 @@ fn a_unified_search_walks_its_buckets_to_the_end() {
     assert_eq!(seen.iter().filter(|(b, _)| b == "metadata").count(), 1);
     assert!(seen.contains(&("metadata".to_string(), other.clone())));
 }
+
+#[test]
+fn metadata_templates_describe_files_and_their_values_are_searched_and_deleted_by_name() {
+    let (_srv, _dir, c) = start();
+    let ws = driver::create_workspace(&c, "meta").unwrap();
+    let a = put(&c, &ws, "invoice-a.pdf", b"a");
+    let b = put(&c, &ws, "invoice-b.pdf", b"b");
+    let md = |v: Value| -> Value {
+        let mut v = v;
+        v["workspace_id"] = json!(ws);
+        payload(
+            &c,
+            &serde_json::from_value(json!({ "metadata": v })).unwrap(),
+        )
+    };
+    let t = md(
+        json!({"op": "template_create", "name": "Invoices", "description": "Invoice fields",
+                      "category": "finance", "fields": [{"name": "amount"}, {"name": "vendor"}]}),
+    );
+    let tid = t["template"]["id"].as_str().unwrap().to_string();
+    let _ =
+        md(json!({"op": "template_nodes", "template_id": tid, "add": true, "node_ids": [a, b]}));
+    let _ = md(json!({"op": "update", "node": a, "template_id": tid,
+                      "key_values": {"amount": 12.5, "vendor": "ACME"}}));
+    let _ = md(
+        json!({"op": "update", "node": b, "template_id": tid, "key_values": {"vendor": "Globex"}}),
+    );
+    let found = md(json!({"op": "search", "q": "acme"}));
+    assert_eq!(found["results"][0]["node_id"], json!(a), "{found}");
+    assert_eq!(found["results"].as_array().unwrap().len(), 1);
+    let listed = md(json!({"op": "template_node_list", "template_id": tid}));
+    assert_eq!(listed["nodes"].as_array().unwrap().len(), 2);
+    // A key that is not a field of the template is refused.
+    let bad: Call = serde_json::from_value(json!({"metadata": {"op": "update", "workspace_id": ws,
+        "node": a, "template_id": tid, "key_values": {"colour": "red"}}}))
+    .unwrap();
+    assert!(driver::call::<Value>(&c, &bad).is_err());
+    // Deleting named keys removes those alone; everything goes only when said.
+    let _ = md(
+        json!({"op": "delete", "node": a, "which": {"keys": {"keys": ["vendor"], "template_id": tid}}}),
+    );
+    let d = md(json!({"op": "details", "nodes": [a]}));
+    assert_eq!(d["nodes"][0]["metadata"], json!({"amount": 12.5}), "{d}");
+    let _ = md(json!({"op": "delete", "node": a, "which": "all"}));
+    let d = md(json!({"op": "details", "nodes": [a, b]}));
+    assert_eq!(d["nodes"][0]["metadata"], json!({}));
+    assert_eq!(d["nodes"][1]["metadata"], json!({"vendor": "Globex"}));
+    let _ = md(json!({"op": "template_settings", "template_id": tid, "enabled": false}));
+    let enabled = md(json!({"op": "template_list", "filter": "enabled"}));
+    assert_eq!(enabled["templates"], json!([]));
+    let _ = md(json!({"op": "template_delete", "template_id": tid}));
+    let d = md(json!({"op": "details", "nodes": [b]}));
+    assert_eq!(
+        d["nodes"][0]["metadata"],
+        json!({}),
+        "a deleted template takes its values"
+    );
+}

@@ -9,6 +9,7 @@ pub mod events;
 pub mod fileshares;
 pub mod loopback;
 pub mod members;
+pub mod metadata;
 pub mod multipart;
 pub mod nodes;
 pub mod orgs;
@@ -133,6 +134,9 @@ pub async fn route(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
 
         // comments
         ["comments", rest @ ..] => comments::route(st, rest, rq),
+
+        // metadata
+        ["workspace", ws, "metadata", rest @ ..] => metadata::route(st, ws, rest, rq),
 
         // unified search
         ["workspace", ws, "search"] if get => search::workspace(st, ws, rq),

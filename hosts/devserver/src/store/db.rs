@@ -82,6 +82,15 @@ CREATE TABLE invitations(id TEXT PRIMARY KEY, entity_type TEXT NOT NULL, entity_
     email TEXT NOT NULL, permissions TEXT NOT NULL, state TEXT NOT NULL, key TEXT NOT NULL UNIQUE,
     created INTEGER NOT NULL);
 "#,
+    r#"
+CREATE TABLE metadata_templates(id TEXT PRIMARY KEY, ws_id TEXT NOT NULL, name TEXT NOT NULL,
+    description TEXT NOT NULL, category TEXT NOT NULL, fields TEXT NOT NULL, enabled INTEGER NOT NULL,
+    priority INTEGER NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL);
+CREATE TABLE metadata_assignments(template_id TEXT NOT NULL, node_id TEXT NOT NULL,
+    PRIMARY KEY(template_id, node_id));
+CREATE TABLE metadata_values(node_id TEXT NOT NULL, template_id TEXT NOT NULL, key TEXT NOT NULL,
+    value TEXT NOT NULL, PRIMARY KEY(node_id, template_id, key));
+"#,
 ];
 
 /// The files SQLite keeps beside the database in WAL mode.

@@ -21,7 +21,7 @@ use self::locks::{heartbeat, lock, lock_status, unlock};
 use self::restore::{restore, restore_version, transfer};
 use self::trash::{empty_trash, purge_route, trash};
 use super::request::Req;
-use super::{nodes, scope, upload};
+use super::{metadata, nodes, scope, upload};
 use crate::envelope::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -101,6 +101,11 @@ async fn route_in(
         [node, "versions"] if get => versions(st, ws, node),
         [node, "restore"] if post => restore(st, ws, node),
         [node, "createnote"] if post => notes::create(st, ws, node, rq),
+        [list, "metadata", "details"] if get && share.is_none() => metadata::details(st, ws, list),
+        [node, "metadata", "update", tid] if post && share.is_none() => {
+            metadata::set_values(st, ws, node, tid, rq)
+        }
+        [node, "metadata"] if del && share.is_none() => metadata::delete_values(st, ws, node, rq),
         [node, "updatenote"] if post => notes::update(st, ws, node, rq),
         [node, "readnote"] if get => notes::read(st, ws, node, rq),
         [node, "restore-version"] if post => restore_version(st, ws, node, rq),
