@@ -11,7 +11,9 @@ import { openSource, type UploadSource } from './source.js';
 import { runUpload, type TransferOptions, type UploadResult } from './upload.js';
 import { DownloadRun, downloadStream, type DownloadOptions, type DownloadStream } from './download.js';
 import { walkPages, type Page, type PageOptions } from './pages.js';
-import { FileShares, Notes, search, type Backend, type Place, type SearchHit } from './fileshares.js';
+import { FileShares } from './fileshares.js';
+import { Comments, Members, Notes, search, type SearchHit } from './collab.js';
+import type { Backend, Place } from './calls.js';
 
 export interface UploadOptions extends TransferOptions {
   /** The workspace to upload into. */
@@ -48,6 +50,10 @@ export class FastioClient {
   readonly fileShares: FileShares;
   /** Markdown notes, with compare-and-swap updates. */
   readonly notes: Notes;
+  /** Members and invitations of workspaces, shares and orgs. */
+  readonly members: Members;
+  /** Comments on files. */
+  readonly comments: Comments;
 
   constructor(options: ClientOptions = {}) {
     this.#options = { ...options };
@@ -57,6 +63,8 @@ export class FastioClient {
     this.#fetch = f.bind(globalThis) as typeof fetch;
     this.fileShares = new FileShares(this.#backend());
     this.notes = new Notes(this.#backend());
+    this.members = new Members(this.#backend());
+    this.comments = new Comments(this.#backend());
   }
 
   #backend(): Backend {

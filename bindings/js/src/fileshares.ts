@@ -1,47 +1,14 @@
-// File Shares (durable links to one file), unified search and notes: each
-// method names one core call; the core builds the request (the link password
-// only in its header, what is refused before sending) and decides the one
-// redirect a preview may follow, without credentials.
+// File Shares (durable links to one file): each method names one core call;
+// the core builds the request (the link password only in its header, what is
+// refused before sending) and decides the one redirect a preview may follow,
+// without credentials.
 
-import type { ClientConfig, Error as WitError, HttpRequest } from '../component/interfaces/fastio-core-types.js';
-import type { Core } from './core.js';
-import { ApiError, TransportError, UsageError, payloadOf } from './errors.js';
-import { describe, headerList, plainRequest, readBody, send, toFetchRequest } from './http.js';
+import type { Error as WitError, HttpRequest } from '../component/interfaces/fastio-core-types.js';
+import { TransportError, UsageError, payloadOf } from './errors.js';
+import { describe, headerList, plainRequest, readBody, toFetchRequest } from './http.js';
 import { coreRequest, decodeWith, resendableWith, type Call } from './requests.js';
 import { walkPages, type PageOptions } from './pages.js';
-
-/** What the client gives the helpers: the loaded core, its configuration and `fetch`. */
-export interface Backend {
-  core(): Promise<Core>;
-  config(core: Core): ClientConfig;
-  fetch: typeof fetch;
-}
-
-type Fields = Record<string, unknown>;
-
-function compact(o: Fields): Fields {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-}
-
-async function callWith(b: Backend, call: Call, signal?: AbortSignal): Promise<any> {
-  const core = await b.core();
-  const req = coreRequest(core, b.config(core), call);
-  const resp = await send(b.fetch, req, signal);
-  return decodeWith(core, resp, { resendable: resendableWith(core, call) });
-}
-
-/** Where a call applies: exactly one of a workspace or a share. */
-export interface Place {
-  workspace?: string;
-  share?: string;
-}
-
-function profile(p: Place): Fields {
-  if ((p.workspace === undefined) === (p.share === undefined)) {
-    throw new UsageError('bad-argument', 'give exactly one of workspace or share');
-  }
-  return p.workspace !== undefined ? { workspace: p.workspace } : { share: p.share };
-}
+import { callWith, compact, type Backend, type Fields } from './calls.js';
 
 export interface FileShareCreate {
   title?: string;
@@ -209,91 +176,3 @@ export class FileShares {
   }
 }
 
-/** One unified search hit. */
-export interface SearchHit {
-  bucket: 'files' | 'metadata' | 'comments' | string;
-  id: string | null;
-  item: unknown;
-}
-
-/**
- * A unified search over files, metadata (workspaces) and comments, every
- * bucket walked to its end on its own. A bucket the service reports as
- * degraded (partial results) ends early and is passed to `onDegraded`.
- */
-export async function* search(
-  b: Backend,
-  query: string,
-  place: Place,
-  o: PageOptions & { pageSize?: number; onDegraded?: (bucket: string) => void } = {},
-): AsyncGenerator<SearchHit, void, undefined> {
-  const call: Fields = { op: 'unified', profile: profile(place), search: query };
-  if (o.pageSize !== undefined) {
-    for (const bucket of place.workspace !== undefined ? ['files', 'metadata', 'comments'] : ['files', 'comments']) {
-      call[bucket] = { limit: o.pageSize };
-    }
-  }
-  const core = await b.core();
-  for await (const page of walkPages(core, b.config(core), b.fetch, { search: call }, o)) {
-    for (const d of page.degraded) o.onDegraded?.(d);
-    yield* page.items as SearchHit[];
-  }
-}
-
-/** A compare-and-swap note update lost the race: `current` is the note now. */
-export class NoteConflictError extends Error {
-  readonly current: Record<string, unknown>;
-  override readonly cause: ApiError;
-
-  constructor(current: Record<string, unknown>, cause: ApiError) {
-    super(`the note is at version ${String(current.version_id)} now`);
-    this.name = 'NoteConflictError';
-    this.current = current;
-    this.cause = cause;
-  }
-}
-
-/** Markdown notes the service versions like files. */
-export class Notes {
-  readonly #b: Backend;
-
-  constructor(backend: Backend) {
-    this.#b = backend;
-  }
-
-  /** A new note (`name` ends in `.md`; at most 100 KB); resolves to its node. */
-  async create(name: string, content: string, place: Place, parent = 'root'): Promise<any> {
-    const call = { storage: { op: 'create_note', profile: profile(place), parent, name, content } };
-    return (await callWith(this.#b, call)).node;
-  }
-
-  /** Its text and node; `version` reads an older one. */
-  async read(node: string, place: Place, version?: string): Promise<{ content: string; note: any }> {
-    const call = { storage: compact({ op: 'read_note', profile: profile(place), node, version_id: version }) };
-    return callWith(this.#b, call);
-  }
-
-  /**
-   * Rewrites and/or renames a note; with `ifVersion` only a note still at
-   * that version changes, else `NoteConflictError` carries the note as it is.
-   */
-  async update(node: string, place: Place, o: { content?: string; name?: string; ifVersion?: string }): Promise<any> {
-    const call = {
-      storage: compact({ op: 'update_note', profile: profile(place), node, content: o.content, name: o.name, if_version_id: o.ifVersion }),
-    };
-    try {
-      return (await callWith(this.#b, call)).node;
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      const current = versionConflict(await this.#b.core(), e);
-      if (current) throw new NoteConflictError(current, e);
-      throw e;
-    }
-  }
-}
-
-/** The note as it is now when the error is a version conflict: the core decides. */
-function versionConflict(core: Core, e: ApiError): Record<string, unknown> | undefined {
-  const current = core.requests.versionConflict(JSON.stringify(e.detail ?? {}));
-  return current === undefined ? undefined : (JSON.parse(current) as Record<string, unknown>);
-}

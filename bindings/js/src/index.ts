@@ -33,16 +33,9 @@ export {
   type RawResponse,
 } from './requests.js';
 export type { Page, PageOptions } from './pages.js';
-export {
-  FileShares,
-  Notes,
-  NoteConflictError,
-  type FileShareCreate,
-  type FileShareUpdate,
-  type Grantee,
-  type Place,
-  type SearchHit,
-} from './fileshares.js';
+export { FileShares, type FileShareCreate, type FileShareUpdate, type Grantee } from './fileshares.js';
+export { Comments, Members, Notes, NoteConflictError, type Entity, type SearchHit } from './collab.js';
+export type { Place } from './calls.js';
 export type { UploadSource } from './source.js';
 export type { TransferOptions, UploadProgress, UploadResult } from './upload.js';
 export type { DownloadOptions, DownloadResult, DownloadStream } from './download.js';

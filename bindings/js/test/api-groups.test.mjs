@@ -1,4 +1,4 @@
-// File Shares, unified search and notes through the package against the local
+// File Shares, unified search, notes, comments and members through the package against the local
 // devserver: a password link downloaded anonymously, the preview's redirect
 // followed by the core without credentials, a bucket-by-bucket search, and a
 // note update that lost its race.
@@ -78,4 +78,29 @@ test('a note update that lost its race carries the note as it is', async () => {
     member.notes.update(n.id, { workspace }, { content: '# stale', ifVersion: first }),
     (e) => e instanceof NoteConflictError && e.current.content === '# Plan v2',
   );
+});
+
+test('comments reply and react; a teammate is invited and the invitation revoked', async () => {
+  const c = await member.comments.add(node, 'Check page 2', { workspace }, { reference: { page: 2 } });
+  const reply = await member.comments.add(node, 'Done', { workspace }, { replyTo: c.id });
+  assert.equal(reply.parent_id, c.id);
+  assert.deepEqual((await member.comments.react(c.id, '👍')).reactions, [{ emoji: '👍', count: 1 }]);
+  const listed = [];
+  for await (const x of member.comments.list({ workspace }, node)) listed.push(x.id);
+  assert.deepEqual(listed, [c.id, reply.id]);
+  await member.comments.delete(c.id);
+  const left = [];
+  for await (const x of member.comments.list({ workspace }, node)) left.push(x.id);
+  assert.deepEqual(left, []);
+  await assert.rejects(member.comments.add(node, '  ', { workspace }), UsageError);
+
+  const owners = [];
+  for await (const m of member.members.list({ workspace })) owners.push(m.permissions);
+  assert.deepEqual(owners, ['owner']);
+  const inv = (await member.members.add({ workspace }, 'pat+js@example.com', 'admin')).invitation;
+  assert.equal(inv.email, 'pat+js@example.com');
+  assert.equal((await member.members.invitations({ workspace }, 'pending')).length, 1);
+  await member.members.revoke({ workspace }, inv.id);
+  assert.equal((await member.members.invitations({ workspace }, 'pending')).length, 0);
+  assert.throws(() => member.members.add({}, 'x@example.com'), UsageError);
 });
