@@ -182,6 +182,29 @@ final class EndToEndTests: XCTestCase {
         }
     }
 
+    func testCommentsAndAnInvitation() async throws {
+        let c = try client()
+        let ws = try await workspace(c)
+        let src = try file("reviewed.txt", 20)
+        let uploaded = try await c.upload(file: src, workspace: ws)
+        let node = try XCTUnwrap(uploaded.nodeId)
+        let first = try await c.addComment("Check page 2", on: node, in: .workspace(ws), reference: ["page": 2])
+        let firstId = try XCTUnwrap(first["id"] as? String)
+        let reply = try await c.addComment("Done", on: node, in: .workspace(ws), replyTo: firstId)
+        XCTAssertEqual(reply["parent_id"] as? String, firstId)
+        let listed = try await c.comments(on: node, in: .workspace(ws)).compactMap { $0["id"] as? String }
+        XCTAssertEqual(listed.first, firstId)
+        XCTAssertEqual(listed.count, 2)
+        try await c.deleteComments([firstId])
+        let left = try await c.comments(on: node, in: .workspace(ws))
+        XCTAssertEqual(left.count, 0, "a deleted comment takes its replies")
+        let members = try await c.members(of: .workspace(ws))
+        XCTAssertEqual(members.first?["permissions"] as? String, "owner")
+        let added = try await c.addMember("sam+swift@example.com", to: .workspace(ws), permissions: "guest")
+        let invitation = try XCTUnwrap((added["invitation"] as? [String: Any])?["id"] as? String)
+        try await c.revokeInvitation(invitation, of: .workspace(ws))
+    }
+
     func testSingleRequestUpload() async throws {
         let c = try client()
         let ws = try await workspace(c)

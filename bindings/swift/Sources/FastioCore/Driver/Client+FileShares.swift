@@ -1,46 +1,13 @@
-// File Shares (durable links to one file), unified search and notes. Each
-// method names one core call: the core builds the request (the link password
-// only in its header, bad input refused before sending) and decides the one
-// redirect a preview may follow, without credentials.
+// File Shares (durable links to one file). Each method names one core call:
+// the core builds the request (the link password only in its header, bad
+// input refused before sending) and decides the one redirect a preview may
+// follow, without credentials.
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 
-/// Where a call applies: a workspace or a share.
-public enum Place: Sendable {
-    case workspace(String)
-    case share(String)
-
-    var profile: [String: Any] {
-        switch self {
-        case .workspace(let id): return ["workspace": id]
-        case .share(let id): return ["share": id]
-        }
-    }
-}
-
-/// A compare-and-swap note update lost the race: `current` is the note now.
-public struct NoteConflict: Error, @unchecked Sendable {
-    /// The note as it is (`version_id`, `content`, …).
-    public let current: [String: Any]
-}
-
 extension Client {
-    /// A call as JSON text, built with Foundation so every value is escaped.
-    func callText(_ group: String, _ fields: [String: Any?]) throws -> String {
-        let body = fields.compactMapValues { $0 }
-        let data = try JSONSerialization.data(withJSONObject: [group: body], options: [.sortedKeys])
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    func object(_ decoded: Decoded) throws -> [String: Any] {
-        guard let v = try JSONSerialization.jsonObject(with: Data(decoded.valueJson.utf8)) as? [String: Any] else {
-            throw FastioError.Usage(detail: "the answer is not a JSON object")
-        }
-        return v
-    }
-
     // MARK: File Shares
 
     /// A link to the file `node`; returns the File Share. `access` is
@@ -138,73 +105,5 @@ extension Client {
     private func fetchHead(_ request: Request) async throws -> Response {
         let r = try await send(request)
         return (200..<300).contains(Int(r.status)) ? Response(status: r.status, headers: r.headers, body: Data()) : r
-    }
-
-    // MARK: Unified search
-
-    /// A unified search over files, metadata (workspaces) and comments,
-    /// every bucket walked to its end on its own. Each hit is
-    /// `{bucket, id, item}`; buckets the service reports as degraded end
-    /// early and are returned beside the hits.
-    public func search(
-        _ query: String, in place: Place, pageSize: UInt32? = nil
-    ) async throws -> (hits: [[String: Any]], degraded: [String]) {
-        var fields: [String: Any?] = ["op": "unified", "profile": place.profile, "search": query]
-        if let n = pageSize {
-            var buckets = ["files", "comments"]
-            if case .workspace = place { buckets.append("metadata") }
-            for b in buckets { fields[b] = ["limit": n] }
-        }
-        var hits: [[String: Any]] = []
-        var degraded: [String] = []
-        for try await page in pages(try callText("search", fields)) {
-            degraded += page.degraded
-            for text in page.itemsJson {
-                if let hit = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {
-                    hits.append(hit)
-                }
-            }
-        }
-        return (hits, degraded)
-    }
-
-    // MARK: Notes
-
-    /// A new note (`name` ends in `.md`; at most 100 KB); returns its node.
-    public func createNote(_ name: String, content: String, in place: Place, parent: String = "root") async throws -> [String: Any] {
-        let text = try callText("storage", [
-            "op": "create_note", "profile": place.profile, "parent": parent, "name": name, "content": content,
-        ])
-        return try object(try await call(text))["node"] as? [String: Any] ?? [:]
-    }
-
-    /// Its text and node; `version` reads an older one.
-    public func readNote(_ node: String, in place: Place, version: String? = nil) async throws -> (content: String, note: [String: Any]) {
-        let text = try callText("storage", ["op": "read_note", "profile": place.profile, "node": node, "version_id": version])
-        let v = try object(try await call(text))
-        return (v["content"] as? String ?? "", v["note"] as? [String: Any] ?? [:])
-    }
-
-    /// Rewrites a note; with `ifVersion` only a note still at that version
-    /// changes, else `NoteConflict` carries the note as it is.
-    public func updateNote(
-        _ node: String, in place: Place, content: String? = nil, name: String? = nil, ifVersion: String? = nil
-    ) async throws -> [String: Any] {
-        let text = try callText("storage", [
-            "op": "update_note", "profile": place.profile, "node": node, "content": content, "name": name,
-            "if_version_id": ifVersion,
-        ])
-        do {
-            return try object(try await call(text))["node"] as? [String: Any] ?? [:]
-        } catch let error as FastioError {
-            // The core decides what a version conflict is and where its state is.
-            if case .Api(_, _, _, _, _, _, _, let detailJson) = error,
-                let current = versionConflict(errorDetailJson: detailJson),
-                let state = try? JSONSerialization.jsonObject(with: Data(current.utf8)) as? [String: Any]
-            {
-                throw NoteConflict(current: state)
-            }
-            throw error
-        }
     }
 }

@@ -65,6 +65,22 @@ public final class Client: Sendable {
     }
 }
 
+extension Client {
+    /// A call as JSON text, built with Foundation so every value is escaped.
+    func callText(_ group: String, _ fields: [String: Any?]) throws -> String {
+        let body = fields.compactMapValues { $0 }
+        let data = try JSONSerialization.data(withJSONObject: [group: body], options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func object(_ decoded: Decoded) throws -> [String: Any] {
+        guard let v = try JSONSerialization.jsonObject(with: Data(decoded.valueJson.utf8)) as? [String: Any] else {
+            throw FastioError.Usage(detail: "the answer is not a JSON object")
+        }
+        return v
+    }
+}
+
 extension Client: CustomStringConvertible {
     // The API key is never part of the description.
     public var description: String { "Client(baseURL: \(baseURL))" }
