@@ -96,6 +96,10 @@ class FastioClient(apiKey: String?, baseUrl: String = CORE_DEFAULTS.baseUrl) : A
     val fileShares = FileShares(this)
     /** Markdown notes, with compare-and-swap updates. */
     val notes = Notes(this)
+    /** Members and invitations of workspaces, shares and orgs. */
+    val members = Members(this)
+    /** Comments on files. */
+    val comments = Comments(this)
     private val http: HttpClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build()
 
     private fun toJava(r: Request): HttpRequest {

@@ -1,7 +1,7 @@
-// File Shares (durable links to one file), unified search and notes. Each method names one core
-// call, put together by the core's CallBuilder (every value escaped by serde_json, none by hand);
-// the core builds the request (the link password only in its header) and decides the one
-// redirect a preview may follow, without credentials.
+// File Shares (durable links to one file). Each method names one core call, put together by the
+// core's CallBuilder (every value escaped by serde_json, none by hand); the core builds the
+// request (the link password only in its header) and decides the one redirect a preview may
+// follow, without credentials.
 package dev.fastiocore.driver
 
 import dev.fastiocore.*
@@ -9,17 +9,7 @@ import java.nio.file.Files
 import java.nio.file.Path
 import java.nio.file.StandardCopyOption
 
-/** Where a call applies: a workspace or a share. */
-sealed class Place(val tag: String, val id: String) {
-    class Workspace(id: String) : Place("workspace", id)
-    class Share(id: String) : Place("share", id)
-}
-
-/** A compare-and-swap note update lost the race: [currentJson] is the note as it is now. */
-class NoteConflictException(val currentJson: String, cause: FastioException) :
-    Exception("the note changed since the version given", cause)
-
-private fun CallBuilder.opt(key: String, v: String?): CallBuilder = if (v == null) this else text(key, v)
+internal fun CallBuilder.opt(key: String, v: String?): CallBuilder = if (v == null) this else text(key, v)
 
 class FileShares internal constructor(private val client: FastioClient) {
     private fun op(op: String) = CallBuilder("fileshares", op)
@@ -88,45 +78,3 @@ class FileShares internal constructor(private val client: FastioClient) {
     }
 }
 
-/** A unified search's hits (each `{"bucket", "id", "item"}` as JSON text) and the buckets that answered degraded. */
-data class SearchResult(val hitsJson: List<String>, val degraded: List<String>)
-
-/** A unified search over files, metadata (workspaces) and comments, every bucket walked to its end. */
-fun FastioClient.search(query: String, place: Place, pageSize: Long? = null): SearchResult {
-    var b = CallBuilder("search", "unified").tagged("profile", place.tag, place.id).text("search", query)
-    if (pageSize != null) {
-        val buckets = if (place is Place.Workspace) listOf("files", "metadata", "comments") else listOf("files", "comments")
-        for (bucket in buckets) b = b.taggedNumber(bucket, "limit", pageSize.toULong())
-    }
-    val hits = ArrayList<String>()
-    val degraded = ArrayList<String>()
-    for (page in pages(b.json())) {
-        hits += page.itemsJson
-        degraded += page.degraded
-    }
-    return SearchResult(hits, degraded)
-}
-
-class Notes internal constructor(private val client: FastioClient) {
-    private fun op(op: String, place: Place) = CallBuilder("storage", op).tagged("profile", place.tag, place.id)
-
-    /** A new note ([name] ends in `.md`; at most 100 KB); returns the answer as JSON text. */
-    fun create(name: String, content: String, place: Place, parent: String = "root"): String =
-        client.call(op("create_note", place).text("parent", parent).text("name", name).text("content", content).json())
-
-    /** `{content, note}` as JSON text; [version] reads an older one. */
-    fun read(node: String, place: Place, version: String? = null): String =
-        client.call(op("read_note", place).text("node", node).opt("version_id", version).json())
-
-    /** Rewrites a note; with [ifVersion] a stale note throws [NoteConflictException] carrying the note as it is. */
-    fun update(node: String, place: Place, content: String? = null, name: String? = null, ifVersion: String? = null): String {
-        val b = op("update_note", place).text("node", node).opt("content", content).opt("name", name).opt("if_version_id", ifVersion)
-        try {
-            return client.call(b.json())
-        } catch (e: FastioException.Api) {
-            // The core decides what a version conflict is and where its state is.
-            val current = versionConflict(e.detailJson) ?: throw e
-            throw NoteConflictException(current, e)
-        }
-    }
-}

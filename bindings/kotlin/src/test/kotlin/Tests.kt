@@ -637,6 +637,20 @@ fun endToEnd(binary: String) {
                 try { client.notes.update(nid, Place.Workspace(ws), content = "# stale", ifVersion = first); throw AssertionError("a stale update went through") }
                 catch (e: NoteConflictException) { check(parse(e.currentJson).obj()["content"] == "# two") { e.currentJson } }
             }
+            case("e2e: comments reply and go with their replies; an invitation is sent and revoked") {
+                val up = client.upload(src, ws, parallel = 2, options = opts())
+                val first = parse(client.comments.add(up.nodeId!!, "Check page 2", Place.Workspace(ws))).obj()["comment"].obj()
+                val fid = first["id"].toString()
+                val reply = parse(client.comments.add(up.nodeId!!, "Done", Place.Workspace(ws), replyTo = fid)).obj()["comment"].obj()
+                check(reply["parent_id"] == fid) { "$reply" }
+                check(client.comments.list(up.nodeId!!, Place.Workspace(ws)).size >= 2) { "listed" }
+                client.comments.delete(fid)
+                check(client.comments.list(up.nodeId!!, Place.Workspace(ws)).none { parse(it).obj()["id"] == fid || parse(it).obj()["parent_id"] == fid }) { "a deleted comment took its replies" }
+                check(parse(client.members.list(Entity.Workspace(ws)).first()).obj()["permissions"] == "owner") { "owner first" }
+                val inv = parse(client.members.add(Entity.Workspace(ws), "kim+kt@example.com", "guest")).obj()["invitation"].obj()
+                client.members.revoke(Entity.Workspace(ws), inv["id"].toString())
+                check(!client.members.invitations(Entity.Workspace(ws), "pending").contains("kim+kt@example.com")) { "revoked" }
+            }
             case("webhook: signed delivery verifies, tampered one is refused") {
                 val body = """{"event":"workspace_storage_file_added"}""".toByteArray()
                 val headers = WebhookSigner(WebhookScheme.Fastio, "s3cret").use { s -> s.sign(null, null, body) }.associate { it.name to it.value }
