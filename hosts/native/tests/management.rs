@@ -267,3 +267,93 @@ fn a_visitor_reaches_a_password_share_with_its_access_token_and_nothing_else() {
     );
     assert_eq!(taken["available"], json!(true));
 }
+
+#[test]
+fn dashboard_cards_are_dismissed_snoozed_and_shown_again() {
+    let (_srv, _dir, c) = start();
+    let ws = driver::create_workspace(&c, "dash").unwrap();
+    let keys = |c: &Client| -> Vec<String> {
+        ok(
+            c,
+            json!({"workspaces": {"op": "dashboard", "workspace_id": ws}}),
+        )["cards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["card_key"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(keys(&c), ["welcome", "upload_files", "invite_team"]);
+    let _ = ok(
+        &c,
+        json!({"workspaces": {"op": "dismiss_card", "workspace_id": ws, "card_key": "welcome"}}),
+    );
+    let _ = ok(
+        &c,
+        json!({"workspaces": {"op": "dismiss_card", "workspace_id": ws, "card_key": "invite_team",
+                              "snooze_until": "2999-01-01T00:00:00Z"}}),
+    );
+    assert_eq!(keys(&c), ["upload_files"]);
+    let _ = ok(
+        &c,
+        json!({"workspaces": {"op": "dismiss_card", "workspace_id": ws, "card_key": "invite_team",
+                              "snooze_until": "2001-01-01T00:00:00Z"}}),
+    );
+    let _ = ok(
+        &c,
+        json!({"workspaces": {"op": "undismiss_card", "workspace_id": ws, "card_key": "welcome"}}),
+    );
+    assert_eq!(keys(&c), ["welcome", "upload_files", "invite_team"]);
+    assert_eq!(
+        status(
+            &c,
+            json!({"workspaces": {"op": "undismiss_card", "workspace_id": ws, "card_key": "welcome"}})
+        ),
+        404
+    );
+}
+
+#[test]
+fn ai_transactions_list_and_a_share_is_titled_from_its_files() {
+    let (_srv, _dir, c) = start();
+    let ws = driver::create_workspace(&c, "ai-extras").unwrap();
+    let tx = ok(
+        &c,
+        json!({"ai": {"op": "transactions", "workspace_id": ws}}),
+    );
+    assert_eq!(tx["transactions"], json!([]));
+    let share = ok(
+        &c,
+        json!({"shares": {"op": "create", "workspace_id": ws, "title": "Untitled",
+                          "storage_mode": "workspace_folder", "create_folder": true,
+                          "folder_name": "deliverables"}}),
+    );
+    let id = share["id"].as_str().unwrap().to_string();
+    let folder = share["share"]["folder_node_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Empty, it has nothing to be titled by.
+    assert_eq!(
+        status(&c, json!({"ai": {"op": "autotitle", "share_id": id}})),
+        400
+    );
+    let mut spec = fastio_core::upload::UploadSpec::file("brief.pdf", 3, &ws);
+    spec.folder_id = folder;
+    driver::upload(
+        &c,
+        spec,
+        b"abc",
+        fastio_core::upload::UploadConfig::default(),
+        |_| {},
+    )
+    .unwrap();
+    let t = ok(
+        &c,
+        json!({"ai": {"op": "autotitle", "share_id": id, "user_context": "Q3 pack"}}),
+    );
+    assert_eq!(t["title"], json!("Files: brief.pdf"));
+    let seen = ok(&c, json!({"shares": {"op": "details", "share_id": id}}));
+    assert_eq!(seen["share"]["title"], json!("Files: brief.pdf"));
+    assert_eq!(seen["share"]["description"], json!("Q3 pack (1 files)"));
+}

@@ -3,7 +3,9 @@
 
 pub mod account;
 pub mod ai;
+pub mod ai_extras;
 pub mod comments;
+pub mod dashboard;
 pub mod dev;
 pub mod events;
 pub mod fileshares;
@@ -191,7 +193,18 @@ pub async fn route(st: &Arc<AppState>, rq: &mut Req) -> ApiResult {
         ["outbound_webhook_subscriptions", id] if del => webhooks::delete(st, id),
         ["outbound_webhook_subscriptions", id, "rotate_secret"] if post => webhooks::rotate(st, id),
 
+        // dashboard
+        ["workspace", ws, "dashboard"] if get => dashboard::list(st, ws, rq),
+        ["workspace", ws, "dashboard", "cards", card, "dismiss"] if post => {
+            dashboard::dismiss(st, ws, card, rq)
+        }
+        ["workspace", ws, "dashboard", "cards", card, "dismiss"] if del => {
+            dashboard::undismiss(st, ws, card)
+        }
+
         // AI (offline stand-in)
+        ["workspace", ws, "ai", "transactions"] if get => ai_extras::transactions(st, ws),
+        ["share", id, "ai", "autotitle"] if post => ai_extras::autotitle(st, id, rq),
         ["share", id, "ai", kind @ ("agent" | "chat"), rest @ ..] => {
             ai::route_share(st, id, kind, rest, rq)
         }
