@@ -3,34 +3,26 @@
 //! an anonymous recipient who has only the link and its password.
 
 use fastio_core::api::{Call, Client};
-use fastio_core::config::ClientConfig;
 use fastio_core::decode::models::{FileShare, FileShareDetails, FileShareGrants, FileShareList};
 use fastio_core::http::HttpResponse;
 use fastio_core::upload::{UploadConfig, UploadSpec};
 use fastio_native as driver;
 use serde_json::json;
 
-struct Server {
-    srv: fastio_devserver::RunningServer,
-    _dir: tempfile::TempDir,
+mod common;
+
+use common::Local;
+
+fn start() -> Local {
+    Local::start("fs-key")
 }
 
-fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let mut cfg = fastio_devserver::Config::new(dir.path());
-    cfg.api_keys = vec!["fs-key".into()];
-    let srv = fastio_devserver::spawn(cfg).expect("devserver starts");
-    Server { srv, _dir: dir }
+fn member(s: &Local) -> Client {
+    s.client()
 }
 
-fn member(s: &Server) -> Client {
-    Client::new(ClientConfig::with_api_key(&s.srv.base_url, "fs-key").unwrap()).unwrap()
-}
-
-fn anonymous(s: &Server) -> Client {
-    let mut c = member(s);
-    c.set_credential(None);
-    c
+fn anonymous(s: &Local) -> Client {
+    s.anonymous()
 }
 
 fn call(v: serde_json::Value) -> Call {
@@ -50,7 +42,7 @@ fn api_error(client: &Client, c: &Call) -> fastio_core::decode::ApiError {
 }
 
 /// A workspace with one uploaded file; returns (workspace, node, bytes).
-fn shared_file(s: &Server) -> (String, String, Vec<u8>) {
+fn shared_file(s: &Local) -> (String, String, Vec<u8>) {
     let c = member(s);
     let ws = driver::create_workspace(&c, "fs").unwrap();
     let bytes: Vec<u8> = (0..70_000u32).map(|i| (i * 7 % 251) as u8).collect();

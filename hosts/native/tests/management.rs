@@ -1,40 +1,28 @@
 //! Workspace, org and account management and the health checks: the core's builders over real
 //! HTTP against the local server, with the state each change leaves checked by reading it back.
 
-use fastio_core::api::{Call, Client};
+use fastio_core::api::Client;
 use fastio_core::config::ClientConfig;
 use fastio_native as driver;
 use serde_json::{Value, json};
 
-fn start() -> (fastio_devserver::RunningServer, tempfile::TempDir, Client) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut cfg = fastio_devserver::Config::new(dir.path());
-    cfg.api_keys = vec!["mg-key".into()];
-    let srv = fastio_devserver::spawn(cfg).expect("devserver starts");
-    let client = Client::new(ClientConfig::with_api_key(&srv.base_url, "mg-key").unwrap()).unwrap();
-    (srv, dir, client)
-}
+mod common;
 
-fn call(v: Value) -> Call {
-    serde_json::from_value(v).unwrap()
+use common::{Local, call, status};
+
+fn start() -> (Local, Client) {
+    let l = Local::start("mg-key");
+    let c = l.client();
+    (l, c)
 }
 
 fn ok(c: &Client, v: Value) -> Value {
-    let call = call(v);
-    driver::call::<Value>(c, &call).unwrap_or_else(|e| panic!("{call:?}: {e}"))
-}
-
-fn status(c: &Client, v: Value) -> u16 {
-    match driver::call::<Value>(c, &call(v)) {
-        Ok(_) => 200,
-        Err(driver::HostError::Api { error, .. }) => error.status.unwrap_or(0),
-        Err(e) => panic!("{e}"),
-    }
+    common::payload(c, &call(v))
 }
 
 #[test]
 fn a_workspace_is_archived_checked_and_deleted_only_when_confirmed() {
-    let (_srv, _dir, c) = start();
+    let (_srv, c) = start();
     let ws = driver::create_workspace(&c, "keep-me").unwrap();
     let w = json!({"workspaces": {"op": "archive", "workspace_id": ws}});
     assert_eq!(ok(&c, w.clone())["workspace"]["archived"], json!(true));
@@ -86,7 +74,7 @@ fn a_workspace_is_archived_checked_and_deleted_only_when_confirmed() {
 
 #[test]
 fn an_org_is_updated_seen_publicly_and_closed() {
-    let (_srv, _dir, c) = start();
+    let (_srv, c) = start();
     let org = ok(
         &c,
         json!({"orgs": {"op": "create", "domain": "acme-co", "name": "Acme"}}),
@@ -132,7 +120,7 @@ fn an_org_is_updated_seen_publicly_and_closed() {
 
 #[test]
 fn the_account_changes_and_the_service_answers_without_a_key() {
-    let (srv, _dir, c) = start();
+    let (srv, c) = start();
     let me = ok(
         &c,
         json!({"account": {"op": "update", "first_name": "Pat"}}),
@@ -143,11 +131,7 @@ fn the_account_changes_and_the_service_answers_without_a_key() {
     // Sign-out ends browser sessions, not API keys.
     let _ = ok(&c, json!({"account": {"op": "sign_out"}}));
     let _ = ok(&c, json!({"account": {"op": "allowed"}}));
-    let anon = Client::new(ClientConfig {
-        credential: None,
-        ..ClientConfig::with_api_key(&srv.base_url, "x").unwrap()
-    })
-    .unwrap();
+    let anon = srv.anonymous();
     assert_eq!(
         ok(&anon, json!({"account": {"op": "ping"}}))["pong"],
         json!(true)
@@ -167,7 +151,7 @@ fn the_account_changes_and_the_service_answers_without_a_key() {
 
 #[test]
 fn billing_imports_and_apps_get_the_documented_unknown_route_error() {
-    let (_srv, _dir, c) = start();
+    let (_srv, c) = start();
     let ws = driver::create_workspace(&c, "routes").unwrap();
     for v in [
         json!({"billing": {"op": "plans"}}),
@@ -187,7 +171,7 @@ fn billing_imports_and_apps_get_the_documented_unknown_route_error() {
 
 #[test]
 fn a_visitor_reaches_a_password_share_with_its_access_token_and_nothing_else() {
-    let (srv, _dir, c) = start();
+    let (srv, c) = start();
     let ws = driver::create_workspace(&c, "visits").unwrap();
     let share = ok(
         &c,
@@ -198,11 +182,7 @@ fn a_visitor_reaches_a_password_share_with_its_access_token_and_nothing_else() {
         .as_str()
         .unwrap()
         .to_string();
-    let anon = Client::new(ClientConfig {
-        credential: None,
-        ..ClientConfig::with_api_key(&srv.base_url, "x").unwrap()
-    })
-    .unwrap();
+    let anon = srv.anonymous();
     let public = ok(
         &anon,
         json!({"shares": {"op": "public_details", "share_id": share}}),
@@ -232,7 +212,7 @@ fn a_visitor_reaches_a_password_share_with_its_access_token_and_nothing_else() {
         .to_string();
     let visitor = Client::new(ClientConfig {
         credential: Some(fastio_core::config::Credential::Jwt(token.into())),
-        ..ClientConfig::with_api_key(&srv.base_url, "x").unwrap()
+        ..ClientConfig::with_api_key(&srv.srv.base_url, "x").unwrap()
     })
     .unwrap();
     let seen = ok(
@@ -270,7 +250,7 @@ fn a_visitor_reaches_a_password_share_with_its_access_token_and_nothing_else() {
 
 #[test]
 fn dashboard_cards_are_dismissed_snoozed_and_shown_again() {
-    let (_srv, _dir, c) = start();
+    let (_srv, c) = start();
     let ws = driver::create_workspace(&c, "dash").unwrap();
     let keys = |c: &Client| -> Vec<String> {
         ok(
@@ -315,7 +295,7 @@ fn dashboard_cards_are_dismissed_snoozed_and_shown_again() {
 
 #[test]
 fn ai_transactions_list_and_a_share_is_titled_from_its_files() {
-    let (_srv, _dir, c) = start();
+    let (_srv, c) = start();
     let ws = driver::create_workspace(&c, "ai-extras").unwrap();
     let tx = ok(
         &c,

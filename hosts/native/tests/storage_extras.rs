@@ -3,39 +3,26 @@
 //! local server.
 
 use fastio_core::api::{Call, Client};
-use fastio_core::config::ClientConfig;
-use fastio_core::upload::{UploadConfig, UploadSpec};
 use fastio_native as driver;
 use serde_json::{Value, json};
 
-fn start() -> (fastio_devserver::RunningServer, tempfile::TempDir, Client) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut cfg = fastio_devserver::Config::new(dir.path());
-    cfg.api_keys = vec!["se-key".into()];
-    let srv = fastio_devserver::spawn(cfg).expect("devserver starts");
-    let client = Client::new(ClientConfig::with_api_key(&srv.base_url, "se-key").unwrap()).unwrap();
-    (srv, dir, client)
+mod common;
+
+use common::{Local, payload, put};
+
+fn start() -> (Local, Client) {
+    let l = Local::start("se-key");
+    let c = l.client();
+    (l, c)
 }
 
 fn storage(v: Value) -> Call {
-    serde_json::from_value(json!({ "storage": v })).unwrap()
-}
-
-fn payload(c: &Client, call: &Call) -> Value {
-    driver::call::<Value>(c, call).unwrap_or_else(|e| panic!("{call:?}: {e}"))
-}
-
-fn put(c: &Client, ws: &str, name: &str, bytes: &[u8]) -> String {
-    let spec = UploadSpec::file(name, bytes.len() as u64, ws);
-    driver::upload(c, spec, bytes, UploadConfig::default(), |_| {})
-        .unwrap()
-        .node_id
-        .unwrap()
+    common::call(json!({ "storage": v }))
 }
 
 #[test]
 fn versions_come_back_and_trash_is_undone() {
-    let (_srv, _dir, c) = start();
+    let (_srv, c) = start();
     let ws = driver::create_workspace(&c, "extras").unwrap();
     let node = put(&c, &ws, "plan.txt", b"first");
     assert_eq!(put(&c, &ws, "plan.txt", b"second, longer"), node);
@@ -99,7 +86,7 @@ fn versions_come_back_and_trash_is_undone() {
 
 #[test]
 fn recent_files_walk_by_cursor_and_a_transfer_moves_the_node() {
-    let (_srv, _dir, c) = start();
+    let (_srv, c) = start();
     let ws = driver::create_workspace(&c, "from").unwrap();
     let other = driver::create_workspace(&c, "to").unwrap();
     let mut made = Vec::new();
@@ -144,7 +131,7 @@ fn recent_files_walk_by_cursor_and_a_transfer_moves_the_node() {
 
 #[test]
 fn a_unified_search_walks_its_buckets_to_the_end() {
-    let (_srv, _dir, c) = start();
+    let (_srv, c) = start();
     let ws = driver::create_workspace(&c, "find").unwrap();
     let mut reports = Vec::new();
     for i in 0..3 {
@@ -191,7 +178,7 @@ fn a_unified_search_walks_its_buckets_to_the_end() {
 
 #[test]
 fn metadata_templates_describe_files_and_their_values_are_searched_and_deleted_by_name() {
-    let (_srv, _dir, c) = start();
+    let (_srv, c) = start();
     let ws = driver::create_workspace(&c, "meta").unwrap();
     let a = put(&c, &ws, "invoice-a.pdf", b"a");
     let b = put(&c, &ws, "invoice-b.pdf", b"b");
