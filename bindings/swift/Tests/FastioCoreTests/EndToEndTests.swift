@@ -158,6 +158,12 @@ final class EndToEndTests: XCTestCase {
             XCTAssertEqual(status, 403)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: wrong.path))
+        try await c.grantFileShare(id, capability: "view", email: "pat+swift@example.com")
+        let granted = try await c.fileShareGrants(id)
+        XCTAssertEqual(granted.compactMap { $0["email"] as? String }, ["pat+swift@example.com"])
+        try await c.revokeFileShareGrant(id, email: "pat+swift@example.com")
+        let left = try await c.fileShareGrants(id)
+        XCTAssertEqual(left.count, 0)
     }
 
     func testAUnifiedSearchAndANoteThatLostItsRace() async throws {

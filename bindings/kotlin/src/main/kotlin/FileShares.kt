@@ -39,6 +39,24 @@ class FileShares internal constructor(private val client: FastioClient) {
         return client.call(b.json(), "fileshare")
     }
 
+    /** Who may use a `named_people` link, as JSON text. */
+    fun grants(id: String): String = client.call(op("grants").text("fileshare_id", id).json(), "fileshare_grants")
+
+    /** Lets a user (by id) or an address `view`, `download` or `edit` the link. */
+    fun grant(id: String, capability: String, user: String? = null, email: String? = null) {
+        client.call(grantee(op("grant_add").text("fileshare_id", id), user, email).text("capability", capability).json())
+    }
+
+    /** Takes a grant back (the grantee goes in the query, as the service reads it). */
+    fun revoke(id: String, user: String? = null, email: String? = null) {
+        client.call(grantee(op("grant_remove").text("fileshare_id", id), user, email).json())
+    }
+
+    private fun grantee(b: CallBuilder, user: String?, email: String?): CallBuilder {
+        require((user == null) != (email == null)) { "give exactly one of user or email" }
+        return if (user != null) b.tagged("grantee", "user", user) else b.tagged("grantee", "email", email!!)
+    }
+
     /** Writes the file (or one [version]) to [to]; returns its size. Nothing is left there unless the whole body came. */
     fun download(id: String, to: Path, password: String? = null, version: String? = null): Long {
         val b = if (version == null) op("read").text("fileshare_id", id)

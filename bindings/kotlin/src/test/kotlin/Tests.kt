@@ -625,6 +625,10 @@ fun endToEnd(binary: String) {
                     catch (e: FastioException.Api) { check(e.status?.toInt() == 403) { "$e" } }
                     check(!Files.exists(wrong)) { "a refused download left a file" }
                 }
+                client.fileShares.grant(id, "view", email = "pat+kt@example.com")
+                check(client.fileShares.grants(id).contains("pat+kt@example.com")) { "granted" }
+                client.fileShares.revoke(id, email = "pat+kt@example.com")
+                check(!client.fileShares.grants(id).contains("pat+kt@example.com")) { "revoked" }
             }
             case("e2e: a unified search walks its buckets; a note update that lost its race carries the note") {
                 val found = client.search("big", Place.Workspace(ws), pageSize = 1)

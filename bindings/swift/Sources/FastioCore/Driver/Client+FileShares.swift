@@ -39,6 +39,37 @@ extension Client {
         return try object(try await call(text, decode: "fileshare"))
     }
 
+    /// Who may use a `named_people` link: its grants.
+    public func fileShareGrants(_ id: String) async throws -> [[String: Any]] {
+        let text = try callText("fileshares", ["op": "grants", "fileshare_id": id])
+        return try object(try await call(text, decode: "fileshare_grants"))["grants"] as? [[String: Any]] ?? []
+    }
+
+    /// Lets a user (by id) or an address `view`, `download` or `edit` the link.
+    public func grantFileShare(_ id: String, capability: String, user: String? = nil, email: String? = nil) async throws {
+        let text = try callText("fileshares", [
+            "op": "grant_add", "fileshare_id": id, "grantee": try grantee(user: user, email: email),
+            "capability": capability,
+        ])
+        _ = try await call(text)
+    }
+
+    /// Takes a grant back (the grantee goes in the query, as the service reads it).
+    public func revokeFileShareGrant(_ id: String, user: String? = nil, email: String? = nil) async throws {
+        let text = try callText("fileshares", [
+            "op": "grant_remove", "fileshare_id": id, "grantee": try grantee(user: user, email: email),
+        ])
+        _ = try await call(text)
+    }
+
+    private func grantee(user: String?, email: String?) throws -> [String: String] {
+        switch (user, email) {
+        case (let u?, nil): return ["user": u]
+        case (nil, let e?): return ["email": e]
+        default: throw FastioError.Usage(detail: "give exactly one of user or email")
+        }
+    }
+
     /// Writes the File Share's file (or one `version`) to `destination`;
     /// returns its size. Nothing is left at `destination` unless the whole
     /// body arrived.
