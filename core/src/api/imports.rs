@@ -244,6 +244,19 @@ fn paged(limit: &Option<u32>, offset: &Option<u64>) -> Params {
     Params::new().opt("limit", limit).opt("offset", offset)
 }
 
+/// A listing filtered by state, then paged.
+fn by_status(
+    status: &Option<String>,
+    limit: &Option<u32>,
+    offset: &Option<u64>,
+) -> Vec<(String, String)> {
+    Params::new()
+        .opt("status", status)
+        .opt("limit", limit)
+        .opt("offset", offset)
+        .done()
+}
+
 fn action(path: String) -> Req {
     Req::post_json(path, json!({}))
 }
@@ -286,13 +299,7 @@ pub(crate) fn build(c: &ImportsCall) -> Result<Req, BuildError> {
             status,
             limit,
             offset,
-        } => Req::get(ws(workspace_id, &["sources"])?).query(
-            Params::new()
-                .opt("status", status)
-                .opt("limit", limit)
-                .opt("offset", offset)
-                .done(),
-        ),
+        } => Req::get(ws(workspace_id, &["sources"])?).query(by_status(status, limit, offset)),
         I::Discover {
             workspace_id,
             identity_id,
@@ -382,13 +389,7 @@ pub(crate) fn build(c: &ImportsCall) -> Result<Req, BuildError> {
             status,
             limit,
             offset,
-        } => Req::get(source(source_id, &["writebacks"])?).query(
-            Params::new()
-                .opt("status", status)
-                .opt("limit", limit)
-                .opt("offset", offset)
-                .done(),
-        ),
+        } => Req::get(source(source_id, &["writebacks"])?).query(by_status(status, limit, offset)),
         I::Writeback {
             source_id,
             writeback_id,
