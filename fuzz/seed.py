@@ -126,9 +126,12 @@ def seeds_webhook_headers():
 
 
 def seeds_resume_token():
-    token = load("upload/resume_token.json")["token"]
+    vector = load("upload/resume_token.json")
+    token = vector["token"]
     yield json.dumps(token, indent=2).encode()
     yield compact(token)
+    yield compact(vector["digest_token"])
+    yield compact(vector["legacy_token"])
     variants = [
         dict(token, acked=[]),
         dict(token, read_crcs=[[1, "719077fc"], [2, "00000000"]]),

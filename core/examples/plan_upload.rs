@@ -105,10 +105,9 @@ fn main() {
             ),
             Action::Done(d) => {
                 println!(
-                    "done: node {} size {} sha256 {} crc32c {}",
+                    "done: node {} size {} crc32c {}",
                     d.node_id.unwrap_or_default(),
                     d.size,
-                    d.sha256,
                     d.crc32c
                 );
                 break;

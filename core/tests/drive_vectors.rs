@@ -9,9 +9,12 @@ use std::path::PathBuf;
 use fastio_core::api::{Client, Profile};
 use fastio_core::config::ClientConfig;
 use fastio_core::download::{Download, DownloadAction, DownloadSpec};
+use fastio_core::hash::HashAlgo;
 use fastio_core::http::{HttpRequest, HttpResponse};
 use fastio_core::pager::{PageError, Pager};
-use fastio_core::upload::{Action, Fed, InputError, Upload, UploadConfig, UploadSpec};
+use fastio_core::upload::{
+    Action, Fed, InputError, StoredCheck, Upload, UploadConfig, UploadError, UploadSpec,
+};
 use serde_json::Value;
 
 fn vectors() -> Value {
@@ -49,6 +52,11 @@ fn config(o: &Value) -> UploadConfig {
     }
     c.fetch_limits = o.get("fetch_limits").and_then(Value::as_bool) == Some(true);
     c.persist_token = o.get("persist_token").and_then(Value::as_bool) == Some(true);
+    c.file_digest = o
+        .get("file_digest")
+        .and_then(Value::as_str)
+        .map(|a| HashAlgo::parse(a).expect("an algorithm"));
+    c.verify_stored = o.get("verify_stored").and_then(Value::as_bool) == Some(true);
     c
 }
 
@@ -187,8 +195,28 @@ fn replay(doc: &Value, case: &Value) {
                         "{at}"
                     );
                     assert_eq!(want["done"]["size"].as_u64(), Some(d.size), "{at}");
+                    let stored = match &d.stored {
+                        StoredCheck::NotAsked => "not_asked",
+                        StoredCheck::Matched => "matched",
+                        StoredCheck::Unavailable { .. } => "unavailable",
+                        other => panic!("{at}: {other:?}"),
+                    };
+                    assert_eq!(want["done"]["stored"].as_str(), Some(stored), "{at}");
+                    assert_eq!(
+                        want["done"]["digest"],
+                        serde_json::to_value(&d.digest).unwrap(),
+                        "{at}"
+                    );
                 }
-                (Some("failed"), Some(Action::Failed(_))) => {}
+                (Some("failed"), Some(Action::Failed(e))) => {
+                    let kind = match e {
+                        UploadError::StoredMismatch { .. } | UploadError::Integrity { .. } => {
+                            "integrity"
+                        }
+                        other => panic!("{at}: {other:?}"),
+                    };
+                    assert_eq!(want["failed"].as_str(), Some(kind), "{at}");
+                }
                 (Some("none"), None) => {}
                 (w, g) => panic!("{at}: wanted {w:?}, got {g:?}"),
             }

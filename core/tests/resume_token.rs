@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use common::fake_server::{BASE, FakeServer, crc32c_of};
 use fastio_core::api::Client;
 use fastio_core::config::ClientConfig;
+use fastio_core::hash::HashAlgo;
 use fastio_core::http::HttpResponse;
 use fastio_core::upload::plan::PlanConfig;
 use fastio_core::upload::{Action, ResumeToken, TokenError, Upload, UploadConfig, UploadSpec};
@@ -82,20 +83,33 @@ fn drive(
     panic!("no end");
 }
 
-fn make_vector() -> Value {
+fn digest_config() -> UploadConfig {
+    UploadConfig {
+        file_digest: Some(HashAlgo::Sha256),
+        ..config()
+    }
+}
+
+/// The token an upload of `pattern` writes after its first chunk.
+fn token_after_chunk_one(cfg: UploadConfig) -> Value {
     let mut server = FakeServer::new();
     let mut up = Upload::new(
         client(),
         UploadSpec::file("pattern.bin", LEN as u64, "ws1"),
-        config(),
+        cfg,
     )
     .unwrap();
     drive(&mut up, &mut server, |u| u.progress().chunks_acked == 1);
-    let token = up.snapshot().unwrap();
+    serde_json::from_str::<Value>(&up.snapshot().unwrap().to_json()).unwrap()
+}
+
+fn make_vector(legacy: Value) -> Value {
     json!({
-        "description": "A resume token after chunk 1 of 3 was acknowledged. Input: the `pattern` bytes (byte i = i mod 251), 10000 bytes, chunks of 4096. The server holds chunk 1; resuming must send chunks 2 and 3 only.",
+        "description": "Resume tokens after chunk 1 of 3 was acknowledged. Input: the `pattern` bytes (byte i = i mod 251), 10000 bytes, chunks of 4096. The server holds chunk 1; resuming must send chunks 2 and 3 only. `token` is written by an upload that computes no whole-file digest (the default), so it carries no digest state; `digest_token` by one asked for the SHA-256 (`file_digest: sha256`), resumed with the same option it reports `expect.sha256`; `legacy_token` is the format written before the digest became optional (its state under `sha256`), still read, resumed with `file_digest: sha256` it reports the same digest.",
         "input": {"kind": "pattern", "len": LEN},
-        "token": serde_json::from_str::<Value>(&token.to_json()).unwrap(),
+        "token": token_after_chunk_one(config()),
+        "digest_token": token_after_chunk_one(digest_config()),
+        "legacy_token": legacy,
         "expect": {
             "resend": [2, 3],
             "sha256": hex(&Sha256::digest(pattern())),
@@ -108,23 +122,15 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-#[test]
-fn resume_token_vector() {
-    if !path().exists() && std::env::var("FASTIO_BLESS").is_ok() {
-        let v = make_vector();
-        std::fs::write(path(), serde_json::to_string_pretty(&v).unwrap() + "\n").unwrap();
-    }
-    let v: Value =
-        serde_json::from_slice(&std::fs::read(path()).expect("resume_token.json")).unwrap();
-    let text = serde_json::to_string(&v["token"]).unwrap();
-    let token = ResumeToken::from_json(&text).unwrap();
-    // The format is stable: what this version writes for the same state is
-    // what the file holds.
-    let fresh = make_vector();
-    assert_eq!(fresh["token"], v["token"], "the token format changed");
+/// Resumes `token` against a server holding chunk 1 and checks what is sent
+/// again and what the result reports.
+fn resume_and_check(
+    v: &Value,
+    token: &Value,
+    cfg: UploadConfig,
+) -> fastio_core::upload::UploadDone {
+    let token = ResumeToken::from_json(&token.to_string()).unwrap();
     assert_eq!(token.acked.len(), 1);
-
-    // Resume against a server that holds chunk 1 (as the vector says).
     let mut server = FakeServer::new();
     let mut up = Upload::new(
         client(),
@@ -139,11 +145,10 @@ fn resume_token_vector() {
         "the fake server numbers sessions the same way"
     );
     let before = server.chunk_posts.clone();
-    let mut resumed = Upload::resume(client(), &token, config()).unwrap();
+    let mut resumed = Upload::resume(client(), &token, cfg).unwrap();
     let Some(Action::Done(done)) = drive(&mut resumed, &mut server, |_| false) else {
         panic!("resume did not finish")
     };
-    assert_eq!(done.sha256, v["expect"]["sha256"].as_str().unwrap());
     assert_eq!(done.crc32c, v["expect"]["crc32c"].as_str().unwrap());
     let resent: Vec<u64> = server
         .chunk_posts
@@ -154,6 +159,51 @@ fn resume_token_vector() {
     let want: Vec<u64> = serde_json::from_value(v["expect"]["resend"].clone()).unwrap();
     assert_eq!(resent, want);
     assert_eq!(server.stored(&id).unwrap(), &pattern()[..]);
+    done
+}
+
+#[test]
+fn resume_token_vector() {
+    let v: Value =
+        serde_json::from_slice(&std::fs::read(path()).expect("resume_token.json")).unwrap();
+    // The format is stable: what this version writes for the same state is
+    // what the file holds (`FASTIO_BLESS=1` rewrites it, keeping the legacy
+    // token as it was written).
+    let fresh = make_vector(v["legacy_token"].clone());
+    if std::env::var("FASTIO_BLESS").is_ok() && fresh != v {
+        std::fs::write(path(), serde_json::to_string_pretty(&fresh).unwrap() + "\n").unwrap();
+    }
+    assert_eq!(fresh["token"], v["token"], "the token format changed");
+    assert_eq!(
+        fresh["digest_token"], v["digest_token"],
+        "the token format changed"
+    );
+    assert!(
+        v["token"].get("file_digest").is_none() && v["token"].get("sha256").is_none(),
+        "a token carries only the states in use"
+    );
+
+    // No digest asked for: none computed, none reported.
+    let done = resume_and_check(&v, &v["token"], config());
+    assert_eq!(done.digest, None);
+    // Asked for now, but the token has no state: the digest of the whole
+    // file cannot be known without reading it all again, so it is missing,
+    // never a digest of the bytes read after resuming.
+    let done = resume_and_check(&v, &v["token"], digest_config());
+    assert_eq!(done.digest, None);
+    // Asked for and carried: the whole file's SHA-256, new and old format.
+    for key in ["digest_token", "legacy_token"] {
+        let done = resume_and_check(&v, &v[key], digest_config());
+        let d = done.digest.expect(key);
+        assert_eq!(d.algo(), HashAlgo::Sha256, "{key}");
+        assert_eq!(d.to_hex(), v["expect"]["sha256"].as_str().unwrap(), "{key}");
+    }
+    // A state in another algorithm than the one asked for is not used.
+    let md5 = UploadConfig {
+        file_digest: Some(HashAlgo::Md5),
+        ..config()
+    };
+    assert_eq!(resume_and_check(&v, &v["digest_token"], md5).digest, None);
 }
 
 #[test]
@@ -206,9 +256,22 @@ fn bad_tokens_are_typed_errors() {
             other => panic!("chunk {chunk_size} × {in_flight}: {other:?}"),
         }
     }
-    let mut t = v["token"].clone();
-    t["sha256"] = json!("AAAA");
-    assert!(ResumeToken::from_json(&t.to_string()).is_err());
+    for key in ["file_digest", "sha256"] {
+        let mut t = v["token"].clone();
+        t[key] = json!("AAAA");
+        assert!(ResumeToken::from_json(&t.to_string()).is_err(), "{key}");
+    }
+    // A digest state that claims more bytes than the file has.
+    let mut t = v["digest_token"].clone();
+    t["size"] = json!(100);
+    t["plan"] = json!({"kind": "chunked", "size": 100, "chunk_size": 64,
+        "chunk_count": 2, "max_in_flight": 1});
+    t["acked"] = json!([]);
+    t["read_crcs"] = json!([]);
+    assert!(matches!(
+        ResumeToken::from_json(&t.to_string()),
+        Err(TokenError::Inconsistent(_))
+    ));
     // Truncations of a valid token never panic.
     let text = v["token"].to_string();
     for n in 0..text.len() {

@@ -11,11 +11,12 @@ use std::collections::BTreeSet;
 use common::fake_server::{BASE, FakeServer, crc32c_of};
 use fastio_core::api::Client;
 use fastio_core::config::ClientConfig;
+use fastio_core::hash::HashAlgo;
 use fastio_core::http::{Body, HttpRequest, HttpResponse};
 use fastio_core::upload::plan::{PlanConfig, PlanError};
 use fastio_core::upload::{
-    Action, Fed, InputError, ResumeToken, RetryPolicy, Upload, UploadConfig, UploadError,
-    UploadSpec,
+    Action, Fed, InputError, ResumeToken, RetryPolicy, StoredCheck, Upload, UploadConfig,
+    UploadError, UploadSpec,
 };
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
@@ -95,6 +96,9 @@ fn config(chunk: u64, single_max: u64, in_flight: u32, seed: u64) -> UploadConfi
         poll_wait_s: 1,
         max_polls: 50,
         seed,
+        // The digest is asked for so that every run under faults and
+        // resumes also checks it; `no_digest_unless_asked` runs without.
+        file_digest: Some(HashAlgo::Sha256),
         ..UploadConfig::default()
     }
 }
@@ -307,7 +311,8 @@ fn check_done(done: &fastio_core::upload::UploadDone, server: &FakeServer, file:
     let stored = server.stored(id).expect("the server stored the file");
     assert_eq!(stored, file, "the stored file is byte-identical");
     assert_eq!(done.size, file.len() as u64);
-    assert_eq!(done.sha256, hex(&Sha256::digest(file)));
+    let digest = done.digest.as_ref().expect("the SHA-256 asked for");
+    assert_eq!(digest.to_hex(), hex(&Sha256::digest(file)));
     assert_eq!(done.crc32c, format!("{:08x}", crc32c_of(file)));
 }
 
@@ -334,6 +339,30 @@ fn clean_runs_of_every_kind_succeed() {
         check_done(&done, &server, &file);
         assert!(done.node_id.is_some());
         assert!(out.max_in_flight_seen <= 3);
+    }
+}
+
+/// The server checks only the CRC32C, so by default no other whole-file
+/// digest is computed or reported; the CRC32C always is.
+#[test]
+fn no_digest_unless_asked() {
+    for (size, chunk, single) in [(10_000usize, 1024u64, 4096u64), (3000, 1024, 4096)] {
+        let file = data(size, 17);
+        let mut server = FakeServer::new();
+        let spec = UploadSpec::file("f.bin", size as u64, "ws1");
+        let cfg = UploadConfig {
+            file_digest: None,
+            ..config(chunk, single, 3, 1)
+        };
+        let mut up = Upload::new(client(), spec, cfg).unwrap();
+        let done = clean_run(&mut up, &mut server, &file, 9).result.unwrap();
+        let id = done.upload_id.as_deref().unwrap();
+        assert_eq!(server.stored(id).unwrap(), &file[..]);
+        assert_eq!(done.digest, None);
+        assert_eq!(done.stored, StoredCheck::NotAsked);
+        assert_eq!(done.crc32c, format!("{:08x}", crc32c_of(&file)));
+        // A token of such an upload carries no digest state.
+        assert!(up.snapshot().is_none_or(|t| t.file_digest.is_none()));
     }
 }
 

@@ -14,7 +14,7 @@
 use bytes::Bytes;
 use fastio_core::api::{Client, Profile};
 use fastio_core::config::ClientConfig;
-use fastio_core::hash::HashAlgo;
+use fastio_core::hash::{HashAlgo, Hasher};
 use fastio_core::http::{Body, HttpRequest, HttpResponse, Method, PartData};
 use fastio_core::secret::Secret;
 use fastio_core::upload::plan::{PlanConfig, UploadPlan};
@@ -22,7 +22,7 @@ use fastio_core::upload::{
     Action, Fed, InputError, ResumeToken, RetryPolicy, Upload, UploadConfig, UploadError,
     UploadSpec,
 };
-use fastio_core_fuzz::{Script, envelope, error_body, pattern, respond, sha256_hex, trace};
+use fastio_core_fuzz::{Script, envelope, error_body, pattern, respond, trace};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 
@@ -218,7 +218,10 @@ impl Host {
                     };
                     assert_eq!(d.size, bytes.len() as u64);
                     if !self.tainted {
-                        assert_eq!(d.sha256, sha256_hex(bytes));
+                        // A digest reported is the digest of every byte.
+                        if let Some(g) = &d.digest {
+                            assert_eq!(g.to_hex(), Hasher::digest(g.algo(), bytes).to_hex());
+                        }
                         assert_eq!(d.crc32c, format!("{:08x}", crc32c::crc32c(bytes)));
                     }
                 }
@@ -566,6 +569,8 @@ fuzz_target!(|data: &[u8]| {
         seed: s.u64(),
         fetch_limits: flags & 4 == 4,
         persist_token: flags & 8 == 8,
+        file_digest: s.pick(&[None, Some(HashAlgo::Sha256), Some(HashAlgo::Md5)]),
+        verify_stored: flags & 16 == 16,
     };
     let name = if s.one_in(8) {
         s.text()

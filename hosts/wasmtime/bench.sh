@@ -136,13 +136,19 @@ for k in sys.argv[1].split("."):
 print(v)' "$1"
 }
 
+# The first `"key":"value"` on stdin, without starting an interpreter (the
+# curl references' CPU time is measured, so they use nothing heavier).
+first_str() {
+    grep -o "\"$1\":\"[^\"]*\"" | head -1 | cut -d'"' -f4
+}
+
 # Reference 1: curl sends the file as one stream upload (the same requests
 # as `fastio upload -`).
 curl_stream() {
     local file="$1" name="$2" up
     up="$(curl -sf -H "Authorization: Bearer $api_key" -d "name=$name" -d action=create \
         -d "instance_id=$workspace" -d folder_id=root -d profile_type=workspace -d stream=true \
-        "${base}upload/" | json_field response.id)"
+        "${base}upload/" | first_str id)"
     curl -sf -o "$work/curl.json" -H "Authorization: Bearer $api_key" \
         -H 'Content-Type: application/octet-stream' -T "$file" -X POST "${base}upload/$up/stream"
     grep -q '"status":"stored"' "$work/curl.json"
@@ -156,7 +162,7 @@ curl_chunked() {
     local name="$1" size="$2" up args=() i=0 status=""
     up="$(curl -sf -H "Authorization: Bearer $api_key" -d "name=$name" -d "size=$size" \
         -d action=create -d "instance_id=$workspace" -d folder_id=root -d profile_type=workspace \
-        "${base}upload/" | json_field response.id)"
+        "${base}upload/" | first_str id)"
     for part in "$work"/chunks/part.*; do
         i=$((i + 1))
         [ "$i" -gt 1 ] && args+=(--next)
@@ -169,7 +175,7 @@ curl_chunked() {
     curl -sf -o /dev/null -H "Authorization: Bearer $api_key" -X POST "${base}upload/$up/complete/"
     while [ "$status" != stored ]; do
         status="$(curl -sf -H "Authorization: Bearer $api_key" "${base}upload/$up/details/?wait=60" \
-            | json_field response.session.status)"
+            | first_str status)"
         case "$status" in assembly_failed | store_failed) return 1 ;; esac
     done
 }
@@ -186,18 +192,50 @@ cli_upload() { # engine, file or -, name
     grep -q '^stored node' "$work/cli.out"
 }
 
+# The Python and JS drivers, as their test suites build them (not measured,
+# and said so, when a suite has not run on this machine).
+python_bin="$cache/venv-python/bin/python"
+python_upload() { # file, name
+    "$python_bin" -c 'import sys
+from fastio_core import Client
+r = Client(sys.argv[1], sys.argv[2]).upload(sys.argv[3], workspace=sys.argv[4], name=sys.argv[5])
+assert r.node_id, r' "$api_key" "$base" "$1" "$workspace" "$2"
+}
+js_upload() { # file, name
+    (cd "$root/bindings/js" && node bench/upload.mjs "$api_key" "$base" "$1" "$workspace" "$2")
+}
+
+# User + system CPU seconds of every child this shell has waited for
+# (`times` in this shell, not a subshell, so the counts are its own).
+children_cpu() {
+    times >"$work/times"
+    awk 'NR == 2 {
+        split($1, u, "m"); split($2, s, "m"); sub("s", "", u[2]); sub("s", "", s[2])
+        printf "%.3f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$work/times"
+}
+
 make_file() { # path, MiB
     [ -f "$1" ] && return
     head -c "$(($2 << 20))" /dev/urandom >"$1"
 }
 
 if [ "$what" = e2e ] || [ "$what" = all ]; then
-    step "end to end: 1 GiB to the local devserver, the CLI vs curl ($rounds rounds, alternating)"
+    step "end to end: 1 GiB to the local devserver, wall and client CPU vs curl ($rounds rounds, alternating)"
     file="$work/f1g.bin"
     make_file "$file" 1024
     mkdir -p "$work/chunks"
     split -b $((4 << 20)) -a 4 "$file" "$work/chunks/part."
     variants=(curl-stream curl-chunked cli-file cli-stdin native-file native-stdin)
+    if [ -x "$python_bin" ] && "$python_bin" -c 'import fastio_core' 2>/dev/null; then
+        variants+=(python-file)
+    else
+        echo "python driver: not measured (run bindings/python/run_tests.sh first)"
+    fi
+    if [ -f "$root/bindings/js/dist/index.js" ] && command -v node >/dev/null; then
+        variants+=(js-file)
+    else
+        echo "js package: not measured (run bindings/js/run_tests.sh first)"
+    fi
     results="$work/e2e.txt"
     : >"$results"
     for r in $(seq "$rounds"); do
@@ -207,6 +245,7 @@ if [ "$what" = e2e ] || [ "$what" = all ]; then
         for i in $(seq 0 $((n - 1))); do
             v="${variants[$(((i + r) % n))]}"
             sync
+            c0="$(children_cpu)"
             t0=$(date +%s.%N)
             case "$v" in
                 curl-stream) curl_stream "$file" "cs$r.bin" ;;
@@ -215,21 +254,25 @@ if [ "$what" = e2e ] || [ "$what" = all ]; then
                 cli-stdin) cli_upload component - "s$r.bin" "$file" ;;
                 native-file) cli_upload native "$file" "nf$r.bin" ;;
                 native-stdin) cli_upload native - "ns$r.bin" "$file" ;;
+                python-file) python_upload "$file" "py$r.bin" ;;
+                js-file) js_upload "$file" "js$r.bin" ;;
             esac
             t1=$(date +%s.%N)
-            echo "$v $t0 $t1" >>"$results"
+            c1="$(children_cpu)"
+            echo "$v $t0 $t1 $c0 $c1" >>"$results"
         done
         stop_server
     done
     rm -rf "$work/chunks"
     python3 - "$results" <<'EOF'
 import sys, statistics
-runs = {}
+wall, cpu = {}, {}
 for line in open(sys.argv[1]):
-    v, t0, t1 = line.split()
-    runs.setdefault(v, []).append(float(t1) - float(t0))
-mb = (1 << 30) / 1e6
-med = {v: statistics.median(t) for v, t in runs.items()}
+    v, t0, t1, c0, c1 = line.split()
+    wall.setdefault(v, []).append(float(t1) - float(t0))
+    cpu.setdefault(v, []).append(float(c1) - float(c0))
+mw = {v: statistics.median(t) for v, t in wall.items()}
+mc = {v: statistics.median(t) for v, t in cpu.items()}
 rows = [
     ("curl-stream", "curl, one stream upload", "curl-stream"),
     ("cli-stdin", "fastio upload - (component, stream)", "curl-stream"),
@@ -237,13 +280,19 @@ rows = [
     ("curl-chunked", "curl, 4 MiB chunks, 3 in flight", "curl-chunked"),
     ("cli-file", "fastio upload FILE (component, chunked)", "curl-chunked"),
     ("native-file", "fastio --engine native upload FILE", "curl-chunked"),
+    ("python-file", "Python driver, client.upload(path)", "curl-chunked"),
+    ("js-file", "JS package under Node, client.upload(path)", "curl-chunked"),
 ]
-print(f"{'':<42} {'median s':>8} {'MB/s':>6} {'vs curl':>7}   runs (s)")
+print(f"{'1 GiB':<44} {'wall s':>7} {'speed':>7} {'CPU s':>6} {'CPU':>7}   wall runs (s); CPU runs (s)")
 for v, label, ref in rows:
-    print(f"{label:<42} {med[v]:8.2f} {mb / med[v]:6.0f} {med[ref] / med[v]:7.2f}   "
-          + ", ".join(f"{x:.2f}" for x in runs[v]))
-print(f"fastio upload FILE (component) vs curl's stream upload: {med['curl-stream'] / med['cli-file']:.2f}")
-print("target: the component CLI >= 0.80 x curl sending the same requests")
+    if v not in mw:
+        continue
+    print(f"{label:<44} {mw[v]:7.2f} {mw[ref] / mw[v]:6.2f}x {mc[v]:6.2f} {mc[v] / mc[ref]:6.2f}x   "
+          + ", ".join(f"{x:.2f}" for x in wall[v]) + "; " + ", ".join(f"{x:.2f}" for x in cpu[v]))
+print("speed: curl's wall time / this one's (higher is faster); CPU: this one's client CPU")
+print("(user + sys of the client processes) / curl's (lower is cheaper); medians of the rounds.")
+print("targets: component FILE >= 1.0x speed and <= 1.5x CPU; native <= 1.2x CPU;")
+print("upload - >= 0.9x speed; Python and JS drivers >= 0.9x speed")
 EOF
 fi
 

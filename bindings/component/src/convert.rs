@@ -13,6 +13,7 @@ use fastio_core::decode::{
     ApiError as CoreApiError, DecodeOptions, NamedDecodeError, Retry as CoreRetry,
 };
 use fastio_core::download::DownloadAction as CoreDownloadAction;
+use fastio_core::hash::HashAlgo as CoreAlgo;
 use fastio_core::http::{
     HttpRequest as CoreRequest, HttpResponse as CoreResponse, Method as CoreMethod, Segment,
 };
@@ -23,7 +24,7 @@ use fastio_core::upload::plan::{
 };
 use fastio_core::upload::{
     Action as CoreAction, Fed as CoreFed, InputError as CoreInputError, Progress as CoreProgress,
-    UploadConfig, UploadError as CoreUploadError,
+    StoredCheck as CoreStoredCheck, UploadConfig, UploadError as CoreUploadError,
 };
 use fastio_core::webhook::WebhookError as CoreWebhookError;
 
@@ -36,8 +37,9 @@ use crate::wit::types::{
 };
 use crate::wit::uploads::{
     Action, ChunkedPlan, ChunksOverMax, DownloadAction, DownloadDone, DownloadProgress,
-    DownloadSend, Fed, InputError, IntegrityFailure, PlanConfig, PlanError, Progress, ReadRequest,
-    SendRequest, SizeOverMax, StepError, UploadDone, UploadError, UploadOptions, UploadPlan,
+    DownloadSend, Fed, FileDigest, HashAlgo, InputError, IntegrityFailure, PlanConfig, PlanError,
+    Progress, ReadRequest, SendRequest, SizeOverMax, StepError, StoredCheck, StoredMismatch,
+    UploadDone, UploadError, UploadOptions, UploadPlan,
 };
 use crate::wit::webhooks::WebhookError;
 
@@ -203,6 +205,20 @@ pub(crate) fn upload_error(e: CoreUploadError) -> UploadError {
         CoreUploadError::Integrity { expected, computed } => {
             UploadError::Integrity(IntegrityFailure { expected, computed })
         }
+        CoreUploadError::StoredMismatch {
+            ref node_id,
+            algo,
+            ref computed,
+            ref stored,
+        } => match wit_algo(algo) {
+            Some(algo) => UploadError::StoredMismatch(StoredMismatch {
+                node_id: node_id.clone(),
+                algo,
+                computed: computed.clone(),
+                stored: stored.clone(),
+            }),
+            None => UploadError::Other(e.to_string()),
+        },
         CoreUploadError::Assembly { .. } => UploadError::Assembly(e.to_string()),
         CoreUploadError::SessionExpired { upload_id } => UploadError::SessionExpired(upload_id),
         CoreUploadError::ShortRead { .. } => UploadError::ShortRead(e.to_string()),
@@ -249,8 +265,18 @@ pub(crate) fn action(a: CoreAction) -> Action {
             upload_id: d.upload_id,
             node_id: d.node_id,
             size: d.size,
-            sha256: d.sha256,
             crc32c: d.crc32c,
+            digest: d.digest.and_then(|g| {
+                Some(FileDigest {
+                    algo: wit_algo(g.algo())?,
+                    hex: g.to_hex(),
+                })
+            }),
+            stored: match d.stored {
+                CoreStoredCheck::Matched => StoredCheck::Matched,
+                CoreStoredCheck::Unavailable { reason } => StoredCheck::Unavailable(reason),
+                _ => StoredCheck::NotAsked,
+            },
         }),
         CoreAction::Failed(e) => Action::Failed(upload_error(e)),
         // `Action` is non-exhaustive: an action this adapter does not know
@@ -339,6 +365,10 @@ pub(crate) fn upload_config(o: &UploadOptions) -> UploadConfig {
     }
     if let Some(b) = o.fetch_limits {
         cfg.fetch_limits = b;
+    }
+    cfg.file_digest = o.file_digest.map(algo);
+    if let Some(b) = o.verify_stored {
+        cfg.verify_stored = b;
     }
     if let Some(b) = o.persist_token {
         cfg.persist_token = b;
@@ -475,5 +505,29 @@ pub(crate) fn page(p: CorePage) -> Result<Page, Error> {
         payload_json: json(&p.payload)?,
         done: p.done,
         degraded: p.degraded,
+    })
+}
+
+/// The core's algorithm for the WIT's.
+pub(crate) fn algo(a: HashAlgo) -> CoreAlgo {
+    match a {
+        HashAlgo::Md5 => CoreAlgo::Md5,
+        HashAlgo::Sha1 => CoreAlgo::Sha1,
+        HashAlgo::Sha256 => CoreAlgo::Sha256,
+        HashAlgo::Sha384 => CoreAlgo::Sha384,
+        HashAlgo::Crc32c => CoreAlgo::Crc32c,
+    }
+}
+
+/// The WIT's algorithm for the core's; `None` for one the WIT has no case
+/// for (the core's list is open to additions).
+pub(crate) fn wit_algo(a: CoreAlgo) -> Option<HashAlgo> {
+    Some(match a {
+        CoreAlgo::Md5 => HashAlgo::Md5,
+        CoreAlgo::Sha1 => HashAlgo::Sha1,
+        CoreAlgo::Sha256 => HashAlgo::Sha256,
+        CoreAlgo::Sha384 => HashAlgo::Sha384,
+        CoreAlgo::Crc32c => HashAlgo::Crc32c,
+        _ => return None,
     })
 }

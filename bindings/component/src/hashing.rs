@@ -5,18 +5,9 @@ use std::cell::RefCell;
 use fastio_core::hash::{DownloadVerifier, HashAlgo as CoreAlgo, Hasher, HasherState, VerifyError};
 
 use crate::Component;
+use crate::convert::{algo, wit_algo};
 use crate::exports::fastio::core::hashing::{self, HashError, Mismatch};
 use crate::exports::fastio::core::uploads::HashAlgo;
-
-pub(crate) fn algo(a: HashAlgo) -> CoreAlgo {
-    match a {
-        HashAlgo::Md5 => CoreAlgo::Md5,
-        HashAlgo::Sha1 => CoreAlgo::Sha1,
-        HashAlgo::Sha256 => CoreAlgo::Sha256,
-        HashAlgo::Sha384 => CoreAlgo::Sha384,
-        HashAlgo::Crc32c => CoreAlgo::Crc32c,
-    }
-}
 
 fn hash_error(e: impl std::fmt::Display) -> HashError {
     HashError::Other(e.to_string())
@@ -101,13 +92,9 @@ impl hashing::Guest for Component {
     type Verifier = Check;
 
     fn parse_algo(name: String) -> Result<HashAlgo, HashError> {
-        match CoreAlgo::parse(&name) {
-            Ok(CoreAlgo::Md5) => Ok(HashAlgo::Md5),
-            Ok(CoreAlgo::Sha1) => Ok(HashAlgo::Sha1),
-            Ok(CoreAlgo::Sha256) => Ok(HashAlgo::Sha256),
-            Ok(CoreAlgo::Sha384) => Ok(HashAlgo::Sha384),
-            Ok(CoreAlgo::Crc32c) => Ok(HashAlgo::Crc32c),
-            _ => Err(HashError::UnknownAlgorithm(name)),
+        match CoreAlgo::parse(&name).ok().and_then(wit_algo) {
+            Some(a) => Ok(a),
+            None => Err(HashError::UnknownAlgorithm(name)),
         }
     }
 

@@ -227,7 +227,9 @@ impl From<UploadError> for FastioError {
                 }
                 out
             }
-            UploadError::Integrity { .. } => FastioError::Integrity { detail: message },
+            UploadError::Integrity { .. } | UploadError::StoredMismatch { .. } => {
+                FastioError::Integrity { detail: message }
+            }
             UploadError::Verify(v) => v.into(),
             UploadError::Plan(p) => p.into(),
             UploadError::Build(b) => b.into(),

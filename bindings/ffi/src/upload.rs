@@ -186,6 +186,15 @@ pub struct UploadOptions {
     /// saved.
     #[uniffi(default = false)]
     pub persist_token: bool,
+    /// A whole-file digest to compute and report in `Done` (`md5`, `sha1`,
+    /// `sha256`, `sha384`); none by default, since the server checks only the
+    /// CRC32C and any other digest costs CPU on every byte.
+    #[uniffi(default = None)]
+    pub file_digest: Option<String>,
+    /// After storing, compare the stored node's `hash` with the digest of the
+    /// bytes read (in `file_digest`, else MD5, what the service stores).
+    #[uniffi(default = false)]
+    pub verify_stored: bool,
 }
 
 pub(crate) fn retry_policy(
@@ -234,6 +243,11 @@ fn config(o: UploadOptions) -> Result<UploadConfig> {
     }
     c.fetch_limits = o.fetch_limits;
     c.persist_token = o.persist_token;
+    c.file_digest = o
+        .file_digest
+        .map(|a| HashAlgo::parse(&a).map_err(|e| invalid("invalid_argument", e.to_string())))
+        .transpose()?;
+    c.verify_stored = o.verify_stored;
     Ok(c)
 }
 
@@ -279,7 +293,46 @@ pub enum UploadAction {
         upload_id: Option<String>,
         node_id: Option<String>,
         size: u64,
+        /// Whole-file CRC32C, 8 lowercase hex digits.
+        crc32c: String,
+        /// The digest asked for (`file_digest` or `verify_stored`), when
+        /// every byte went through it.
+        digest: Option<UploadDigest>,
+        /// What the check against the stored node found.
+        stored: StoredCheck,
     },
+}
+
+/// A whole-file digest.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct UploadDigest {
+    /// `md5`, `sha1`, `sha256`, `sha384` or `crc32c`.
+    pub algo: String,
+    /// Lowercase hex.
+    pub hex: String,
+}
+
+/// The end-to-end check against the stored node (`verify_stored`); a node
+/// whose hash differs ends the upload with an `Integrity` error instead.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum StoredCheck {
+    NotAsked,
+    Matched,
+    /// Asked for but not possible, and why; the file is stored.
+    Unavailable {
+        reason: String,
+    },
+}
+
+impl From<fastio_core::upload::StoredCheck> for StoredCheck {
+    fn from(c: fastio_core::upload::StoredCheck) -> Self {
+        use fastio_core::upload::StoredCheck as C;
+        match c {
+            C::Matched => StoredCheck::Matched,
+            C::Unavailable { reason } => StoredCheck::Unavailable { reason },
+            _ => StoredCheck::NotAsked,
+        }
+    }
 }
 
 /// An upload session driven by the host (see the run loop in the core's
@@ -361,6 +414,12 @@ impl Upload {
                 upload_id: d.upload_id,
                 node_id: d.node_id,
                 size: d.size,
+                crc32c: d.crc32c,
+                digest: d.digest.map(|g| UploadDigest {
+                    algo: g.algo().as_str().to_string(),
+                    hex: g.to_hex(),
+                }),
+                stored: d.stored.into(),
             }),
             Some(Action::Failed(e)) => return Err(FastioError::from(e)),
             Some(_) => {

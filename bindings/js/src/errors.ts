@@ -192,7 +192,11 @@ export class TransferError extends FastioError {
   readonly attempts: number | undefined;
   /** The server's answer behind an `api` or `retries_exhausted` failure. */
   readonly apiError: ApiError | undefined;
-  /** Integrity failures: the CRC32C sent and the one the server computed. */
+  /**
+   * Integrity failures: the CRC32C sent and the one the server computed; for
+   * a stored node that differs (`verifyStored`), the digest of the bytes read
+   * and the node's hash.
+   */
   readonly expected: string | undefined;
   readonly computed: string | undefined;
   /** `plan` failures: why the file could not be planned (nothing was sent). */
@@ -245,6 +249,14 @@ export function transferFields(e: WitUploadError): TransferFields {
         message: 'the file the server assembled does not match what was sent',
         expected: e.val.expected,
         computed: e.val.computed,
+      };
+    case 'stored-mismatch':
+      // As for a chunk: what was sent, and what the server holds.
+      return {
+        kind: 'integrity',
+        message: `the stored node ${e.val.nodeId} has ${e.val.algo} ${e.val.stored}, but the bytes read hash to ${e.val.computed}`,
+        expected: e.val.computed,
+        computed: e.val.stored,
       };
     case 'source-changed':
       return { kind: 'source_changed', message: `chunk ${e.val} changed since it was first read` };

@@ -11,7 +11,8 @@ export type { HashAlgo };
 
 const ALGOS: readonly string[] = ['md5', 'sha1', 'sha256', 'sha384', 'crc32c'];
 
-function algo(a: unknown): HashAlgo {
+/** An algorithm name checked against the ones the core knows. */
+export function algo(a: unknown): HashAlgo {
   if (typeof a !== 'string' || !ALGOS.includes(a)) {
     throw new UsageError('bad-argument', `the algorithm must be one of ${ALGOS.join(', ')}`);
   }

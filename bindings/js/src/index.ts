@@ -37,7 +37,7 @@ export { FileShares, type FileShareCreate, type FileShareUpdate, type Grantee } 
 export { Comments, Members, Notes, NoteConflictError, type Entity, type SearchHit } from './collab.js';
 export type { Place } from './calls.js';
 export type { UploadSource } from './source.js';
-export type { TransferOptions, UploadProgress, UploadResult } from './upload.js';
+export type { DigestAlgo, StoredCheck, TransferOptions, UploadProgress, UploadResult } from './upload.js';
 export type { DownloadOptions, DownloadResult, DownloadStream } from './download.js';
 export {
   parseEvent,

@@ -5,14 +5,17 @@
 
 import type { ClientConfig, HttpResponse } from '../component/interfaces/fastio-core-types.js';
 import type {
+  HashAlgo,
   InputError,
   Progress,
+  StoredCheck as WitStoredCheck,
   UploadError as WitUploadError,
   UploadOptions as WitUploadOptions,
   UploadSession,
 } from '../component/interfaces/fastio-core-uploads.js';
 import { dispose, type Core } from './core.js';
 import { UploadError, UsageError, payloadOf, transferFields } from './errors.js';
+import { algo } from './hashing.js';
 import { Inbox } from './inbox.js';
 import { describe, headerList, plainRequest, readBody, RESPONSE_READ_LIMIT, send } from './http.js';
 import type { Source, StreamSource } from './source.js';
@@ -30,11 +33,32 @@ export interface UploadResult {
   /** The stored file's node id. */
   nodeId: string | undefined;
   size: number;
-  /** Whole-file SHA-256, lowercase hex. */
-  sha256: string;
-  /** Whole-file CRC32C, 8 lowercase hex digits. */
+  /** Whole-file CRC32C, 8 lowercase hex digits (what the server checks). */
   crc32c: string;
+  /**
+   * The whole-file digest asked for with `digest` (or `verifyStored`), when
+   * every byte went through it; absent otherwise — after a resume from a
+   * token that did not carry its state it is missing, never made up.
+   */
+  digest?: { algo: DigestAlgo; hex: string };
+  /** The end-to-end check against the stored node (`verifyStored`). */
+  stored: StoredCheck;
 }
+
+/** A whole-file digest algorithm, as the server names it. */
+export type DigestAlgo = HashAlgo;
+
+/**
+ * What the check of the stored node found: `not-asked`; `matched` (its hash
+ * equals the digest of the bytes read); `unavailable` with the reason (no
+ * digest computed, no hash or one in another algorithm on the node, details
+ * unreadable). A node whose hash differs rejects the upload with an
+ * `UploadError` of kind `integrity`.
+ */
+export type StoredCheck =
+  | { check: 'not-asked' }
+  | { check: 'matched' }
+  | { check: 'unavailable'; reason: string };
 
 /** Options shared by a new upload and a resumed one. */
 export interface TransferOptions {
@@ -58,6 +82,17 @@ export interface TransferOptions {
   maxChunks?: number;
   /** Refuse (before any request) a file, or a `streamMaxSize`, larger than this. */
   maxFileSize?: number;
+  /**
+   * Compute this whole-file digest and report it in the result. None by
+   * default: the server checks the CRC32C, always computed, and another
+   * digest costs CPU on every byte.
+   */
+  digest?: DigestAlgo;
+  /**
+   * After storing, compare the stored node's hash with the digest of the
+   * bytes read (in `digest`, else MD5, the algorithm the service stores).
+   */
+  verifyStored?: boolean;
   onProgress?: (p: UploadProgress) => void;
   /**
    * Called with the resume token whenever the core says it must be saved
@@ -102,7 +137,20 @@ function witOptions(o: TransferOptions & { fetchLimits?: boolean }): WitUploadOp
     fetchLimits: o.fetchLimits,
     // The core hands out tokens to save only when the caller keeps them.
     persistToken: o.onResumeToken !== undefined,
+    fileDigest: o.digest === undefined ? undefined : algo(o.digest),
+    verifyStored: o.verifyStored,
   };
+}
+
+function storedOf(s: WitStoredCheck): StoredCheck {
+  switch (s.tag) {
+    case 'matched':
+      return { check: 'matched' };
+    case 'unavailable':
+      return { check: 'unavailable', reason: s.val };
+    default:
+      return { check: 'not-asked' };
+  }
 }
 
 function progressOf(p: Progress): UploadProgress {
@@ -232,8 +280,9 @@ class Run {
             uploadId: a.val.uploadId,
             nodeId: a.val.nodeId,
             size: toNumber(a.val.size),
-            sha256: a.val.sha256,
             crc32c: a.val.crc32c,
+            ...(a.val.digest ? { digest: { algo: a.val.digest.algo, hex: a.val.digest.hex } } : {}),
+            stored: storedOf(a.val.stored),
           };
         case 'failed':
           throw failure(a.val);

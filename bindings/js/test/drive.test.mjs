@@ -27,6 +27,8 @@ function witOptions(o) {
     seed: big(o.seed),
     fetchLimits: o.fetch_limits,
     persistToken: o.persist_token,
+    fileDigest: o.file_digest,
+    verifyStored: o.verify_stored,
   };
 }
 
@@ -110,8 +112,11 @@ function replay(core, c) {
         case 'done':
           assert.equal(a.val.nodeId, want.node_id, at);
           assert.equal(a.val.size, BigInt(want.size), at);
+          assert.equal(a.val.stored.tag.replace('-', '_'), want.stored, at);
+          assert.deepEqual(a.val.digest ?? null, want.digest, at);
           break;
         case 'failed':
+          assert.equal(a.val.tag === 'stored-mismatch' || a.val.tag === 'integrity' ? 'integrity' : a.val.tag, want, at);
           break;
         default:
           assert.fail(`${at}: unknown pull ${kind}`);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 
 import { DownloadError, TransferError, UploadError, UsageError, createClient } from 'fastio-core';
 import { bytes, createWorkspace, readAll, startDevserver } from './support/devserver.mjs';
+import { crc32c } from './support/fake-upload-server.mjs';
 
 const MiB = 1024 * 1024;
 const sha256 = (b) => createHash('sha256').update(b).digest('hex');
@@ -87,10 +88,14 @@ test('a multi-chunk Blob uploads in parallel and downloads verified', async () =
     name: 'parallel.bin',
     chunkSize: MiB,
     parallel: 3,
+    verifyStored: true,
     onProgress: (p) => seen.push(p),
   });
   assert.equal(done.size, data.length);
-  assert.equal(done.sha256, sha256(data));
+  assert.equal(done.crc32c, crc32c(data));
+  // The end-to-end check: the stored node's MD5 against the bytes read.
+  assert.deepEqual(done.stored, { check: 'matched' });
+  assert.deepEqual(done.digest, { algo: 'md5', hex: createHash('md5').update(data).digest('hex') });
   assert.match(done.crc32c, /^[0-9a-f]{8}$/);
   assert.ok(done.nodeId);
   assert.deepEqual([...stats.chunkOrders].sort((a, b) => a - b), Array.from({ length: 10 }, (_, i) => i + 1));
@@ -109,7 +114,7 @@ test('serverLimits plans with the server’s /upload/limits/ chunk size instead 
   const { fetch, stats } = countingFetch();
   const c = createClient({ baseUrl: server.baseUrl, apiKey: server.apiKey, fetch });
   const done = await c.upload(new Blob([data]), { workspace, name: 'server-limits.bin', chunkSize: MiB, serverLimits: true });
-  assert.equal(done.sha256, sha256(data));
+  assert.equal(done.crc32c, crc32c(data));
   assert.equal(stats.chunkOrders.length, Math.ceil(data.length / chunk), `chunks sent: ${stats.chunkOrders}`);
   // Without it, the chunk size given is used.
   const plain = countingFetch();
@@ -122,8 +127,10 @@ test('a file path uploads (Node) with its base name, chunked by the core’s def
   const data = bytes(5 * MiB + 1, 11);
   const path = join(dir, 'report.pdf');
   await writeFile(path, data);
-  const done = await client.upload(path, { workspace });
-  assert.equal(done.sha256, sha256(data));
+  const done = await client.upload(path, { workspace, digest: 'sha256' });
+  assert.equal(done.crc32c, crc32c(data));
+  assert.deepEqual(done.digest, { algo: 'sha256', hex: sha256(data) });
+  assert.deepEqual(done.stored, { check: 'not-asked' });
   const list = await client.call({ storage: { op: 'list', profile: { workspace } } });
   assert.ok(list.nodes.some((n) => n.id === done.nodeId && n.name === 'report.pdf'), 'stored under the file’s name');
   await downloadVerified(done.nodeId, data);
@@ -144,7 +151,7 @@ test('a ReadableStream of unknown length streams up and downloads verified', asy
   const stream = streamOf(data);
   const done = await client.upload(stream, { workspace, name: 'streamed.bin' });
   assert.equal(done.size, data.length);
-  assert.equal(done.sha256, sha256(data));
+  assert.equal(done.crc32c, crc32c(data));
   await downloadVerified(done.nodeId, data);
 });
 
@@ -198,7 +205,7 @@ test('an aborted upload resumes from its token, sending only the missing chunks'
   const second = countingFetch();
   const c2 = createClient({ baseUrl: server.baseUrl, apiKey: server.apiKey, fetch: second.fetch });
   const done = await c2.resume(saved, path, { parallel: 2 });
-  assert.equal(done.sha256, sha256(data));
+  assert.equal(done.crc32c, crc32c(data));
   const resent = [...second.stats.chunkOrders].sort((a, b) => a - b);
   assert.ok(!resent.includes(1) && !resent.includes(2) && !resent.includes(3), `resent ${resent}`);
   assert.deepEqual([...new Set([...first.stats.chunkOrders, ...resent])].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8]);
@@ -244,7 +251,7 @@ test('an upload keeping its token saves it on every persist, atomically, and rem
       onDisk.push([p.chunksAcked, token]);
     },
   });
-  assert.equal(done.sha256, sha256(data));
+  assert.equal(done.crc32c, crc32c(data));
   assert.ok(saves.length >= 2, `tokens saved: ${saves.length}`);
   // The session's token comes before any chunk is sent, the last one holds every chunk.
   assert.deepEqual(saves[0].acked, []);
@@ -354,7 +361,7 @@ test('server 503s on chunks are retried by the core until stored', async () => {
   try {
     const data = bytes(5 * MiB, 23);
     const done = await client.upload(new Blob([data]), { workspace, name: 'flaky.bin', chunkSize: MiB });
-    assert.equal(done.sha256, sha256(data));
+    assert.equal(done.crc32c, crc32c(data));
   } finally {
     await server.faults(null);
   }
@@ -371,7 +378,7 @@ test('a 429 costs only its stated wait', async () => {
     const secs = (performance.now() - t0) / 1000;
     const log = await server.injected();
     assert.equal(log.length, 1, JSON.stringify(log));
-    assert.equal(done.sha256, sha256(data));
+    assert.equal(done.crc32c, crc32c(data));
     assert.ok(secs < 20, `one 429 cost ${secs.toFixed(1)} s`);
   } finally {
     await server.faults(null);

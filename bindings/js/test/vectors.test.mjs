@@ -262,7 +262,6 @@ function heldChunksServer(id, lens) {
 
 test('crc32c combine: every case is the CRC32C a resumed upload reports for A then B', async () => {
   const v = readVector('upload', 'crc32c_combine.json');
-  const shaState = readVector('upload', 'resume_token.json').token.sha256; // covers 4096 bytes
   assert.ok(v.combine.length >= 10);
   // A two-chunk token needs a chunk as long as B, and no plan's chunks pass
   // the core's 64 MiB ceiling: longer Bs go through the exported combine.
@@ -295,7 +294,6 @@ test('crc32c combine: every case is the CRC32C a resumed upload reports for A th
       chunk_algo: null,
       acked: parts.map(([, crc], i) => ({ order: i + 1, crc32c: crc, digest: null })),
       read_crcs: parts.map(([, crc], i) => [i + 1, crc]),
-      sha256: shaState,
     };
     const server = heldChunksServer('up1', parts.map(([len]) => Number(len)));
     const client = createClient({ baseUrl: 'http://fake.invalid/current/', apiKey: 'k', fetch: server.fetch });
@@ -718,10 +716,34 @@ test('resume token: resuming sends only the chunks the server lacks, and the dig
   const client = createClient({ baseUrl: base, apiKey: 'k', fetch: server.fetch });
   const done = await client.resume(JSON.stringify(v.token), new Blob([data]));
   assert.deepEqual(server.chunkPosts, v.expect.resend.map(Number));
-  assert.equal(done.sha256, v.expect.sha256);
+  assert.equal(done.digest, undefined, 'no digest asked for, none computed');
   assert.equal(done.crc32c, v.expect.crc32c);
   assert.equal(done.size, data.length);
   assert.deepEqual(server.sessions.get(v.token.upload_id).stored, Buffer.from(data));
+});
+
+test('resume token: a digest state is carried on, in the new and the legacy format', async () => {
+  const v = readVector('upload', 'resume_token.json');
+  const data = inputBytes(v.input);
+  const base = 'http://fake.invalid/current/';
+  for (const key of ['digest_token', 'legacy_token']) {
+    const token = v[key];
+    const server = new FakeUploadServer(base);
+    const size = Number(token.plan.chunk_size);
+    server.addSession(token.upload_id, {});
+    server.sessions.get(token.upload_id).chunks.set(Number(token.acked[0].order), data.subarray(0, size));
+    const client = createClient({ baseUrl: base, apiKey: 'k', fetch: server.fetch });
+    const done = await client.resume(JSON.stringify(token), new Blob([data]), { digest: 'sha256' });
+    assert.deepEqual(server.chunkPosts, v.expect.resend.map(Number), key);
+    assert.deepEqual(done.digest, { algo: 'sha256', hex: v.expect.sha256 }, key);
+    // The plain token has no state: asked for now, the digest is missing.
+    const plain = new FakeUploadServer(base);
+    plain.addSession(v.token.upload_id, {});
+    plain.sessions.get(v.token.upload_id).chunks.set(1, data.subarray(0, size));
+    const c2 = createClient({ baseUrl: base, apiKey: 'k', fetch: plain.fetch });
+    const d2 = await c2.resume(JSON.stringify(v.token), new Blob([data]), { digest: 'sha256' });
+    assert.equal(d2.digest, undefined, key);
+  }
 });
 
 test('resume token: a damaged token is refused with a typed error', async () => {

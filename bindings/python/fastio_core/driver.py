@@ -79,6 +79,13 @@ class UploadResult:
     node_id: Optional[str]
     upload_id: Optional[str]
     size: int
+    #: Whole-file CRC32C, 8 hex digits (what the server checks).
+    crc32c: str = ""
+    #: The whole-file digest asked for with ``digest=`` (or ``verify_stored``),
+    #: when every byte went through it; ``None`` otherwise.
+    digest: Optional[_ffi.UploadDigest] = None
+    #: The end-to-end check against the stored node (``verify_stored=True``).
+    stored: Optional[_ffi.StoredCheck] = None
 
 
 @dataclass
@@ -166,12 +173,17 @@ class Client:
         token_file: Optional[Union[str, os.PathLike]] = None,
         options: Optional[_ffi.UploadOptions] = None,
         server_limits: bool = False,
+        digest: Optional[str] = None,
+        verify_stored: bool = False,
     ) -> UploadResult:
         """Uploads a file; with ``token_file`` the resume token is saved there
         whenever the core hands one out (and removed when the file is stored).
         With ``server_limits`` the core asks the server's
         ``GET /upload/limits/`` first and plans with its answer; a server that
-        does not answer leaves the options as given."""
+        does not answer leaves the options as given. ``digest`` (``"sha256"``,
+        ``"md5"``…) computes that whole-file digest for the result; with
+        ``verify_stored`` the stored node's hash is checked against the bytes
+        read (a difference raises ``FastioError.Integrity``)."""
         if (workspace is None) == (share is None):
             raise ValueError("give exactly one of workspace= or share=")
         target = _ffi.Target.WORKSPACE(workspace) if workspace is not None else _ffi.Target.SHARE(share)  # type: ignore[arg-type]
@@ -179,6 +191,7 @@ class Client:
         opts = _with_parallel(options or _ffi.UploadOptions(), parallel)
         if server_limits:
             opts.fetch_limits = True
+        _with_digest(opts, digest, verify_stored)
         opts.persist_token = token_file is not None
         req = _ffi.UploadRequest(name=name or os.path.basename(os.fspath(path)), size=size, target=target, folder_id=folder)
         up = _ffi.Upload(self._core, req, opts)
@@ -192,13 +205,18 @@ class Client:
         parallel: int = DEFAULT_PARALLEL,
         progress: Optional[Callable[[_ffi.Progress], None]] = None,
         options: Optional[_ffi.UploadOptions] = None,
+        digest: Optional[str] = None,
+        verify_stored: bool = False,
     ) -> UploadResult:
         """Continues an upload from its token file; the server is asked first
         which chunks it holds, and only the rest are read and sent. The token
-        file is kept up to date while it runs and removed once the file is stored."""
+        file is kept up to date while it runs and removed once the file is stored.
+        ``digest`` and ``verify_stored`` as for ``upload``: a digest whose state
+        the token does not carry is reported missing (``None``), never made up."""
         with open(token_file, "r", encoding="utf-8") as f:
             token = f.read()
         opts = _with_parallel(options or _ffi.UploadOptions(), parallel)
+        _with_digest(opts, digest, verify_stored)
         opts.persist_token = True
         up = _ffi.Upload.resume(self._core, token, opts)
         return self._run_upload(up, path, parallel, progress, token_file)
@@ -266,7 +284,9 @@ class Client:
                     elif isinstance(action, _ffi.UploadAction.DONE):
                         if token_file is not None and os.path.exists(token_file):
                             os.remove(token_file)
-                        return UploadResult(action.node_id, action.upload_id, action.size)
+                        return UploadResult(
+                            action.node_id, action.upload_id, action.size, action.crc32c, action.digest, action.stored
+                        )
         finally:
             for _ in threads:
                 work.put(None)
@@ -471,6 +491,13 @@ class Client:
                     wait.on_transport_error(action.id, f"{type(e).__name__}: {e}", _now_ms())
                     continue
                 wait.on_response(action.id, resp, _now_ms())
+
+
+def _with_digest(opts: _ffi.UploadOptions, digest: Optional[str], verify_stored: bool) -> None:
+    if digest is not None:
+        opts.file_digest = digest
+    if verify_stored:
+        opts.verify_stored = True
 
 
 def _with_parallel(opts: _ffi.UploadOptions, parallel: int) -> _ffi.UploadOptions:

@@ -42,6 +42,8 @@ def _options(o: Dict[str, Any]) -> fc.UploadOptions:
         seed=o.get("seed"),
         fetch_limits=o.get("fetch_limits") is True,
         persist_token=o.get("persist_token") is True,
+        file_digest=o.get("file_digest"),
+        verify_stored=o.get("verify_stored") is True,
     )
 
 
@@ -72,7 +74,8 @@ def _pull(at: str, up: fc.Upload, now: int, step: Dict[str, Any], base: str, ids
     want = step["pull"]
     (kind, w), = want.items()
     if kind == "failed":
-        with pytest.raises(fc.FastioError):
+        assert w == "integrity", f"{at}: unknown failure {w}"
+        with pytest.raises(fc.FastioError.Integrity):
             up.next_action(now)
         return
     got = up.next_action(now)
@@ -104,6 +107,10 @@ def _pull(at: str, up: fc.Upload, now: int, step: Dict[str, Any], base: str, ids
     elif kind == "done":
         assert isinstance(got, fc.UploadAction.DONE), f"{at}: wanted done, got {got!r}"
         assert (got.node_id, got.size) == (w["node_id"], w["size"]), at
+        stored = {fc.StoredCheck.NOT_ASKED: "not_asked", fc.StoredCheck.MATCHED: "matched", fc.StoredCheck.UNAVAILABLE: "unavailable"}
+        assert stored[type(got.stored)] == w["stored"], f"{at}: {got.stored!r}"
+        digest = None if got.digest is None else {"algo": got.digest.algo, "hex": got.digest.hex}
+        assert digest == w["digest"], at
     else:
         raise AssertionError(f"{at}: unknown pull {kind}")
 

@@ -97,6 +97,29 @@ def test_single_request_upload(env: Any, tmp_path: pathlib.Path) -> None:
     assert got.sha256 == hashlib.sha256(src.read_bytes()).hexdigest()
 
 
+def test_digests_only_when_asked_and_the_stored_node_checked(env: Any, tmp_path: pathlib.Path) -> None:
+    """The server checks the CRC32C; another whole-file digest is computed
+    only when asked for, and ``verify_stored`` compares the stored node's hash
+    (MD5 here, as the service stores nodes) with the bytes read."""
+    client, ws = env
+    src = _file(tmp_path, "digests.bin", 600_001)
+    data = src.read_bytes()
+    plain = client.upload(src, workspace=ws, options=_small_chunks())
+    assert plain.digest is None and plain.stored.is_NOT_ASKED()
+    assert len(plain.crc32c) == 8
+    sha = client.upload(src, workspace=ws, options=_small_chunks(), digest="sha256")
+    assert (sha.digest.algo, sha.digest.hex) == ("sha256", hashlib.sha256(data).hexdigest())
+    assert sha.crc32c == plain.crc32c
+    checked = client.upload(src, workspace=ws, options=_small_chunks(), verify_stored=True)
+    assert checked.stored.is_MATCHED(), checked.stored
+    assert (checked.digest.algo, checked.digest.hex) == ("md5", hashlib.md5(data).hexdigest())
+    # A digest in another algorithm than the node's cannot be compared: said.
+    other = client.upload(src, workspace=ws, digest="sha1", verify_stored=True)
+    assert other.stored.is_UNAVAILABLE() and "md5" in other.stored.reason, other.stored
+    with pytest.raises(fc.FastioError.InvalidInput):
+        client.upload(src, workspace=ws, digest="whirlpool")
+
+
 class _Stop(Exception):
     pass
 

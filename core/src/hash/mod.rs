@@ -7,9 +7,11 @@
 //! - per chunk ([`ChunkHasher`]): the digest in the algorithm the server accepts
 //!   (`hash` + `hash_algo`), and always the chunk's CRC32C;
 //! - whole file: the CRC32C (`file_crc32c` on the last chunk), combined from the chunk CRCs
-//!   with [`Crc32cParts`] so chunks may be hashed in any order, and the SHA-256 for the
-//!   caller, fed in file order through [`SequentialSha256`] ([`hash_chunk_bytes`] feeds a
-//!   chunk to both at once);
+//!   with [`Crc32cParts`] so chunks may be hashed in any order; and, only when the caller asks
+//!   for it or for the stored node to be checked, a digest in one algorithm fed in file order
+//!   through [`SequentialHasher`] ([`hash_chunk_into`] feeds a chunk to both at once). The
+//!   server checks the CRC32C alone, so nothing else is computed by default: in a
+//!   WebAssembly component, SHA-256 costs more CPU than sending the bytes.
 //! - when the bytes pass in order anyway (single-request and stream uploads, downloads):
 //!   [`FileHasher`], SHA-256 and CRC32C together.
 //!
@@ -30,8 +32,8 @@ mod verify;
 pub use algo::{Digest, HashAlgo, Hasher, to_hex};
 pub use crc::{Crc32cParts, ZeroShift, crc32c_combine, crc32c_concat};
 pub use multi::{
-    ChunkDigest, ChunkHasher, FileDigest, FileHasher, SequentialSha256, crc32c_hex,
-    hash_chunk_bytes,
+    ChunkDigest, ChunkHasher, FileDigest, FileHasher, SequentialHasher, SequentialSha256,
+    crc32c_hex, hash_chunk_bytes, hash_chunk_into,
 };
 pub use state::{HasherState, StateKind};
 pub use verify::{DownloadVerifier, VerifiedDownload, VerifyError, verify_node_hash};

@@ -78,24 +78,76 @@ impl SequentialSha256 {
 
     /// The part of `data` (at `offset`) not yet hashed, or a gap error.
     fn fresh_part<'a>(&self, offset: u64, data: &'a [u8]) -> Result<&'a [u8], HashError> {
-        if offset > self.offset {
-            return Err(HashError::Gap {
-                expected: self.offset,
-                got: offset,
-            });
-        }
-        let already = self.offset - offset;
-        // `already` may exceed usize on 32-bit targets; then nothing in `data` is new.
-        let skip = usize::try_from(already)
-            .unwrap_or(usize::MAX)
-            .min(data.len());
-        Ok(&data[skip..])
+        unseen(self.offset, offset, data)
     }
 
     /// The SHA-256 of everything fed.
     #[must_use]
     pub fn finish(self) -> Digest {
         Inner::Sha256(self.sha).finish()
+    }
+}
+
+/// The part of `data`, which starts at file offset `offset`, that a hasher which has seen
+/// the file's first `done` bytes has not seen yet; a gap error when `data` starts past them.
+fn unseen(done: u64, offset: u64, data: &[u8]) -> Result<&[u8], HashError> {
+    if offset > done {
+        return Err(HashError::Gap {
+            expected: done,
+            got: offset,
+        });
+    }
+    // `done - offset` may exceed usize on 32-bit targets; then nothing in `data` is new.
+    let skip = usize::try_from(done - offset)
+        .unwrap_or(usize::MAX)
+        .min(data.len());
+    Ok(&data[skip..])
+}
+
+/// A whole-file digest in any one algorithm, fed strictly in file order, tracking how far it
+/// has got — what an upload computes when the caller asks for the file's digest or for the
+/// stored node to be checked against it (the node's `hash_algo` may be any of them).
+///
+/// Like [`SequentialSha256`], a repeat of bytes already hashed is skipped and a gap refused.
+#[derive(Clone, Debug)]
+pub struct SequentialHasher {
+    pub(crate) hasher: super::Hasher,
+}
+
+impl SequentialHasher {
+    /// A fresh hasher at offset 0.
+    pub fn new(algo: HashAlgo) -> Self {
+        SequentialHasher {
+            hasher: super::Hasher::new(algo),
+        }
+    }
+
+    /// The algorithm.
+    pub fn algo(&self) -> HashAlgo {
+        self.hasher.algo()
+    }
+
+    /// The file offset of the next byte this hasher needs (= bytes hashed so far).
+    pub fn offset(&self) -> u64 {
+        self.hasher.bytes_processed()
+    }
+
+    /// Feeds `data`, which starts at file offset `offset`; returns how many new bytes were
+    /// hashed.
+    ///
+    /// # Errors
+    /// [`HashError::Gap`] when `offset` is beyond [`SequentialHasher::offset`]; nothing is
+    /// hashed then.
+    pub fn update_at(&mut self, offset: u64, data: &[u8]) -> Result<u64, HashError> {
+        let fresh = unseen(self.offset(), offset, data)?;
+        self.hasher.update(fresh);
+        Ok(fresh.len() as u64)
+    }
+
+    /// The digest of everything fed.
+    #[must_use]
+    pub fn finish(self) -> Digest {
+        self.hasher.finish()
     }
 }
 
@@ -324,6 +376,35 @@ pub fn hash_chunk_bytes(
     for slice in fresh.chunks(SLICE) {
         chunk.update_slice(slice);
         sha256.update(slice);
+    }
+    Ok(())
+}
+
+/// Hashes chunk bytes in one pass: into the chunk's hasher and, when the caller computes a
+/// whole-file digest, in file order into `file` as well.
+///
+/// `offset` is the file offset of `data`. Bytes `file` has already seen (a chunk read again
+/// after a retry or resume) still go into `chunk` but are not hashed twice.
+///
+/// # Errors
+/// [`HashError::Gap`] when `offset` is beyond `file`'s offset; nothing is fed to either
+/// hasher then.
+pub fn hash_chunk_into(
+    file: Option<&mut SequentialHasher>,
+    chunk: &mut ChunkHasher,
+    offset: u64,
+    data: &[u8],
+) -> Result<(), HashError> {
+    let Some(file) = file else {
+        chunk.update(data);
+        return Ok(());
+    };
+    let fresh = unseen(file.offset(), offset, data)?;
+    let seen = data.len() - fresh.len();
+    chunk.update(&data[..seen]);
+    for slice in fresh.chunks(SLICE) {
+        chunk.update_slice(slice);
+        file.hasher.update(slice);
     }
     Ok(())
 }

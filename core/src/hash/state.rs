@@ -52,7 +52,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::digest::common::hazmat::{SerializableState, SerializedState};
 
 use super::algo::{Hasher, Inner};
-use super::multi::{ChunkHasher, FileHasher, SequentialSha256};
+use super::multi::{ChunkHasher, FileHasher, SequentialHasher, SequentialSha256};
 use super::{HashAlgo, StateError};
 
 /// The current format version.
@@ -478,6 +478,35 @@ impl SequentialSha256 {
         Ok(SequentialSha256 {
             sha: sha256_of(rec)?,
             offset: rec.processed,
+        })
+    }
+}
+
+impl SequentialHasher {
+    /// The current state, for a resume token: a [`Hasher`] state, whose byte count is the
+    /// offset reached.
+    pub fn state(&self) -> HasherState {
+        self.hasher.state()
+    }
+
+    /// A hasher that continues exactly where the one that produced `state` stopped. Takes a
+    /// [`Hasher`] state, or a [`SequentialSha256`] one (what resume tokens held before the
+    /// whole-file digest became optional).
+    ///
+    /// # Errors
+    /// [`StateError::WrongKind`] for any other kind of state; as [`Hasher::from_state`].
+    pub fn from_state(state: &HasherState) -> Result<Self, StateError> {
+        if state.kind() == StateKind::SequentialSha256 {
+            let old = SequentialSha256::from_state(state)?;
+            return Ok(SequentialHasher {
+                hasher: Hasher {
+                    inner: Inner::Sha256(old.sha),
+                    len: old.offset,
+                },
+            });
+        }
+        Ok(SequentialHasher {
+            hasher: Hasher::from_state(state)?,
         })
     }
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::BuildError;
 use crate::config::ConfigError;
 use crate::decode::ApiError;
-use crate::hash::{HashError, VerifyError};
+use crate::hash::{Digest, HashAlgo, HashError, VerifyError};
 use crate::http::HttpRequest;
 use crate::upload::plan::PlanError;
 use crate::upload::token::ResumeToken;
@@ -86,10 +86,38 @@ pub struct UploadDone {
     pub node_id: Option<String>,
     /// Bytes uploaded.
     pub size: u64,
-    /// Whole-file SHA-256, lowercase hex.
-    pub sha256: String,
-    /// Whole-file CRC32C, 8 lowercase hex digits.
+    /// Whole-file CRC32C, 8 lowercase hex digits (the check the server makes).
     pub crc32c: String,
+    /// The whole-file digest, when one was asked for
+    /// ([`UploadConfig::file_digest`](crate::upload::UploadConfig::file_digest)
+    /// or `verify_stored`) and every byte passed through it. An upload resumed
+    /// from a token that carried no digest state has none: a digest of only
+    /// the bytes read after resuming would be wrong, so none is reported.
+    pub digest: Option<Digest>,
+    /// What the end-to-end check against the stored node found.
+    pub stored: StoredCheck,
+}
+
+/// The end-to-end check of an upload against the node the service stored
+/// ([`UploadConfig::verify_stored`](crate::upload::UploadConfig::verify_stored)).
+/// A node whose hash differs fails the upload with
+/// [`UploadError::StoredMismatch`] instead.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "check", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum StoredCheck {
+    /// Not asked for.
+    #[default]
+    NotAsked,
+    /// The stored node's hash equals the digest of the bytes read.
+    Matched,
+    /// Asked for but not possible, and why (no digest was computed, the node
+    /// reports no hash or one in another algorithm, its details could not be
+    /// read). The file is stored; nothing was compared.
+    Unavailable {
+        /// Why, in words.
+        reason: String,
+    },
 }
 
 /// Why an upload or download failed. Every case is final.
@@ -121,6 +149,19 @@ pub enum UploadError {
         expected: Option<String>,
         /// The CRC of what the server assembled.
         computed: Option<String>,
+    },
+    /// The stored node's hash differs from the digest of the bytes read:
+    /// the service holds other bytes than were sent.
+    #[error("the stored node {node_id} has {algo} {stored}, but the bytes read hash to {computed}")]
+    StoredMismatch {
+        /// The stored node.
+        node_id: String,
+        /// The algorithm compared.
+        algo: HashAlgo,
+        /// The digest of the bytes read, hex.
+        computed: String,
+        /// The node's hash, as the service reports it.
+        stored: String,
     },
     /// The server could not assemble or store the file.
     #[error("the server reports {status}: {message}")]

@@ -13,7 +13,7 @@ pub mod plan;
 pub mod token;
 
 pub use crate::outstanding::Fed;
-pub use action::{Action, InputError, Progress, RequestId, UploadDone, UploadError};
+pub use action::{Action, InputError, Progress, RequestId, StoredCheck, UploadDone, UploadError};
 pub use backoff::RetryPolicy;
-pub use machine::{Upload, UploadConfig, UploadSpec};
+pub use machine::{STORED_DIGEST_ALGO, Upload, UploadConfig, UploadSpec};
 pub use token::{ResumeToken, TokenError};

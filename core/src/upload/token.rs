@@ -15,7 +15,7 @@
 //! | `chunk_algo` | the per-chunk digest algorithm, or null |
 //! | `acked` | chunks the server acknowledged: `[{"order", "crc32c", "digest"}]` |
 //! | `read_crcs` | CRC32C (hex) of every chunk read, by order, to detect a changed file |
-//! | `sha256` | the whole-file SHA-256 state over the bytes read so far (base64 of the versioned hasher state) |
+//! | `file_digest` | only when a whole-file digest is computed: its state over the bytes read so far (base64 of the versioned hasher state; tokens written before it was optional call it `sha256`, and are still read) |
 //!
 //! On resume the machine first asks the server which chunks it holds and
 //! trusts only chunks both sides agree on.
@@ -65,8 +65,10 @@ pub struct ResumeToken {
     pub acked: Vec<AckedChunk>,
     /// CRC32C of every chunk read: (order, hex).
     pub read_crcs: Vec<(u64, String)>,
-    /// The whole-file SHA-256 state.
-    pub sha256: HasherState,
+    /// The whole-file digest's state, when one is computed (only the states
+    /// in use are carried).
+    #[serde(default, alias = "sha256", skip_serializing_if = "Option::is_none")]
+    pub file_digest: Option<HasherState>,
 }
 
 /// A token that cannot be used.
@@ -136,8 +138,12 @@ impl ResumeToken {
                 return bad("a read CRC is outside the plan or not hex");
             }
         }
-        if self.sha256.bytes_processed() > self.size {
-            return bad("the SHA-256 state covers more bytes than the file has");
+        if self
+            .file_digest
+            .as_ref()
+            .is_some_and(|d| d.bytes_processed() > self.size)
+        {
+            return bad("the digest state covers more bytes than the file has");
         }
         Ok(())
     }

@@ -144,7 +144,12 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         &client,
         UploadSpec::file("demo.bin", SIZE as u64, ws.clone()),
         &data,
-        UploadConfig::default(),
+        // The end-to-end check: after storing, the node's hash is compared
+        // with the digest of the bytes sent.
+        UploadConfig {
+            verify_stored: true,
+            ..UploadConfig::default()
+        },
         |p| {
             if p.chunks_acked != last {
                 last = p.chunks_acked;
@@ -165,9 +170,15 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         done.size,
         done.size as f64 / secs / 1e6
     );
+    let digest = done
+        .digest
+        .as_ref()
+        .map(|d| format!("{} {}  ", d.algo(), d.to_hex()));
     println!(
-        "              sha256 {}  crc32c {}",
-        done.sha256, done.crc32c
+        "              {}crc32c {}  stored: {:?}",
+        digest.unwrap_or_default(),
+        done.crc32c,
+        done.stored
     );
 
     if let Some((rx, secret)) = hook {

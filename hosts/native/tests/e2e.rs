@@ -6,7 +6,10 @@ use fastio_core::api::{Call, Client};
 use fastio_core::config::ClientConfig;
 use fastio_core::decode::models::NodeList;
 use fastio_core::download::DownloadAction;
-use fastio_core::upload::{RetryPolicy, UploadConfig, UploadDone, UploadError, UploadSpec};
+use fastio_core::hash::{HashAlgo, Hasher};
+use fastio_core::upload::{
+    RetryPolicy, StoredCheck, UploadConfig, UploadDone, UploadError, UploadSpec,
+};
 use fastio_native as driver;
 use sha2::{Digest, Sha256};
 
@@ -66,15 +69,23 @@ fn uploads_of_every_size_store_and_download_verified() {
     let ws = workspace(&s);
     for size in [0usize, 1, 4_194_304, 4_194_305, 20 * 1024 * 1024 + 7] {
         let file = data(size);
-        let done = upload(&s, &ws, &file, UploadConfig::default())
-            .unwrap_or_else(|e| panic!("size {size}: {e}"));
+        // The end-to-end check against the node the server stored (MD5, as
+        // the service and this server store it).
+        let cfg = UploadConfig {
+            verify_stored: true,
+            ..UploadConfig::default()
+        };
+        let done = upload(&s, &ws, &file, cfg).unwrap_or_else(|e| panic!("size {size}: {e}"));
         assert_eq!(done.size, size as u64);
-        assert_eq!(done.sha256, hex(&Sha256::digest(&file)));
+        assert_eq!(done.stored, StoredCheck::Matched, "size {size}");
+        let md5 = done.digest.as_ref().expect("the digest checked");
+        assert_eq!(md5.to_hex(), Hasher::digest(HashAlgo::Md5, &file).to_hex());
         let node = done.node_id.clone().expect("a stored node");
         let (end, bytes) = download(&s, &ws, &node);
         match end {
             DownloadAction::Done(d) => {
-                assert_eq!(d.sha256, done.sha256, "size {size}");
+                assert_eq!(d.sha256, hex(&Sha256::digest(&file)), "size {size}");
+                assert_eq!(d.crc32c, done.crc32c, "size {size}");
                 assert!(d.checked.is_some(), "the server's hash was checked");
             }
             other => panic!("size {size}: {other:?}"),
@@ -106,10 +117,24 @@ fn server_limits_and_faults_are_survived() {
             max_ms: 200,
             ..RetryPolicy::default()
         },
+        file_digest: Some(HashAlgo::Sha256),
         ..UploadConfig::default()
     };
     let done = upload(&s, &ws, &file, cfg).unwrap();
-    assert_eq!(done.sha256, hex(&Sha256::digest(&file)));
+    let sha = done.digest.expect("the SHA-256 asked for");
+    assert_eq!(sha.to_hex(), hex(&Sha256::digest(&file)));
+    // Asked for but not the algorithm the node is stored in: said, not
+    // passed.
+    let cfg = UploadConfig {
+        file_digest: Some(HashAlgo::Sha256),
+        verify_stored: true,
+        ..UploadConfig::default()
+    };
+    let done = upload(&s, &ws, &data(1000), cfg).unwrap();
+    match done.stored {
+        StoredCheck::Unavailable { reason } => assert!(reason.contains("md5"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -4,7 +4,8 @@ use crate::incoming::Request;
 use crate::reply::Reply;
 
 /// Headers a browser may send.
-const ALLOW_HEADERS: &str = "authorization, content-type, x-file-name, x-file-size, x-chunk-sha256";
+const ALLOW_HEADERS: &str =
+    "authorization, content-type, x-file-name, x-file-size, x-chunk-sha256, x-fastio-digest";
 
 /// The origin to echo, when the request's origin is allowed.
 fn allowed<'a>(req: &'a Request, origins: &[String]) -> Option<&'a str> {

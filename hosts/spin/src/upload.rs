@@ -18,6 +18,7 @@
 
 use bytes::Bytes;
 use fastio_core::api::{Client, Profile};
+use fastio_core::hash::HashAlgo;
 use fastio_core::policy::{BodyWatch, Grant, PolicyError, Sniffer};
 use fastio_core::upload::plan::PlanConfig;
 use fastio_core::upload::{
@@ -39,11 +40,31 @@ const STREAM_QUEUE_MAX: usize = 1 << 20;
 /// Most body reads taken for one ready body pollable.
 const BODY_READS_PER_POLL: usize = 16;
 
+/// The request header naming a whole-file digest for the reply
+/// (`{"digest": {"algo", "hex"}}`); without it the reply carries the CRC32C
+/// alone.
+pub const DIGEST_HEADER: &str = "x-fastio-digest";
+
 /// Serves `POST /upload` for a checked grant.
 pub fn handle(req: &Request, cfg: &config::UploadConfig, grant: &Grant) -> Reply {
     let name = match file_name(req) {
         Ok(n) => n,
         Err(r) => return r,
+    };
+    // A whole-file digest only when the uploader asks for one: the upstream
+    // checks the CRC32C, and SHA-256 in wasm costs more CPU than relaying.
+    let file_digest = match req.header(DIGEST_HEADER).map(str::trim) {
+        None | Some("") => None,
+        Some(name) => match HashAlgo::parse(name) {
+            Ok(a) => Some(a),
+            Err(_) => {
+                return Reply::error(
+                    400,
+                    "bad_digest",
+                    format!("{DIGEST_HEADER} takes md5, sha1, sha256, sha384 or crc32c"),
+                );
+            }
+        },
     };
     let policy = cfg.policy.clone().with_max_size(Some(grant.max_size));
     let declared = match req.content_length() {
@@ -83,6 +104,7 @@ pub fn handle(req: &Request, cfg: &config::UploadConfig, grant: &Grant) -> Reply
         },
         stream_max_size: policy.max_size,
         seed: mono_ms(),
+        file_digest,
         ..UploadConfig::default()
     };
     let machine = match Upload::new(client, spec, up_cfg) {
@@ -446,8 +468,8 @@ impl Streamer {
                 "node_id": d.node_id,
                 "upload_id": d.upload_id,
                 "size": d.size,
-                "sha256": d.sha256,
                 "crc32c": d.crc32c,
+                "digest": d.digest,
                 "kind": self.kind,
             }),
         )

@@ -147,6 +147,8 @@ fn engine_run(engine: &mut Engine, data: &[u8], chunk: u64) -> (u64, f64) {
         max_file_size: None,
         fetch_limits: None,
         persist_token: None,
+        file_digest: None,
+        verify_stored: None,
     };
     let (created, acked, stored) = (response(CREATED), response(ACKED), response(STORED));
     let mut up = engine

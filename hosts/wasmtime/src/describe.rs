@@ -3,7 +3,9 @@
 //! the error's own fields, which never hold a credential.
 
 use crate::bindings::exports::fastio::core::types::{ApiError, Error};
-use crate::bindings::exports::fastio::core::uploads::{PlanError, StepError, UploadError};
+use crate::bindings::exports::fastio::core::uploads::{
+    HashAlgo, PlanError, StepError, StoredCheck, UploadDone, UploadError,
+};
 
 fn api(e: &ApiError) -> String {
     let mut head = Vec::new();
@@ -59,6 +61,13 @@ pub fn upload_error(e: &UploadError) -> String {
             f.expected.as_deref().unwrap_or("none"),
             f.computed.as_deref().unwrap_or("none"),
         ),
+        UploadError::StoredMismatch(m) => format!(
+            "the stored node {} has {} {}, but the bytes read hash to {}",
+            m.node_id,
+            algo_name(m.algo),
+            m.stored,
+            m.computed
+        ),
         UploadError::SessionExpired(id) => {
             format!("upload session {id} no longer exists on the server")
         }
@@ -84,4 +93,36 @@ pub fn error(e: &Error) -> String {
         Error::Api(a) => api(a),
         Error::Build(m) | Error::Config(m) | Error::InvalidInput(m) | Error::Other(m) => m.clone(),
     }
+}
+
+/// The whole-file digest of a stored upload, as ` sha256 <hex>`, or nothing
+/// when none was asked for (or it could not be completed after a resume).
+pub fn upload_digest(d: &UploadDone) -> String {
+    match &d.digest {
+        Some(g) => format!(" {} {}", algo_name(g.algo), g.hex),
+        None => String::new(),
+    }
+}
+
+/// The end-to-end check's line, when one was asked for.
+pub fn stored_check(c: &StoredCheck) -> Option<String> {
+    match c {
+        StoredCheck::NotAsked => None,
+        StoredCheck::Matched => {
+            Some("stored            the stored node's hash matches the bytes read".to_owned())
+        }
+        StoredCheck::Unavailable(why) => Some(format!("stored            not checked: {why}")),
+    }
+}
+
+/// The server's name for an algorithm.
+pub fn algo_name(a: HashAlgo) -> &'static str {
+    crate::convert::algo(a).as_str()
+}
+
+/// An algorithm named as the server names it (`sha256`, `MD5`…).
+pub fn parse_algo(name: &str) -> Option<HashAlgo> {
+    fastio_core::hash::HashAlgo::parse(name)
+        .ok()
+        .and_then(crate::convert::wit_algo)
 }

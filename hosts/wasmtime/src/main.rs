@@ -22,7 +22,7 @@ use fastio_wasmtime::bindings::exports::fastio::core::types::{
     ChunkParams, ClientConfig, Credential, Header,
 };
 use fastio_wasmtime::bindings::exports::fastio::core::uploads::{
-    DownloadSpec, UploadOptions, UploadSpec,
+    DownloadSpec, HashAlgo, UploadOptions, UploadSpec,
 };
 use fastio_wasmtime::drive::{self, DownloadOutcome, Source, UploadJob, UploadOutcome};
 use fastio_wasmtime::engine::Engine;
@@ -99,6 +99,16 @@ enum Cmd {
         /// maximums); the other options are the starting point.
         #[arg(long)]
         server_limits: bool,
+        /// Compute and print this whole-file digest (md5, sha1, sha256,
+        /// sha384). None by default: the server checks the CRC32C, always
+        /// computed, and another digest costs CPU on every byte.
+        #[arg(long, value_name = "ALGO")]
+        digest: Option<String>,
+        /// After storing, check the stored node's hash against the digest of
+        /// the bytes read (in `--digest`, else md5, the algorithm the service
+        /// stores); a difference fails the upload.
+        #[arg(long)]
+        verify_stored: bool,
         /// Continue from this resume token file.
         #[arg(long)]
         resume: Option<PathBuf>,
@@ -272,6 +282,8 @@ fn run() -> Result<i32> {
             max_chunks,
             max_file_size,
             server_limits,
+            digest,
+            verify_stored,
             resume,
             token,
         } => {
@@ -344,6 +356,8 @@ fn run() -> Result<i32> {
                 max_file_size: *max_file_size,
                 fetch_limits: Some(*server_limits),
                 persist_token: None,
+                file_digest: digest.as_deref().map(parse_algo).transpose()?,
+                verify_stored: Some(*verify_stored),
             };
             let outcome = drive::upload(
                 &mut engine,
@@ -454,12 +468,15 @@ fn report_upload(o: &UploadOutcome) -> i32 {
     match o {
         UploadOutcome::Done(d) => {
             println!(
-                "stored node {} ({} bytes) sha256 {} crc32c {}",
+                "stored node {} ({} bytes) crc32c {}{}",
                 d.node_id.clone().unwrap_or_default(),
                 d.size,
-                d.sha256,
-                d.crc32c
+                d.crc32c,
+                describe::upload_digest(d)
             );
+            if let Some(check) = describe::stored_check(&d.stored) {
+                println!("{check}");
+            }
             0
         }
         UploadOutcome::Failed(e) => {
@@ -704,6 +721,10 @@ fn demo_flow(
                 max_file_size: None,
                 fetch_limits: None,
                 persist_token: None,
+                file_digest: None,
+                // The end-to-end check: the stored node's hash against the
+                // bytes read (MD5, as the service stores it).
+                verify_stored: Some(true),
             },
             token_path: None,
             stop: Arc::new(AtomicBool::new(false)),
@@ -723,7 +744,9 @@ fn demo_flow(
         done.size as f64 / up_s / 1e6,
         done.node_id.clone().unwrap_or_default()
     );
-    println!("sha256            {}", done.sha256);
+    if let Some(check) = describe::stored_check(&done.stored) {
+        println!("{check}");
+    }
 
     if let Some((hooks, secret)) = hook {
         let (headers, body) = hooks.next(Duration::from_secs(15))?;
@@ -763,9 +786,9 @@ fn demo_flow(
     )?;
     match o {
         DownloadOutcome::Done(d) => {
-            let same = d.sha256 == done.sha256;
+            let same = d.crc32c == done.crc32c;
             println!(
-                "downloaded        {} bytes in {:.2}s, verified against {}; sha256 {}",
+                "downloaded        {} bytes in {:.2}s, verified against {}; crc32c {}",
                 d.size,
                 t_dl.elapsed().as_secs_f64(),
                 d.checked.unwrap_or_else(|| "size".into()),
@@ -778,5 +801,15 @@ fn demo_flow(
             eprintln!("download failed: {}", describe::upload_error(&e));
             Ok(1)
         }
+    }
+}
+
+/// A `--digest` value as the WIT's algorithm.
+fn parse_algo(name: &str) -> Result<HashAlgo> {
+    match describe::parse_algo(name) {
+        Some(HashAlgo::Crc32c) | None => {
+            bail!("--digest takes md5, sha1, sha256 or sha384, not {name:?}")
+        }
+        Some(a) => Ok(a),
     }
 }

@@ -6,14 +6,15 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use fastio_wasmtime::Core;
 use fastio_wasmtime::bindings::exports::fastio::core::types::{
     ChunkParams, ClientConfig, Credential, Error, Header, HttpRequest, HttpResponse, Method,
 };
 use fastio_wasmtime::bindings::exports::fastio::core::uploads::{
-    Action, DownloadAction, DownloadSpec, Fed, InputError, UploadError, UploadOptions, UploadSpec,
+    Action, DownloadAction, DownloadSpec, Fed, InputError, StoredCheck, UploadError, UploadOptions,
+    UploadSpec,
 };
 use fastio_wasmtime::engine::Engine;
+use fastio_wasmtime::{Core, describe};
 use serde_json::Value;
 
 fn vector_file(name: &str) -> Value {
@@ -56,6 +57,11 @@ fn options(o: &Value) -> UploadOptions {
         max_file_size: None,
         fetch_limits: b("fetch_limits"),
         persist_token: b("persist_token"),
+        file_digest: o
+            .get("file_digest")
+            .and_then(Value::as_str)
+            .map(|a| describe::parse_algo(a).expect("an algorithm")),
+        verify_stored: b("verify_stored"),
     }
 }
 
@@ -177,8 +183,31 @@ fn replay_all(engine: &mut Engine, doc: &Value) -> usize {
                             "{at}"
                         );
                         assert_eq!(want["done"]["size"].as_u64(), Some(d.size), "{at}");
+                        let stored = match &d.stored {
+                            StoredCheck::NotAsked => "not_asked",
+                            StoredCheck::Matched => "matched",
+                            StoredCheck::Unavailable(_) => "unavailable",
+                        };
+                        assert_eq!(want["done"]["stored"].as_str(), Some(stored), "{at}");
+                        let digest = d.digest.as_ref().map(|g| {
+                            serde_json::json!({"algo": describe::algo_name(g.algo), "hex": g.hex})
+                        });
+                        assert_eq!(
+                            want["done"]["digest"],
+                            digest.unwrap_or(Value::Null),
+                            "{at}"
+                        );
                     }
-                    (Some("failed"), Some(Action::Failed(_))) | (Some("none"), None) => {}
+                    (Some("failed"), Some(Action::Failed(e))) => {
+                        let kind = match e {
+                            UploadError::StoredMismatch(_) | UploadError::Integrity(_) => {
+                                "integrity"
+                            }
+                            other => panic!("{at}: {other:?}"),
+                        };
+                        assert_eq!(want["failed"].as_str(), Some(kind), "{at}");
+                    }
+                    (Some("none"), None) => {}
                     (w, g) => panic!("{at}: wanted {w:?}, got {g:?}"),
                 }
                 continue;

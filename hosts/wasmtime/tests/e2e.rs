@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{call, sha256_file, write_file};
+use common::{call, sha256_file, sha256_of, write_file};
 use serde_json::json;
 
 use fastio_wasmtime::Core;
@@ -91,7 +91,7 @@ fn upload_and_download_boundary_sizes() {
             other => panic!("size {size}: {other:?}"),
         };
         assert_eq!(done.size, size);
-        assert_eq!(done.sha256, sha256_file(&path), "size {size}");
+        assert_eq!(sha256_of(&done), sha256_file(&path), "size {size}");
         let node = done.node_id.clone().expect("node id");
         let out = e.dir.join(format!("back{size}.bin"));
         let spec = DownloadSpec {
@@ -103,11 +103,15 @@ fn upload_and_download_boundary_sizes() {
         {
             DownloadOutcome::Done(d) => {
                 assert_eq!(d.size, size);
-                assert_eq!(d.sha256, done.sha256);
+                assert_eq!(d.sha256, sha256_of(&done));
             }
             DownloadOutcome::Failed(err) => panic!("size {size}: download {err:?}"),
         }
-        assert_eq!(sha256_file(&out), done.sha256, "size {size}: bytes on disk");
+        assert_eq!(
+            sha256_file(&out),
+            sha256_of(&done),
+            "size {size}: bytes on disk"
+        );
         eprintln!("size {size}: round trip in {:?}", t.elapsed());
         let _ = std::fs::remove_file(&path);
         let _ = std::fs::remove_file(&out);
@@ -152,7 +156,9 @@ fn corrupted_chunk_is_a_typed_failure() {
 fn cli_upload(e: &Env, path: &Path, token: &Path, resume: bool) -> std::process::Command {
     let bin = env!("CARGO_BIN_EXE_fastio");
     let mut cmd = std::process::Command::new(bin);
-    cmd.args(["upload", path.to_str().unwrap()]);
+    // The SHA-256 is asked for on every run: its state travels in the token
+    // through each kill, and the resumed upload prints the whole file's.
+    cmd.args(["upload", path.to_str().unwrap(), "--digest", "sha256"]);
     if resume {
         cmd.args(["--resume", token.to_str().unwrap()]);
     } else {
@@ -293,7 +299,7 @@ fn the_native_engine_runs_the_same_drivers() {
             UploadOutcome::Done(d) => d,
             other => panic!("size {size}: {other:?}"),
         };
-        assert_eq!(done.sha256, sha256_file(&path), "size {size}");
+        assert_eq!(sha256_of(&done), sha256_file(&path), "size {size}");
         let out = e.dir.join(format!("nback{size}.bin"));
         let spec = DownloadSpec {
             workspace: e.ws.clone(),
@@ -302,10 +308,14 @@ fn the_native_engine_runs_the_same_drivers() {
         match drive::download(&mut e.engine, &e.http, &e.cfg, &spec, &out, &mut |_, _| {})
             .expect("download ran")
         {
-            DownloadOutcome::Done(d) => assert_eq!(d.sha256, done.sha256, "size {size}"),
+            DownloadOutcome::Done(d) => assert_eq!(d.sha256, sha256_of(&done), "size {size}"),
             DownloadOutcome::Failed(err) => panic!("size {size}: download {err:?}"),
         }
-        assert_eq!(sha256_file(&out), done.sha256, "size {size}: bytes on disk");
+        assert_eq!(
+            sha256_file(&out),
+            sha256_of(&done),
+            "size {size}: bytes on disk"
+        );
     }
     drop(e.srv);
     let _ = std::fs::remove_dir_all(&e.dir);
@@ -343,27 +353,36 @@ fn cli_streams_standard_input_of_unknown_size_on_both_engines() {
     let path = e.dir.join("piped.bin");
     write_file(&path, size, 21);
     let want = sha256_file(&path);
+    let crc = fastio_core::hash::Hasher::digest(
+        fastio_core::hash::HashAlgo::Crc32c,
+        &std::fs::read(&path).unwrap(),
+    )
+    .to_hex();
     for engine in ["component", "native"] {
         let name = format!("piped-{engine}.bin");
-        let (code, stdout, stderr) = cli(
-            &e,
-            &[
-                "upload",
-                "-",
-                "--workspace",
-                &e.ws,
-                "--name",
-                &name,
-                "--engine",
-                engine,
-            ],
-            Some(&path),
-        );
+        let mut args = vec![
+            "upload",
+            "-",
+            "--workspace",
+            &e.ws,
+            "--name",
+            &name,
+            "--engine",
+            engine,
+        ];
+        // One engine asks for the SHA-256; the other computes only the
+        // CRC32C the server checks, and prints no other digest.
+        let digest = engine == "native";
+        if digest {
+            args.extend(["--digest", "sha256"]);
+        }
+        let (code, stdout, stderr) = cli(&e, &args, Some(&path));
         assert_eq!(code, Some(0), "{engine}: {stdout} {stderr}");
         assert!(
-            stdout.contains(&want) && stdout.contains(&format!("({size} bytes)")),
+            stdout.contains(&format!("({size} bytes) crc32c {crc}")),
             "{engine}: {stdout}"
         );
+        assert_eq!(stdout.contains(&want), digest, "{engine}: {stdout}");
         // What the server stored is the piped bytes: download it back.
         let node = stdout
             .split_whitespace()
@@ -573,7 +592,11 @@ fn demo_runs_locally_and_against_a_given_server() {
         stdout.contains("workspace_storage_file_added verified"),
         "{stdout}"
     );
-    assert!(stdout.contains("sha256 matches"), "{stdout}");
+    assert!(stdout.contains("crc32c matches"), "{stdout}");
+    assert!(
+        stdout.contains("the stored node's hash matches the bytes read"),
+        "{stdout}"
+    );
 
     let e = env("demoremote");
     let base = e.srv.base_url.clone();
@@ -591,7 +614,11 @@ fn demo_runs_locally_and_against_a_given_server() {
         stdout.contains("uploaded          5000000 bytes"),
         "{stdout}"
     );
-    assert!(stdout.contains("sha256 matches"), "{stdout}");
+    assert!(stdout.contains("crc32c matches"), "{stdout}");
+    assert!(
+        stdout.contains("the stored node's hash matches the bytes read"),
+        "{stdout}"
+    );
     // --api-base alone is refused: it names a server but no key for it.
     let (code, _, stderr) = demo(&["--api-base", &base], None);
     assert_eq!(code, Some(2), "{stderr}");

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{call, sha256_file, write_file};
+use common::{call, sha256_file, sha256_of, write_file};
 use serde_json::{Value, json};
 
 use fastio_wasmtime::Core;
@@ -249,7 +249,7 @@ fn run(core: &Core, i: usize, c: &Case) -> (Ending, bool) {
             e.faults(json!({}));
             let ending = match outcome {
                 UploadOutcome::Done(d) => {
-                    assert_eq!(d.sha256, want, "{c:?}: the core's digest");
+                    assert_eq!(sha256_of(&d), want, "{c:?}: the core's digest");
                     let node = d.node_id.expect("a stored upload names its node");
                     let back = e.dir.join("back.bin");
                     match e.download(&node, &back) {

@@ -1227,6 +1227,8 @@ fn unplannable_uploads_are_typed_plan_errors_in_both_engines() {
         max_file_size,
         fetch_limits: None,
         persist_token: None,
+        file_digest: None,
+        verify_stored: None,
     };
     for mut engine in [Engine::component(instance()), Engine::Native] {
         let name = engine.name();

@@ -36,7 +36,7 @@ async function upload(request: Request, env: Env, name: string): Promise<Respons
   const fastio = createClient({ apiKey: env.FASTIO_API_KEY, baseUrl: env.FASTIO_BASE_URL });
   try {
     const done = await fastio.upload(request.body, { workspace: env.FASTIO_WORKSPACE, name, signal: request.signal });
-    return Response.json({ node: done.nodeId, size: done.size, sha256: done.sha256 }, { status: 201 });
+    return Response.json({ node: done.nodeId, size: done.size, crc32c: done.crc32c }, { status: 201 });
   } catch (e) {
     if (e instanceof UsageError) return Response.json({ error: e.code }, { status: 400 });
     if (e instanceof UploadError) return Response.json({ error: e.kind, message: e.message }, { status: 502 });

@@ -43,6 +43,8 @@ final class DriveVectorTests: XCTestCase {
         out.seed = o["seed"]?.u64
         out.fetchLimits = o["fetch_limits"]?.bool ?? false
         out.persistToken = o["persist_token"]?.bool ?? false
+        out.fileDigest = o["file_digest"]?.string
+        out.verifyStored = o["verify_stored"]?.bool ?? false
         return out
     }
 
@@ -111,6 +113,11 @@ final class DriveVectorTests: XCTestCase {
                 } catch {
                     // A failure is the machine's last action, thrown here.
                     XCTAssertEqual(kind, "failed", "\(at): \(error)")
+                    XCTAssertEqual(want["failed"]?.string, "integrity", at)
+                    guard case FastioError.Integrity? = error as? FastioError else {
+                        XCTFail("\(at): wanted an integrity failure, got \(error)")
+                        return i
+                    }
                     continue
                 }
                 switch (kind, got) {
@@ -134,9 +141,18 @@ final class DriveVectorTests: XCTestCase {
                 case ("progress"?, .progress(let p)?):
                     XCTAssertEqual(want["progress"]?["chunks_acked"]?.u64, p.chunksAcked, at)
                     XCTAssertEqual(want["progress"]?["bytes_acked"]?.u64, p.bytesAcked, at)
-                case ("done"?, .done(_, let nodeId, let doneSize)?):
+                case ("done"?, .done(_, let nodeId, let doneSize, _, let digest, let stored)?):
                     XCTAssertEqual(want["done"]?["node_id"]?.string, nodeId, at)
                     XCTAssertEqual(want["done"]?["size"]?.u64, doneSize, at)
+                    let storedName: String
+                    switch stored {
+                    case .notAsked: storedName = "not_asked"
+                    case .matched: storedName = "matched"
+                    case .unavailable: storedName = "unavailable"
+                    }
+                    XCTAssertEqual(want["done"]?["stored"]?.string, storedName, at)
+                    XCTAssertEqual(want["done"]?["digest"]?["algo"]?.string, digest?.algo, at)
+                    XCTAssertEqual(want["done"]?["digest"]?["hex"]?.string, digest?.hex, at)
                 case ("none"?, nil):
                     break
                 default:

@@ -188,9 +188,11 @@ final class UploadVectorTests: XCTestCase {
             case .wait(let until):
                 now = until
                 up.onTimeout(nowMs: now)
-            case .done(_, let nodeId, let size):
+            case .done(_, let nodeId, let size, let crc32c, let digest, _):
                 XCTAssertEqual(nodeId, "n9")
                 XCTAssertEqual(size, 10000)
+                XCTAssertEqual(crc32c, wantCrc)
+                XCTAssertNil(digest, "no digest asked for, none computed")
                 done = true
             case .progress:
                 break

@@ -3,12 +3,16 @@
 use bytes::Bytes;
 
 use super::state::{ChunkState, ChunkTable, Kind, Phase, Upload};
+use crate::api::{Call, Profile, StorageCall};
+use crate::decode::models::{Node, NodeDetails};
 use crate::decode::models::{UploadSession, UploadStatus};
 use crate::decode::{Decoded, decode_as};
-use crate::hash::{ChunkHasher, HashAlgo, crc32c_hex, hash_chunk_bytes};
+use crate::hash::{
+    ChunkHasher, Digest, HashAlgo, VerifyError, crc32c_hex, hash_chunk_into, verify_node_hash,
+};
 use crate::http::HttpResponse;
 use crate::outstanding::{Entry, Fed};
-use crate::upload::action::{Action, InputError, RequestId, UploadDone, UploadError};
+use crate::upload::action::{Action, InputError, RequestId, StoredCheck, UploadDone, UploadError};
 use crate::upload::plan::{PlanConfig, UploadPlan, plan};
 
 impl Upload {
@@ -45,9 +49,9 @@ impl Upload {
                 return Ok(Fed::Accepted);
             }
             let mut scratch = ChunkHasher::new(HashAlgo::Crc32c);
-            let offset = self.sha.offset();
-            let hashed =
-                hash_chunk_bytes(&mut self.sha, &mut scratch, offset, &data).and_then(|()| {
+            let offset = self.stream_len - data.len() as u64;
+            let hashed = hash_chunk_into(self.digest.as_mut(), &mut scratch, offset, &data)
+                .and_then(|()| {
                     self.crcs
                         .insert(offset, data.len() as u64, scratch.crc32c())
                 });
@@ -89,6 +93,13 @@ impl Upload {
             Ok(p) => p,
             Err(answer) => return answer,
         };
+        if p.kind == Kind::VerifyStored {
+            match decode_as::<NodeDetails>(resp, &self.client.decode_options_with(true)) {
+                Ok(d) => self.check_stored(&d.value),
+                Err(e) => self.handle_failure(p.kind, e, now, false),
+            }
+            return Ok(Fed::Accepted);
+        }
         if p.kind == Kind::Limits {
             match crate::decode::decode(resp, &self.client.decode_options_with(true)) {
                 Ok(d) => self.apply_limits(&d.value),
@@ -123,7 +134,7 @@ impl Upload {
         let s = d.value;
         match kind {
             // Answered in `on_response` before decoding as a session.
-            Kind::Limits => {}
+            Kind::Limits | Kind::VerifyStored => {}
             // A blank id names no session: nothing could be resumed or
             // completed with it.
             Kind::Create => match s.id.filter(|id| !id.trim().is_empty()) {
@@ -266,17 +277,97 @@ impl Upload {
         }
     }
 
+    /// The file is stored (and placed): done, unless the stored node is to
+    /// be checked first.
     pub(super) fn finish(&mut self) {
-        let size = self.spec.size.unwrap_or(self.stream_len);
-        let sha = self.sha.clone().finish();
+        if self.cfg.verify_stored {
+            self.phase = Phase::Verifying;
+            self.not_before_ms = 0;
+            return;
+        }
+        self.finish_stored(StoredCheck::NotAsked);
+    }
+
+    pub(super) fn finish_stored(&mut self, stored: StoredCheck) {
+        let size = self.file_size();
         let crc = self.crcs.combined(size).unwrap_or(0);
         self.outcome = Some(Action::Done(UploadDone {
             upload_id: self.upload_id.clone(),
             node_id: self.node_id.clone(),
             size,
-            sha256: sha.to_hex(),
             crc32c: crc32c_hex(crc),
+            digest: self.whole_digest(),
+            stored,
         }));
+    }
+
+    fn file_size(&self) -> u64 {
+        self.spec.size.unwrap_or(self.stream_len)
+    }
+
+    /// The whole-file digest, only when every byte of the file went through
+    /// it (after a resume without its state, it saw only some).
+    fn whole_digest(&self) -> Option<Digest> {
+        let size = self.file_size();
+        self.digest
+            .as_ref()
+            .filter(|d| d.offset() == size)
+            .map(|d| d.clone().finish())
+    }
+
+    /// The request for the stored node's details: in the workspace it was
+    /// placed in, else where it was uploaded.
+    pub(super) fn stored_details_call(&self) -> Option<Call> {
+        let node = self.node_id.clone()?;
+        let profile = match &self.spec.add_to {
+            Some((ws, _)) => Profile::Workspace(ws.clone()),
+            None => self.spec.target.clone()?,
+        };
+        Some(Call::Storage(StorageCall::Details {
+            profile,
+            nodes: vec![node],
+        }))
+    }
+
+    /// Compares the stored node's hash with the digest of the bytes read.
+    fn check_stored(&mut self, details: &NodeDetails) {
+        let wanted = self.node_id.clone().unwrap_or_default();
+        let node: Option<&Node> = match details {
+            NodeDetails::One { node } => Some(node),
+            NodeDetails::Multi { nodes, .. } => nodes.iter().find(|n| n.id == wanted),
+        };
+        let unavailable = |reason: String| StoredCheck::Unavailable { reason };
+        let Some(node) = node else {
+            return self.finish_stored(unavailable(format!(
+                "the details answer does not hold node {wanted}"
+            )));
+        };
+        let Some(ours) = self.whole_digest() else {
+            return self.finish_stored(unavailable(
+                "no whole-file digest was computed: the upload resumed from a token that \
+                 carried no digest state"
+                    .into(),
+            ));
+        };
+        let (Some(hash), Some(algo)) = (node.hash.as_deref(), node.hash_algo.as_deref()) else {
+            return self.finish_stored(unavailable("the stored node reports no hash".into()));
+        };
+        match verify_node_hash(hash, algo, std::slice::from_ref(&ours)) {
+            Ok(_) => self.finish_stored(StoredCheck::Matched),
+            Err(VerifyError::Mismatch {
+                algo,
+                expected,
+                actual,
+            }) => {
+                self.outcome = Some(Action::Failed(UploadError::StoredMismatch {
+                    node_id: wanted,
+                    algo,
+                    computed: actual,
+                    stored: expected,
+                }));
+            }
+            Err(e) => self.finish_stored(unavailable(e.to_string())),
+        }
     }
 
     pub(super) fn protocol(&mut self, kind: Kind, message: &str) {

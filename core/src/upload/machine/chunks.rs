@@ -4,7 +4,7 @@ use bytes::Bytes;
 
 use super::state::{ChunkState, Kind, Phase, Upload};
 use crate::api::UploadCall;
-use crate::hash::{ChunkHasher, HashAlgo, crc32c_hex, hash_chunk_bytes};
+use crate::hash::{ChunkHasher, HashAlgo, crc32c_hex, hash_chunk_into};
 use crate::http::PartData;
 use crate::upload::action::{Action, InputError, RequestId, UploadError};
 use crate::upload::plan::{Chunk, UploadPlan};
@@ -114,7 +114,7 @@ impl Upload {
             }
             let data = data.slice(..size as usize);
             let mut c = ChunkHasher::new(HashAlgo::Crc32c);
-            if let Err(e) = hash_chunk_bytes(&mut self.sha, &mut c, 0, &data) {
+            if let Err(e) = hash_chunk_into(self.digest.as_mut(), &mut c, 0, &data) {
                 self.outcome = Some(Action::Failed(e.into()));
                 return Ok(());
             }
@@ -185,7 +185,7 @@ impl Upload {
     ) -> Result<(Option<String>, u32), UploadError> {
         let algo = self.cfg.chunk_algo.unwrap_or(HashAlgo::Crc32c);
         let mut h = ChunkHasher::new(algo);
-        hash_chunk_bytes(&mut self.sha, &mut h, ch.offset, data)?;
+        hash_chunk_into(self.digest.as_mut(), &mut h, ch.offset, data)?;
         let crc = h.crc32c();
         let d = h.finish();
         Ok((self.cfg.chunk_algo.map(|_| d.hex()), crc))

@@ -62,6 +62,30 @@ pub struct UploadConfig {
     /// Hand out [`Action::Persist`](crate::upload::Action::Persist) with the resume token whenever it must
     /// be saved (a host that keeps no token leaves this off).
     pub persist_token: bool,
+    /// The whole-file digest to compute for the caller (`None`: none). The
+    /// server checks only the CRC32C, which is always computed; any other
+    /// whole-file digest is extra work on every byte, so it is computed only
+    /// when asked for here or by [`UploadConfig::verify_stored`].
+    pub file_digest: Option<HashAlgo>,
+    /// After the file is stored, read the node's details and compare its
+    /// `hash` with the whole-file digest computed here (in `file_digest`, or
+    /// [`STORED_DIGEST_ALGO`] when that is `None`): an end-to-end check that
+    /// the bytes the service stored are the bytes read.
+    pub verify_stored: bool,
+}
+
+/// The algorithm the service reports a stored node's `hash` in
+/// (`fastio-api.md`, "Stored nodes expose `hash` and `hash_algo` (e.g.
+/// `"md5"`)"; the local server does the same): what `verify_stored` computes
+/// when no `file_digest` is given.
+pub const STORED_DIGEST_ALGO: HashAlgo = HashAlgo::Md5;
+
+impl UploadConfig {
+    /// The whole-file digest this configuration computes, if any.
+    pub fn digest_algo(&self) -> Option<HashAlgo> {
+        self.file_digest
+            .or(self.verify_stored.then_some(STORED_DIGEST_ALGO))
+    }
 }
 
 impl Default for UploadConfig {
@@ -78,6 +102,8 @@ impl Default for UploadConfig {
             seed: 0x5EED,
             fetch_limits: false,
             persist_token: false,
+            file_digest: None,
+            verify_stored: false,
         }
     }
 }

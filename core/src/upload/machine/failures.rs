@@ -3,7 +3,7 @@
 use super::state::{ChunkState, Kind, Phase, Upload};
 use crate::decode::{ApiError, Retry};
 use crate::outstanding::Fed;
-use crate::upload::action::{Action, InputError, RequestId, UploadError};
+use crate::upload::action::{Action, InputError, RequestId, StoredCheck, UploadError};
 use crate::upload::backoff::step_retry;
 
 impl Upload {
@@ -74,6 +74,9 @@ impl Upload {
         } else {
             step_retry(&e)
         };
+        if kind == Kind::VerifyStored {
+            return self.verify_failed(e, retry, now);
+        }
         let session_gone = matches!(e.status, Some(404) | Some(410))
             || matches!(e.code_number(), Some(10507) | Some(10508));
         if session_gone && self.upload_id.is_some() && kind != Kind::FindSingle {
@@ -178,5 +181,24 @@ impl Upload {
             }
             _ => self.not_before_ms = at,
         }
+    }
+
+    /// The stored node's details could not be read. The file is stored, so
+    /// the upload does not fail: after the allowed retries the check is
+    /// reported as not made, with the reason.
+    fn verify_failed(&mut self, e: ApiError, retry: Retry, now: u64) {
+        let attempts = self.bump(Kind::VerifyStored);
+        if retry == Retry::Never || attempts > self.cfg.retry.max_attempts {
+            self.finish_stored(StoredCheck::Unavailable {
+                reason: format!("the stored node's details could not be read: {e}"),
+            });
+            return;
+        }
+        let delay = self.cfg.retry.rate_limit_wait_ms(retry).unwrap_or_else(|| {
+            self.cfg
+                .retry
+                .delay_ms(attempts.saturating_sub(1), &mut self.jitter)
+        });
+        self.not_before_ms = now.saturating_add(delay);
     }
 }

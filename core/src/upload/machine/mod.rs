@@ -44,5 +44,5 @@ mod resume;
 mod run;
 mod state;
 
-pub use config::{PERSIST_INTERVAL_MS, UploadConfig, UploadSpec};
+pub use config::{PERSIST_INTERVAL_MS, STORED_DIGEST_ALGO, UploadConfig, UploadSpec};
 pub use state::Upload;

@@ -5,7 +5,7 @@ use super::config::{PERSIST_INTERVAL_MS, UploadConfig, UploadSpec};
 use super::state::{ChunkState, ChunkTable, Phase, Upload};
 use crate::api::Client;
 use crate::decode::models::UploadSession;
-use crate::hash::{SequentialSha256, crc32c_hex};
+use crate::hash::{SequentialHasher, crc32c_hex};
 use crate::upload::action::{Action, UploadError};
 use crate::upload::plan::UploadPlan;
 use crate::upload::token::{AckedChunk, ResumeToken, TOKEN_VERSION};
@@ -92,7 +92,7 @@ impl Upload {
                 .iter()
                 .map(|(o, c)| (*o, crc32c_hex(*c)))
                 .collect(),
-            sha256: self.sha.state(),
+            file_digest: self.digest.as_ref().map(SequentialHasher::state),
         })
     }
 
@@ -125,7 +125,17 @@ impl Upload {
             up.plan = token.plan.clone();
         }
         up.upload_id = Some(token.upload_id.clone());
-        up.sha = SequentialSha256::from_state(&token.sha256).map_err(|e| bad(e.to_string()))?;
+        // The digest goes on only where the token's state is in the
+        // algorithm asked for now; without it the digest of the bytes read
+        // after resuming would be wrong, so there is none (`UploadDone`
+        // reports it missing rather than inventing it).
+        up.digest = match (&token.file_digest, up.cfg.digest_algo()) {
+            (Some(state), Some(algo)) => {
+                let h = SequentialHasher::from_state(state).map_err(|e| bad(e.to_string()))?;
+                (h.algo() == algo).then_some(h)
+            }
+            _ => None,
+        };
         for (order, crc) in &token.read_crcs {
             let crc = u32::from_str_radix(crc, 16).map_err(|e| bad(e.to_string()))?;
             up.read_crcs.insert(*order, crc);

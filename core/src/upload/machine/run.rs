@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::config::{UploadConfig, UploadSpec};
 use super::state::{ChunkState, ChunkTable, Kind, Phase, Upload};
 use crate::api::{Call, Client, Profile, UploadCall};
-use crate::hash::{Crc32cParts, SequentialSha256, crc32c_hex};
+use crate::hash::{Crc32cParts, SequentialHasher, crc32c_hex};
 use crate::http::PartData;
 use crate::outstanding::Outstanding;
-use crate::upload::action::{Action, Progress, RequestId, UploadError};
+use crate::upload::action::{Action, Progress, RequestId, StoredCheck, UploadError};
 use crate::upload::backoff::Jitter;
 use crate::upload::plan::{UploadPlan, plan};
 
@@ -26,6 +26,7 @@ impl Upload {
             });
         }
         let cfg_fetch_limits = cfg.fetch_limits && spec.size.is_some();
+        let digest = cfg.digest_algo().map(SequentialHasher::new);
         Ok(Upload {
             chunks: ChunkTable::new(&plan),
             jitter: Jitter::new(cfg.seed),
@@ -44,7 +45,7 @@ impl Upload {
             read: None,
             read_crcs: BTreeMap::new(),
             crcs: Crc32cParts::new(),
-            sha: SequentialSha256::new(),
+            digest,
             single_data: None,
             single_crc: None,
             stream_len: 0,
@@ -233,6 +234,22 @@ impl Upload {
                         hash_type: None,
                     });
                     Some(self.send(Kind::AddFile, &call, now))
+                } else {
+                    self.waiting(now)
+                }
+            }
+            Phase::Verifying => {
+                if self.out.is_empty() && now >= self.not_before_ms {
+                    match self.stored_details_call() {
+                        Some(call) => Some(self.send(Kind::VerifyStored, &call, now)),
+                        None => {
+                            self.finish_stored(StoredCheck::Unavailable {
+                                reason: "the service named no stored node to check".into(),
+                            });
+                            self.phase = Phase::Finished;
+                            self.outcome.take()
+                        }
+                    }
                 } else {
                     self.waiting(now)
                 }

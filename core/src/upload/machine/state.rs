@@ -8,7 +8,7 @@ use bytes::Bytes;
 use super::config::{UploadConfig, UploadSpec};
 use crate::api::Client;
 use crate::decode::models::UploadStatus;
-use crate::hash::{Crc32cParts, SequentialSha256};
+use crate::hash::{Crc32cParts, SequentialHasher};
 use crate::outstanding::Outstanding;
 use crate::upload::action::{Action, RequestId};
 use crate::upload::backoff::Jitter;
@@ -28,6 +28,7 @@ pub(super) enum Kind {
     Stream,
     StreamCheck,
     AddFile,
+    VerifyStored,
     Cancel,
 }
 
@@ -45,6 +46,7 @@ impl Kind {
             Kind::Stream => "the stream upload".into(),
             Kind::StreamCheck => "checking the stream upload".into(),
             Kind::AddFile => "placing the file".into(),
+            Kind::VerifyStored => "reading the stored node's hash".into(),
             Kind::Cancel => "cancelling the upload".into(),
         }
     }
@@ -155,6 +157,7 @@ pub(super) enum Phase {
     Completing,
     Polling,
     Placing,
+    Verifying,
     Cancelling,
     Finished,
 }
@@ -176,7 +179,8 @@ pub struct Upload {
     /// CRC32C of every chunk read (kept across resume to detect a changed file).
     pub(super) read_crcs: BTreeMap<u64, u32>,
     pub(super) crcs: Crc32cParts,
-    pub(super) sha: SequentialSha256,
+    /// The whole-file digest, when one is asked for.
+    pub(super) digest: Option<SequentialHasher>,
     /// Single request / stream: the data and its hashing.
     pub(super) single_data: Option<Bytes>,
     /// The CRC32C of `single_data`, sent as its whole-body hash.

@@ -78,7 +78,11 @@ fn uploads_of_every_size_are_stored_byte_for_byte() {
         let (r, sha) = upload_pattern(&e.a, &g, &name, len, 7 + i as u64);
         assert_eq!(r.status, 201, "{len} bytes: {}", r.json);
         assert_eq!(r.json["size"], len);
-        assert_eq!(r.json["sha256"].as_str(), Some(sha.as_str()), "{len} bytes");
+        assert_eq!(
+            reply_digest(&r.json, "sha256"),
+            Some(sha.as_str()),
+            "{len} bytes"
+        );
         assert_eq!(r.json["crc32c"].as_str().map(str::len), Some(8));
         let node = r.json["node_id"].as_str().expect("node id");
         assert_eq!(
@@ -101,6 +105,7 @@ fn unknown_length_bodies_stream() {
         .uri(format!("{}/upload", e.a.url))
         .header("Authorization", format!("Bearer {g}"))
         .header("x-file-name", "streamed.bin")
+        .header("x-fastio-digest", "SHA256")
         .body(ureq::SendBody::from_reader(&mut p))
         .expect("request");
     let r = e.agent.run(req).expect("answer");
@@ -109,7 +114,7 @@ fn unknown_length_bodies_stream() {
         serde_json::from_slice(&r.into_body().read_to_vec().expect("body")).expect("json");
     assert_eq!(status, 201, "{body}");
     let sha = hex(&sha2::Digest::finalize(p.sha));
-    assert_eq!(body["sha256"].as_str(), Some(sha.as_str()));
+    assert_eq!(reply_digest(&body, "sha256"), Some(sha.as_str()));
     let node = body["node_id"].as_str().expect("node");
     assert_eq!(stored_sha256(node), (9 * 1024 * 1024 + 17, sha));
 }
@@ -263,7 +268,13 @@ fn wrong_magic_bytes_are_refused() {
     );
     assert_eq!(r.status, 201, "{}", r.json);
     assert_eq!(r.json["kind"], "pdf");
-    assert_eq!(r.json["sha256"].as_str(), Some(sha256_hex(&pdf).as_str()));
+    // No digest asked for: the reply carries the CRC32C the upstream
+    // checked, and no other digest was computed.
+    assert_eq!(r.json["digest"], serde_json::Value::Null, "{}", r.json);
+    assert_eq!(
+        r.json["crc32c"].as_str().map(str::to_string),
+        Some(format!("{:08x}", crc32c::crc32c(&pdf)))
+    );
     // The gateway's own 1 MiB limit beats a larger grant; refused from the
     // declared length, so no body is sent.
     let big = grant(&e.strict, json!({"max_size": 1u64 << 30}));

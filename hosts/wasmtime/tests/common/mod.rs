@@ -13,12 +13,16 @@ use fastio_wasmtime::bindings::exports::fastio::core::requests::DecodeOptions;
 use fastio_wasmtime::bindings::exports::fastio::core::types::{
     ChunkParams, ClientConfig, Credential,
 };
-use fastio_wasmtime::bindings::exports::fastio::core::uploads::UploadOptions;
+use fastio_wasmtime::bindings::exports::fastio::core::uploads::{
+    HashAlgo, UploadDone, UploadOptions,
+};
 use fastio_wasmtime::engine::Engine;
 use fastio_wasmtime::http::Http;
 
 /// Upload options with this chunk size and parallelism, the core's defaults
-/// for the rest; a suite sets what else it needs with `..options(…)`.
+/// for the rest — except the whole-file SHA-256, asked for so the suites can
+/// check it against the bytes; a suite sets what else it needs with
+/// `..options(…)`.
 pub fn options(chunk_size: u64, parallel: u32) -> UploadOptions {
     UploadOptions {
         chunk_size: Some(chunk_size),
@@ -31,6 +35,16 @@ pub fn options(chunk_size: u64, parallel: u32) -> UploadOptions {
         max_file_size: None,
         fetch_limits: None,
         persist_token: None,
+        file_digest: Some(HashAlgo::Sha256),
+        verify_stored: None,
+    }
+}
+
+/// A stored upload's SHA-256, which `options` asks for.
+pub fn sha256_of(d: &UploadDone) -> &str {
+    match &d.digest {
+        Some(g) if g.algo == HashAlgo::Sha256 => &g.hex,
+        other => panic!("no SHA-256 in the result: {other:?}"),
     }
 }
 

@@ -24,7 +24,15 @@ import java.util.concurrent.TimeUnit
 /** The core's defaults (base URL, chunks in flight, …). */
 private val CORE_DEFAULTS: Defaults = defaults()
 
-data class UploadResult(val nodeId: String?, val uploadId: String?, val size: Long)
+/**
+ * A stored upload: its CRC32C (what the server checks); the whole-file [digest] asked for with
+ * `UploadOptions.fileDigest` (or `verifyStored`), null when none was computed over every byte;
+ * and what the check against the stored node found.
+ */
+data class UploadResult(
+    val nodeId: String?, val uploadId: String?, val size: Long,
+    val crc32c: String = "", val digest: UploadDigest? = null, val stored: StoredCheck = StoredCheck.NotAsked,
+)
 data class DownloadResult(val nodeId: String, val size: Long, val sha256: String, val checkedAlgo: String?)
 
 private fun nowMs(): ULong = (System.nanoTime() / 1_000_000).toULong()
@@ -223,7 +231,7 @@ class FastioClient(apiKey: String?, baseUrl: String = CORE_DEFAULTS.baseUrl) : A
                         is UploadAction.Progress -> progress(a.progress)
                         is UploadAction.Done -> {
                             tokenFile?.let { Files.deleteIfExists(it) }
-                            return UploadResult(a.nodeId, a.uploadId, a.size.toLong())
+                            return UploadResult(a.nodeId, a.uploadId, a.size.toLong(), a.crc32c, a.digest, a.stored)
                         }
                         else -> {}
                     }

@@ -229,7 +229,8 @@ fun driveVectors() {
         o["single_request_max"]?.let { limits.singleRequestMax = it.u64() }
         o["parallel"]?.let { limits.maxInFlight = it.u64().toUInt() }
         val opts = UploadOptions(limits = limits, requestTimeoutMs = o["request_timeout_ms"]?.u64(), seed = o["seed"]?.u64(),
-            fetchLimits = o["fetch_limits"] == true, persistToken = o["persist_token"] == true)
+            fetchLimits = o["fetch_limits"] == true, persistToken = o["persist_token"] == true,
+            fileDigest = o["file_digest"] as String?, verifyStored = o["verify_stored"] == true)
         val req = UploadRequest(s["name"] as String, size, dev.fastiocore.Target.Workspace(s["workspace"] as String), s["folder"] as String, null)
         CoreClient(base, key, null).use { client -> Upload(client, req, opts).use { up ->
             var now = 0uL
@@ -244,7 +245,8 @@ fun driveVectors() {
                     "pull" in step -> {
                         val (kind, w) = step["pull"].obj().entries.single()
                         if (kind == "failed") {
-                            val threw = try { up.nextAction(now); false } catch (e: FastioException) { true }
+                            check(w == "integrity") { "$at: unknown failure $w" }
+                            val threw = try { up.nextAction(now); false } catch (e: FastioException.Integrity) { true }
                             check(threw) { "$at: wanted a failure" }
                         } else when (val a = up.nextAction(now)) {
                             null -> check(kind == "none") { "$at: wanted $kind, got nothing" }
@@ -271,7 +273,17 @@ fun driveVectors() {
                             }
                             is UploadAction.Progress -> check(kind == "progress" && a.progress.chunksAcked == w.obj()["chunks_acked"].u64() &&
                                 a.progress.bytesAcked == w.obj()["bytes_acked"].u64()) { "$at: wanted $kind $w, got $a" }
-                            is UploadAction.Done -> check(kind == "done" && a.nodeId == w.obj()["node_id"] && a.size == w.obj()["size"].u64()) { "$at: wanted $kind $w, got $a" }
+                            is UploadAction.Done -> {
+                                check(kind == "done" && a.nodeId == w.obj()["node_id"] && a.size == w.obj()["size"].u64()) { "$at: wanted $kind $w, got $a" }
+                                val stored = when (a.stored) {
+                                    is StoredCheck.NotAsked -> "not_asked"
+                                    is StoredCheck.Matched -> "matched"
+                                    is StoredCheck.Unavailable -> "unavailable"
+                                }
+                                check(stored == w.obj()["stored"]) { "$at: stored ${a.stored}" }
+                                val digest = w.obj()["digest"]?.obj()
+                                check(a.digest?.algo == digest?.get("algo") && a.digest?.hex == digest?.get("hex")) { "$at: digest ${a.digest}" }
+                            }
                         }
                     }
                     "respond" in step -> {

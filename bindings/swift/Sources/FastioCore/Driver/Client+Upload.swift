@@ -11,6 +11,13 @@ public struct UploadResult: Sendable, Equatable {
     public let nodeId: String?
     public let uploadId: String?
     public let size: UInt64
+    /// Whole-file CRC32C, 8 lowercase hex digits (what the server checks).
+    public let crc32c: String
+    /// The whole-file digest asked for with `UploadOptions.fileDigest` (or
+    /// `verifyStored`), when every byte went through it.
+    public let digest: UploadDigest?
+    /// What the check against the stored node found (`verifyStored`).
+    public let stored: StoredCheck
     /// The most requests that were in flight at once.
     public let peakRequestsInFlight: Int
 }
@@ -163,11 +170,13 @@ extension Client {
                     if let tokenFile { try TokenFile.write(token, to: tokenFile) }
                 case .progress(let p)?:
                     progress?(p)
-                case .done(let uploadId, let nodeId, let size)?:
+                case .done(let uploadId, let nodeId, let size, let crc32c, let digest, let stored)?:
                     // The saved token is obsolete once the file is stored.
                     if let tokenFile { TokenFile.remove(tokenFile) }
                     group.cancelAll()
-                    return UploadResult(nodeId: nodeId, uploadId: uploadId, size: size, peakRequestsInFlight: peak)
+                    return UploadResult(
+                        nodeId: nodeId, uploadId: uploadId, size: size, crc32c: crc32c, digest: digest,
+                        stored: stored, peakRequestsInFlight: peak)
                 case .wait(let until)?:
                     try await receive(deadline: until)
                 case nil:

@@ -597,6 +597,8 @@ pub fn upload_pattern(g: &Gateway, grant: &str, name: &str, len: u64, seed: u64)
         .header("Authorization", format!("Bearer {grant}"))
         .header("x-file-name", name)
         .header("content-length", len.to_string())
+        // The SHA-256 in the reply, checked against the bytes sent.
+        .header("x-fastio-digest", "sha256")
         .body(ureq::SendBody::from_reader(&mut p))
         .expect("request");
     let r = to_resp(agent().run(req));
@@ -717,4 +719,11 @@ pub fn raw(
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The reply's whole-file digest in `algo`, when it carries one.
+pub fn reply_digest<'a>(json: &'a serde_json::Value, algo: &str) -> Option<&'a str> {
+    (json["digest"]["algo"].as_str() == Some(algo))
+        .then(|| json["digest"]["hex"].as_str())
+        .flatten()
 }

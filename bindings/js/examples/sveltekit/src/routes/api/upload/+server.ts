@@ -21,7 +21,7 @@ export async function PUT({ request }: { request: Request }): Promise<Response> 
       name,
       signal: request.signal,
     });
-    return Response.json({ node: done.nodeId, size: done.size, sha256: done.sha256 }, { status: 201 });
+    return Response.json({ node: done.nodeId, size: done.size, crc32c: done.crc32c }, { status: 201 });
   } catch (e) {
     if (e instanceof UsageError) return Response.json({ error: e.code, message: e.message }, { status: 400 });
     if (e instanceof UploadError) {
