@@ -178,6 +178,16 @@ impl Body {
     /// passed in `external`, in the order they appear; a missing or wrongly
     /// sized one is an error.
     pub fn encode(&self, external: &[&[u8]]) -> Result<Vec<u8>, EncodeError> {
+        self.encode_with_source(external, &[])
+    }
+
+    /// As [`Body::encode`], taking [`PartData::Source`] bytes from `source`
+    /// (the whole upload source); a range past its end is an error.
+    pub fn encode_with_source(
+        &self,
+        external: &[&[u8]],
+        source: &[u8],
+    ) -> Result<Vec<u8>, EncodeError> {
         let mut out = Vec::with_capacity(self.content_length() as usize);
         for seg in self.segments() {
             match seg {
@@ -195,6 +205,14 @@ impl Body {
                         });
                     }
                     out.extend_from_slice(data);
+                }
+                Segment::Source { offset, len } => {
+                    let range = usize::try_from(offset)
+                        .ok()
+                        .zip(usize::try_from(len).ok())
+                        .and_then(|(o, l)| source.get(o..o.checked_add(l)?))
+                        .ok_or(EncodeError::MissingSource { offset, len })?;
+                    out.extend_from_slice(range);
                 }
             }
         }
@@ -240,6 +258,14 @@ pub enum EncodeError {
         /// The length supplied.
         actual: u64,
     },
+    /// The body has bytes of the upload's source that were not supplied.
+    #[error("the body needs {len} bytes of the source at {offset}, which were not supplied")]
+    MissingSource {
+        /// Where they start.
+        offset: u64,
+        /// How many.
+        len: u64,
+    },
 }
 
 /// One piece of an encoded body.
@@ -253,6 +279,15 @@ pub enum Segment<'a> {
     External {
         /// The external buffer's index, in order of appearance in the body.
         index: usize,
+        /// How many bytes.
+        len: u64,
+    },
+    /// Bytes of the upload's source: write its `len` bytes at `offset` (the
+    /// ones the host read for the machine's `Read` of that range; see
+    /// [`PartData::Source`]).
+    Source {
+        /// Where they start in the source.
+        offset: u64,
         /// How many bytes.
         len: u64,
     },
@@ -271,6 +306,18 @@ pub enum PartData {
         /// The number of bytes the host will write.
         len: u64,
     },
+    /// The host writes these bytes of the upload's source: the range it read
+    /// for the machine's `Read` at `offset` (from the buffer it kept, or read
+    /// again). The bytes then cross into the core once, to be checksummed,
+    /// and never back out. Only chunks the core has seen are sent this way,
+    /// and only when none of their bytes could be taken for a multipart
+    /// boundary (see `Multipart`).
+    Source {
+        /// Where the bytes start in the source.
+        offset: u64,
+        /// How many.
+        len: u64,
+    },
 }
 
 impl PartData {
@@ -278,7 +325,7 @@ impl PartData {
     pub fn len(&self) -> u64 {
         match self {
             PartData::Inline(b) => b.len() as u64,
-            PartData::External { len } => *len,
+            PartData::External { len } | PartData::Source { len, .. } => *len,
         }
     }
 
@@ -294,6 +341,10 @@ impl PartData {
                 index: external_index,
                 len: *len,
             },
+            PartData::Source { offset, len } => Segment::Source {
+                offset: *offset,
+                len: *len,
+            },
         }
     }
 }
@@ -303,6 +354,7 @@ impl fmt::Debug for PartData {
         match self {
             PartData::Inline(b) => write!(f, "Inline({} bytes)", b.len()),
             PartData::External { len } => write!(f, "External({len} bytes)"),
+            PartData::Source { offset, len } => write!(f, "Source({len} bytes at {offset})"),
         }
     }
 }
@@ -351,6 +403,11 @@ impl Part {
     }
 }
 
+/// What every multipart boundary starts with, after its two dashes: bytes
+/// that do not contain it cannot contain any boundary, so they may be sent
+/// unchecked ([`PartData::Source`]).
+pub const MULTIPART_BOUNDARY_MARK: &[u8] = b"--fastio-";
+
 impl Multipart {
     /// Builds a multipart body with a boundary derived from its contents, so
     /// the same request always encodes to the same bytes. The boundary is
@@ -382,12 +439,15 @@ impl Multipart {
         }
         let mut b = String::new();
         for attempt in 0u8..=255 {
+            // Every boundary starts with MULTIPART_BOUNDARY_MARK.
             b = format!("fastio-{crc:08x}{:08x}-{attempt:02x}", total as u32);
             let needle = format!("--{b}");
             let finder = memchr::memmem::Finder::new(needle.as_bytes());
             let clash = self.parts.iter().any(|p| match &p.data {
                 PartData::Inline(d) => finder.find(d).is_some(),
-                PartData::External { .. } => false,
+                // Checked by whoever made them: a source part holds no
+                // `--fastio-` at all (the upload machine looked when it read it).
+                PartData::External { .. } | PartData::Source { .. } => false,
             });
             if !clash {
                 break;

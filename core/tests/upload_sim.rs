@@ -103,10 +103,12 @@ fn config(chunk: u64, single_max: u64, in_flight: u32, seed: u64) -> UploadConfi
     }
 }
 
-fn body_bytes(req: &HttpRequest) -> Vec<u8> {
+/// The request's body; source parts (`host_keeps_chunks`) are taken from
+/// `source`, the whole file, as a host writes them.
+fn body_bytes(req: &HttpRequest, source: &[u8]) -> Vec<u8> {
     req.body
-        .encode(&[])
-        .expect("the machine sends inline bodies")
+        .encode_with_source(&[], source)
+        .expect("every part of the body is at hand")
 }
 
 /// Runs the machine to the end (or until `stop_after` steps, returning None).
@@ -173,7 +175,7 @@ fn drive(
                         }
                         file.to_vec()
                     } else {
-                        body_bytes(&request)
+                        body_bytes(&request, file)
                     };
                     let latency = 10 + dice.pick(200) as u64;
                     let what = if dice.roll(faults.drop) {
@@ -363,6 +365,84 @@ fn no_digest_unless_asked() {
         assert_eq!(done.crc32c, format!("{:08x}", crc32c_of(&file)));
         // A token of such an upload carries no digest state.
         assert!(up.snapshot().is_none_or(|t| t.file_digest.is_none()));
+    }
+}
+
+/// A host that keeps its chunks gets requests whose chunk bytes are a
+/// source range, not a copy; a chunk that holds the multipart boundary mark
+/// stays inline, so no boundary can clash with bytes the core never checks.
+/// Under faults (retries re-send the same range) the stored file is the same.
+#[test]
+fn a_host_that_keeps_its_chunks_writes_them_itself() {
+    let mut file = data(10_000, 31);
+    // Chunk 2 (bytes 1024..2048) holds the mark.
+    file[1500..1509].copy_from_slice(b"--fastio-");
+    for (seed, faults) in [
+        (1, Faults::default()),
+        (
+            2,
+            Faults {
+                drop: 10,
+                fail_before: 10,
+                fail_after: 10,
+                ..Faults::default()
+            },
+        ),
+    ] {
+        let mut server = FakeServer::new();
+        let spec = UploadSpec::file("kept.bin", file.len() as u64, "ws1");
+        let cfg = UploadConfig {
+            host_keeps_chunks: true,
+            file_digest: None,
+            ..config(1024, 1024, 3, seed)
+        };
+        let mut up = Upload::new(client(), spec.clone(), cfg.clone()).unwrap();
+        let out = drive(&mut up, &mut server, &file, faults, &mut Dice(seed), None)
+            .expect("the run ends");
+        let done = out.result.unwrap();
+        let id = done.upload_id.as_deref().unwrap();
+        assert_eq!(server.stored(id).unwrap(), &file[..], "seed {seed}");
+        assert_eq!(done.crc32c, format!("{:08x}", crc32c_of(&file)));
+        // What the chunk requests carry: the source range, or (chunk 2) the bytes.
+        let mut up = Upload::new(client(), spec, cfg).unwrap();
+        let mut parts = Vec::new();
+        let mut now = 0;
+        for _ in 0..200 {
+            match up.next_action(now) {
+                Some(Action::Read { id, offset, len }) => {
+                    let end = (offset + len) as usize;
+                    up.on_data(id, file[offset as usize..end].to_vec(), now)
+                        .unwrap();
+                }
+                Some(Action::Send { id, request }) => {
+                    if request.url.contains("/chunk/") {
+                        let Body::Multipart(m) = &request.body else {
+                            panic!("a chunk is multipart")
+                        };
+                        parts.push(format!("{:?}", m.parts[0].data));
+                    }
+                    let body = body_bytes(&request, &file);
+                    up.on_response(id, &server.handle(&request, &body), now)
+                        .unwrap();
+                }
+                Some(Action::Wait { until_ms }) => {
+                    now = until_ms;
+                    up.on_timeout(now);
+                }
+                Some(Action::Done(_)) => break,
+                Some(Action::Failed(e)) => panic!("{e}"),
+                _ => {}
+            }
+        }
+        assert_eq!(parts.len(), 10, "{parts:?}");
+        for (i, p) in parts.iter().enumerate() {
+            if i == 1 {
+                assert_eq!(p, "Inline(1024 bytes)", "the chunk with the mark");
+            } else {
+                assert!(p.starts_with("Source("), "chunk {}: {p}", i + 1);
+            }
+        }
+        assert!(parts.contains(&"Source(1024 bytes at 0)".to_string()));
     }
 }
 
@@ -723,7 +803,7 @@ fn a_chunk_damaged_in_transit_is_sent_again_once() {
                         r#"{"result":false,"error":{"code":10778,"text":"chunk hash mismatch"}}"#,
                     )
                 } else {
-                    server.handle(&request, &body_bytes(&request))
+                    server.handle(&request, &body_bytes(&request, &[]))
                 };
                 up.on_response(id, &resp, now).unwrap();
             }
@@ -877,7 +957,7 @@ fn a_rate_limited_chunk_waits_what_the_answer_says() {
                         sent_again_at = Some(now);
                         break;
                     }
-                    let body = body_bytes(&request);
+                    let body = body_bytes(&request, &[]);
                     let resp = server.handle(&request, &body);
                     up.on_response(id, &resp, now).unwrap();
                 }

@@ -74,8 +74,9 @@ fn kind(req: &HttpRequest) -> Kind {
     }
 }
 
-/// The `order` and bytes of a chunk request, and the bytes of a single request.
-fn payload(req: &HttpRequest) -> (Option<u64>, Option<Bytes>) {
+/// The `order` and bytes of a chunk request, and the bytes of a single
+/// request; a source range is taken from `file`, as a host writes it.
+fn payload(req: &HttpRequest, file: &[u8]) -> (Option<u64>, Option<Bytes>) {
     let Body::Multipart(m) = &req.body else {
         return (None, None);
     };
@@ -88,6 +89,15 @@ fn payload(req: &HttpRequest) -> (Option<u64>, Option<Bytes>) {
     for p in &m.parts {
         match (&p.data, p.filename.is_some()) {
             (PartData::Inline(b), true) => data = Some(b.clone()),
+            (PartData::Source { offset, len }, true) => {
+                let range = usize::try_from(*offset)
+                    .ok()
+                    .zip(usize::try_from(*len).ok())
+                    .and_then(|(o, l)| file.get(o..o.checked_add(l)?));
+                data = Some(Bytes::copy_from_slice(
+                    range.expect("a source range inside the file"),
+                ));
+            }
             (PartData::Inline(b), false) if p.name == "order" => {
                 order = std::str::from_utf8(b).ok().and_then(|t| t.parse().ok());
             }
@@ -134,7 +144,7 @@ impl Host {
                 Action::Send { id, request } => {
                     let k = kind(&request);
                     if k == Kind::Chunk && !self.tainted {
-                        let (order, data) = payload(&request);
+                        let (order, data) = payload(&request, &self.file);
                         let order = order.expect("a chunk request names its order");
                         let chunk = self.up.plan().chunk(order).expect("a chunk of the plan");
                         let data = data.expect("a chunk request carries its bytes");
@@ -145,7 +155,7 @@ impl Host {
                         );
                     }
                     if k == Kind::Single && !self.tainted {
-                        let (_, data) = payload(&request);
+                        let (_, data) = payload(&request, &self.file);
                         let data = data.expect("a single request carries the file");
                         assert!(
                             data.as_ref() == self.file.as_slice(),
@@ -571,6 +581,7 @@ fuzz_target!(|data: &[u8]| {
         persist_token: flags & 8 == 8,
         file_digest: s.pick(&[None, Some(HashAlgo::Sha256), Some(HashAlgo::Md5)]),
         verify_stored: flags & 16 == 16,
+        host_keeps_chunks: flags & 32 == 32,
     };
     let name = if s.one_in(8) {
         s.text()

@@ -117,7 +117,8 @@ start_server() {
     org="$(curl -sf -H "Authorization: Bearer $api_key" "${base}orgs/list/" \
         | python3 -c 'import json,sys; print(json.load(sys.stdin)["response"]["orgs"][0]["id"])')"
     workspace="$(curl -sf -H "Authorization: Bearer $api_key" -d folder_name=bench -d name=Bench \
-        -d intelligence=false "${base}org/$org/create/workspace/" \
+        -d intelligence=false -d "perm_join=Member or above" \
+        -d "perm_member_manage=Admin or above" "${base}org/$org/create/workspace/" \
         | python3 -c 'import json,sys; print(json.load(sys.stdin)["response"]["id"])')"
 }
 
@@ -205,13 +206,14 @@ js_upload() { # file, name
     (cd "$root/bindings/js" && node bench/upload.mjs "$api_key" "$base" "$1" "$workspace" "$2")
 }
 
-# User + system CPU seconds of every child this shell has waited for
-# (`times` in this shell, not a subshell, so the counts are its own).
+# User + system CPU seconds of every child this shell has waited for, into
+# $cpu. `times` must run in this shell, not in a command substitution (a
+# subshell, whose children are its own).
 children_cpu() {
     times >"$work/times"
-    awk 'NR == 2 {
+    cpu="$(awk 'NR == 2 {
         split($1, u, "m"); split($2, s, "m"); sub("s", "", u[2]); sub("s", "", s[2])
-        printf "%.3f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$work/times"
+        printf "%.3f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$work/times")"
 }
 
 make_file() { # path, MiB
@@ -245,7 +247,8 @@ if [ "$what" = e2e ] || [ "$what" = all ]; then
         for i in $(seq 0 $((n - 1))); do
             v="${variants[$(((i + r) % n))]}"
             sync
-            c0="$(children_cpu)"
+            children_cpu
+            c0="$cpu"
             t0=$(date +%s.%N)
             case "$v" in
                 curl-stream) curl_stream "$file" "cs$r.bin" ;;
@@ -258,7 +261,8 @@ if [ "$what" = e2e ] || [ "$what" = all ]; then
                 js-file) js_upload "$file" "js$r.bin" ;;
             esac
             t1=$(date +%s.%N)
-            c1="$(children_cpu)"
+            children_cpu
+            c1="$cpu"
             echo "$v $t0 $t1 $c0 $c1" >>"$results"
         done
         stop_server

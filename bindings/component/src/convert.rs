@@ -33,7 +33,7 @@ use crate::wit::requests::{
 };
 use crate::wit::types::{
     ApiError, BodySegment, ChunkParams, ClientConfig as WitConfig, Credential, Error, ExternalPart,
-    Header, HttpRequest, HttpResponse, Method, Retry,
+    Header, HttpRequest, HttpResponse, Method, Retry, SourceRange,
 };
 use crate::wit::uploads::{
     Action, ChunkedPlan, ChunksOverMax, DownloadAction, DownloadDone, DownloadProgress,
@@ -100,6 +100,7 @@ pub(crate) fn request(r: CoreRequest) -> HttpRequest {
                 index: u32::try_from(index).unwrap_or(u32::MAX),
                 len,
             }),
+            Segment::Source { offset, len } => BodySegment::Source(SourceRange { offset, len }),
         })
         .collect();
     HttpRequest {
@@ -369,6 +370,9 @@ pub(crate) fn upload_config(o: &UploadOptions) -> UploadConfig {
     cfg.file_digest = o.file_digest.map(algo);
     if let Some(b) = o.verify_stored {
         cfg.verify_stored = b;
+    }
+    if let Some(b) = o.host_keeps_chunks {
+        cfg.host_keeps_chunks = b;
     }
     if let Some(b) = o.persist_token {
         cfg.persist_token = b;

@@ -45,6 +45,9 @@ pub enum BodyPart {
     Bytes { data: Vec<u8> },
     /// `len` bytes the host holds itself (its external buffer `index`).
     External { index: u32, len: u64 },
+    /// The upload source's `len` bytes at `offset`, which the host read for
+    /// the upload's `Read` of that range (only with `host_keeps_chunks`).
+    Source { offset: u64, len: u64 },
 }
 
 impl std::fmt::Debug for BodyPart {
@@ -52,6 +55,7 @@ impl std::fmt::Debug for BodyPart {
         match self {
             BodyPart::Bytes { data } => write!(f, "Bytes({} bytes)", data.len()),
             BodyPart::External { index, len } => write!(f, "External({index}, {len} bytes)"),
+            BodyPart::Source { offset, len } => write!(f, "Source({len} bytes at {offset})"),
         }
     }
 }
@@ -102,6 +106,7 @@ impl From<&HttpRequest> for Request {
                     index: u32::try_from(index).unwrap_or(u32::MAX),
                     len,
                 },
+                Segment::Source { offset, len } => BodyPart::Source { offset, len },
             })
             .collect();
         Request {

@@ -195,6 +195,11 @@ pub struct UploadOptions {
     /// bytes read (in `file_digest`, else MD5, what the service stores).
     #[uniffi(default = false)]
     pub verify_stored: bool,
+    /// The host keeps the bytes of each chunk it reads (or can read them
+    /// again) and writes them where a chunk request has a `BodyPart.Source`:
+    /// the bytes then cross into the core once and are not copied back out.
+    #[uniffi(default = false)]
+    pub host_keeps_chunks: bool,
 }
 
 pub(crate) fn retry_policy(
@@ -248,6 +253,7 @@ fn config(o: UploadOptions) -> Result<UploadConfig> {
         .map(|a| HashAlgo::parse(&a).map_err(|e| invalid("invalid_argument", e.to_string())))
         .transpose()?;
     c.verify_stored = o.verify_stored;
+    c.host_keeps_chunks = o.host_keeps_chunks;
     Ok(c)
 }
 
@@ -440,8 +446,12 @@ impl Upload {
 
     /// Bytes for a `Read` (fewer than asked: the source ended), or a piece of
     /// a streamed body.
-    pub fn on_data(&self, id: u64, data: Vec<u8>, now_ms: u64) -> Result<Fed> {
-        Ok(self.lock().on_data(id, data, now_ms)?.into())
+    ///
+    /// Taken by reference: UniFFI lifts an owned `Vec<u8>` one byte at a
+    /// time, which cost more CPU than the whole upload otherwise did; a
+    /// borrowed slice arrives as it is and is copied here once.
+    pub fn on_data(&self, id: u64, data: &[u8], now_ms: u64) -> Result<Fed> {
+        Ok(self.lock().on_data(id, data.to_vec(), now_ms)?.into())
     }
 
     /// A `Send` that got no response.

@@ -25,6 +25,10 @@ export function plainRequest(req: HttpRequest, external: readonly Uint8Array[] =
       parts.push(seg.val);
       continue;
     }
+    if (seg.tag === 'source') {
+      // Only with the upload option host-keeps-chunks, which this package does not set.
+      throw new UsageError('missing-external', `the request needs ${seg.val.len} source bytes at ${seg.val.offset}`);
+    }
     const data = external[seg.val.index];
     if (data === undefined) {
       throw new UsageError('missing-external', `the request needs external body part ${seg.val.index}`);

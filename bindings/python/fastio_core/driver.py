@@ -63,15 +63,46 @@ class _Connections:
             conn.close()
 
 
-def _body_bytes(request: _ffi.Request) -> bytes:
+def _body_parts(request: _ffi.Request, source: Optional[Callable[[int, int], bytes]] = None) -> List[bytes]:
+    """The body's pieces in order; ``source`` gives the upload source's bytes
+    where a chunk request names a range of it (``host_keeps_chunks``)."""
     parts: List[bytes] = []
     for part in request.body:
         if isinstance(part, _ffi.BodyPart.BYTES):
             parts.append(part.data)
+        elif isinstance(part, _ffi.BodyPart.SOURCE) and source is not None:
+            data = source(part.offset, part.len)
+            if len(data) != part.len:
+                raise _ffi.FastioError.Transfer("short_read", f"the source has {len(data)} of {part.len} bytes at {part.offset}")
+            parts.append(data)
         else:
-            # The machines used here always inline their bytes.
             raise _ffi.FastioError.Usage("request body needs host bytes this driver does not hold")
-    return b"".join(parts)
+    return parts
+
+
+class _KeptChunks:
+    """Chunks read for the upload machine, kept until their request is sent
+    (then moved into it, not copied); a chunk sent again, or dropped as the
+    oldest, is read from the file again."""
+
+    def __init__(self, fd: int, cap: int) -> None:
+        self._fd = fd
+        self._cap = max(1, cap)
+        self._chunks: "Dict[int, bytes]" = {}
+        self._lock = threading.Lock()
+
+    def keep(self, offset: int, data: bytes) -> None:
+        with self._lock:
+            self._chunks[offset] = data
+            while len(self._chunks) > self._cap:
+                del self._chunks[next(iter(self._chunks))]
+
+    def get(self, offset: int, length: int) -> bytes:
+        with self._lock:
+            data = self._chunks.pop(offset, None)
+        if data is not None and len(data) == length:
+            return data
+        return os.pread(self._fd, length, offset)
 
 
 @dataclass
@@ -125,10 +156,23 @@ class Client:
     def send(self, request: _ffi.Request, stream: bool = False) -> Tuple[_ffi.Response, Optional[http.client.HTTPResponse]]:
         """Sends a request. With ``stream`` the body is left unread in the
         returned ``HTTPResponse``; otherwise it is in the ``Response``."""
+        return self._send(request, stream)
+
+    def _send(
+        self, request: _ffi.Request, stream: bool = False, source: Optional[Callable[[int, int], bytes]] = None
+    ) -> Tuple[_ffi.Response, Optional[http.client.HTTPResponse]]:
         url = urllib.parse.urlsplit(request.url)
         target = url.path + ("?" + url.query if url.query else "")
-        body = _body_bytes(request)
+        parts = _body_parts(request, source)
         headers = {h.name: h.value for h in request.headers}
+        body: Any
+        if len(parts) > 1:
+            # Written piece by piece: a chunk is not copied into one buffer
+            # first (the stated length keeps the body length-delimited).
+            body = parts
+            headers["Content-Length"] = str(sum(len(p) for p in parts))
+        else:
+            body = parts[0] if parts else b""
         for attempt in range(2):
             conn = self._conns.get(url.scheme, url.netloc)
             try:
@@ -193,6 +237,9 @@ class Client:
             opts.fetch_limits = True
         _with_digest(opts, digest, verify_stored)
         opts.persist_token = token_file is not None
+        # This driver reads the file, so it keeps the chunks and writes them
+        # into their requests itself (one copy into the core, none back out).
+        opts.host_keeps_chunks = True
         req = _ffi.UploadRequest(name=name or os.path.basename(os.fspath(path)), size=size, target=target, folder_id=folder)
         up = _ffi.Upload(self._core, req, opts)
         return self._run_upload(up, path, parallel, progress, token_file)
@@ -218,6 +265,7 @@ class Client:
         opts = _with_parallel(options or _ffi.UploadOptions(), parallel)
         _with_digest(opts, digest, verify_stored)
         opts.persist_token = True
+        opts.host_keeps_chunks = True
         up = _ffi.Upload.resume(self._core, token, opts)
         return self._run_upload(up, path, parallel, progress, token_file)
 
@@ -234,7 +282,7 @@ class Client:
                     return
                 rid, request = item
                 try:
-                    resp, _ = self.send(request)
+                    resp, _ = self._send(request, source=kept.get)
                     answers.put((rid, resp, None))
                 except Exception as e:  # any transport failure goes back to the core
                     answers.put((rid, None, f"{type(e).__name__}: {e}"))
@@ -244,6 +292,7 @@ class Client:
             t.start()
         try:
             with open(path, "rb") as src:
+                kept = _KeptChunks(src.fileno(), sem + 1)
                 wait_until: Optional[int] = None
                 while True:
                     now = _now_ms()
@@ -273,8 +322,9 @@ class Client:
                         outstanding += 1
                         work.put((action.id, action.request))
                     elif isinstance(action, _ffi.UploadAction.READ):
-                        src.seek(action.offset)
-                        up.on_data(action.id, src.read(action.len), _now_ms())
+                        data = os.pread(src.fileno(), action.len, action.offset)
+                        up.on_data(action.id, data, _now_ms())
+                        kept.keep(action.offset, data)
                     elif isinstance(action, _ffi.UploadAction.PERSIST):
                         if token_file is not None:
                             _write_atomic(token_file, action.token_json)

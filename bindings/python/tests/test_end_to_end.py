@@ -120,6 +120,33 @@ def test_digests_only_when_asked_and_the_stored_node_checked(env: Any, tmp_path:
         client.upload(src, workspace=ws, digest="whirlpool")
 
 
+def test_chunks_are_written_from_the_file_not_copied_back(env: Any, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The driver keeps the chunks it read: chunk requests name a range of the
+    file and the driver writes it, except a chunk holding the multipart
+    boundary mark, which the core keeps and sends itself. Either way the
+    stored file is the source, byte for byte."""
+    from fastio_core import driver
+    client, ws = env
+    src = _file(tmp_path, "kept.bin", 700_000)
+    data = bytearray(src.read_bytes())
+    data[300_000:300_009] = b"--fastio-"  # in the third 128 KiB chunk
+    src.write_bytes(bytes(data))
+    kinds: List[str] = []
+    real = driver._body_parts
+
+    def spy(request: fc.Request, source: Any = None) -> List[bytes]:
+        if "/chunk/" in request.url:
+            kinds.append("source" if any(isinstance(p, fc.BodyPart.SOURCE) for p in request.body) else "inline")
+        return real(request, source)
+
+    monkeypatch.setattr(driver, "_body_parts", spy)
+    res = client.upload(src, workspace=ws, options=_small_chunks())
+    assert len(kinds) == 6 and kinds[2] == "inline" and kinds.count("source") == 5, kinds
+    out = tmp_path / "kept.out"
+    client.download(res.node_id, out, workspace=ws)
+    assert out.read_bytes() == bytes(data)
+
+
 class _Stop(Exception):
     pass
 

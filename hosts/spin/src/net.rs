@@ -105,7 +105,7 @@ fn pieces(body: &Body) -> VecDeque<Bytes> {
             }
             // The core only emits external parts when asked to; the
             // gateway never asks.
-            Segment::External { .. } => None,
+            Segment::External { .. } | Segment::Source { .. } => None,
         })
         .collect()
 }

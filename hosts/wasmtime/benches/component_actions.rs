@@ -149,6 +149,7 @@ fn engine_run(engine: &mut Engine, data: &[u8], chunk: u64) -> (u64, f64) {
         persist_token: None,
         file_digest: None,
         verify_stored: None,
+        host_keeps_chunks: None,
     };
     let (created, acked, stored) = (response(CREATED), response(ACKED), response(STORED));
     let mut up = engine

@@ -21,6 +21,7 @@ use crate::bindings::exports::fastio::core::uploads::{
 use crate::engine::Engine;
 use crate::files;
 use crate::http::{Http, Piece};
+use crate::kept::KeptChunks;
 use crate::machine::UploadMachine;
 
 /// How an upload ended, short of an error in the host itself.
@@ -269,6 +270,10 @@ pub fn upload(engine: &mut Engine, http: &Http, job: UploadJob<'_>) -> Result<Up
     let mut options = options;
     // The machine decides when the token is saved; this host only writes it.
     options.persist_token = Some(token_path.is_some());
+    // A file's chunks are read here, so they are kept here and written into
+    // their requests from here: they cross into the machine once, to be
+    // checksummed, and never back out.
+    options.host_keeps_chunks = Some(matches!(source, Source::File(_)));
     let parallel = options
         .parallel
         .unwrap_or(fastio_core::defaults::defaults().parallel)
@@ -285,7 +290,8 @@ pub fn upload(engine: &mut Engine, http: &Http, job: UploadJob<'_>) -> Result<Up
         Source::Stream(_) => None,
     };
     let senders = Senders::new(http, parallel);
-    let mut buf = Vec::new();
+    // Ready chunks are at most the in-flight count; one more is being read.
+    let mut kept = KeptChunks::new(parallel + 1);
     let outcome = loop {
         if stop.load(Ordering::SeqCst) {
             let written = match (machine.snapshot()?, &token_path) {
@@ -319,7 +325,9 @@ pub fn upload(engine: &mut Engine, http: &Http, job: UploadJob<'_>) -> Result<Up
                 continue;
             }
             Some(Action::Send(s)) => {
-                senders.send(s.id, s.request, None)?;
+                let mut request = s.request;
+                kept.fill(&mut request, file.as_ref())?;
+                senders.send(s.id, request, None)?;
                 continue;
             }
             Some(Action::Read(r)) => {
@@ -327,7 +335,7 @@ pub fn upload(engine: &mut Engine, http: &Http, job: UploadJob<'_>) -> Result<Up
                     bail!("the machine asked to read at an offset of a stream source");
                 };
                 let len = usize::try_from(r.len).context("read too large")?;
-                buf.resize(len, 0);
+                let mut buf = vec![0; len];
                 let mut got = 0;
                 while got < len {
                     let n = file.read_at(&mut buf[got..], r.offset + got as u64)?;
@@ -339,6 +347,8 @@ pub fn upload(engine: &mut Engine, http: &Http, job: UploadJob<'_>) -> Result<Up
                 if let Err(e) = machine.on_data(r.id, &buf[..got], now_ms(start))? {
                     bail!("the upload machine refused read data: {e:?}");
                 }
+                buf.truncate(got);
+                kept.keep(r.offset, buf);
                 continue;
             }
             Some(Action::Persist(t)) => {

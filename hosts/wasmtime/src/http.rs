@@ -204,6 +204,15 @@ impl Http {
                                 "external body parts are not supplied by this host"
                             ));
                         }
+                        // The upload driver puts the bytes in first
+                        // (`kept::KeptChunks::fill`).
+                        BodySegment::Source(r) => {
+                            return Err(anyhow!(
+                                "{} source bytes at {} were not filled in",
+                                r.len,
+                                r.offset
+                            ));
+                        }
                     }
                 }
                 if len <= SMALL_BODY {

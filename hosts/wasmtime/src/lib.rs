@@ -25,6 +25,7 @@ pub mod drive;
 pub mod engine;
 mod files;
 pub mod http;
+mod kept;
 pub mod machine;
 pub mod native;
 pub mod walk;

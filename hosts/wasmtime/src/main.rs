@@ -358,6 +358,7 @@ fn run() -> Result<i32> {
                 persist_token: None,
                 file_digest: digest.as_deref().map(parse_algo).transpose()?,
                 verify_stored: Some(*verify_stored),
+                host_keeps_chunks: None,
             };
             let outcome = drive::upload(
                 &mut engine,
@@ -725,6 +726,7 @@ fn demo_flow(
                 // The end-to-end check: the stored node's hash against the
                 // bytes read (MD5, as the service stores it).
                 verify_stored: Some(true),
+                host_keeps_chunks: None,
             },
             token_path: None,
             stop: Arc::new(AtomicBool::new(false)),

@@ -62,6 +62,7 @@ fn options(o: &Value) -> UploadOptions {
             .and_then(Value::as_str)
             .map(|a| describe::parse_algo(a).expect("an algorithm")),
         verify_stored: b("verify_stored"),
+        host_keeps_chunks: None,
     }
 }
 

@@ -115,7 +115,7 @@ fn native_request(case: &Value) -> Value {
                 match s {
                     Segment::Owned(b) => body.extend_from_slice(&b),
                     Segment::Borrowed(b) => body.extend_from_slice(b),
-                    Segment::External { len, .. } => {
+                    Segment::External { len, .. } | Segment::Source { len, .. } => {
                         body.extend(std::iter::repeat_n(b'x', len as usize))
                     }
                 }
@@ -141,6 +141,9 @@ fn component_request(inst: &mut Instance, case: &Value) -> Value {
                     BodySegment::Bytes(b) => body.extend_from_slice(&b),
                     BodySegment::External(e) => {
                         body.extend(std::iter::repeat_n(b'x', e.len as usize))
+                    }
+                    BodySegment::Source(r) => {
+                        body.extend(std::iter::repeat_n(b'x', r.len as usize))
                     }
                 }
             }
@@ -1229,6 +1232,7 @@ fn unplannable_uploads_are_typed_plan_errors_in_both_engines() {
         persist_token: None,
         file_digest: None,
         verify_stored: None,
+        host_keeps_chunks: None,
     };
     for mut engine in [Engine::component(instance()), Engine::Native] {
         let name = engine.name();

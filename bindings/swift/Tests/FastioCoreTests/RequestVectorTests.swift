@@ -34,7 +34,8 @@ final class RequestVectorTests: XCTestCase {
                 for part in req.body {
                     switch part {
                     case .bytes(let d): body.append(d)
-                    case .external(_, let len): body.append(Data(repeating: UInt8(ascii: "x"), count: Int(len)))
+                    case .external(_, let len), .source(_, let len):
+                        body.append(Data(repeating: UInt8(ascii: "x"), count: Int(len)))
                     }
                 }
                 XCTAssertEqual(req.contentLength, UInt64(body.count), "\(name): content length")

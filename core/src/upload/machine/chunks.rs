@@ -5,7 +5,7 @@ use bytes::Bytes;
 use super::state::{ChunkState, Kind, Phase, Upload};
 use crate::api::UploadCall;
 use crate::hash::{ChunkHasher, HashAlgo, crc32c_hex, hash_chunk_into};
-use crate::http::PartData;
+use crate::http::{MULTIPART_BOUNDARY_MARK, PartData};
 use crate::upload::action::{Action, InputError, RequestId, UploadError};
 use crate::upload::plan::{Chunk, UploadPlan};
 
@@ -71,10 +71,19 @@ impl Upload {
         } else {
             None
         };
+        // An empty buffer for a chunk with bytes: the host kept them
+        // (`host_keeps_chunks`), and writes them from its source.
+        let part = match self.plan.chunk(order) {
+            Some(ch) if data.is_empty() && ch.len > 0 => PartData::Source {
+                offset: ch.offset,
+                len: ch.len,
+            },
+            _ => PartData::Inline(data.clone()),
+        };
         let call = self.upload_call(|id| UploadCall::Chunk {
             upload_id: id,
             order,
-            data: PartData::Inline(data.clone()),
+            data: part,
             hash: digest.clone(),
             hash_algo: digest
                 .as_ref()
@@ -164,6 +173,16 @@ impl Upload {
                     self.progress_dirty = true;
                     return Ok(());
                 }
+                // The host that keeps its chunks writes them itself; a chunk
+                // holding `--fastio-` stays here, where the multipart encoder
+                // can choose a boundary its bytes do not contain.
+                let data = if self.cfg.host_keeps_chunks
+                    && memchr::memmem::find(&data, MULTIPART_BOUNDARY_MARK).is_none()
+                {
+                    Bytes::new()
+                } else {
+                    data
+                };
                 self.chunks.set(
                     (order - 1) as usize,
                     ChunkState::Ready {

@@ -72,6 +72,14 @@ pub struct UploadConfig {
     /// [`STORED_DIGEST_ALGO`] when that is `None`): an end-to-end check that
     /// the bytes the service stored are the bytes read.
     pub verify_stored: bool,
+    /// The host keeps the bytes of each chunk it read (or can read them
+    /// again) and writes them into the chunk's request itself: chunk requests
+    /// then carry a [`PartData::Source`](crate::http::PartData::Source) part
+    /// instead of the bytes, which cross into the core once, to be
+    /// checksummed, and are neither held here nor copied back out. A host
+    /// behind a foreign-function or WebAssembly boundary saves two copies of
+    /// every byte. Chunked uploads only.
+    pub host_keeps_chunks: bool,
 }
 
 /// The algorithm the service reports a stored node's `hash` in
@@ -104,6 +112,7 @@ impl Default for UploadConfig {
             persist_token: false,
             file_digest: None,
             verify_stored: false,
+            host_keeps_chunks: false,
         }
     }
 }

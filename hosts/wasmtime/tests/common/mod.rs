@@ -37,6 +37,7 @@ pub fn options(chunk_size: u64, parallel: u32) -> UploadOptions {
         persist_token: None,
         file_digest: Some(HashAlgo::Sha256),
         verify_stored: None,
+        host_keeps_chunks: None,
     }
 }
 

@@ -33,6 +33,7 @@ fun Digest.update(data: ByteArray) = data.withDirectBuffer { update(it) }
 fun FileDigest.update(data: ByteArray) = data.withDirectBuffer { update(it) }
 fun StreamVerifier.update(data: ByteArray) = data.withDirectBuffer { update(it) }
 fun Download.onData(id: ULong, data: ByteArray) = data.withDirectBuffer { onData(id, it) }
+fun Upload.onData(id: ULong, data: ByteArray, nowMs: ULong) = data.withDirectBuffer { onData(id, it, nowMs) }
 fun WebhookVerifier.verify(headers: List<Header>, body: ByteArray, now: ULong): Delivery =
     body.withDirectBuffer { verify(headers, it, now) }
 fun WebhookSigner.sign(id: String?, timestamp: ULong?, body: ByteArray): List<Header> =

@@ -115,6 +115,8 @@ class FastioClient(apiKey: String?, baseUrl: String = CORE_DEFAULTS.baseUrl) : A
         for (p in r.body) when (p) {
             is BodyPart.Bytes -> body.write(p.data)
             is BodyPart.External -> throw IllegalStateException("request body needs host bytes this driver does not hold")
+            // Only with UploadOptions.hostKeepsChunks, which this driver does not set.
+            is BodyPart.Source -> throw IllegalStateException("request body needs source bytes this driver does not keep")
         }
         val b = HttpRequest.newBuilder(URI.create(r.url)).timeout(Duration.ofSeconds(120))
         for (h in r.headers) if (h.name.lowercase() !in RESTRICTED) b.header(h.name, h.value)

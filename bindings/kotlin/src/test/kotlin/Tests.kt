@@ -79,7 +79,7 @@ fun requestVectors() {
             val req = try { client.build(write(c["call"])) } catch (e: FastioException.InvalidInput) {
                 check(expect == mapOf("error" to e.kind)) { "refused ${e.kind}, expected $expect" }; return@case }
             val out = java.io.ByteArrayOutputStream()
-            for (p in req.body) when (p) { is BodyPart.Bytes -> out.write(p.data); is BodyPart.External -> out.write(ByteArray(p.len.toInt()) { 'x'.code.toByte() }) }
+            for (p in req.body) when (p) { is BodyPart.Bytes -> out.write(p.data); is BodyPart.External -> out.write(ByteArray(p.len.toInt()) { 'x'.code.toByte() }); is BodyPart.Source -> out.write(ByteArray(p.len.toInt()) { 'x'.code.toByte() }) }
             val bytes = out.toByteArray()
             check(req.contentLength == bytes.size.toULong()) { "content length" }
             val text = try { java.nio.charset.StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString() } catch (e: Exception) { null }

@@ -60,8 +60,9 @@ struct Transport: Sendable {
             switch part {
             case .bytes(let data):
                 body.append(data)
-            case .external:
-                // The upload and download machines always inline their bytes.
+            case .external, .source:
+                // The upload and download machines inline their bytes unless
+                // asked not to (`hostKeepsChunks`), which this driver does not.
                 throw FastioError.Usage(detail: "the request body needs bytes this driver does not hold")
             }
         }
