@@ -429,12 +429,12 @@ impl Multipart {
         let mut crc = 0u32;
         let mut total = 0u64;
         for p in &self.parts {
-            crc = crc32c::crc32c_append(crc, p.name.as_bytes());
-            crc = crc32c::crc32c_append(crc, p.filename.as_deref().unwrap_or("").as_bytes());
-            crc = crc32c::crc32c_append(crc, &p.data.len().to_le_bytes());
+            crc = crate::hash::crc32c_append(crc, p.name.as_bytes());
+            crc = crate::hash::crc32c_append(crc, p.filename.as_deref().unwrap_or("").as_bytes());
+            crc = crate::hash::crc32c_append(crc, &p.data.len().to_le_bytes());
             total = total.wrapping_add(p.data.len());
             if let PartData::Inline(b) = &p.data {
-                crc = crc32c::crc32c_append(crc, &b[..b.len().min(4096)]);
+                crc = crate::hash::crc32c_append(crc, &b[..b.len().min(4096)]);
             }
         }
         let mut b = String::new();

@@ -124,7 +124,7 @@ type Event =
   | { kind: 'poke' }
   | { kind: 'abort' };
 
-function witOptions(o: TransferOptions & { fetchLimits?: boolean }): WitUploadOptions {
+function witOptions(o: TransferOptions & { fetchLimits?: boolean }, keepsChunks: boolean): WitUploadOptions {
   return {
     chunkSize: o.chunkSize === undefined ? undefined : toU64(o.chunkSize, 'chunkSize'),
     parallel: o.parallel === undefined ? undefined : Number(toU64(o.parallel, 'parallel')),
@@ -139,6 +139,9 @@ function witOptions(o: TransferOptions & { fetchLimits?: boolean }): WitUploadOp
     persistToken: o.onResumeToken !== undefined,
     fileDigest: o.digest === undefined ? undefined : algo(o.digest),
     verifyStored: o.verifyStored,
+    // This driver reads the chunks, so it keeps them and writes them into
+    // their requests: the bytes go into the component once and never back out.
+    hostKeepsChunks: keepsChunks,
   };
 }
 
@@ -201,9 +204,9 @@ export async function runUpload(
               workspace: start.workspace,
               folder: start.folder,
             },
-            witOptions(options),
+            witOptions(options, source.kind === 'sized'),
           )
-        : UploadSessionClass.resume(config, start.token, witOptions(options));
+        : UploadSessionClass.resume(config, start.token, witOptions(options, source.kind === 'sized'));
   } catch (e) {
     throw failure(payloadOf<WitUploadError>(e));
   }
@@ -224,6 +227,8 @@ class Run {
   private streamReader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   /** Set when the stream source failed: that, not the send, ends the upload. */
   private sourceError: unknown;
+  /** Chunks read and not yet sent, by offset (`hostKeepsChunks`); a chunk sent again is read again. */
+  private readonly kept = new Map<number, Uint8Array>();
   private readonly onAbort = () => this.inbox.push({ kind: 'abort' });
 
   constructor(
@@ -336,6 +341,34 @@ class Run {
       throw new UploadError({ kind: 'source', message: 'the upload source could not be read', cause: e });
     }
     feed(() => this.session.onData(id, data, this.now()));
+    // Taken out when its request is sent; the machine holds no more chunks
+    // read and unsent than it keeps in flight, so neither does this map.
+    this.kept.set(offset, data);
+  }
+
+  /** The request with each `source` segment replaced by the bytes kept for it, or read again. */
+  private async withSource(request: Parameters<typeof plainRequest>[0]): Promise<Parameters<typeof plainRequest>[0]> {
+    if (!request.body.some((s) => s.tag === 'source')) return request;
+    const body: typeof request.body = [];
+    for (const seg of request.body) {
+      if (seg.tag !== 'source') {
+        body.push(seg);
+        continue;
+      }
+      const offset = toNumber(seg.val.offset);
+      const len = toNumber(seg.val.len);
+      let data = this.kept.get(offset);
+      this.kept.delete(offset);
+      if (data === undefined || data.byteLength !== len) {
+        if (this.source.kind !== 'sized') throw new UploadError({ kind: 'other', message: 'source bytes of a stream' });
+        data = await this.source.read(offset, len);
+        if (data.byteLength !== len) {
+          throw new UploadError({ kind: 'source', message: `the source has ${data.byteLength} of ${len} bytes at ${offset}` });
+        }
+      }
+      body.push({ tag: 'bytes', val: data });
+    }
+    return { ...request, body };
   }
 
   private startSend(id: bigint, request: Parameters<typeof plainRequest>[0]): void {
@@ -347,7 +380,7 @@ class Run {
         (e: unknown) => this.inbox.push({ kind: 'transport', id, message: describe(e) }),
       );
     if (request.contentLength !== undefined) {
-      done(send(this.fetchFn, request, ctl.signal));
+      done(this.withSource(request).then((r) => send(this.fetchFn, r, ctl.signal)));
       return;
     }
     // A body of unknown length: the source streams through, each piece

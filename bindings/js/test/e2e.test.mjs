@@ -106,6 +106,30 @@ test('a multi-chunk Blob uploads in parallel and downloads verified', async () =
   await downloadVerified(done.nodeId, data);
 });
 
+test('chunks go out from the bytes this package read, a chunk holding the boundary mark from the core', async () => {
+  const data = bytes(3 * MiB + 10, 41);
+  data.set(new TextEncoder().encode('--fastio-'), MiB + 500); // in chunk 2
+  const bodies = [];
+  const c = createClient({
+    baseUrl: server.baseUrl,
+    apiKey: server.apiKey,
+    fetch: async (input, init) => {
+      const req = new Request(input, init);
+      if (req.method === 'POST' && /\/chunk\/?$/.test(new URL(req.url).pathname)) {
+        bodies.push(new Uint8Array(await req.clone().arrayBuffer()));
+      }
+      return fetch(req);
+    },
+  });
+  const done = await c.upload(new Blob([data]), { workspace, name: 'kept.bin', chunkSize: MiB, singleRequestMax: MiB, parallel: 2 });
+  assert.equal(done.crc32c, crc32c(data));
+  // Each chunk request carries its chunk's bytes, whichever side wrote them.
+  assert.equal(bodies.length, 4);
+  const text = (b) => Buffer.from(b).toString('latin1');
+  assert.ok(text(bodies.find((b) => text(b).includes('--fastio-') && b.byteLength > MiB) ?? new Uint8Array()).length > 0);
+  await downloadVerified(done.nodeId, data);
+});
+
 test('serverLimits plans with the server’s /upload/limits/ chunk size instead of the one given', async () => {
   const stated = await client.call({ upload: { op: 'limits' } });
   const chunk = stated.chunk_size ?? stated.response?.chunk_size;

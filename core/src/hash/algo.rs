@@ -291,7 +291,7 @@ impl Inner {
             Inner::Sha1(h) => h.update(data),
             Inner::Sha256(h) => h.update(data),
             Inner::Sha384(h) => h.update(data),
-            Inner::Crc32c(c) => *c = crc32c::crc32c_append(*c, data),
+            Inner::Crc32c(c) => *c = super::crc::crc32c_append(*c, data),
         }
     }
 

@@ -7,6 +7,36 @@ use std::collections::BTreeMap;
 
 use super::HashError;
 
+/// CRC32C of `data` continued from `crc` (the CRC of what came before; 0 to
+/// start): the hardware instruction where the CPU has one (`crc32c`), and on
+/// WebAssembly, which has none, a slice-by-16 table, about twice as fast
+/// there as `crc32c`'s own software path.
+#[inline]
+pub fn crc32c_append(crc: u32, data: &[u8]) -> u32 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        crc32c_append_table(crc, data)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        crc32c::crc32c_append(crc, data)
+    }
+}
+
+/// The table-driven CRC32C, compiled everywhere so native tests check it
+/// against the hardware one.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) fn crc32c_append_table(crc: u32, data: &[u8]) -> u32 {
+    static CASTAGNOLI: crc::Crc<u32, crc::Table<16>> =
+        crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISCSI);
+    // The crate keeps a reflected algorithm's register reflected and
+    // reflects the initial value it is given: undo the final xor and
+    // pre-reflect, so the register continues exactly where `crc` ended.
+    let mut d = CASTAGNOLI.digest_with_initial((crc ^ 0xFFFF_FFFF).reverse_bits());
+    d.update(data);
+    d.finalize()
+}
+
 /// The CRC32C of `A ‖ B` from `crc1 = crc32c(A)`, `crc2 = crc32c(B)` and `len2 = |B|`.
 pub fn crc32c_combine(crc1: u32, crc2: u32, len2: u64) -> u32 {
     match usize::try_from(len2) {
@@ -210,6 +240,20 @@ impl ZeroShift {
 
 #[cfg(test)]
 mod shift_tests {
+
+    #[test]
+    fn the_table_crc32c_continues_exactly_as_the_hardware_one() {
+        let data: Vec<u8> = (0..70_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        assert_eq!(crc32c_append_table(0, b"123456789"), 0xe306_9283);
+        for split in [0, 1, 7, 64, 4096, 65_536, 70_000] {
+            let (a, b) = data.split_at(split);
+            let hw = crc32c::crc32c_append(crc32c::crc32c(a), b);
+            let table = crc32c_append_table(crc32c_append_table(0, a), b);
+            assert_eq!(table, hw, "split at {split}");
+        }
+    }
     use super::*;
 
     #[test]

@@ -30,7 +30,7 @@ pub mod state;
 mod verify;
 
 pub use algo::{Digest, HashAlgo, Hasher, to_hex};
-pub use crc::{Crc32cParts, ZeroShift, crc32c_combine, crc32c_concat};
+pub use crc::{Crc32cParts, ZeroShift, crc32c_append, crc32c_combine, crc32c_concat};
 pub use multi::{
     ChunkDigest, ChunkHasher, FileDigest, FileHasher, SequentialHasher, SequentialSha256,
     crc32c_hex, hash_chunk_bytes, hash_chunk_into,

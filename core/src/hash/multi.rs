@@ -219,7 +219,7 @@ impl FileHasher {
     pub fn update(&mut self, data: &[u8]) {
         for slice in data.chunks(SLICE) {
             self.sha.update(slice);
-            self.crc = crc32c::crc32c_append(self.crc, slice);
+            self.crc = super::crc::crc32c_append(self.crc, slice);
         }
     }
 
@@ -329,7 +329,7 @@ impl ChunkHasher {
     }
 
     fn update_slice(&mut self, slice: &[u8]) {
-        self.crc = crc32c::crc32c_append(self.crc, slice);
+        self.crc = super::crc::crc32c_append(self.crc, slice);
         if let Some(other) = &mut self.other {
             other.update(slice);
         }

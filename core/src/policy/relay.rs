@@ -218,7 +218,7 @@ impl RelayState {
             ));
         }
         file.update(data);
-        let crc = crc32c::crc32c(data);
+        let crc = crate::hash::crc32c_append(0, data);
         let mut next = self.clone();
         next.next = order + 1;
         next.hashes = file.state();

@@ -16,12 +16,15 @@ use serde_json::json;
 
 const MIB: u64 = 1024 * 1024;
 
+/// Writes `len` pattern bytes; returns their CRC32C, which the gateway's
+/// reply carries (it computes no other digest unless asked).
 fn write_file(path: &std::path::Path, len: u64) -> String {
     let mut p = Pattern::new(len, 42);
     let mut f = std::fs::File::create(path).expect("create");
     std::io::copy(&mut p, &mut f).expect("write");
     f.flush().expect("flush");
-    hex(&sha2::Digest::finalize(p.sha))
+    let bytes = std::fs::read(path).expect("read back");
+    format!("\"crc32c\":\"{:08x}\"", crc32c::crc32c(&bytes))
 }
 
 /// `curl -T file -X POST url` with headers; returns (seconds, body).
