@@ -49,7 +49,9 @@ installed_targets=$(rustup target list --installed)
 for t in wasm32-unknown-unknown; do
   grep -qx "$t" <<<"$installed_targets" || rustup target add "$t"
 done
-command -v python3 >/dev/null || { apt-get update && apt-get install -y python3; }
+. tests/apt.sh
+need_command cc gcc libc6-dev
+need_command python3 python3
 
 # ---------------------------------------------------------------- style
 step "cargo fmt --check"

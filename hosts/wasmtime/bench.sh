@@ -11,7 +11,9 @@
 #
 # Everything runs on 127.0.0.1; servers and files are the script's own and are
 # removed on exit. FASTIO_BENCH_ROUNDS (default 3) sets the end-to-end rounds,
-# FASTIO_BENCH_DIR (default ~/.cache/fastio-bench) where test files go.
+# FASTIO_BENCH_DIR (default ~/.cache/fastio-bench) where test files go, and
+# FASTIO_BENCH_VARIANTS (e.g. "curl-chunked js-file") limits the end-to-end
+# variants to those named (their references must be among them).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -238,6 +240,13 @@ if [ "$what" = e2e ] || [ "$what" = all ]; then
     else
         echo "js package: not measured (run bindings/js/run_tests.sh first)"
     fi
+    if [ -n "${FASTIO_BENCH_VARIANTS:-}" ]; then
+        wanted=()
+        for v in "${variants[@]}"; do
+            case " $FASTIO_BENCH_VARIANTS " in *" $v "*) wanted+=("$v") ;; esac
+        done
+        variants=("${wanted[@]}")
+    fi
     results="$work/e2e.txt"
     : >"$results"
     for r in $(seq "$rounds"); do
@@ -289,7 +298,7 @@ rows = [
 ]
 print(f"{'1 GiB':<44} {'wall s':>7} {'speed':>7} {'CPU s':>6} {'CPU':>7}   wall runs (s); CPU runs (s)")
 for v, label, ref in rows:
-    if v not in mw:
+    if v not in mw or ref not in mw:
         continue
     print(f"{label:<44} {mw[v]:7.2f} {mw[ref] / mw[v]:6.2f}x {mc[v]:6.2f} {mc[v] / mc[ref]:6.2f}x   "
           + ", ".join(f"{x:.2f}" for x in wall[v]) + "; " + ", ".join(f"{x:.2f}" for x in cpu[v]))

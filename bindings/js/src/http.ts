@@ -3,6 +3,7 @@
 
 import type { Header, HttpRequest, HttpResponse } from '../component/interfaces/fastio-core-types.js';
 import { TransportError, UsageError } from './errors.js';
+import { isNode } from './runtime.js';
 
 /** A request as the core built it, with its body in one buffer. */
 export interface PlainRequest {
@@ -15,10 +16,12 @@ export interface PlainRequest {
 }
 
 /**
- * Flattens a core request. `external` fills the parts the caller holds itself
- * (in order of appearance); the upload and download machines never use them.
+ * The pieces of a core request's body, in order. `external` fills the parts
+ * the caller holds itself (in order of appearance); the upload and download
+ * machines never use them. `source` segments are the upload driver's to fill
+ * (`hostKeepsChunks`) before a request gets here.
  */
-export function plainRequest(req: HttpRequest, external: readonly Uint8Array[] = []): PlainRequest {
+function bodyParts(req: HttpRequest, external: readonly Uint8Array[]): Uint8Array[] {
   const parts: Uint8Array[] = [];
   for (const seg of req.body) {
     if (seg.tag === 'bytes') {
@@ -26,7 +29,6 @@ export function plainRequest(req: HttpRequest, external: readonly Uint8Array[] =
       continue;
     }
     if (seg.tag === 'source') {
-      // Only with the upload option host-keeps-chunks, which this package does not set.
       throw new UsageError('missing-external', `the request needs ${seg.val.len} source bytes at ${seg.val.offset}`);
     }
     const data = external[seg.val.index];
@@ -41,11 +43,16 @@ export function plainRequest(req: HttpRequest, external: readonly Uint8Array[] =
     }
     parts.push(data);
   }
+  return parts;
+}
+
+/** Flattens a core request, its body in one buffer. */
+export function plainRequest(req: HttpRequest, external: readonly Uint8Array[] = []): PlainRequest {
   return {
     method: req.method.toUpperCase() as PlainRequest['method'],
     url: req.url,
     headers: req.headers.map((h) => [h.name, h.value]),
-    body: req.body.length > 0 ? concat(parts) : null,
+    body: req.body.length > 0 ? concat(bodyParts(req, external)) : null,
   };
 }
 
@@ -102,16 +109,59 @@ export async function readBody(body: ReadableStream<Uint8Array> | null, limit: n
 /** Responses larger than this are cut here; the core refuses anything over its own limit first. */
 export const RESPONSE_READ_LIMIT = 64 * 1024 * 1024;
 
+/**
+ * Bodies at least this large go out as a stream of their parts in Node: its
+ * fetch copies a buffer body whole before sending it, and joining the parts
+ * would copy them once more — twice the bytes of every upload chunk.
+ */
+const STREAMED_BODY_MIN = 64 * 1024;
+
+/**
+ * A `Request` for a core request. In Node a large body streams its parts
+ * with the exact Content-Length (never chunked), copying nothing; elsewhere
+ * (browsers stream request bodies only over HTTP/2) it is one buffer.
+ */
+function coreFetchRequest(req: HttpRequest, signal?: AbortSignal): Request {
+  const method = req.method.toUpperCase();
+  const parts = bodyParts(req, []);
+  let length = 0;
+  for (const p of parts) length += p.byteLength;
+  if (length < STREAMED_BODY_MIN || method === 'GET' || method === 'HEAD' || !isNode()) {
+    return toFetchRequest(plainRequest(req), signal);
+  }
+  const headers = req.headers.filter((h) => h.name.toLowerCase() !== 'content-length').map((h) => [h.name, h.value]);
+  headers.push(['content-length', String(length)]);
+  let next = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const p = parts[next++];
+      if (p === undefined) controller.close();
+      else if (p.byteLength > 0) controller.enqueue(p);
+    },
+  });
+  const init: RequestInit & { duplex: 'half' } = {
+    method,
+    headers: headers as [string, string][],
+    body,
+    signal,
+    // Required by the fetch standard for a streamed request body.
+    duplex: 'half',
+    // As in toFetchRequest: the core decides about redirects.
+    redirect: 'manual',
+  };
+  return new Request(req.url, init);
+}
+
 /** Sends a core request and reads the whole answer. `fetch` failures become `TransportError`. */
 export async function send(
   fetchFn: typeof fetch,
   req: HttpRequest,
   signal?: AbortSignal,
 ): Promise<HttpResponse> {
-  const plain = plainRequest(req);
+  const request = coreFetchRequest(req, signal);
   let res: Response;
   try {
-    res = await fetchFn(toFetchRequest(plain, signal));
+    res = await fetchFn(request);
   } catch (e) {
     throw new TransportError(describe(e), { cause: e });
   }

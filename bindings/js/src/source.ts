@@ -2,6 +2,7 @@
 // length, or (in Node) a file path.
 
 import { UsageError } from './errors.js';
+import { isNode } from './runtime.js';
 
 export type UploadSource = Blob | ReadableStream<Uint8Array> | string | URL;
 
@@ -12,6 +13,11 @@ export interface SizedSource {
   /** A name the source carries (File.name, the path's base name). */
   name: string | undefined;
   read(offset: number, len: number): Promise<Uint8Array>;
+  /**
+   * Hands back bytes `read` returned, once nothing uses them any more (their
+   * request was answered with success), to be filled again by a later read.
+   */
+  release?(data: Uint8Array): void;
   close(): Promise<void>;
 }
 
@@ -24,11 +30,6 @@ export interface StreamSource {
 }
 
 export type Source = SizedSource | StreamSource;
-
-function isNode(): boolean {
-  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return typeof p?.versions?.node === 'string';
-}
 
 function blobSource(blob: Blob): SizedSource {
   const name = typeof (blob as File).name === 'string' && (blob as File).name !== '' ? (blob as File).name : undefined;
@@ -43,6 +44,9 @@ function blobSource(blob: Blob): SizedSource {
   };
 }
 
+/** Chunk buffers a file source keeps for reuse. */
+const SPARE_BUFFERS = 4;
+
 async function fileSource(path: string | URL): Promise<SizedSource> {
   if (!isNode()) {
     throw new UsageError('bad-source', 'file paths are read only in Node; pass a Blob or a ReadableStream');
@@ -55,12 +59,20 @@ async function fileSource(path: string | URL): Promise<SizedSource> {
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw new UsageError('bad-source', 'the upload source path is not a regular file');
+    // Chunk buffers come back when their request succeeded and are read
+    // into again: allocating 4 MiB per chunk kept the garbage collector busy
+    // for half a second per GiB. The upload machine holds at most its
+    // requests in flight plus one chunk, so a few buffers suffice.
+    const spare: Uint8Array[] = [];
     return {
       kind: 'sized',
       size: st.size,
       name: basename(p),
       async read(offset, len) {
-        const buf = new Uint8Array(len);
+        const i = spare.findIndex((b) => b.byteLength === len);
+        // Not zero-filled: every byte is overwritten, and fewer bytes read
+        // are cut off below.
+        const buf = i >= 0 ? spare.splice(i, 1)[0] : Buffer.allocUnsafeSlow(len);
         let got = 0;
         while (got < len) {
           const { bytesRead } = await handle.read(buf, got, len - got, offset + got);
@@ -69,6 +81,11 @@ async function fileSource(path: string | URL): Promise<SizedSource> {
         }
         // Fewer bytes than asked tell the core the file shrank.
         return got === len ? buf : buf.subarray(0, got);
+      },
+      release(data) {
+        if (spare.length < SPARE_BUFFERS && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) {
+          spare.push(data);
+        }
       },
       async close() {
         await handle.close();

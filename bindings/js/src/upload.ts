@@ -346,8 +346,15 @@ class Run {
     this.kept.set(offset, data);
   }
 
-  /** The request with each `source` segment replaced by the bytes kept for it, or read again. */
-  private async withSource(request: Parameters<typeof plainRequest>[0]): Promise<Parameters<typeof plainRequest>[0]> {
+  /**
+   * The request with each `source` segment replaced by the bytes kept for
+   * it, or read again; `used` lists those bytes, to hand back to the source
+   * once the request succeeded.
+   */
+  private async withSource(
+    request: Parameters<typeof plainRequest>[0],
+    used: Uint8Array[],
+  ): Promise<Parameters<typeof plainRequest>[0]> {
     if (!request.body.some((s) => s.tag === 'source')) return request;
     const body: typeof request.body = [];
     for (const seg of request.body) {
@@ -366,6 +373,7 @@ class Run {
           throw new UploadError({ kind: 'source', message: `the source has ${data.byteLength} of ${len} bytes at ${offset}` });
         }
       }
+      used.push(data);
       body.push({ tag: 'bytes', val: data });
     }
     return { ...request, body };
@@ -380,7 +388,21 @@ class Run {
         (e: unknown) => this.inbox.push({ kind: 'transport', id, message: describe(e) }),
       );
     if (request.contentLength !== undefined) {
-      done(this.withSource(request).then((r) => send(this.fetchFn, r, ctl.signal)));
+      const used: Uint8Array[] = [];
+      const source = this.source;
+      done(
+        this.withSource(request, used)
+          .then((r) => send(this.fetchFn, r, ctl.signal))
+          .then((response) => {
+            // A success means the server read the whole body: nothing
+            // still writes from these bytes. After a failure they may be
+            // mid-write, so they are left to the garbage collector.
+            if (response.status >= 200 && response.status < 300 && source.kind === 'sized') {
+              for (const data of used) source.release?.(data);
+            }
+            return response;
+          }),
+      );
       return;
     }
     // A body of unknown length: the source streams through, each piece

@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -388,6 +389,68 @@ test('server 503s on chunks are retried by the core until stored', async () => {
     assert.equal(done.crc32c, crc32c(data));
   } finally {
     await server.faults(null);
+  }
+});
+
+/**
+ * A proxy on 127.0.0.1 in front of the devserver that records, for each chunk
+ * request, the framing it arrived with: what the socket carried, which a
+ * fetch wrapper cannot see.
+ */
+async function framingProxy() {
+  const chunks = [];
+  const target = new URL(server.baseUrl);
+  const proxy = createServer(async (req, res) => {
+    const parts = [];
+    for await (const p of req) parts.push(p);
+    const body = Buffer.concat(parts);
+    if (/\/chunk\/?(\?|$)/.test(req.url) && req.method === 'POST') {
+      chunks.push({
+        contentLength: req.headers['content-length'],
+        transferEncoding: req.headers['transfer-encoding'],
+        received: body.length,
+        chunkSize: Number(new URL(req.url, target.origin).searchParams.get('size')),
+      });
+    }
+    const headers = Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'transfer-encoding'].includes(k));
+    if (req.headers['transfer-encoding'] !== undefined) headers.push(['content-length', String(body.length)]);
+    const up = await fetch(new URL(req.url, target.origin), {
+      method: req.method,
+      headers,
+      body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
+    });
+    res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' });
+    res.end(Buffer.from(await up.arrayBuffer()));
+  });
+  await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${proxy.address().port}${target.pathname}`;
+  return { baseUrl, chunks, close: () => new Promise((resolve) => proxy.close(resolve)) };
+}
+
+test('a file’s chunk requests carry an exact Content-Length, and read buffers reused after success survive retries', async () => {
+  const proxy = await framingProxy();
+  await server.faults({ seed: 5, path_contains: '/chunk/', status_503: 0.3 });
+  try {
+    // Ten chunks: more than the buffers a file source keeps, so they are
+    // read into again; the devserver checks every chunk's CRC32C.
+    const data = bytes(9 * MiB + 7, 31);
+    const path = join(dir, 'reused.bin');
+    await writeFile(path, data);
+    const viaProxy = createClient({ baseUrl: proxy.baseUrl, apiKey: server.apiKey });
+    const done = await viaProxy.upload(path, { workspace, chunkSize: MiB });
+    assert.equal(done.crc32c, crc32c(data));
+    await server.faults(null);
+    await downloadVerified(done.nodeId, data);
+    assert.ok(proxy.chunks.length > 10, `retries were made (${proxy.chunks.length} chunk requests)`);
+    assert.equal(proxy.chunks.filter((c) => c.chunkSize === MiB).length >= 9, true, 'nine whole chunks');
+    for (const c of proxy.chunks) {
+      assert.equal(c.transferEncoding, undefined, 'never chunked transfer encoding');
+      assert.equal(Number(c.contentLength), c.received, 'the announced length is what arrived');
+      assert.ok(c.received > c.chunkSize, 'the whole chunk in its multipart framing');
+    }
+  } finally {
+    await server.faults(null);
+    await proxy.close();
   }
 });
 

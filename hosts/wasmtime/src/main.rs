@@ -154,6 +154,10 @@ enum Cmd {
         /// Size of the generated file in bytes.
         #[arg(long, default_value_t = 20 * 1024 * 1024)]
         size: u64,
+        /// With FASTIO_API_KEY: leave the workspace and file the demo made
+        /// (removed afterwards by default).
+        #[arg(long)]
+        keep: bool,
     },
 }
 
@@ -445,7 +449,7 @@ fn run() -> Result<i32> {
             )?;
             Ok(0)
         }
-        Cmd::Demo { size } => {
+        Cmd::Demo { size, keep } => {
             let key = std::env::var("FASTIO_API_KEY")
                 .ok()
                 .filter(|k| !k.is_empty());
@@ -454,7 +458,7 @@ fn run() -> Result<i32> {
                 None if cli.api_base.is_some() => bail!("--api-base needs FASTIO_API_KEY"),
                 None => None,
             };
-            demo(&mut engine(&cli, &component)?, *size, remote)
+            demo(&mut engine(&cli, &component)?, *size, remote, *keep)
         }
     }
 }
@@ -565,12 +569,12 @@ fn webhook(engine: &mut Engine, cmd: &HookCmd) -> Result<i32> {
 
 /// The demo against `remote` (the real service), or else against a local
 /// server started in-process.
-fn demo(engine: &mut Engine, size: u64, remote: Option<ClientConfig>) -> Result<i32> {
+fn demo(engine: &mut Engine, size: u64, remote: Option<ClientConfig>, keep: bool) -> Result<i32> {
     let t0 = Instant::now();
     let dir = std::env::temp_dir().join(format!("fastio-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let result = match remote {
-        Some(cfg) => demo_remote(engine, size, &cfg, &dir, t0),
+        Some(cfg) => demo_remote(engine, size, &cfg, &dir, t0, keep),
         None => demo_local(engine, size, &dir, t0),
     };
     let _ = std::fs::remove_dir_all(&dir);
@@ -586,7 +590,8 @@ fn demo_local(engine: &mut Engine, size: u64, dir: &Path, t0: Instant) -> Result
     let http = Http::new();
     println!("engine            {}", engine.name());
     println!("local server      {}", srv.base_url);
-    let ws_id = demo_workspace(engine, &http, &cfg)?;
+    // Unique, since a service may already have a demo workspace.
+    let ws_id = demo_workspace(engine, &http, &cfg, &format!("fastio-demo-{}", unix_now()))?;
 
     let hooks = HookReceiver::start()?;
     let sub = call(
@@ -608,32 +613,101 @@ fn demo_local(engine: &mut Engine, size: u64, dir: &Path, t0: Instant) -> Result
         size,
         dir,
         t0,
+        &mut None,
     )
 }
 
 /// The real service: `FASTIO_WORKSPACE`, or a new workspace in the first
 /// organisation. Its webhooks need a public HTTPS receiver, which a program
-/// on a laptop is not, so that step is left out.
+/// on a laptop is not, so that step is left out. It says what it will make
+/// in the user's account before making it, and removes it afterwards,
+/// whether the flow succeeded or not, unless `keep`.
 fn demo_remote(
     engine: &mut Engine,
     size: u64,
     cfg: &ClientConfig,
     dir: &Path,
     t0: Instant,
+    keep: bool,
 ) -> Result<i32> {
     let http = Http::new();
     println!("engine            {}", engine.name());
     println!("server            {}", cfg.base_url);
-    let ws_id = match std::env::var("FASTIO_WORKSPACE") {
-        Ok(ws) if !ws.is_empty() => ws,
-        _ => demo_workspace(engine, &http, cfg)?,
+    let given = std::env::var("FASTIO_WORKSPACE")
+        .ok()
+        .filter(|w| !w.is_empty());
+    let folder = format!("fastio-demo-{}", unix_now());
+    match &given {
+        Some(ws) => println!("plan              upload demo.bin ({size} bytes) to workspace {ws}"),
+        None => println!(
+            "plan              create workspace {folder} in the first organisation, upload demo.bin ({size} bytes) to it"
+        ),
+    }
+    println!(
+        "                  {}",
+        if keep {
+            "and leave them (--keep)"
+        } else {
+            "then remove what was made (--keep leaves it)"
+        }
+    );
+    let (ws_id, created) = match given {
+        Some(ws) => (ws, false),
+        None => (demo_workspace(engine, &http, cfg, &folder)?, true),
     };
     println!("webhook           skipped (the real service needs a public HTTPS receiver)");
-    demo_flow(engine, &http, cfg, &ws_id, None, size, dir, t0)
+    let mut uploaded = None;
+    let result = demo_flow(
+        engine,
+        &http,
+        cfg,
+        &ws_id,
+        None,
+        size,
+        dir,
+        t0,
+        &mut uploaded,
+    );
+    if keep {
+        return result;
+    }
+    // The workspace made here goes with its files; in the user's own
+    // workspace only the uploaded file goes, for good (not to the trash).
+    let cleanup = if created {
+        call(
+            engine,
+            &http,
+            cfg,
+            &serde_json::json!({"workspaces": {"op": "delete", "workspace_id": ws_id, "confirm": folder}}),
+        )
+        .map(|_| format!("removed           workspace {ws_id}"))
+    } else if let Some(node) = uploaded {
+        call(
+            engine,
+            &http,
+            cfg,
+            &serde_json::json!({"storage": {"op": "purge", "profile": {"workspace": ws_id}, "node": node}}),
+        )
+        .map(|_| format!("removed           demo.bin (node {node})"))
+    } else {
+        Ok("removed           nothing (no file was stored)".to_owned())
+    };
+    match cleanup {
+        Ok(line) => println!("{line}"),
+        // The flow's own outcome still decides the exit status; the user
+        // learns what is left behind.
+        Err(e) => eprintln!("could not remove what the demo made in {ws_id}: {e:#}"),
+    }
+    result
 }
 
 /// Creates the demo's workspace in the first organisation.
-fn demo_workspace(engine: &mut Engine, http: &Http, cfg: &ClientConfig) -> Result<String> {
+fn demo_workspace(
+    engine: &mut Engine,
+    http: &Http,
+    cfg: &ClientConfig,
+    folder: &str,
+) -> Result<String> {
     let orgs = call(
         engine,
         http,
@@ -644,8 +718,6 @@ fn demo_workspace(engine: &mut Engine, http: &Http, cfg: &ClientConfig) -> Resul
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| anyhow!("no org in {orgs}"))?;
-    // Unique, since the real service may already have a demo workspace.
-    let folder = format!("fastio-demo-{}", unix_now());
     let ws = call(
         engine,
         http,
@@ -673,6 +745,7 @@ fn demo_flow(
     size: u64,
     dir: &Path,
     t0: Instant,
+    uploaded: &mut Option<String>,
 ) -> Result<i32> {
     // A generated file, written in pieces (never held whole in memory).
     let path = dir.join("demo.bin");
@@ -738,6 +811,7 @@ fn demo_flow(
         UploadOutcome::Failed(e) => bail!("upload failed: {}", describe::upload_error(&e)),
         UploadOutcome::Interrupted(_) => bail!("upload interrupted"),
     };
+    uploaded.clone_from(&done.node_id);
     let up_s = t_up.elapsed().as_secs_f64();
     println!(
         "uploaded          {} bytes in {:.2}s ({:.0} MB/s), node {}",

@@ -557,9 +557,14 @@ fn a_peer_that_stops_reading_a_stream_is_a_failure_not_a_hang() {
     let _ = std::fs::remove_dir_all(&e.dir);
 }
 
-/// Runs `fastio demo` with `args`, without FASTIO_API_KEY unless `key` is
-/// given, and returns (exit code, stdout, stderr).
-fn demo(args: &[&str], key: Option<&str>) -> (Option<i32>, String, String) {
+/// Runs `fastio demo` with `args`, without FASTIO_API_KEY or
+/// FASTIO_WORKSPACE unless `key` or `workspace` is given, and returns (exit
+/// code, stdout, stderr).
+fn demo(
+    args: &[&str],
+    key: Option<&str>,
+    workspace: Option<&str>,
+) -> (Option<i32>, String, String) {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_fastio"));
     cmd.arg("demo")
         .args(args)
@@ -571,6 +576,9 @@ fn demo(args: &[&str], key: Option<&str>) -> (Option<i32>, String, String) {
         );
     if let Some(k) = key {
         cmd.env("FASTIO_API_KEY", k);
+    }
+    if let Some(w) = workspace {
+        cmd.env("FASTIO_WORKSPACE", w);
     }
     let out = cmd.output().expect("run the demo");
     (
@@ -585,7 +593,7 @@ fn demo(args: &[&str], key: Option<&str>) -> (Option<i32>, String, String) {
 /// real service (its own workspace, no webhook receiver).
 #[test]
 fn demo_runs_locally_and_against_a_given_server() {
-    let (code, stdout, stderr) = demo(&["--size", "9000000"], None);
+    let (code, stdout, stderr) = demo(&["--size", "9000000"], None, None);
     assert_eq!(code, Some(0), "{stdout} {stderr}");
     assert!(stdout.contains("local server"), "{stdout}");
     assert!(
@@ -598,11 +606,12 @@ fn demo_runs_locally_and_against_a_given_server() {
         "{stdout}"
     );
 
-    let e = env("demoremote");
+    let mut e = env("demoremote");
     let base = e.srv.base_url.clone();
     let (code, stdout, stderr) = demo(
         &["--size", "5000000", "--api-base", &base],
         Some(&e.srv.api_key),
+        None,
     );
     assert_eq!(code, Some(0), "{stdout} {stderr}");
     assert!(
@@ -619,8 +628,56 @@ fn demo_runs_locally_and_against_a_given_server() {
         stdout.contains("the stored node's hash matches the bytes read"),
         "{stdout}"
     );
+    // Against a real account it says what it will make, then removes it.
+    assert!(
+        stdout.contains("plan              create workspace fastio-demo-"),
+        "{stdout}"
+    );
+    let made = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("workspace         "))
+        .expect("the workspace made is named")
+        .to_owned();
+    assert!(
+        stdout.contains(&format!("removed           workspace {made}")),
+        "{stdout}"
+    );
+    let gone = e
+        .engine
+        .build(
+            &e.cfg,
+            &json!({"storage": {"op": "list", "profile": {"workspace": made}}}).to_string(),
+        )
+        .expect("build");
+    let status = e.http.send(gone).expect("send").status;
+    assert_eq!(status, 404, "the demo's workspace is gone");
+
+    // In a workspace the user names, only the uploaded file goes; --keep
+    // leaves it.
+    let ws = e.ws.clone();
+    let (code, stdout, stderr) = demo(
+        &["--size", "100000", "--api-base", &base],
+        Some(&e.srv.api_key),
+        Some(&ws),
+    );
+    assert_eq!(code, Some(0), "{stdout} {stderr}");
+    assert!(
+        stdout.contains("removed           demo.bin (node "),
+        "{stdout}"
+    );
+    assert!(!listing(&mut e).contains("demo.bin"), "purged");
+    let (code, stdout, stderr) = demo(
+        &["--size", "100000", "--api-base", &base, "--keep"],
+        Some(&e.srv.api_key),
+        Some(&ws),
+    );
+    assert_eq!(code, Some(0), "{stdout} {stderr}");
+    assert!(stdout.contains("and leave them (--keep)"), "{stdout}");
+    assert!(!stdout.contains("removed"), "{stdout}");
+    assert!(listing(&mut e).contains("demo.bin"), "kept");
+
     // --api-base alone is refused: it names a server but no key for it.
-    let (code, _, stderr) = demo(&["--api-base", &base], None);
+    let (code, _, stderr) = demo(&["--api-base", &base], None, None);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("FASTIO_API_KEY"), "{stderr}");
     drop(e.srv);
