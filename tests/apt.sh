@@ -22,3 +22,18 @@ need_command() {
   $sudo apt-get install -y --no-install-recommends "$@" ||
     { $sudo apt-get update && $sudo apt-get install -y --no-install-recommends "$@"; }
 }
+
+# Installs Debian packages that provide no command of their own (such as
+# python3-venv) when dpkg does not list them as installed.
+need_package() {
+  local missing=()
+  for p in "$@"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo=sudo
+  echo "installing ${missing[*]}"
+  $sudo apt-get install -y --no-install-recommends "${missing[@]}" ||
+    { $sudo apt-get update && $sudo apt-get install -y --no-install-recommends "${missing[@]}"; }
+}

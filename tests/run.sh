@@ -70,6 +70,10 @@ for gen in tests/vectors/*/generate.py docs/generate_contract.py; do
   python3 "$gen" --check
 done
 
+# ---------------------------------------------------------------- release workflow
+step "the release workflow passes actionlint"
+bash tests/lint_workflows.sh
+
 # ---------------------------------------------------------------- Rust tests
 step "cargo test (every crate: unit, property, vector, simulation and end-to-end tests)"
 # The component is a wasm32-wasip2 guest and the wasmtime host needs it built
@@ -100,6 +104,15 @@ step "the README's main job: hosts/wasmtime/demo.sh"
 env -u FASTIO_API_KEY bash hosts/wasmtime/demo.sh
 step "the same flow natively: cargo run -p fastio-native --example demo"
 env -u FASTIO_API_KEY cargo run --locked -q -p fastio-native --example demo
+
+# ---------------------------------------------------------------- install like a user
+if [ "$mode" != quick ]; then
+  # Every artifact in dist/, installed in a clean place (a fresh venv, an
+  # empty npm project, the CLI alone in an empty directory) and run against
+  # a devserver. The dev profile reuses the CLI the tests built.
+  step "install like a user: tests/dist.sh --install"
+  env -u FASTIO_API_KEY -u FASTIO_API_BASE FASTIO_DIST_PROFILE=dev bash tests/dist.sh --install
+fi
 
 # ---------------------------------------------------------------- long mode: fuzzing
 if [ "$mode" = long ]; then

@@ -414,17 +414,33 @@ async function framingProxy() {
     }
     const headers = Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'transfer-encoding'].includes(k));
     if (req.headers['transfer-encoding'] !== undefined) headers.push(['content-length', String(body.length)]);
-    const up = await fetch(new URL(req.url, target.origin), {
-      method: req.method,
-      headers,
-      body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
-    });
-    res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' });
-    res.end(Buffer.from(await up.arrayBuffer()));
+    try {
+      const up = await fetch(new URL(req.url, target.origin), {
+        method: req.method,
+        headers,
+        body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
+      });
+      const answer = Buffer.from(await up.arrayBuffer());
+      res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' });
+      res.end(answer);
+    } catch {
+      // The devserver's injected faults may drop a connection mid-body:
+      // the client sees the same, a dropped connection, and retries.
+      res.destroy();
+    }
   });
   await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${proxy.address().port}${target.pathname}`;
-  return { baseUrl, chunks, close: () => new Promise((resolve) => proxy.close(resolve)) };
+  return {
+    baseUrl,
+    chunks,
+    close: () =>
+      new Promise((resolve) => {
+        proxy.close(resolve);
+        // Idle keep-alive connections would hold close() open.
+        proxy.closeAllConnections();
+      }),
+  };
 }
 
 test('a file’s chunk requests carry an exact Content-Length, and read buffers reused after success survive retries', async () => {

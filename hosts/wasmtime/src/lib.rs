@@ -100,10 +100,23 @@ impl Core {
     pub fn load_with_cache(path: impl AsRef<Path>, cache_dir: Option<&Path>) -> Result<Self> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        Self::from_bytes_with_cache(&bytes, cache_dir)
+    }
+
+    /// The component embedded in this build (see build.rs), through the
+    /// default compile cache; `None` when the build embedded none.
+    pub fn embedded() -> Option<Result<Self>> {
+        embedded::EMBEDDED
+            .map(|bytes| Self::from_bytes_with_cache(bytes, cache::default_dir().as_deref()))
+    }
+
+    /// Compiles a component from its bytes, through the compile cache in
+    /// `cache_dir` when one is given.
+    pub fn from_bytes_with_cache(bytes: &[u8], cache_dir: Option<&Path>) -> Result<Self> {
         let engine = engine()?;
         let component = match cache_dir {
-            Some(dir) => cache::load_or_compile(&engine, &bytes, dir)?,
-            None => Component::from_binary(&engine, &bytes)?,
+            Some(dir) => cache::load_or_compile(&engine, bytes, dir)?,
+            None => Component::from_binary(&engine, bytes)?,
         };
         Self::with(engine, component)
     }
@@ -169,6 +182,15 @@ impl Instance {
             .fastio_core_hashing()
             .call_hash(&mut self.store, algo, data)?)
     }
+}
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+/// Whether this build carries the component in its binary.
+pub fn has_embedded_component() -> bool {
+    embedded::EMBEDDED.is_some()
 }
 
 fn engine() -> Result<Engine> {

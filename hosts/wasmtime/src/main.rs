@@ -48,7 +48,8 @@ struct Cli {
     /// API base URL (default: the real service when FASTIO_API_KEY is set).
     #[arg(long, global = true)]
     api_base: Option<String>,
-    /// The component to run (default: the one built next to this program).
+    /// The component to run (default: FASTIO_COMPONENT, else the one this
+    /// binary carries, else the one in the build directory).
     #[arg(long, global = true)]
     component: Option<PathBuf>,
     /// Run the component under wasmtime, or the same core natively.
@@ -241,10 +242,37 @@ fn call(
     Ok(serde_json::from_str(&d.value_json)?)
 }
 
-fn engine(cli: &Cli, component: &Path) -> Result<Engine> {
+/// Where the component comes from: a file named by `--component` or
+/// `FASTIO_COMPONENT`, the copy embedded in this binary, or the build
+/// directory (a binary run from its checkout).
+fn component_path(cli: &Cli) -> Option<PathBuf> {
+    if let Some(p) = &cli.component {
+        return Some(p.clone());
+    }
+    if let Some(p) = std::env::var_os("FASTIO_COMPONENT").filter(|p| !p.is_empty()) {
+        return Some(p.into());
+    }
+    if fastio_wasmtime::has_embedded_component() {
+        return None;
+    }
+    Some(fastio_wasmtime::default_component_path())
+}
+
+fn engine(cli: &Cli, component: Option<&Path>) -> Result<Engine> {
     Ok(match cli.engine {
-        EngineKind::Component => Engine::component(Core::load(component)?.instantiate()?),
         EngineKind::Native => Engine::Native,
+        EngineKind::Component => {
+            let core = match component {
+                Some(path) if !path.exists() => bail!(
+                    "no component at {}: this fastio carries none; pass --component FILE or set FASTIO_COMPONENT \
+                     (or use a build from tests/dist.sh, which embeds it)",
+                    path.display()
+                ),
+                Some(path) => Core::load(path)?,
+                None => Core::embedded().ok_or_else(|| anyhow!("no embedded component"))??,
+            };
+            Engine::component(core.instantiate()?)
+        }
     })
 }
 
@@ -269,12 +297,10 @@ fn main() {
 
 fn run() -> Result<i32> {
     let cli = Cli::parse();
-    let component = cli
-        .component
-        .clone()
-        .unwrap_or_else(fastio_wasmtime::default_component_path);
+    let component = component_path(&cli);
+    let component = component.as_deref();
     match &cli.cmd {
-        Cmd::Webhook { cmd } => webhook(&mut engine(&cli, &component)?, cmd),
+        Cmd::Webhook { cmd } => webhook(&mut engine(&cli, component)?, cmd),
         Cmd::Upload {
             file,
             name,
@@ -344,7 +370,7 @@ fn run() -> Result<i32> {
             } else {
                 Source::File(file)
             };
-            let mut engine = engine(&cli, &component)?;
+            let mut engine = engine(&cli, component)?;
             let http = Http::with_io_timeout(Duration::from_secs(cli.io_timeout));
             // With `--server-limits` the machine asks the server's limits
             // first and plans with them (a resumed upload keeps the plan its
@@ -387,7 +413,7 @@ fn run() -> Result<i32> {
             out,
         } => {
             let cfg = remote(&cli)?;
-            let mut engine = engine(&cli, &component)?;
+            let mut engine = engine(&cli, component)?;
             let pb = bar(0);
             let spec = DownloadSpec {
                 workspace: workspace.clone(),
@@ -440,7 +466,7 @@ fn run() -> Result<i32> {
             };
             let mut out = std::io::stdout().lock();
             walk::walk(
-                &mut engine(&cli, &component)?,
+                &mut engine(&cli, component)?,
                 &Http::with_io_timeout(Duration::from_secs(cli.io_timeout)),
                 &cfg,
                 &call_json,
@@ -458,7 +484,7 @@ fn run() -> Result<i32> {
                 None if cli.api_base.is_some() => bail!("--api-base needs FASTIO_API_KEY"),
                 None => None,
             };
-            demo(&mut engine(&cli, &component)?, *size, remote, *keep)
+            demo(&mut engine(&cli, component)?, *size, remote, *keep)
         }
     }
 }
