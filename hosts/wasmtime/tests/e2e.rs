@@ -835,3 +835,22 @@ fn list_walks_a_listing_to_its_end_on_both_engines() {
     drop(e.srv);
     let _ = std::fs::remove_dir_all(&e.dir);
 }
+
+/// A component that is not there is named in a clear error, with where the
+/// CLI looks for one, before anything else runs.
+#[test]
+fn a_missing_component_is_named_with_where_to_find_one() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fastio"))
+        .args(["--component", "/nonexistent/fastio_component.wasm"])
+        .args(["webhook", "sign", "--scheme", "fastio", "--secret-env", "X"])
+        .env("X", "s")
+        .output()
+        .expect("run fastio");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no component at /nonexistent/fastio_component.wasm"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("FASTIO_COMPONENT"), "{stderr}");
+}
