@@ -10,7 +10,10 @@
 # dist/ holds:
 #   fastio                     the CLI with the component embedded (runs from anywhere)
 #   fastio_component.wasm      the component, and wit/ its WIT package
-#   fastio_core-*.whl          the Python wheel (maturin)
+#   fastio_core-*.whl          the Python wheel (maturin, manylinux2014 through zig)
+#   fastio_core-*.tar.gz       the Python sdist
+#   fastio-core-*.jar, .pom    the Kotlin/JVM library (Maven), and -all.jar with
+#                              JNA and kotlin-stdlib inside
 #   fastio-core-*.tgz          the npm package (npm pack)
 #   fastio-core-*.crate        the Rust crate (cargo package, built alone from
 #                              the package; its docs build without warnings)
@@ -35,6 +38,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fastio-core/target}"
 jobs="${CARGO_BUILD_JOBS:-2}"
 cache="$HOME/.cache/fastio-core"
 profile="${FASTIO_DIST_PROFILE:-release}"
+zig_version=0.13.0.post1
 dist="$root/dist"
 step() { printf '\n== %s\n' "$*"; }
 
@@ -62,8 +66,21 @@ step "the Python wheel (maturin)"
 venv="$cache/venv-dist"
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_package python3-venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/python" -c 'import maturin' 2>/dev/null || "$venv/bin/python" -m pip install -q 'maturin>=1.7,<2'
-(cd bindings/python && "$venv/bin/maturin" build --release --locked --out "$dist" -j "$jobs" 2>&1 | tail -3)
+"$venv/bin/python" -c 'import maturin, ziglang' 2>/dev/null ||
+  "$venv/bin/python" -m pip install -q 'maturin>=1.7,<2' "ziglang==$zig_version"
+# manylinux2014 (glibc 2.17): zig links against that glibc, so the wheel
+# installs on any Linux of the last decade, not only on one as new as this.
+# maturin runs `python3 -m ziglang`: the venv's python first on PATH.
+(cd bindings/python && PATH="$venv/bin:$PATH" "$venv/bin/maturin" build --release --locked --zig --compatibility manylinux2014 \
+  --target x86_64-unknown-linux-gnu --out "$dist" -j "$jobs" 2>&1 | tail -3)
+(cd bindings/python && "$venv/bin/maturin" sdist --out "$dist" 2>&1 | tail -1)
+
+step "the Kotlin/JVM jars (Maven: the library inside, in JNA's layout)"
+need_command mvn maven
+kotlin_build="$cache/kotlin-build"
+mvn -B -q -Dstyle.color=never -f bindings/kotlin/pom.xml -Dfastio.build.dir="$kotlin_build" package -DskipTests
+cp "$kotlin_build/fastio-core-0.1.0.jar" "$kotlin_build/fastio-core-0.1.0-all.jar" "$dist/"
+cp bindings/kotlin/pom.xml "$dist/fastio-core-0.1.0.pom"
 
 step "the npm package (npm pack)"
 bash bindings/js/build.sh
@@ -81,32 +98,17 @@ ls -l "$dist"
 
 # ---------------------------------------------------------------- installs
 work="$(mktemp -d)"
-server_pid=""
+. tests/devserver.sh
 cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  stop_devserver
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 step "a devserver for the examples"
 cargo build -j "$jobs" --locked --release -p fastio-devserver
-api_key=dist-key
-"$CARGO_TARGET_DIR/release/fastio-devserver" --addr 127.0.0.1:0 --data "$work/server" --api-key "$api_key" \
-  >"$work/server.out" 2>"$work/server.err" &
-server_pid=$!
-base=""
-for _ in $(seq 100); do
-  base="$(head -1 "$work/server.out" 2>/dev/null || true)"
-  [ -n "$base" ] && break
-  sleep 0.1
-done
-[ -n "$base" ] || { cat "$work/server.err" >&2; exit 1; }
-org="$(curl -sf -H "Authorization: Bearer $api_key" "${base}orgs/list/" |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["response"]["orgs"][0]["id"])')"
-workspace="$(curl -sf -H "Authorization: Bearer $api_key" -d folder_name=dist -d name=Dist \
-  -d intelligence=false -d "perm_join=Member or above" -d "perm_member_manage=Admin or above" \
-  "${base}org/$org/create/workspace/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["response"]["id"])')"
-export FASTIO_API_KEY="$api_key" FASTIO_API_BASE="$base"
+start_devserver "$CARGO_TARGET_DIR/release/fastio-devserver" "$work"
+api_key="$FASTIO_API_KEY"
 
 expect() { # file, text
   grep -qF "$2" "$1" || { echo "expected '$2' in:" >&2; cat "$1" >&2; exit 1; }
@@ -148,5 +150,35 @@ cp bindings/js/examples/quickstart.mjs "$work/npm/"
 (cd "$work/npm" && node quickstart.mjs "$workspace") | tee "$work/js.out"
 expect "$work/js.out" "downloaded 9000000 bytes, verified"
 expect "$work/js.out" "webhook verified"
+
+step "the same tarball under Deno, and in workerd as a Worker (the \"workerd\" export)"
+# Both runtimes come from the npm registry, pinned; the worker is bundled the
+# way wrangler bundles it and served by Miniflare.
+(cd "$work/npm" && npm install --silent --no-audit --no-fund deno@2.9.6 esbuild@0.28.2 miniflare@4.20260426.0)
+(cd "$work/npm" && DENO_NO_UPDATE_CHECK=1 node_modules/.bin/deno run --allow-read --allow-write --allow-env --allow-net \
+  quickstart.mjs "$workspace") | tee "$work/deno.out"
+expect "$work/deno.out" "downloaded 9000000 bytes, verified"
+expect "$work/deno.out" "webhook verified"
+cp bindings/js/examples/fetch-handler/worker.ts bindings/js/examples/fetch-handler/run-in-workerd.mjs "$work/npm/"
+(cd "$work/npm" && node run-in-workerd.mjs "$workspace") | tee "$work/workerd.out"
+expect "$work/workerd.out" "workerd upload downloaded back, identical"
+expect "$work/workerd.out" "workerd webhook verified, tampered one refused"
+
+step "the jar from a Maven repository into a new project, run on a bare classpath"
+# dist/'s jar and pom published to a file repository, as a registry holds
+# them; the example (a copy, as a user's own project) resolves it from there.
+repo="$work/maven-repo"
+mvn -B -q -Dstyle.color=never deploy:deploy-file -Dfile="$dist/fastio-core-0.1.0.jar" -DpomFile="$dist/fastio-core-0.1.0.pom" \
+  -Durl="file://$repo" -DrepositoryId=dist
+# A release version resolved once stays in ~/.m2: drop the last run's copy.
+rm -rf "$HOME/.m2/repository/dev/fastiocore/fastio-core"
+cp -r bindings/kotlin/examples/quickstart "$work/kotlin"
+mvn -B -q -Dstyle.color=never -f "$work/kotlin/pom.xml" -Dfastio.repository="file://$repo" package
+mkdir -p "$work/kotlin-run"
+cp "$dist/fastio-core-0.1.0-all.jar" "$work/kotlin/target/quickstart-0.1.0.jar" "$work/kotlin-run/"
+(cd "$work/kotlin-run" && env -i PATH=/usr/bin:/bin HOME="$work/home" FASTIO_API_KEY="$api_key" FASTIO_API_BASE="$base" \
+  java -cp fastio-core-0.1.0-all.jar:quickstart-0.1.0.jar QuickstartKt "$workspace") | tee "$work/kt.out"
+expect "$work/kt.out" "downloaded 9000000 bytes, verified"
+expect "$work/kt.out" "webhook verified"
 
 step "every artifact installed and ran its example"

@@ -52,6 +52,13 @@ if [ ! -f component/core.js ] || [ "$wasm" -nt component/core.js ]; then
     npx --no-install jco transpile "$wasm" --instantiation async --name core -o component --quiet
 fi
 
+# src/workerd.ts imports each core module by name: the set must be jco's.
+modules="$(cd component && ls *.wasm | tr '\n' ' ')"
+if [ "$modules" != "core.core.wasm core.core2.wasm core.core3.wasm " ]; then
+    echo "jco wrote the core modules $modules; src/workerd.ts imports core.core.wasm core.core2.wasm core.core3.wasm" >&2
+    exit 1
+fi
+
 # ---------------------------------------------------------------- type-check
 step "tsc: the wrapper (dist/) and the examples (build/examples/)"
 rm -rf dist build

@@ -54,29 +54,46 @@ for f in FastioCore.swift FastioCoreFFI.h FastioCoreFFI.modulemap; do
   test -s "$GEN/$f" || { echo "uniffi-bindgen did not write $f" >&2; exit 1; }
 done
 
-step "stage the package in the chroot ($PKG_IN)"
-mkdir -p "$PKG/.staged" "$PKG/lib" "$PKG/bin"
-# Sources are copied with their times (cp -a) and generated files only when
-# they changed, so SwiftPM rebuilds only what is new.
+step "the committed generated sources match what $SO generates"
+# SwiftPM builds the package from the repository as it is, so the generated
+# bindings are committed; they must be exactly what the tested library makes.
+stale=0
+for pair in "FastioCore.swift:Sources/FastioCore/Generated/FastioCore.swift" \
+            "FastioCoreFFI.h:Sources/FastioCoreFFI/FastioCoreFFI.h" \
+            "FastioCoreFFI.modulemap:Sources/FastioCoreFFI/module.modulemap"; do
+  if ! cmp -s "$GEN/${pair%%:*}" "$HERE/${pair#*:}"; then
+    echo "bindings/swift/${pair#*:} differs from what uniffi-bindgen generates now" >&2
+    stale=1
+  fi
+done
+if [ "$stale" = 1 ]; then
+  if [ "${FASTIO_SWIFT_REGENERATE:-0}" = 1 ]; then
+    cp "$GEN/FastioCore.swift" "$HERE/Sources/FastioCore/Generated/FastioCore.swift"
+    cp "$GEN/FastioCoreFFI.h" "$HERE/Sources/FastioCoreFFI/FastioCoreFFI.h"
+    cp "$GEN/FastioCoreFFI.modulemap" "$HERE/Sources/FastioCoreFFI/module.modulemap"
+    echo "regenerated; commit them"
+  else
+    echo "run FASTIO_SWIFT_REGENERATE=1 bash bindings/swift/run_tests.sh and commit the result" >&2
+    exit 1
+  fi
+fi
+
+step "stage the repository's Swift package in the chroot ($PKG_IN)"
+# The root Package.swift with the paths it names, as a user's checkout has them.
+mkdir -p "$PKG/lib" "$PKG/bin" "$PKG/bindings/swift"
 sync_file() { cmp -s "$1" "$2" || cp "$1" "$2"; }
-sync_file "$GEN/FastioCore.swift" "$PKG/.staged/FastioCore.swift"
-sync_file "$GEN/FastioCoreFFI.h" "$PKG/.staged/FastioCoreFFI.h"
-sync_file "$GEN/FastioCoreFFI.modulemap" "$PKG/.staged/module.modulemap"
 sync_file "$SO" "$PKG/lib/libfastio_ffi.so"
 sync_file "$DEVSERVER" "$PKG/bin/fastio-devserver"
-rm -rf "$PKG/Package.swift" "$PKG/Sources" "$PKG/Tests" "$PKG/vectors"
-cp -a "$HERE/Package.swift" "$HERE/Sources" "$HERE/Tests" "$PKG/"
-mkdir -p "$PKG/Sources/FastioCoreFFI" "$PKG/Sources/FastioCore/Generated"
-cp -p "$PKG/.staged/FastioCoreFFI.h" "$PKG/.staged/module.modulemap" "$PKG/Sources/FastioCoreFFI/"
-cp -p "$PKG/.staged/FastioCore.swift" "$PKG/Sources/FastioCore/Generated/"
+rm -rf "$PKG/Package.swift" "$PKG/bindings/swift/Sources" "$PKG/bindings/swift/Tests" "$PKG/bindings/swift/Examples" "$PKG/vectors"
+cp -a "$ROOT/Package.swift" "$PKG/"
+cp -a "$HERE/Sources" "$HERE/Tests" "$HERE/Examples" "$PKG/bindings/swift/"
 cp -a "$ROOT/tests/vectors" "$PKG/vectors"
 
-# /proc must be mounted for swiftc to load its runtime; mounted here only when
-# it is not already, and unmounted on the way out.
 PIDFILE="$PKG/devserver.pid"
 rm -f "$PIDFILE"
 mounted_proc=0
 cleanup() {
+  stop_devserver 2>/dev/null || true
   # A test run that crashed may have left its devserver running: stop that
   # one process, by the id the tests recorded.
   if [ -s "$PIDFILE" ]; then
@@ -122,6 +139,18 @@ if [ "$status" -ne 0 ] || [ -z "$executed" ] || [ "${executed:-0}" -eq 0 ] || [ 
   exit 1
 fi
 echo "swift: $((executed - failures)) passed, $failures failed (XCTest: vectors and end-to-end) in ${t_test}s"
+
+step "an app depending on the root package: Examples/Quickstart against a devserver"
+. "$ROOT/tests/devserver.sh"
+start_devserver "$DEVSERVER" "$CACHE/swift-quickstart"
+QLOG="$CACHE/swift-quickstart/run.log"
+in_chroot FASTIO_API_KEY="$FASTIO_API_KEY" FASTIO_API_BASE="$FASTIO_API_BASE" \
+  swift run --package-path "$PKG_IN/bindings/swift/Examples/Quickstart" "${LINK[@]}" Quickstart "$workspace" 2>&1 | tee "$QLOG"
+stop_devserver
+rm -rf "$CACHE/swift-quickstart/server"
+for want in "downloaded 9000000 bytes, verified" "webhook verified (fastio)"; do
+  grep -qF "$want" "$QLOG" || { echo "the quickstart did not print '$want'" >&2; exit 1; }
+done
 
 if [ "${FASTIO_SWIFT_BENCH:-1}" != 0 ]; then
   step "FFI call overhead (swift run -c release FastioCoreBench)"

@@ -1,5 +1,6 @@
 // The Kotlin suite: every conformance vector, then end-to-end against a
-// devserver this harness starts. Prints "N passed, N failed" and exits non-zero on failure.
+// devserver this harness starts. Surefire runs it through `SuiteTest`: each
+// case is one dynamic test, reported under its own name.
 package dev.fastiocore.tests
 
 import dev.fastiocore.*
@@ -10,6 +11,8 @@ import java.nio.file.Files
 import java.security.MessageDigest
 import java.util.Base64
 import java.util.concurrent.TimeUnit
+import org.junit.jupiter.api.DynamicTest
+import org.junit.jupiter.api.TestFactory
 
 // ---- a small JSON reader (the JDK has none); numbers stay text so u64 survives.
 class Num(val text: String) { override fun equals(other: Any?) = other is Num && other.text.toBigDecimal().compareTo(text.toBigDecimal()) == 0; override fun hashCode() = text.toBigDecimal().stripTrailingZeros().hashCode(); override fun toString() = text }
@@ -56,10 +59,10 @@ fun write(v: Any?): String = when (v) {
 @Suppress("UNCHECKED_CAST") fun Any?.arr() = this as List<Any?>
 fun Any?.u64(): ULong = (this as Num).text.toULong()
 
-var passed = 0
-var failed = 0
+/** Each case's name and what it threw (null: passed), in the order run. */
+val results = ArrayList<Pair<String, Throwable?>>()
 fun case(name: String, body: () -> Unit) {
-    try { body(); passed++ } catch (e: Throwable) { failed++; System.err.println("FAIL $name: $e") }
+    results.add(name to try { body(); null } catch (e: Throwable) { System.err.println("FAIL $name: $e"); e })
 }
 fun check(cond: Boolean, msg: () -> String) { if (!cond) throw AssertionError(msg()) }
 
@@ -681,9 +684,24 @@ fun endToEnd(binary: String) {
     }
 }
 
-fun main(args: Array<String>) {
-    requestVectors(); responseVectors(); uploadVectors(); driveVectors(); pagerVectors(); downloadVectors(); webhookVectors(); borrowedBytesSurviveCollection()
-    endToEnd(args.getOrNull(0) ?: System.getenv("FASTIO_DEVSERVER") ?: error("pass the devserver binary"))
-    println("$passed passed, $failed failed")
-    if (failed > 0 || passed == 0) kotlin.system.exitProcess(1)
+/** The devserver binary: `-Dfastio.devserver`, else the one native.sh built (its path in the build directory). */
+fun devserverBinary(): String {
+    System.getProperty("fastio.devserver")?.takeIf { it.isNotBlank() }?.let { return it }
+    System.getenv("FASTIO_DEVSERVER")?.takeIf { it.isNotBlank() }?.let { return it }
+    val written = File(System.getProperty("fastio.build.dir") ?: "target", "fastio-devserver.path")
+    check(written.isFile) { "no devserver: pass -Dfastio.devserver=PATH (native.sh writes $written)" }
+    return written.readText().trim()
+}
+
+class SuiteTest {
+    // The cases run in order (end to end shares one devserver and workspace),
+    // then each is reported as its own test with what it threw.
+    @TestFactory
+    fun suite(): List<DynamicTest> {
+        results.clear()
+        requestVectors(); responseVectors(); uploadVectors(); driveVectors(); pagerVectors(); downloadVectors(); webhookVectors(); borrowedBytesSurviveCollection()
+        endToEnd(devserverBinary())
+        check(results.size > 700) { "only ${results.size} cases ran" }
+        return results.map { (name, err) -> DynamicTest.dynamicTest(name) { if (err != null) throw err } }
+    }
 }
