@@ -17,8 +17,9 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip --version >/dev/null
-if ! "$VENV/bin/python" -c 'import maturin, pytest' 2>/dev/null; then
-  "$VENV/bin/python" -m pip install -q 'maturin>=1.7,<2' 'pytest>=7'
+# httpx for fastio_core.aio; FastAPI for its example.
+if ! "$VENV/bin/python" -c 'import maturin, pytest, httpx, fastapi' 2>/dev/null; then
+  "$VENV/bin/python" -m pip install -q 'maturin>=1.7,<2' 'pytest>=7' 'httpx==0.28.1' 'fastapi==0.163.2'
 fi
 
 # The devserver binary for the end-to-end tests.

@@ -26,6 +26,7 @@ from .comments import Comments
 from .fileshares import FileShares
 from .members import Members
 from .notes import Notes
+from .sources import Source, UploadSource
 
 _log = logging.getLogger("fastio_core")
 _DEFAULTS = _ffi.defaults()
@@ -85,8 +86,8 @@ class _KeptChunks:
     (then moved into it, not copied); a chunk sent again, or dropped as the
     oldest, is read from the file again."""
 
-    def __init__(self, fd: int, cap: int) -> None:
-        self._fd = fd
+    def __init__(self, read_at: Callable[[int, int], bytes], cap: int) -> None:
+        self._read_at = read_at
         self._cap = max(1, cap)
         self._chunks: "Dict[int, bytes]" = {}
         self._lock = threading.Lock()
@@ -102,7 +103,7 @@ class _KeptChunks:
             data = self._chunks.pop(offset, None)
         if data is not None and len(data) == length:
             return data
-        return os.pread(self._fd, length, offset)
+        return self._read_at(offset, length)
 
 
 @dataclass
@@ -187,6 +188,7 @@ class Client:
             except Exception:
                 self._conns.drop(url.scheme, url.netloc)
                 raise
+            _log.debug("%s %s -> %d", request.method, where(request.url), resp.status)
             head = [_ffi.Header(name=k, value=v) for k, v in resp.getheaders()]
             if stream:
                 return _ffi.Response(status=resp.status, headers=head, body=b""), resp
@@ -206,7 +208,7 @@ class Client:
     # -- uploads --------------------------------------------------------
     def upload(
         self,
-        path: Union[str, os.PathLike],
+        source: Source,
         workspace: Optional[str] = None,
         folder: str = "root",
         *,
@@ -220,7 +222,9 @@ class Client:
         digest: Optional[str] = None,
         verify_stored: bool = False,
     ) -> UploadResult:
-        """Uploads a file; with ``token_file`` the resume token is saved there
+        """Uploads a file: ``source`` is a path, bytes or a binary file object
+        (from its current position; ``name=`` is needed for bytes and for a
+        file object without one). With ``token_file`` the resume token is saved there
         whenever the core hands one out (and removed when the file is stored).
         With ``server_limits`` the core asks the server's
         ``GET /upload/limits/`` first and plans with its answer; a server that
@@ -228,26 +232,17 @@ class Client:
         ``"md5"``…) computes that whole-file digest for the result; with
         ``verify_stored`` the stored node's hash is checked against the bytes
         read (a difference raises ``FastioError.Integrity``)."""
-        if (workspace is None) == (share is None):
-            raise ValueError("give exactly one of workspace= or share=")
-        target = _ffi.Target.WORKSPACE(workspace) if workspace is not None else _ffi.Target.SHARE(share)  # type: ignore[arg-type]
-        size = os.path.getsize(path)
-        opts = _with_parallel(options or _ffi.UploadOptions(), parallel)
-        if server_limits:
-            opts.fetch_limits = True
-        _with_digest(opts, digest, verify_stored)
-        opts.persist_token = token_file is not None
-        # This driver reads the file, so it keeps the chunks and writes them
-        # into their requests itself (one copy into the core, none back out).
-        opts.host_keeps_chunks = True
-        req = _ffi.UploadRequest(name=name or os.path.basename(os.fspath(path)), size=size, target=target, folder_id=folder)
-        up = _ffi.Upload(self._core, req, opts)
-        return self._run_upload(up, path, parallel, progress, token_file)
+        target = target_of(workspace, share)
+        opts = upload_options(options, parallel, server_limits, digest, verify_stored, token_file is not None)
+        with UploadSource(source, name) as src:
+            req = _ffi.UploadRequest(name=src.name, size=src.size, target=target, folder_id=folder)
+            up = _ffi.Upload(self._core, req, opts)
+            return self._run_upload(up, src, parallel, progress, token_file)
 
     def resume(
         self,
         token_file: Union[str, os.PathLike],
-        path: Union[str, os.PathLike],
+        source: Source,
         *,
         parallel: int = DEFAULT_PARALLEL,
         progress: Optional[Callable[[_ffi.Progress], None]] = None,
@@ -262,14 +257,12 @@ class Client:
         the token does not carry is reported missing (``None``), never made up."""
         with open(token_file, "r", encoding="utf-8") as f:
             token = f.read()
-        opts = _with_parallel(options or _ffi.UploadOptions(), parallel)
-        _with_digest(opts, digest, verify_stored)
-        opts.persist_token = True
-        opts.host_keeps_chunks = True
-        up = _ffi.Upload.resume(self._core, token, opts)
-        return self._run_upload(up, path, parallel, progress, token_file)
+        opts = upload_options(options, parallel, False, digest, verify_stored, True)
+        with UploadSource(source, "resumed") as src:
+            up = _ffi.Upload.resume(self._core, token, opts)
+            return self._run_upload(up, src, parallel, progress, token_file)
 
-    def _run_upload(self, up: _ffi.Upload, path: Any, parallel: int, progress: Any, token_file: Any) -> UploadResult:
+    def _run_upload(self, up: _ffi.Upload, src: UploadSource, parallel: int, progress: Any, token_file: Any) -> UploadResult:
         answers: "queue.Queue[Tuple[int, Optional[_ffi.Response], Optional[str]]]" = queue.Queue()
         outstanding = 0
         sem = max(1, parallel)
@@ -291,52 +284,51 @@ class Client:
         for t in threads:
             t.start()
         try:
-            with open(path, "rb") as src:
-                kept = _KeptChunks(src.fileno(), sem + 1)
-                wait_until: Optional[int] = None
-                while True:
-                    now = _now_ms()
-                    action = up.next_action(now)
-                    if action is None or isinstance(action, _ffi.UploadAction.WAIT):
-                        if isinstance(action, _ffi.UploadAction.WAIT):
-                            wait_until = action.until_ms
-                        if outstanding == 0 and wait_until is None:
-                            raise _ffi.FastioError.Usage("upload stalled: nothing outstanding and nothing to do")
-                        timeout = None if wait_until is None else max(0.0, (wait_until - _now_ms()) / 1000)
-                        try:
-                            rid, resp, err = answers.get(timeout=timeout)
-                        except queue.Empty:
-                            wait_until = None
-                            up.on_timeout(_now_ms())
-                            continue
-                        outstanding -= 1
+            kept = _KeptChunks(src.read_at, sem + 1)
+            wait_until: Optional[int] = None
+            while True:
+                now = _now_ms()
+                action = up.next_action(now)
+                if action is None or isinstance(action, _ffi.UploadAction.WAIT):
+                    if isinstance(action, _ffi.UploadAction.WAIT):
+                        wait_until = action.until_ms
+                    if outstanding == 0 and wait_until is None:
+                        raise _ffi.FastioError.Usage("upload stalled: nothing outstanding and nothing to do")
+                    timeout = None if wait_until is None else max(0.0, (wait_until - _now_ms()) / 1000)
+                    try:
+                        rid, resp, err = answers.get(timeout=timeout)
+                    except queue.Empty:
                         wait_until = None
-                        # A late answer to a request the core gave up on is
-                        # `Fed.IGNORED`: nothing to do.
-                        if resp is not None:
-                            up.on_response(rid, resp, _now_ms())
-                        else:
-                            up.on_transport_error(rid, err or "transport failure", _now_ms())
+                        up.on_timeout(_now_ms())
                         continue
-                    if isinstance(action, _ffi.UploadAction.SEND):
-                        outstanding += 1
-                        work.put((action.id, action.request))
-                    elif isinstance(action, _ffi.UploadAction.READ):
-                        data = os.pread(src.fileno(), action.len, action.offset)
-                        up.on_data(action.id, data, _now_ms())
-                        kept.keep(action.offset, data)
-                    elif isinstance(action, _ffi.UploadAction.PERSIST):
-                        if token_file is not None:
-                            _write_atomic(token_file, action.token_json)
-                    elif isinstance(action, _ffi.UploadAction.PROGRESS):
-                        if progress is not None:
-                            progress(action.progress)
-                    elif isinstance(action, _ffi.UploadAction.DONE):
-                        if token_file is not None and os.path.exists(token_file):
-                            os.remove(token_file)
-                        return UploadResult(
-                            action.node_id, action.upload_id, action.size, action.crc32c, action.digest, action.stored
-                        )
+                    outstanding -= 1
+                    wait_until = None
+                    # A late answer to a request the core gave up on is
+                    # `Fed.IGNORED`: nothing to do.
+                    if resp is not None:
+                        up.on_response(rid, resp, _now_ms())
+                    else:
+                        up.on_transport_error(rid, err or "transport failure", _now_ms())
+                    continue
+                if isinstance(action, _ffi.UploadAction.SEND):
+                    outstanding += 1
+                    work.put((action.id, action.request))
+                elif isinstance(action, _ffi.UploadAction.READ):
+                    data = src.read_at(action.offset, action.len)
+                    up.on_data(action.id, data, _now_ms())
+                    kept.keep(action.offset, data)
+                elif isinstance(action, _ffi.UploadAction.PERSIST):
+                    if token_file is not None:
+                        _write_atomic(token_file, action.token_json)
+                elif isinstance(action, _ffi.UploadAction.PROGRESS):
+                    if progress is not None:
+                        progress(action.progress)
+                elif isinstance(action, _ffi.UploadAction.DONE):
+                    if token_file is not None and os.path.exists(token_file):
+                        os.remove(token_file)
+                    return UploadResult(
+                        action.node_id, action.upload_id, action.size, action.crc32c, action.digest, action.stored
+                    )
         finally:
             for _ in threads:
                 work.put(None)
@@ -353,9 +345,7 @@ class Client:
     ) -> DownloadResult:
         """Downloads a file to ``path``, verified against the server's digest
         as it streams; on any failure the partial file is removed."""
-        if (workspace is None) == (share is None):
-            raise ValueError("give exactly one of workspace= or share=")
-        target = _ffi.Target.WORKSPACE(workspace) if workspace is not None else _ffi.Target.SHARE(share)  # type: ignore[arg-type]
+        target = target_of(workspace, share)
         dl = _ffi.Download(self._core, _ffi.DownloadRequest(target=target, node_id=node), _ffi.DownloadOptions())
         tmp, out_file = _create_beside(path, ".part", 0o666)
         try:
@@ -495,10 +485,8 @@ class Client:
         "question"}`` on ``needs_input``. Raises ``TimeoutError`` when
         ``timeout_s`` passes first, ``FastioError.Api`` (status 401 among
         others) when the server refuses."""
-        if (workspace is None) == (share is None):
-            raise ValueError("give exactly one of workspace= or share=")
+        target = target_of(workspace, share)
         profile = {"workspace": workspace} if workspace is not None else {"share": share}
-        target = _ffi.Target.WORKSPACE(workspace) if workspace is not None else _ffi.Target.SHARE(share)  # type: ignore[arg-type]
         ref = self.call({"ai": {"op": "agent_create", "profile": profile, "question": question}}, decode="ai_turn_ref")
         chat, turn = ref.get("thread_id"), ref.get("turn_id")
         if not chat or not turn:
@@ -541,6 +529,39 @@ class Client:
                     wait.on_transport_error(action.id, f"{type(e).__name__}: {e}", _now_ms())
                     continue
                 wait.on_response(action.id, resp, _now_ms())
+
+
+def where(url: str) -> str:
+    """A URL for the log: scheme, host and path; a query may carry a token."""
+    u = urllib.parse.urlsplit(url)
+    return f"{u.scheme}://{u.netloc}{u.path}"
+
+
+def target_of(workspace: Optional[str], share: Optional[str]) -> _ffi.Target:
+    """Where a transfer goes: exactly one of a workspace or a share."""
+    if (workspace is None) == (share is None):
+        raise ValueError("give exactly one of workspace= or share=")
+    return _ffi.Target.WORKSPACE(workspace) if workspace is not None else _ffi.Target.SHARE(share)  # type: ignore[arg-type]
+
+
+def upload_options(
+    options: Optional[_ffi.UploadOptions],
+    parallel: int,
+    server_limits: bool,
+    digest: Optional[str],
+    verify_stored: bool,
+    persist_token: bool,
+) -> _ffi.UploadOptions:
+    """The options an upload runs with, from what the caller gave."""
+    opts = _with_parallel(options or _ffi.UploadOptions(), parallel)
+    if server_limits:
+        opts.fetch_limits = True
+    _with_digest(opts, digest, verify_stored)
+    opts.persist_token = persist_token
+    # The drivers read the source, so they keep the chunks and write them
+    # into their requests themselves (one copy into the core, none back out).
+    opts.host_keeps_chunks = True
+    return opts
 
 
 def _with_digest(opts: _ffi.UploadOptions, digest: Optional[str], verify_stored: bool) -> None:
