@@ -5,6 +5,7 @@ import { instantiate, type ImportObject, type Root } from '../component/core.js'
 import * as cliShim from '@bytecodealliance/preview2-shim/cli';
 import * as ioShim from '@bytecodealliance/preview2-shim/io';
 import { UsageError } from './errors.js';
+import { checkNodeVersion } from './runtime.js';
 
 /** The component's exports, as jco typed them (every WIT interface by name). */
 export type Core = Root;
@@ -66,6 +67,11 @@ export function loadCore(options?: LoadOptions): Promise<Core> {
       );
     }
     return loading;
+  }
+  try {
+    checkNodeVersion((globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node);
+  } catch (e) {
+    return Promise.reject(e);
   }
   loadedWith = options;
   loading = Promise.resolve(instantiate(options?.getCoreModule as never, wasiImports()));

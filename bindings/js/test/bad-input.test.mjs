@@ -441,3 +441,17 @@ test('download: an abort signal ends a hanging download with a typed error', asy
   setTimeout(() => ctl.abort(new Error('user left')), 20);
   await assert.rejects(s.getReader().read(), (e) => e instanceof DownloadError && e.kind === 'aborted' && e.cause.message === 'user left');
 });
+
+test('an unsupported Node is refused by name, with what is supported', async () => {
+  const { checkNodeVersion, MIN_NODE_MAJOR } = await import('../dist/runtime.js');
+  assert.equal(MIN_NODE_MAJOR, 20);
+  for (const old of ['18.19.1', '16.0.0', 'garbage']) {
+    assert.throws(() => checkNodeVersion(old), (e) => {
+      assert.ok(e instanceof UsageError);
+      assert.equal(e.code, 'unsupported-runtime');
+      assert.match(e.message, /needs Node 20 or later .* this is Node /);
+      return true;
+    });
+  }
+  for (const ok of ['20.0.0', '22.11.0', undefined]) checkNodeVersion(ok);
+});
